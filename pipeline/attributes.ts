@@ -1,0 +1,442 @@
+/**
+ * Attribute and `AnyValue` types of the OpenTelemetry data model, the limits
+ * that apply to them, and the rules that turn arbitrary JavaScript values into
+ * valid ones.
+ *
+ * ## Value rules
+ *
+ * A value is kept as it is when it is a string, a number, a boolean, `null`
+ * (the empty value), a `Uint8Array` (bytes), a `bigint` within int64, or an
+ * array or plain object made of such values. Anything else is converted or
+ * dropped, and counted in {@linkcode AttributeSanitizer}'s counters:
+ *
+ * | input | becomes | counter |
+ * | --- | --- | --- |
+ * | `undefined` (attribute or map entry) | absent | none: it carries no data |
+ * | `undefined` in an array | `null` | none |
+ * | `bigint` outside int64 | its decimal string | `converted` |
+ * | `Date` | ISO 8601 string (invalid dates are dropped) | `converted` |
+ * | `ArrayBuffer`, other typed arrays, `DataView` | `Uint8Array` over the same bytes | `converted` |
+ * | `Map` | map with `String(key)` keys | `converted` |
+ * | `Set` | array | `converted` |
+ * | `Error` | its `stack`, else `name: message` | `converted` |
+ * | other objects (class instances) | map of own enumerable properties | `converted` |
+ * | function, symbol | dropped (`null` inside arrays) | `invalid` |
+ * | a reference back to an enclosing array/map (a cycle) | dropped | `invalid` |
+ * | nesting deeper than 32 levels | dropped | `invalid` |
+ *
+ * Numbers: a safe integer is encoded as an OTLP `int`, any other number
+ * (fractions, `NaN`, ±`Infinity`, integers beyond 2^53) as a `double`; see
+ * {@linkcode isIntValue}.
+ *
+ * Limits: strings and bytes longer than the value length limit are cut to it
+ * (`truncated`); attributes beyond the count limit are dropped, first come
+ * first kept, and counted in the record's `droppedAttributesCount`.
+ *
+ * Attribute objects that already follow every rule are stored as they are,
+ * not copied: do not mutate an attributes object after passing it in.
+ *
+ * @module
+ */
+
+/**
+ * A map of `AnyValue`s: an OTLP `KeyValueList`.
+ */
+export interface AnyValueMap {
+  readonly [key: string]: AnyValue;
+}
+
+/**
+ * An OpenTelemetry `AnyValue`: a string, number, boolean, bigint (int64),
+ * bytes, an array of values, a map of values, or `null` for the empty value.
+ *
+ * `undefined` is accepted where a value is optional and means "absent".
+ *
+ * @example Values of every kind
+ * ```ts
+ * import type { AnyValue } from "@seed/telemetry";
+ * import assert from "node:assert/strict";
+ *
+ * const values: AnyValue[] = ["text", 42, 1.5, true, 9007199254740993n, new Uint8Array([1]), [1, "a"], { k: "v" }, null];
+ * assert.equal(values.length, 9);
+ * ```
+ */
+export type AnyValue =
+  | string
+  | number
+  | boolean
+  | bigint
+  | Uint8Array
+  | null
+  | undefined
+  | readonly AnyValue[]
+  | AnyValueMap;
+
+/**
+ * Attributes of a record, span, event, link, resource or scope.
+ *
+ * @example
+ * ```ts
+ * import type { Attributes } from "@seed/telemetry";
+ * import assert from "node:assert/strict";
+ *
+ * const attributes: Attributes = { "http.request.method": "GET", "http.response.status_code": 200 };
+ * assert.equal(attributes["http.request.method"], "GET");
+ * ```
+ */
+export type Attributes = AnyValueMap;
+
+/**
+ * Attribute limits, as the OpenTelemetry specification defines them.
+ *
+ * @example
+ * ```ts
+ * import type { AttributeLimits } from "@seed/telemetry";
+ * import assert from "node:assert/strict";
+ *
+ * const limits: AttributeLimits = { attributeCountLimit: 16, attributeValueLengthLimit: 256 };
+ * assert.equal(limits.attributeCountLimit, 16);
+ * ```
+ */
+export interface AttributeLimits {
+  /**
+   * The most attributes one record, span, event or link keeps.
+   * @default {128}
+   */
+  readonly attributeCountLimit?: number;
+  /**
+   * The longest string (in UTF-16 code units) or byte array an attribute
+   * value keeps.
+   * @default {Infinity}
+   */
+  readonly attributeValueLengthLimit?: number;
+}
+
+/** The deepest nesting of arrays and maps that is kept. */
+export const MAX_VALUE_DEPTH = 32;
+
+/** The default attribute count limit of the OpenTelemetry specification. */
+export const DEFAULT_ATTRIBUTE_COUNT_LIMIT = 128;
+
+/**
+ * Tells whether a number is encoded as an integer (`intValue`) or as a
+ * double (`doubleValue`): safe integers are integers, every other number is a
+ * double.
+ *
+ * @param value The number.
+ * @returns `true` for safe integers.
+ *
+ * @example
+ * ```ts
+ * import { isIntValue } from "@seed/telemetry";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(isIntValue(42), true);
+ * assert.equal(isIntValue(1.5), false);
+ * assert.equal(isIntValue(2 ** 60), false);
+ * ```
+ */
+export function isIntValue(value: number): boolean {
+  return Number.isSafeInteger(value);
+}
+
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
+function checkLimit(name: string, value: number): number {
+  if (!(value >= 0) || (value !== Infinity && !Number.isInteger(value))) {
+    throw new RangeError(
+      `Cannot use ${name} ${value}: expected a non-negative integer or Infinity`,
+    );
+  }
+  return value;
+}
+
+/**
+ * Applies the value rules and attribute limits of this module, counting what
+ * it drops, converts and truncates. One sanitizer serves one provider; its
+ * counters only grow.
+ *
+ * Values that already follow every rule are returned as they are, without a
+ * copy, so the common case allocates nothing.
+ *
+ * @example Drop a function, keep the rest
+ * ```ts
+ * import { AttributeSanitizer } from "@seed/telemetry";
+ * import assert from "node:assert/strict";
+ *
+ * const sanitizer = new AttributeSanitizer({ attributeCountLimit: 2 });
+ * const out = sanitizer.attributes({ a: 1, f: () => 1, b: "x", c: true } as never);
+ * assert.deepEqual(out, { a: 1, b: "x" });
+ * assert.equal(sanitizer.lastDropped, 2); // `f` was invalid, `c` over the limit
+ * assert.equal(sanitizer.invalid, 1);
+ * ```
+ */
+export class AttributeSanitizer {
+  /** The attribute count limit in force. */
+  readonly attributeCountLimit: number;
+  /** The attribute value length limit in force. */
+  readonly attributeValueLengthLimit: number;
+  /** Attributes dropped by the last {@linkcode AttributeSanitizer.attributes} call. */
+  lastDropped = 0;
+  /** Attributes dropped because of the count limit, in total. */
+  overLimit = 0;
+  /** Values dropped because they cannot be represented (functions, symbols, cycles, depth), in total. */
+  invalid = 0;
+  /** Values converted to a representable kind (see the module's table), in total. */
+  converted = 0;
+  /** Strings and byte arrays cut to the value length limit, in total. */
+  truncated = 0;
+
+  #seen: unknown[] = [];
+
+  /**
+   * Creates a sanitizer.
+   *
+   * @param limits The limits to apply.
+   * @throws {RangeError} When a limit is negative or not an integer.
+   */
+  constructor(limits: AttributeLimits = {}) {
+    this.attributeCountLimit = checkLimit(
+      "attributeCountLimit",
+      limits.attributeCountLimit ?? DEFAULT_ATTRIBUTE_COUNT_LIMIT,
+    );
+    this.attributeValueLengthLimit = checkLimit(
+      "attributeValueLengthLimit",
+      limits.attributeValueLengthLimit ?? Infinity,
+    );
+  }
+
+  /**
+   * Returns valid attributes for `attributes`: the same object when it
+   * already follows the rules and limits, else a sanitized copy. Sets
+   * {@linkcode AttributeSanitizer.lastDropped}.
+   *
+   * @param attributes The attributes as the caller gave them.
+   * @returns Valid attributes, or `undefined` when there were none.
+   */
+  attributes(attributes: Attributes | undefined): Attributes | undefined {
+    this.lastDropped = 0;
+    if (attributes === undefined || attributes === null) return undefined;
+    if (typeof attributes !== "object") {
+      this.invalid++;
+      this.lastDropped = 1;
+      return undefined;
+    }
+    let count = 0;
+    let clean = true;
+    for (const key in attributes) {
+      if (!Object.hasOwn(attributes, key)) continue;
+      const value = attributes[key];
+      if (value === undefined || !this.#isClean(value, this.attributeValueLengthLimit, 0)) {
+        clean = false;
+        break;
+      }
+      count++;
+    }
+    if (clean && count <= this.attributeCountLimit && isPlainObject(attributes)) return attributes;
+    return this.#copyAttributes(attributes);
+  }
+
+  /**
+   * Returns a valid `AnyValue` for `value` (a log body): the same value when
+   * it already follows the rules, else a sanitized copy. No length limit
+   * applies to bodies.
+   *
+   * @param value The value as the caller gave it.
+   * @returns A valid value; `undefined` when the value was absent or dropped.
+   */
+  value(value: unknown): AnyValue {
+    if (value === undefined) return undefined;
+    if (this.#isClean(value, Infinity, 0)) return value as AnyValue;
+    this.#seen.length = 0;
+    const out = this.#copy(value, Infinity, 0);
+    return out === DROP ? undefined : out;
+  }
+
+  /**
+   * Returns a valid value for one attribute (with the value length limit),
+   * or `undefined` when the value is absent or must be dropped (counted in
+   * {@linkcode AttributeSanitizer.invalid}).
+   *
+   * @param value The value as the caller gave it.
+   * @returns The valid value, or `undefined`.
+   */
+  attributeValue(value: unknown): AnyValue | undefined {
+    if (value === undefined) return undefined;
+    if (this.#isClean(value, this.attributeValueLengthLimit, 0)) return value as AnyValue;
+    this.#seen.length = 0;
+    const out = this.#copy(value, this.attributeValueLengthLimit, 0);
+    return out === DROP ? undefined : out;
+  }
+
+  #isClean(value: unknown, lengthLimit: number, depth: number): boolean {
+    switch (typeof value) {
+      case "string":
+        return value.length <= lengthLimit;
+      case "number":
+      case "boolean":
+        return true;
+      case "bigint":
+        return value >= INT64_MIN && value <= INT64_MAX;
+      case "object": {
+        if (value === null) return true;
+        if (depth >= MAX_VALUE_DEPTH) return false;
+        if (value instanceof Uint8Array) {
+          return value.constructor === Uint8Array && value.length <= lengthLimit;
+        }
+        if (Array.isArray(value)) {
+          for (let i = 0; i < value.length; i++) {
+            const item = value[i];
+            if (item === undefined || !this.#isClean(item, lengthLimit, depth + 1)) return false;
+          }
+          return true;
+        }
+        if (!isPlainObject(value)) return false;
+        const map = value as Record<string, unknown>;
+        for (const key in map) {
+          if (!Object.hasOwn(map, key)) continue;
+          const item = map[key];
+          if (item === undefined || !this.#isClean(item, lengthLimit, depth + 1)) return false;
+        }
+        return true;
+      }
+      default:
+        return false;
+    }
+  }
+
+  #copyAttributes(attributes: object): Attributes {
+    const out: Record<string, AnyValue> = {};
+    let kept = 0;
+    let dropped = 0;
+    const limit = this.attributeValueLengthLimit;
+    this.#seen.length = 0;
+    this.#seen.push(attributes);
+    for (const key in attributes) {
+      if (!Object.hasOwn(attributes, key)) continue;
+      const raw = (attributes as Record<string, unknown>)[key];
+      if (raw === undefined) continue;
+      const value = this.#copy(raw, limit, 1);
+      if (value === DROP) {
+        dropped++;
+        continue;
+      }
+      if (kept >= this.attributeCountLimit) {
+        dropped++;
+        this.overLimit++;
+        continue;
+      }
+      out[key] = value;
+      kept++;
+    }
+    this.#seen.length = 0;
+    this.lastDropped = dropped;
+    return out;
+  }
+
+  #truncateString(value: string, limit: number): string {
+    if (value.length <= limit) return value;
+    this.truncated++;
+    let end = limit;
+    // Do not leave half of a surrogate pair at the end.
+    const last = value.charCodeAt(end - 1);
+    if (end > 0 && last >= 0xd800 && last <= 0xdbff) end--;
+    return value.slice(0, end);
+  }
+
+  #copy(value: unknown, limit: number, depth: number): AnyValue | typeof DROP {
+    switch (typeof value) {
+      case "string":
+        return this.#truncateString(value, limit);
+      case "number":
+      case "boolean":
+        return value;
+      case "bigint":
+        if (value >= INT64_MIN && value <= INT64_MAX) return value;
+        this.converted++;
+        return this.#truncateString(value.toString(), limit);
+      case "undefined":
+        return null;
+      case "object":
+        break;
+      default:
+        this.invalid++;
+        return DROP;
+    }
+    if (value === null) return null;
+    if (depth > MAX_VALUE_DEPTH || this.#seen.includes(value)) {
+      this.invalid++;
+      return DROP;
+    }
+    if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) {
+      let bytes: Uint8Array;
+      if (value instanceof Uint8Array && value.constructor === Uint8Array) {
+        bytes = value;
+      } else {
+        this.converted++;
+        bytes = value instanceof ArrayBuffer
+          ? new Uint8Array(value)
+          : new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+      }
+      if (bytes.length > limit) {
+        this.truncated++;
+        return bytes.subarray(0, limit);
+      }
+      return bytes;
+    }
+    if (value instanceof Date) {
+      const time = value.getTime();
+      if (Number.isNaN(time)) {
+        this.invalid++;
+        return DROP;
+      }
+      this.converted++;
+      return this.#truncateString(value.toISOString(), limit);
+    }
+    if (value instanceof Error) {
+      this.converted++;
+      return this.#truncateString(value.stack ?? `${value.name}: ${value.message}`, limit);
+    }
+    this.#seen.push(value);
+    let out: AnyValue;
+    if (Array.isArray(value) || value instanceof Set) {
+      if (value instanceof Set) this.converted++;
+      const items: AnyValue[] = [];
+      for (const item of value) {
+        const copied = this.#copy(item, limit, depth + 1);
+        items.push(copied === DROP ? null : copied);
+      }
+      out = items;
+    } else if (value instanceof Map) {
+      this.converted++;
+      const map: Record<string, AnyValue> = {};
+      for (const [key, item] of value) {
+        if (item === undefined) continue;
+        const copied = this.#copy(item, limit, depth + 1);
+        if (copied !== DROP) map[String(key)] = copied;
+      }
+      out = map;
+    } else {
+      if (!isPlainObject(value)) this.converted++;
+      const map: Record<string, AnyValue> = {};
+      for (const key in value) {
+        if (!Object.hasOwn(value, key)) continue;
+        const item = (value as Record<string, unknown>)[key];
+        if (item === undefined) continue;
+        const copied = this.#copy(item, limit, depth + 1);
+        if (copied !== DROP) map[key] = copied;
+      }
+      out = map;
+    }
+    this.#seen.pop();
+    return out;
+  }
+}
+
+const DROP: unique symbol = Symbol("drop");
+
+function isPlainObject(value: object): boolean {
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}

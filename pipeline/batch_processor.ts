@@ -1,0 +1,360 @@
+/**
+ * Batching processors: the bridge from the synchronous hot path to an
+ * asynchronous {@linkcode Exporter}. `onEmit` / `onEnd` put the item into a
+ * preallocated ring and return; a timer (armed only while items wait, and
+ * never keeping the process alive) or a full batch starts an export.
+ *
+ * @module
+ */
+
+import { Batcher, type BatchScheduler, realScheduler } from "./_batcher.ts";
+import { consoleDiagnosticSink, type DiagnosticSink } from "./diagnostics.ts";
+import { type EnvReadOptions, readBatchEnv } from "./env.ts";
+import type { Exporter } from "./exporter.ts";
+import { type LogEmitContext, type LogRecord, type LogRecordData, toLogRecordData } from "./log_record.ts";
+import type { LogRecordProcessor, SpanProcessor } from "./processor.ts";
+import type { ReadableSpan } from "./span.ts";
+import { TRACE_FLAG_SAMPLED } from "./trace_context.ts";
+
+/**
+ * Options of the batching processors. Each unset field falls back to its
+ * environment variable (`OTEL_BLRP_*` for logs, `OTEL_BSP_*` for spans),
+ * then to the default.
+ *
+ * @example
+ * ```ts
+ * import type { BatchProcessorOptions } from "@seed/telemetry";
+ * import assert from "node:assert/strict";
+ *
+ * const options: BatchProcessorOptions = { maxQueueSize: 4096, scheduledDelayMillis: 500 };
+ * assert.equal(options.maxQueueSize, 4096);
+ * ```
+ */
+export interface BatchProcessorOptions extends EnvReadOptions {
+  /**
+   * The most items waiting; beyond it new items are dropped and counted.
+   * @default {2048}
+   */
+  readonly maxQueueSize?: number;
+  /**
+   * The most items in one export; must not exceed `maxQueueSize`.
+   * @default {512}
+   */
+  readonly maxExportBatchSize?: number;
+  /**
+   * How long an item may wait before a partial batch is exported, in ms.
+   * @default {1000 for logs, 5000 for spans}
+   */
+  readonly scheduledDelayMillis?: number;
+  /**
+   * How long one export may take before it is aborted and counted as failed, in ms.
+   * @default {30000}
+   */
+  readonly exportTimeoutMillis?: number;
+  /**
+   * The most exports in flight at once.
+   * @default {1}
+   */
+  readonly maxConcurrentExports?: number;
+  /**
+   * Where export failures, drops and bad environment values are reported.
+   * @default {consoleDiagnosticSink}
+   */
+  readonly diagnostics?: DiagnosticSink;
+  /**
+   * The timer seam (tests pass a fake); timers must not keep the process alive.
+   * @default {node:timers, unref'd}
+   */
+  readonly scheduler?: BatchScheduler;
+}
+
+/**
+ * Counters of a batching or simple processor, as of the moment they were
+ * read. Every item offered ends up in exactly one of `dropped`, `exported`,
+ * `failed`, `queued` or `inFlightItems`; of those exported, the receiver
+ * refused `rejected`.
+ *
+ * @example
+ * ```ts
+ * import { BatchLogRecordProcessor, InMemoryExporter } from "@seed/telemetry";
+ * import assert from "node:assert/strict";
+ *
+ * await using processor = new BatchLogRecordProcessor(new InMemoryExporter());
+ * const stats = processor.stats;
+ * assert.equal(stats.accepted + stats.dropped, 0);
+ * ```
+ */
+export interface BatchProcessorStats {
+  /** Items accepted into the queue. */
+  readonly accepted: number;
+  /** Items dropped because the queue was full or the processor was shut down. */
+  readonly dropped: number;
+  /** Of `dropped`, those offered after shutdown. */
+  readonly droppedAfterShutdown: number;
+  /** Items in exports that succeeded. */
+  readonly exported: number;
+  /** Items in exports that failed (after the exporter's own retries) or timed out. */
+  readonly failed: number;
+  /** Items the receiver refused within successful exports (OTLP partial success). */
+  readonly rejected: number;
+  /** Items waiting in the queue. */
+  readonly queued: number;
+  /** Exports in flight. */
+  readonly inFlight: number;
+  /** Calls to the exporter. */
+  readonly exportCalls: number;
+  /** Calls to the exporter that failed. */
+  readonly exportFailures: number;
+}
+
+interface ResolvedBatchConfig {
+  maxQueueSize: number;
+  maxExportBatchSize: number;
+  scheduledDelayMillis: number;
+  exportTimeoutMillis: number;
+  maxConcurrentExports: number;
+}
+
+function positiveInteger(source: string, name: string, value: number, min: number): number {
+  if (!Number.isSafeInteger(value) || value < min) {
+    throw new RangeError(`Cannot create ${source} with ${name} ${value}: expected an integer >= ${min}`);
+  }
+  return value;
+}
+
+/** Resolves options, environment and defaults; throws on bad options. */
+export function resolveBatchConfig(
+  source: string,
+  signal: "logs" | "traces",
+  options: BatchProcessorOptions,
+): ResolvedBatchConfig {
+  const env = readBatchEnv(signal, { env: options.env, diagnostics: options.diagnostics });
+  const config = {
+    maxQueueSize: positiveInteger(source, "maxQueueSize", options.maxQueueSize ?? env.maxQueueSize ?? 2048, 1),
+    maxExportBatchSize: positiveInteger(
+      source,
+      "maxExportBatchSize",
+      options.maxExportBatchSize ?? env.maxExportBatchSize ?? 512,
+      1,
+    ),
+    scheduledDelayMillis: positiveInteger(
+      source,
+      "scheduledDelayMillis",
+      options.scheduledDelayMillis ?? env.scheduledDelayMillis ?? (signal === "logs" ? 1000 : 5000),
+      0,
+    ),
+    exportTimeoutMillis: positiveInteger(
+      source,
+      "exportTimeoutMillis",
+      options.exportTimeoutMillis ?? env.exportTimeoutMillis ?? 30000,
+      1,
+    ),
+    maxConcurrentExports: positiveInteger(source, "maxConcurrentExports", options.maxConcurrentExports ?? 1, 1),
+  };
+  if (config.maxExportBatchSize > config.maxQueueSize) {
+    if (options.maxExportBatchSize !== undefined && options.maxQueueSize !== undefined) {
+      throw new RangeError(
+        `Cannot create ${source} with maxExportBatchSize ${config.maxExportBatchSize} > maxQueueSize ${config.maxQueueSize}: lower maxExportBatchSize or raise maxQueueSize`,
+      );
+    }
+    // One of the two came from the environment or a default; the specification
+    // says the batch size then follows the queue size.
+    config.maxExportBatchSize = config.maxQueueSize;
+  }
+  return config;
+}
+
+function statsOf(batcher: Batcher<unknown>, inFlight: number): BatchProcessorStats {
+  const c = batcher.counters;
+  return {
+    accepted: c.accepted,
+    dropped: c.dropped,
+    droppedAfterShutdown: c.droppedAfterShutdown,
+    exported: c.exported,
+    failed: c.failed,
+    rejected: c.rejected,
+    queued: batcher.queued,
+    inFlight,
+    exportCalls: c.exportCalls,
+    exportFailures: c.exportFailures,
+  };
+}
+
+/**
+ * Batches log records for an exporter. `onEmit` resolves the record (see
+ * `toLogRecordData`) and queues it; it never blocks, throws or allocates a
+ * Promise, and when the queue is full it drops the record and counts it.
+ *
+ * @example Emit, flush, read the counters
+ * ```ts
+ * import { BatchLogRecordProcessor, InMemoryExporter, LoggerProvider, type LogRecordData } from "@seed/telemetry";
+ * import assert from "node:assert/strict";
+ *
+ * const exporter = new InMemoryExporter<LogRecordData>();
+ * const processor = new BatchLogRecordProcessor(exporter, { scheduledDelayMillis: 50 });
+ * await using provider = new LoggerProvider({ processors: [processor] });
+ * provider.getLogger("example").emit({ body: "hello", severityNumber: 9 });
+ * await processor.forceFlush();
+ * assert.equal(exporter.items[0].body, "hello");
+ * assert.equal(processor.stats.exported, 1);
+ * ```
+ */
+export class BatchLogRecordProcessor implements LogRecordProcessor {
+  #batcher: Batcher<LogRecordData>;
+
+  /**
+   * Creates the processor.
+   *
+   * @param exporter Where batches go.
+   * @param options Queue and batch sizes, delays, seams.
+   * @throws {RangeError} When an option is out of range, or the batch size exceeds the queue size.
+   */
+  constructor(exporter: Exporter<LogRecordData>, options: BatchProcessorOptions = {}) {
+    const source = "BatchLogRecordProcessor";
+    this.#batcher = new Batcher({
+      source,
+      exporter,
+      ...resolveBatchConfig(source, "logs", options),
+      exportOnOffer: false,
+      scheduler: options.scheduler ?? realScheduler,
+      diagnostics: options.diagnostics ?? consoleDiagnosticSink,
+    });
+  }
+
+  /** The counters, as of now. */
+  get stats(): BatchProcessorStats {
+    return statsOf(this.#batcher, this.#batcher.inFlight);
+  }
+
+  /**
+   * Queues one record, or drops and counts it when the queue is full.
+   *
+   * @param record The record as emitted.
+   * @param context The emitting logger's context.
+   */
+  onEmit(record: LogRecord, context: LogEmitContext): void {
+    const batcher = this.#batcher;
+    if (batcher.wouldDrop()) {
+      batcher.countDrop();
+      return;
+    }
+    batcher.offer(toLogRecordData(record, context));
+  }
+
+  /**
+   * `false` once shut down.
+   *
+   * @returns Whether records are accepted.
+   */
+  enabled(): boolean {
+    return !this.#batcher.closed;
+  }
+
+  /**
+   * Exports every record queued before the call and waits for those exports.
+   *
+   * @returns Resolves when they are done (exported or counted as failed).
+   */
+  forceFlush(): Promise<void> {
+    return this.#batcher.flush();
+  }
+
+  /**
+   * Refuses new records, exports the queued ones, then shuts the exporter
+   * down. Idempotent.
+   *
+   * @returns Resolves when done.
+   */
+  shutdown(): Promise<void> {
+    return this.#batcher.shutdown();
+  }
+
+  /** Shuts down; for `await using`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.shutdown();
+  }
+}
+
+/**
+ * Batches ended spans for an exporter; only sampled spans are exported.
+ * `onEnd` queues the span itself (it is immutable once ended), never blocks,
+ * throws or allocates a Promise, and when the queue is full it drops the span
+ * and counts it.
+ *
+ * @example
+ * ```ts
+ * import { BatchSpanProcessor, InMemoryExporter, type ReadableSpan, TracerProvider } from "@seed/telemetry";
+ * import assert from "node:assert/strict";
+ *
+ * const exporter = new InMemoryExporter<ReadableSpan>();
+ * const processor = new BatchSpanProcessor(exporter);
+ * await using provider = new TracerProvider({ processors: [processor] });
+ * provider.getTracer("example").startSpan("work").end();
+ * await processor.forceFlush();
+ * assert.equal(exporter.items[0].name, "work");
+ * ```
+ */
+export class BatchSpanProcessor implements SpanProcessor {
+  #batcher: Batcher<ReadableSpan>;
+
+  /**
+   * Creates the processor.
+   *
+   * @param exporter Where batches go.
+   * @param options Queue and batch sizes, delays, seams.
+   * @throws {RangeError} When an option is out of range, or the batch size exceeds the queue size.
+   */
+  constructor(exporter: Exporter<ReadableSpan>, options: BatchProcessorOptions = {}) {
+    const source = "BatchSpanProcessor";
+    this.#batcher = new Batcher({
+      source,
+      exporter,
+      ...resolveBatchConfig(source, "traces", options),
+      exportOnOffer: false,
+      scheduler: options.scheduler ?? realScheduler,
+      diagnostics: options.diagnostics ?? consoleDiagnosticSink,
+    });
+  }
+
+  /** The counters, as of now. */
+  get stats(): BatchProcessorStats {
+    return statsOf(this.#batcher, this.#batcher.inFlight);
+  }
+
+  /**
+   * Queues one ended, sampled span, or drops and counts it when the queue is
+   * full.
+   *
+   * @param span The ended span.
+   */
+  onEnd(span: ReadableSpan): void {
+    if ((span.traceFlags & TRACE_FLAG_SAMPLED) === 0) return;
+    this.#batcher.offer(span);
+  }
+
+  /**
+   * Exports every span queued before the call and waits for those exports.
+   *
+   * @returns Resolves when they are done.
+   */
+  forceFlush(): Promise<void> {
+    return this.#batcher.flush();
+  }
+
+  /**
+   * Refuses new spans, exports the queued ones, then shuts the exporter
+   * down. Idempotent.
+   *
+   * @returns Resolves when done.
+   */
+  shutdown(): Promise<void> {
+    return this.#batcher.shutdown();
+  }
+
+  /** Shuts down; for `await using`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.shutdown();
+  }
+}
+
+export type { BatchScheduler } from "./_batcher.ts";

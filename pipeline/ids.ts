@@ -1,0 +1,173 @@
+/**
+ * W3C Trace Context identifiers: 16-byte trace ids and 8-byte span ids held
+ * as lowercase hex strings, the form OTLP/JSON, W3C `traceparent` and the
+ * user_events and ETW mappings use. Random bytes come from
+ * `crypto.getRandomValues` in 4 KiB refills, so an id costs a few table
+ * look-ups and one string, not a typed array per call.
+ *
+ * @module
+ */
+
+const HEX: string[] = [];
+for (let i = 0; i < 256; i++) HEX.push(i.toString(16).padStart(2, "0"));
+
+const POOL_SIZE = 4096;
+const pool = new Uint8Array(POOL_SIZE);
+let poolOffset = POOL_SIZE;
+
+function takeHex(bytes: number): string {
+  if (poolOffset + bytes > POOL_SIZE) {
+    crypto.getRandomValues(pool);
+    poolOffset = 0;
+  }
+  let out = "";
+  let allZero = true;
+  const end = poolOffset + bytes;
+  for (let i = poolOffset; i < end; i++) {
+    const b = pool[i];
+    if (b !== 0) allZero = false;
+    out += HEX[b];
+  }
+  poolOffset = end;
+  // An all-zero id is invalid; the odds are 2^-64 at worst, but never return one.
+  return allZero ? takeHex(bytes) : out;
+}
+
+/**
+ * A new random trace id: 32 lowercase hex digits, never all zeros.
+ *
+ * @returns The trace id.
+ *
+ * @example
+ * ```ts
+ * import { isValidTraceId, randomTraceId } from "@seed/telemetry";
+ * import assert from "node:assert/strict";
+ *
+ * assert.ok(isValidTraceId(randomTraceId()));
+ * ```
+ */
+export function randomTraceId(): string {
+  return takeHex(16);
+}
+
+/**
+ * A new random span id: 16 lowercase hex digits, never all zeros.
+ *
+ * @returns The span id.
+ *
+ * @example
+ * ```ts
+ * import { isValidSpanId, randomSpanId } from "@seed/telemetry";
+ * import assert from "node:assert/strict";
+ *
+ * assert.ok(isValidSpanId(randomSpanId()));
+ * ```
+ */
+export function randomSpanId(): string {
+  return takeHex(8);
+}
+
+function isValidHexId(value: unknown, length: number): boolean {
+  if (typeof value !== "string" || value.length !== length) return false;
+  let nonZero = false;
+  for (let i = 0; i < length; i++) {
+    const c = value.charCodeAt(i);
+    if (c === 0x30) continue;
+    if ((c >= 0x31 && c <= 0x39) || (c >= 0x61 && c <= 0x66)) nonZero = true;
+    else return false;
+  }
+  return nonZero;
+}
+
+/**
+ * Tells whether a value is a valid trace id: 32 lowercase hex digits, not
+ * all zeros.
+ *
+ * @param value The value.
+ * @returns `true` when valid.
+ *
+ * @example
+ * ```ts
+ * import { isValidTraceId } from "@seed/telemetry";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(isValidTraceId("4bf92f3577b34da6a3ce929d0e0e4736"), true);
+ * assert.equal(isValidTraceId("00000000000000000000000000000000"), false);
+ * ```
+ */
+export function isValidTraceId(value: unknown): value is string {
+  return isValidHexId(value, 32);
+}
+
+/**
+ * Tells whether a value is a valid span id: 16 lowercase hex digits, not all
+ * zeros.
+ *
+ * @param value The value.
+ * @returns `true` when valid.
+ *
+ * @example
+ * ```ts
+ * import { isValidSpanId } from "@seed/telemetry";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(isValidSpanId("00f067aa0ba902b7"), true);
+ * assert.equal(isValidSpanId("00F067AA0BA902B7"), false);
+ * ```
+ */
+export function isValidSpanId(value: unknown): value is string {
+  return isValidHexId(value, 16);
+}
+
+function nibble(c: number): number {
+  return c <= 0x39 ? c - 0x30 : c - 0x57;
+}
+
+/**
+ * Writes the bytes of a lowercase hex id into `out` at `offset` and returns
+ * the offset after them. The id must be valid (see
+ * {@linkcode isValidTraceId}); encoders use this to avoid a `Uint8Array` per
+ * id.
+ *
+ * @param hex The id in lowercase hex.
+ * @param out The buffer to write to.
+ * @param offset Where to start writing.
+ * @returns The offset after the written bytes.
+ *
+ * @example
+ * ```ts
+ * import { writeHexId } from "@seed/telemetry";
+ * import assert from "node:assert/strict";
+ *
+ * const out = new Uint8Array(8);
+ * assert.equal(writeHexId("00f067aa0ba902b7", out, 0), 8);
+ * assert.deepEqual([...out], [0x00, 0xf0, 0x67, 0xaa, 0x0b, 0xa9, 0x02, 0xb7]);
+ * ```
+ */
+export function writeHexId(hex: string, out: Uint8Array, offset: number): number {
+  const n = hex.length >> 1;
+  for (let i = 0; i < n; i++) {
+    out[offset + i] = (nibble(hex.charCodeAt(2 * i)) << 4) | nibble(hex.charCodeAt(2 * i + 1));
+  }
+  return offset + n;
+}
+
+/**
+ * Formats bytes as lowercase hex (the inverse of {@linkcode writeHexId}).
+ *
+ * @param bytes The bytes.
+ * @returns Lowercase hex.
+ *
+ * @example
+ * ```ts
+ * import { bytesToHex } from "@seed/telemetry";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(bytesToHex(new Uint8Array([0, 255])), "00ff");
+ * ```
+ */
+export function bytesToHex(bytes: Uint8Array): string {
+  let out = "";
+  for (let i = 0; i < bytes.length; i++) out += HEX[bytes[i]];
+  return out;
+}

@@ -1,0 +1,262 @@
+/**
+ * Log records: what callers emit ({@linkcode LogRecord}), the context a
+ * logger hands its processors with it ({@linkcode LogEmitContext}), and the
+ * immutable snapshot that batching processors and exporters keep
+ * ({@linkcode LogRecordData}).
+ *
+ * @module
+ */
+
+import { type AnyValue, type Attributes, AttributeSanitizer } from "./attributes.ts";
+import { consoleDiagnosticSink, type DiagnosticSink } from "./diagnostics.ts";
+import { isValidSpanId, isValidTraceId } from "./ids.ts";
+import type { Resource } from "./resource.ts";
+import type { InstrumentationScope } from "./scope.ts";
+import { isValidSeverityNumber } from "./severity.ts";
+import { nowUnixNano, type TimeInput, toUnixNano } from "./time.ts";
+import { activeSpanContext, type SpanContext } from "./trace_context.ts";
+
+/**
+ * A log record as a caller emits it. Every field is optional.
+ *
+ * The logger does not copy the record before its processors see it, and
+ * batching processors keep its `attributes` object when it is already valid:
+ * do not mutate a record or its attributes after emitting it.
+ *
+ * @example
+ * ```ts
+ * import { type LogRecord, SeverityNumber } from "@seed/telemetry";
+ * import assert from "node:assert/strict";
+ *
+ * const record: LogRecord = {
+ *   severityNumber: SeverityNumber.WARN,
+ *   severityText: "WARN",
+ *   body: "disk almost full",
+ *   attributes: { "disk.free_bytes": 1024 },
+ * };
+ * assert.equal(record.severityNumber, 13);
+ * ```
+ */
+export interface LogRecord {
+  /** When the event happened, in nanoseconds since the epoch (or a `Date`). */
+  timestamp?: TimeInput;
+  /** When the record was observed; defaults to the time of `emit`. */
+  observedTimestamp?: TimeInput;
+  /** Severity number, 1-24; see `SeverityNumber`. */
+  severityNumber?: number;
+  /** Severity text as the source reports it, e.g. `"WARN"`. */
+  severityText?: string;
+  /** The body: a message string or any structured value. */
+  body?: AnyValue;
+  /** Attributes of the record. */
+  attributes?: Attributes;
+  /** The event name, for records that are named events. */
+  eventName?: string;
+  /** The trace id (32 lowercase hex digits); defaults to the active span's. */
+  traceId?: string;
+  /** The span id (16 lowercase hex digits); defaults to the active span's. */
+  spanId?: string;
+  /** W3C trace flags; defaults to the active span's. */
+  traceFlags?: number;
+}
+
+/**
+ * An immutable snapshot of an emitted log record, with everything resolved:
+ * times in nanoseconds, sanitized attributes and body, the trace context, and
+ * the resource and scope of the logger that emitted it.
+ *
+ * @example
+ * ```ts
+ * import { LogEmitContext, Resource, toLogRecordData } from "@seed/telemetry";
+ * import assert from "node:assert/strict";
+ *
+ * const context = new LogEmitContext(new Resource({ "service.name": "demo" }), { name: "example" });
+ * const data = toLogRecordData({ body: "hi", severityNumber: 9 }, context);
+ * assert.equal(data.body, "hi");
+ * assert.equal(data.scope.name, "example");
+ * assert.ok(data.observedTimeUnixNano > 0);
+ * ```
+ */
+export interface LogRecordData {
+  /** When the event happened, in nanoseconds since the epoch; 0 when unknown. */
+  readonly timeUnixNano: number;
+  /** When it was observed, in nanoseconds since the epoch. */
+  readonly observedTimeUnixNano: number;
+  /** 1-24, or 0 when unspecified. */
+  readonly severityNumber: number;
+  /** Severity text, if any. */
+  readonly severityText: string | undefined;
+  /** The body, if any. */
+  readonly body: AnyValue;
+  /** Attributes (an empty object when there are none). */
+  readonly attributes: Attributes;
+  /** Attributes dropped by limits or value rules. */
+  readonly droppedAttributesCount: number;
+  /** The event name, if any. */
+  readonly eventName: string | undefined;
+  /** The trace id, if the record belongs to a trace. */
+  readonly traceId: string | undefined;
+  /** The span id, if the record belongs to a span. */
+  readonly spanId: string | undefined;
+  /** W3C trace flags (0 when there is no trace context). */
+  readonly traceFlags: number;
+  /** The resource of the provider that emitted it. */
+  readonly resource: Resource;
+  /** The scope of the logger that emitted it. */
+  readonly scope: InstrumentationScope;
+}
+
+/** An empty, frozen attributes object shared by every record without attributes. */
+export const EMPTY_ATTRIBUTES: Attributes = Object.freeze({});
+
+/** Counters of a {@linkcode LogEmitContext} shared by all loggers of a provider. */
+export interface LogEmitContextOptions {
+  /**
+   * The sanitizer that applies attribute limits and value rules.
+   * @default {a new AttributeSanitizer with the default limits}
+   */
+  readonly sanitizer?: AttributeSanitizer;
+  /**
+   * Where processors report diagnostics.
+   * @default {consoleDiagnosticSink}
+   */
+  readonly diagnostics?: DiagnosticSink;
+}
+
+/**
+ * What a logger hands its processors with each record: the provider's
+ * resource, the logger's scope, the attribute sanitizer and the diagnostic
+ * sink. One per logger, allocated once, so `emit` allocates nothing.
+ *
+ * @example
+ * ```ts
+ * import { LogEmitContext, Resource } from "@seed/telemetry";
+ * import assert from "node:assert/strict";
+ *
+ * const context = new LogEmitContext(new Resource({}), { name: "lib", version: "1.0.0" });
+ * assert.equal(context.scope.version, "1.0.0");
+ * ```
+ */
+export class LogEmitContext {
+  /** The provider's resource. */
+  readonly resource: Resource;
+  /** The logger's instrumentation scope. */
+  readonly scope: InstrumentationScope;
+  /** Applies attribute limits and value rules, and counts what they change. */
+  readonly sanitizer: AttributeSanitizer;
+  /** Where processors report diagnostics. */
+  readonly diagnostics: DiagnosticSink;
+
+  /**
+   * Creates a context.
+   *
+   * @param resource The provider's resource.
+   * @param scope The logger's scope.
+   * @param options Sanitizer and diagnostics.
+   */
+  constructor(resource: Resource, scope: InstrumentationScope, options: LogEmitContextOptions = {}) {
+    this.resource = resource;
+    this.scope = scope;
+    this.sanitizer = options.sanitizer ?? new AttributeSanitizer();
+    this.diagnostics = options.diagnostics ?? consoleDiagnosticSink;
+  }
+
+  #record: LogRecord | undefined = undefined;
+  #data: LogRecordData | undefined = undefined;
+
+  /**
+   * Resolves `record` into a {@linkcode LogRecordData} once per emit: every
+   * processor of one `emit` call gets the same snapshot, so attributes are
+   * sanitized (and counted) once. Prefer {@linkcode toLogRecordData}.
+   *
+   * @param record The record being emitted.
+   * @returns Its snapshot.
+   */
+  snapshot(record: LogRecord): LogRecordData {
+    if (this.#record === record && this.#data !== undefined) return this.#data;
+    this.#data = new LogRecordSnapshot(record, this);
+    this.#record = record;
+    return this.#data;
+  }
+
+  /** Forgets the snapshot of the record just emitted; the logger calls it after each emit. */
+  endEmit(): void {
+    this.#record = undefined;
+    this.#data = undefined;
+  }
+}
+
+class LogRecordSnapshot implements LogRecordData {
+  readonly timeUnixNano: number;
+  readonly observedTimeUnixNano: number;
+  readonly severityNumber: number;
+  readonly severityText: string | undefined;
+  readonly body: AnyValue;
+  readonly attributes: Attributes;
+  readonly droppedAttributesCount: number;
+  readonly eventName: string | undefined;
+  readonly traceId: string | undefined;
+  readonly spanId: string | undefined;
+  readonly traceFlags: number;
+  readonly resource: Resource;
+  readonly scope: InstrumentationScope;
+
+  constructor(record: LogRecord, context: LogEmitContext) {
+    const sanitizer = context.sanitizer;
+    this.timeUnixNano = toUnixNano(record.timestamp) ?? 0;
+    this.observedTimeUnixNano = toUnixNano(record.observedTimestamp) ?? nowUnixNano();
+    this.severityNumber = isValidSeverityNumber(record.severityNumber) ? record.severityNumber : 0;
+    this.severityText = typeof record.severityText === "string" ? record.severityText : undefined;
+    this.body = sanitizer.value(record.body);
+    this.attributes = sanitizer.attributes(record.attributes) ?? EMPTY_ATTRIBUTES;
+    this.droppedAttributesCount = sanitizer.lastDropped;
+    this.eventName = typeof record.eventName === "string" && record.eventName !== ""
+      ? record.eventName
+      : undefined;
+    let traceId = record.traceId;
+    let spanId = record.spanId;
+    let traceFlags = record.traceFlags;
+    if (traceId === undefined && spanId === undefined) {
+      const active: SpanContext | undefined = activeSpanContext();
+      if (active !== undefined) {
+        traceId = active.traceId;
+        spanId = active.spanId;
+        traceFlags ??= active.traceFlags;
+      }
+    }
+    const valid = isValidTraceId(traceId) && isValidSpanId(spanId);
+    this.traceId = valid ? traceId : undefined;
+    this.spanId = valid ? spanId : undefined;
+    this.traceFlags = valid ? (traceFlags ?? 0) & 0xff : 0;
+    this.resource = context.resource;
+    this.scope = context.scope;
+  }
+}
+
+/**
+ * Resolves a record into an immutable {@linkcode LogRecordData}: times
+ * converted (the observed time defaults to now), severity validated,
+ * attributes and body sanitized, and the trace context taken from the record
+ * or else from the active span. Invalid trace ids are dropped as a pair.
+ *
+ * Call it synchronously inside `onEmit`: the active span is read from the
+ * current async context.
+ *
+ * @param record The record as emitted.
+ * @param context The emitting logger's context.
+ * @returns The snapshot.
+ *
+ * @example
+ * ```ts
+ * import { LogEmitContext, Resource, toLogRecordData } from "@seed/telemetry";
+ * import assert from "node:assert/strict";
+ *
+ * const context = new LogEmitContext(new Resource({}), { name: "example" });
+ * const data = toLogRecordData({ severityNumber: 99, traceId: "nope" }, context);
+ * assert.equal(data.severityNumber, 0);
+ * assert.equal(data.traceId, undefined);
+ * ```
+ */
+export function toLogRecordData(record: LogRecord, context: LogEmitContext): LogRecordData {
+  return context.snapshot(record);
+}

@@ -1,0 +1,124 @@
+/**
+ * The shared pipeline: the OpenTelemetry data model, the logger and tracer
+ * providers, the synchronous Processor and asynchronous Exporter contracts,
+ * and the processors that bridge them.
+ *
+ * @example
+ * ```ts
+ * import { BatchLogRecordProcessor, InMemoryExporter, LoggerProvider, type LogRecordData } from "@seed/telemetry";
+ * import assert from "node:assert/strict";
+ *
+ * const exporter = new InMemoryExporter<LogRecordData>();
+ * await using provider = new LoggerProvider({ processors: [new BatchLogRecordProcessor(exporter)] });
+ * provider.getLogger("app").emit({ severityNumber: 9, body: "hello" });
+ * await provider.forceFlush();
+ * assert.equal(exporter.items.length, 1);
+ * ```
+ *
+ * @module
+ */
+
+export {
+  type AnyValue,
+  type AnyValueMap,
+  type AttributeLimits,
+  type Attributes,
+  AttributeSanitizer,
+  DEFAULT_ATTRIBUTE_COUNT_LIMIT,
+  isIntValue,
+  MAX_VALUE_DEPTH,
+} from "./attributes.ts";
+export {
+  BatchLogRecordProcessor,
+  type BatchProcessorOptions,
+  type BatchProcessorStats,
+  type BatchScheduler,
+  BatchSpanProcessor,
+} from "./batch_processor.ts";
+export {
+  ConsoleLogRecordExporter,
+  type ConsoleExporterOptions,
+  ConsoleSpanExporter,
+  formatLogLine,
+  formatSpanLine,
+} from "./console_exporter.ts";
+export {
+  consoleDiagnosticSink,
+  type Diagnostic,
+  type DiagnosticLevel,
+  type DiagnosticSink,
+  reportDiagnostic,
+} from "./diagnostics.ts";
+export {
+  type BatchFromEnv,
+  type EnvReadOptions,
+  type EnvSource,
+  type LimitsFromEnv,
+  type OtlpFromEnv,
+  processEnvSource,
+  readBatchEnv,
+  readBooleanEnv,
+  readChoiceEnv,
+  readIntegerEnv,
+  readKeyValueListEnv,
+  readLimitsEnv,
+  readOtlpEnv,
+  readStringEnv,
+} from "./env.ts";
+export { ExportError, type Exporter, type ExportResult } from "./exporter.ts";
+export { bytesToHex, isValidSpanId, isValidTraceId, randomSpanId, randomTraceId, writeHexId } from "./ids.ts";
+export { InMemoryExporter } from "./in_memory_exporter.ts";
+export {
+  EMPTY_ATTRIBUTES,
+  LogEmitContext,
+  type LogEmitContextOptions,
+  type LogRecord,
+  type LogRecordData,
+  toLogRecordData,
+} from "./log_record.ts";
+export {
+  Logger,
+  type LoggerOptions,
+  LoggerProvider,
+  type LoggerProviderOptions,
+  type LoggerProviderStats,
+} from "./logger_provider.ts";
+export type { LogRecordProcessor, SpanProcessor } from "./processor.ts";
+export { defaultResource, type DefaultResourceOptions, Resource, SDK_NAME, SDK_VERSION } from "./resource.ts";
+export { detectRuntime, type RuntimeInfo } from "./runtime.ts";
+export type { InstrumentationScope } from "./scope.ts";
+export { isValidSeverityNumber, SeverityNumber, severityName } from "./severity.ts";
+export { SimpleLogRecordProcessor, type SimpleProcessorOptions, SimpleSpanProcessor } from "./simple_processor.ts";
+export {
+  createSpanSharedState,
+  type ReadableSpan,
+  Span,
+  type SpanEvent,
+  type SpanInit,
+  SpanKind,
+  type SpanLimits,
+  type SpanLink,
+  type SpanLinkInput,
+  type SpanSharedState,
+  type SpanStatus,
+  SpanStatusCode,
+} from "./span.ts";
+export { formatRfc3339, nowUnixNano, type TimeInput, toUnixNano } from "./time.ts";
+export {
+  activeSpan,
+  activeSpanContext,
+  formatTraceparent,
+  parseTraceparent,
+  type SpanContext,
+  type SpanContextCarrier,
+  TRACE_FLAG_SAMPLED,
+  withActiveSpan,
+} from "./trace_context.ts";
+export {
+  type StartSpanOptions,
+  Tracer,
+  type TracerOptions,
+  TracerProvider,
+  type TracerProviderOptions,
+  type TracerProviderStats,
+} from "./tracer_provider.ts";

@@ -1,0 +1,683 @@
+/**
+ * Spans: the mutable {@linkcode Span} a tracer hands out, and the
+ * {@linkcode ReadableSpan} view processors and exporters read once it has
+ * ended.
+ *
+ * @module
+ */
+
+import { type AnyValue, type Attributes, AttributeSanitizer, DEFAULT_ATTRIBUTE_COUNT_LIMIT } from "./attributes.ts";
+import { isValidSpanId, isValidTraceId } from "./ids.ts";
+import { EMPTY_ATTRIBUTES } from "./log_record.ts";
+import type { Resource } from "./resource.ts";
+import type { InstrumentationScope } from "./scope.ts";
+import { nowUnixNano, type TimeInput, toUnixNano } from "./time.ts";
+import type { SpanContext, SpanContextCarrier } from "./trace_context.ts";
+
+/**
+ * Span kinds, numbered as the OpenTelemetry API numbers them (OTLP adds 1).
+ *
+ * @example
+ * ```ts
+ * import { SpanKind } from "@seed/telemetry";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(SpanKind.SERVER, 1);
+ * ```
+ */
+export const SpanKind = { INTERNAL: 0, SERVER: 1, CLIENT: 2, PRODUCER: 3, CONSUMER: 4 } as const;
+
+/**
+ * A span kind, 0-4.
+ *
+ * @example
+ * ```ts
+ * import type { SpanKind } from "@seed/telemetry";
+ * import assert from "node:assert/strict";
+ *
+ * const kind: SpanKind = 2;
+ * assert.equal(kind, 2);
+ * ```
+ */
+export type SpanKind = typeof SpanKind[keyof typeof SpanKind];
+
+/**
+ * Span status codes, numbered as in OTLP.
+ *
+ * @example
+ * ```ts
+ * import { SpanStatusCode } from "@seed/telemetry";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(SpanStatusCode.ERROR, 2);
+ * ```
+ */
+export const SpanStatusCode = { UNSET: 0, OK: 1, ERROR: 2 } as const;
+
+/**
+ * A span status code, 0-2.
+ *
+ * @example
+ * ```ts
+ * import type { SpanStatusCode } from "@seed/telemetry";
+ * import assert from "node:assert/strict";
+ *
+ * const code: SpanStatusCode = 1;
+ * assert.equal(code, 1);
+ * ```
+ */
+export type SpanStatusCode = typeof SpanStatusCode[keyof typeof SpanStatusCode];
+
+/**
+ * A span's status.
+ *
+ * @example
+ * ```ts
+ * import { type SpanStatus, SpanStatusCode } from "@seed/telemetry";
+ * import assert from "node:assert/strict";
+ *
+ * const status: SpanStatus = { code: SpanStatusCode.ERROR, message: "timeout" };
+ * assert.equal(status.message, "timeout");
+ * ```
+ */
+export interface SpanStatus {
+  /** The code. */
+  readonly code: SpanStatusCode;
+  /** A description, only kept for `ERROR`. */
+  readonly message?: string;
+}
+
+/**
+ * A timed event within a span.
+ *
+ * @example
+ * ```ts
+ * import type { SpanEvent } from "@seed/telemetry";
+ * import assert from "node:assert/strict";
+ *
+ * const event: SpanEvent = { name: "retry", timeUnixNano: 1, attributes: {}, droppedAttributesCount: 0 };
+ * assert.equal(event.name, "retry");
+ * ```
+ */
+export interface SpanEvent {
+  /** The event's name. */
+  readonly name: string;
+  /** When it happened, in nanoseconds since the epoch. */
+  readonly timeUnixNano: number;
+  /** Its attributes. */
+  readonly attributes: Attributes;
+  /** Attributes dropped by limits or value rules. */
+  readonly droppedAttributesCount: number;
+}
+
+/**
+ * A link from a span to another span's context.
+ *
+ * @example
+ * ```ts
+ * import type { SpanLink } from "@seed/telemetry";
+ * import assert from "node:assert/strict";
+ *
+ * const link: SpanLink = {
+ *   traceId: "4bf92f3577b34da6a3ce929d0e0e4736", spanId: "00f067aa0ba902b7", traceFlags: 1,
+ *   attributes: {}, droppedAttributesCount: 0,
+ * };
+ * assert.equal(link.spanId.length, 16);
+ * ```
+ */
+export interface SpanLink {
+  /** The linked trace id. */
+  readonly traceId: string;
+  /** The linked span id. */
+  readonly spanId: string;
+  /** The linked span's trace flags. */
+  readonly traceFlags: number;
+  /** The linked span's trace state, if any. */
+  readonly traceState?: string;
+  /** Attributes of the link. */
+  readonly attributes: Attributes;
+  /** Attributes dropped by limits or value rules. */
+  readonly droppedAttributesCount: number;
+}
+
+/**
+ * A link as a caller gives it.
+ *
+ * @example
+ * ```ts
+ * import type { SpanLinkInput } from "@seed/telemetry";
+ * import assert from "node:assert/strict";
+ *
+ * const link: SpanLinkInput = {
+ *   context: { traceId: "4bf92f3577b34da6a3ce929d0e0e4736", spanId: "00f067aa0ba902b7", traceFlags: 1 },
+ *   attributes: { reason: "batch" },
+ * };
+ * assert.equal(link.attributes?.reason, "batch");
+ * ```
+ */
+export interface SpanLinkInput {
+  /** The linked span's context. */
+  readonly context: SpanContext;
+  /** Attributes of the link. */
+  readonly attributes?: Attributes;
+}
+
+/**
+ * What processors and exporters read of a span. Once `ended` is `true` it
+ * never changes again.
+ *
+ * @example
+ * ```ts
+ * import { InMemoryExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan } from "@seed/telemetry";
+ * import assert from "node:assert/strict";
+ *
+ * const exporter = new InMemoryExporter<ReadableSpan>();
+ * await using provider = new TracerProvider({ processors: [new SimpleSpanProcessor(exporter)] });
+ * provider.getTracer("example").startSpan("work").end();
+ * await provider.forceFlush();
+ * const span: ReadableSpan = exporter.items[0];
+ * assert.equal(span.name, "work");
+ * assert.equal(span.ended, true);
+ * ```
+ */
+export interface ReadableSpan {
+  /** The span's name. */
+  readonly name: string;
+  /** Its kind (API numbering, 0-4). */
+  readonly kind: SpanKind;
+  /** Its trace id. */
+  readonly traceId: string;
+  /** Its span id. */
+  readonly spanId: string;
+  /** Its W3C trace flags. */
+  readonly traceFlags: number;
+  /** Its W3C trace state, if any. */
+  readonly traceState: string | undefined;
+  /** The parent's span id, if it has a parent. */
+  readonly parentSpanId: string | undefined;
+  /** Whether the parent came from another process. */
+  readonly parentIsRemote: boolean;
+  /** Start time, in nanoseconds since the epoch. */
+  readonly startTimeUnixNano: number;
+  /** End time, in nanoseconds since the epoch; 0 until it ends. */
+  readonly endTimeUnixNano: number;
+  /** Its attributes. */
+  readonly attributes: Attributes;
+  /** Attributes dropped by limits or value rules. */
+  readonly droppedAttributesCount: number;
+  /** Its events. */
+  readonly events: readonly SpanEvent[];
+  /** Events dropped by the event count limit. */
+  readonly droppedEventsCount: number;
+  /** Its links. */
+  readonly links: readonly SpanLink[];
+  /** Links dropped by the link count limit or because they were invalid. */
+  readonly droppedLinksCount: number;
+  /** Its status. */
+  readonly status: SpanStatus;
+  /** The resource of the provider that made it. */
+  readonly resource: Resource;
+  /** The scope of the tracer that made it. */
+  readonly scope: InstrumentationScope;
+  /** Whether it has ended. */
+  readonly ended: boolean;
+}
+
+/**
+ * Span limits: attribute limits plus event and link limits, as the
+ * OpenTelemetry specification defines them.
+ *
+ * @example
+ * ```ts
+ * import type { SpanLimits } from "@seed/telemetry";
+ * import assert from "node:assert/strict";
+ *
+ * const limits: SpanLimits = { eventCountLimit: 16 };
+ * assert.equal(limits.eventCountLimit, 16);
+ * ```
+ */
+export interface SpanLimits {
+  /**
+   * The most attributes a span keeps.
+   * @default {128}
+   */
+  readonly attributeCountLimit?: number;
+  /**
+   * The longest string or byte array an attribute value keeps.
+   * @default {Infinity}
+   */
+  readonly attributeValueLengthLimit?: number;
+  /**
+   * The most events a span keeps.
+   * @default {128}
+   */
+  readonly eventCountLimit?: number;
+  /**
+   * The most links a span keeps.
+   * @default {128}
+   */
+  readonly linkCountLimit?: number;
+  /**
+   * The most attributes an event keeps.
+   * @default {128}
+   */
+  readonly eventAttributeCountLimit?: number;
+  /**
+   * The most attributes a link keeps.
+   * @default {128}
+   */
+  readonly linkAttributeCountLimit?: number;
+}
+
+/**
+ * What a tracer shares with every span it makes (internal plumbing,
+ * exported for processors' tests).
+ *
+ * @example
+ * ```ts
+ * import type { SpanSharedState } from "@seed/telemetry";
+ * import assert from "node:assert/strict";
+ *
+ * const check = (state: SpanSharedState) => state.scope.name;
+ * assert.equal(typeof check, "function");
+ * ```
+ */
+export interface SpanSharedState {
+  /** The provider's resource. */
+  readonly resource: Resource;
+  /** The tracer's scope. */
+  readonly scope: InstrumentationScope;
+  /** Applies span attribute limits. */
+  readonly sanitizer: AttributeSanitizer;
+  /** Applies event attribute limits. */
+  readonly eventSanitizer: AttributeSanitizer;
+  /** Applies link attribute limits. */
+  readonly linkSanitizer: AttributeSanitizer;
+  /** The most events a span keeps. */
+  readonly eventCountLimit: number;
+  /** The most links a span keeps. */
+  readonly linkCountLimit: number;
+  /** Called once when a span ends. */
+  onEnd(span: Span): void;
+}
+
+/**
+ * Creates the state a tracer shares with its spans.
+ *
+ * @param resource The provider's resource.
+ * @param scope The tracer's scope.
+ * @param limits The span limits.
+ * @param onEnd Called once when a span ends.
+ * @returns The shared state.
+ * @throws {RangeError} When a limit is negative or not an integer.
+ *
+ * @example
+ * ```ts
+ * import { createSpanSharedState, Resource } from "@seed/telemetry";
+ * import assert from "node:assert/strict";
+ *
+ * const state = createSpanSharedState(new Resource({}), { name: "t" }, { eventCountLimit: 4 }, () => {});
+ * assert.equal(state.eventCountLimit, 4);
+ * ```
+ */
+export function createSpanSharedState(
+  resource: Resource,
+  scope: InstrumentationScope,
+  limits: SpanLimits,
+  onEnd: (span: Span) => void,
+): SpanSharedState {
+  const count = (name: string, value: number | undefined): number => {
+    const v = value ?? DEFAULT_ATTRIBUTE_COUNT_LIMIT;
+    if (!(v >= 0) || (v !== Infinity && !Number.isInteger(v))) {
+      throw new RangeError(`Cannot use ${name} ${v}: expected a non-negative integer or Infinity`);
+    }
+    return v;
+  };
+  return {
+    resource,
+    scope,
+    sanitizer: new AttributeSanitizer(limits),
+    eventSanitizer: new AttributeSanitizer({
+      attributeCountLimit: limits.eventAttributeCountLimit,
+      attributeValueLengthLimit: limits.attributeValueLengthLimit,
+    }),
+    linkSanitizer: new AttributeSanitizer({
+      attributeCountLimit: limits.linkAttributeCountLimit,
+      attributeValueLengthLimit: limits.attributeValueLengthLimit,
+    }),
+    eventCountLimit: count("eventCountLimit", limits.eventCountLimit),
+    linkCountLimit: count("linkCountLimit", limits.linkCountLimit),
+    onEnd,
+  };
+}
+
+/** Options of {@linkcode Span}'s constructor. */
+export interface SpanInit {
+  /** The span's name. */
+  readonly name: string;
+  /**
+   * Its kind.
+   * @default {SpanKind.INTERNAL}
+   */
+  readonly kind?: SpanKind;
+  /** Its trace id, inherited from the parent or new. */
+  readonly traceId: string;
+  /** Its span id. */
+  readonly spanId: string;
+  /** Its trace flags. */
+  readonly traceFlags: number;
+  /** Its trace state, inherited from the parent. */
+  readonly traceState?: string;
+  /** The parent's context, if any. */
+  readonly parent?: SpanContext;
+  /**
+   * The start time.
+   * @default {now}
+   */
+  readonly startTime?: TimeInput;
+  /** Initial attributes. */
+  readonly attributes?: Attributes;
+  /** Links given at creation. */
+  readonly links?: readonly SpanLinkInput[];
+}
+
+const UNSET_STATUS: SpanStatus = Object.freeze({ code: SpanStatusCode.UNSET });
+
+/**
+ * A span in progress: set attributes, add events and links, set the status,
+ * then `end()` it exactly once. Calls after `end()` are ignored. Spans are
+ * made by a `Tracer`.
+ *
+ * @example
+ * ```ts
+ * import { SpanStatusCode, TracerProvider } from "@seed/telemetry";
+ * import assert from "node:assert/strict";
+ *
+ * await using provider = new TracerProvider();
+ * const span = provider.getTracer("example").startSpan("checkout");
+ * span.setAttribute("cart.items", 3);
+ * span.addEvent("payment.authorized");
+ * span.setStatus({ code: SpanStatusCode.OK });
+ * span.end();
+ * assert.equal(span.attributes["cart.items"], 3);
+ * assert.equal(span.ended, true);
+ * ```
+ */
+export class Span implements ReadableSpan, SpanContextCarrier {
+  readonly traceId: string;
+  readonly spanId: string;
+  readonly traceFlags: number;
+  readonly traceState: string | undefined;
+  readonly parentSpanId: string | undefined;
+  readonly parentIsRemote: boolean;
+  readonly kind: SpanKind;
+  readonly startTimeUnixNano: number;
+  readonly resource: Resource;
+  readonly scope: InstrumentationScope;
+  #name: string;
+  #endTimeUnixNano = 0;
+  #attributes: Record<string, AnyValue>;
+  #attributeCount = 0;
+  #droppedAttributesCount = 0;
+  #events: SpanEvent[] | undefined;
+  #droppedEventsCount = 0;
+  #links: SpanLink[] | undefined;
+  #droppedLinksCount = 0;
+  #status: SpanStatus = UNSET_STATUS;
+  #shared: SpanSharedState;
+  #context: SpanContext | undefined;
+
+  /**
+   * Creates a span. Use `Tracer.startSpan` instead unless you are writing a
+   * tracer.
+   *
+   * @param init The span's identity and initial data.
+   * @param shared What its tracer shares with it.
+   */
+  constructor(init: SpanInit, shared: SpanSharedState) {
+    this.#shared = shared;
+    this.#name = init.name;
+    this.kind = init.kind ?? SpanKind.INTERNAL;
+    this.traceId = init.traceId;
+    this.spanId = init.spanId;
+    this.traceFlags = init.traceFlags;
+    this.traceState = init.traceState;
+    this.parentSpanId = init.parent?.spanId;
+    this.parentIsRemote = init.parent?.isRemote === true;
+    this.startTimeUnixNano = toUnixNano(init.startTime) ?? nowUnixNano();
+    this.resource = shared.resource;
+    this.scope = shared.scope;
+    this.#attributes = {};
+    if (init.attributes !== undefined) this.setAttributes(init.attributes);
+    if (init.links !== undefined) {
+      for (const link of init.links) this.addLink(link);
+    }
+  }
+
+  /** The span's name. */
+  get name(): string {
+    return this.#name;
+  }
+  /** End time in nanoseconds since the epoch; 0 until it ends. */
+  get endTimeUnixNano(): number {
+    return this.#endTimeUnixNano;
+  }
+  /** Whether it has ended. */
+  get ended(): boolean {
+    return this.#endTimeUnixNano !== 0;
+  }
+  /** Its attributes. */
+  get attributes(): Attributes {
+    return this.#attributeCount === 0 ? EMPTY_ATTRIBUTES : this.#attributes;
+  }
+  /** Attributes dropped by limits or value rules. */
+  get droppedAttributesCount(): number {
+    return this.#droppedAttributesCount;
+  }
+  /** Its events. */
+  get events(): readonly SpanEvent[] {
+    return this.#events ?? NO_EVENTS;
+  }
+  /** Events dropped by the event count limit. */
+  get droppedEventsCount(): number {
+    return this.#droppedEventsCount;
+  }
+  /** Its links. */
+  get links(): readonly SpanLink[] {
+    return this.#links ?? NO_LINKS;
+  }
+  /** Links dropped by the link count limit or because they were invalid. */
+  get droppedLinksCount(): number {
+    return this.#droppedLinksCount;
+  }
+  /** Its status. */
+  get status(): SpanStatus {
+    return this.#status;
+  }
+
+  /**
+   * The span's context, for children, log records and propagation.
+   *
+   * @returns The span context.
+   */
+  spanContext(): SpanContext {
+    return this.#context ??= this.traceState === undefined
+      ? { traceId: this.traceId, spanId: this.spanId, traceFlags: this.traceFlags }
+      : { traceId: this.traceId, spanId: this.spanId, traceFlags: this.traceFlags, traceState: this.traceState };
+  }
+
+  /**
+   * Whether the span still records (it has not ended).
+   *
+   * @returns `true` until `end()`.
+   */
+  isRecording(): boolean {
+    return this.#endTimeUnixNano === 0;
+  }
+
+  /**
+   * Sets one attribute; `undefined` removes nothing and is ignored. Over the
+   * count limit, new keys are dropped and counted.
+   *
+   * @param key The attribute's key.
+   * @param value Its value.
+   * @returns This span.
+   */
+  setAttribute(key: string, value: AnyValue): this {
+    if (this.#endTimeUnixNano !== 0 || value === undefined) return this;
+    const sanitizer = this.#shared.sanitizer;
+    const clean = sanitizer.attributeValue(value);
+    if (clean === undefined) {
+      this.#droppedAttributesCount++;
+      return this;
+    }
+    if (!Object.hasOwn(this.#attributes, key)) {
+      if (this.#attributeCount >= sanitizer.attributeCountLimit) {
+        this.#droppedAttributesCount++;
+        sanitizer.overLimit++;
+        return this;
+      }
+      this.#attributeCount++;
+    }
+    this.#attributes[key] = clean;
+    return this;
+  }
+
+  /**
+   * Sets several attributes.
+   *
+   * @param attributes The attributes.
+   * @returns This span.
+   */
+  setAttributes(attributes: Attributes): this {
+    for (const key in attributes) {
+      if (Object.hasOwn(attributes, key)) this.setAttribute(key, attributes[key]);
+    }
+    return this;
+  }
+
+  /**
+   * Adds an event; over the event count limit it is dropped and counted.
+   *
+   * @param name The event's name.
+   * @param attributes Its attributes.
+   * @param time When it happened; defaults to now.
+   * @returns This span.
+   */
+  addEvent(name: string, attributes?: Attributes, time?: TimeInput): this {
+    if (this.#endTimeUnixNano !== 0) return this;
+    const events = this.#events ??= [];
+    if (events.length >= this.#shared.eventCountLimit) {
+      this.#droppedEventsCount++;
+      return this;
+    }
+    const sanitizer = this.#shared.eventSanitizer;
+    const clean = sanitizer.attributes(attributes) ?? EMPTY_ATTRIBUTES;
+    events.push({
+      name: String(name),
+      timeUnixNano: toUnixNano(time) ?? nowUnixNano(),
+      attributes: clean,
+      droppedAttributesCount: sanitizer.lastDropped,
+    });
+    return this;
+  }
+
+  /**
+   * Adds a link; over the link count limit, or with an invalid context, it
+   * is dropped and counted.
+   *
+   * @param link The linked context and attributes.
+   * @returns This span.
+   */
+  addLink(link: SpanLinkInput): this {
+    if (this.#endTimeUnixNano !== 0) return this;
+    const links = this.#links ??= [];
+    const ctx = link.context;
+    if (links.length >= this.#shared.linkCountLimit || !isValidTraceId(ctx?.traceId) || !isValidSpanId(ctx.spanId)) {
+      this.#droppedLinksCount++;
+      return this;
+    }
+    const sanitizer = this.#shared.linkSanitizer;
+    const clean = sanitizer.attributes(link.attributes) ?? EMPTY_ATTRIBUTES;
+    links.push({
+      traceId: ctx.traceId,
+      spanId: ctx.spanId,
+      traceFlags: ctx.traceFlags & 0xff,
+      ...(ctx.traceState === undefined ? {} : { traceState: ctx.traceState }),
+      attributes: clean,
+      droppedAttributesCount: sanitizer.lastDropped,
+    });
+    return this;
+  }
+
+  /**
+   * Sets the status. `OK` is final; a message is kept only with `ERROR`.
+   *
+   * @param status The status.
+   * @returns This span.
+   */
+  setStatus(status: SpanStatus): this {
+    if (this.#endTimeUnixNano !== 0 || this.#status.code === SpanStatusCode.OK) return this;
+    if (status.code === SpanStatusCode.ERROR) {
+      this.#status = typeof status.message === "string"
+        ? { code: SpanStatusCode.ERROR, message: status.message }
+        : { code: SpanStatusCode.ERROR };
+    } else if (status.code === SpanStatusCode.OK) {
+      this.#status = { code: SpanStatusCode.OK };
+    }
+    return this;
+  }
+
+  /**
+   * Renames the span.
+   *
+   * @param name The new name.
+   * @returns This span.
+   */
+  updateName(name: string): this {
+    if (this.#endTimeUnixNano === 0) this.#name = String(name);
+    return this;
+  }
+
+  /**
+   * Records an exception as an `exception` event with the semantic
+   * conventions' attributes. It does not change the status.
+   *
+   * @param exception The error (or any thrown value).
+   * @param time When it happened; defaults to now.
+   * @returns This span.
+   */
+  recordException(exception: unknown, time?: TimeInput): this {
+    const attributes: Record<string, AnyValue> = {};
+    if (exception instanceof Error) {
+      attributes["exception.type"] = exception.name;
+      attributes["exception.message"] = exception.message;
+      if (exception.stack !== undefined) attributes["exception.stacktrace"] = exception.stack;
+    } else {
+      attributes["exception.message"] = String(exception);
+    }
+    return this.addEvent("exception", attributes, time);
+  }
+
+  /**
+   * Ends the span (once; later calls are ignored) and hands it to the
+   * tracer's processors, synchronously.
+   *
+   * @param endTime The end time; defaults to now. An end time before the
+   *   start is replaced by the start time.
+   */
+  end(endTime?: TimeInput): void {
+    if (this.#endTimeUnixNano !== 0) return;
+    const end = toUnixNano(endTime) ?? nowUnixNano();
+    this.#endTimeUnixNano = Math.max(end, this.startTimeUnixNano, 1);
+    this.#shared.onEnd(this);
+  }
+
+  /** Ends the span, so `using span = tracer.startSpan(...)` ends it at scope exit. */
+  [Symbol.dispose](): void {
+    this.end();
+  }
+}
+
+const NO_EVENTS: readonly SpanEvent[] = Object.freeze([]);
+const NO_LINKS: readonly SpanLink[] = Object.freeze([]);

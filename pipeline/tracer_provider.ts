@@ -1,0 +1,404 @@
+/**
+ * The traces entry point: a {@linkcode TracerProvider} owns the resource,
+ * span limits and processors, and hands out {@linkcode Tracer}s. Sampling is
+ * parent-based, always-on for root spans: a child of an unsampled parent is
+ * unsampled too and never reaches the processors.
+ *
+ * @module
+ */
+
+import type { Attributes } from "./attributes.ts";
+import { type ProviderBaseOptions, ProviderCore, scopeKey } from "./_dispatch.ts";
+import type { DiagnosticSink } from "./diagnostics.ts";
+import { readLimitsEnv } from "./env.ts";
+import { randomSpanId, randomTraceId } from "./ids.ts";
+import type { SpanProcessor } from "./processor.ts";
+import type { Resource } from "./resource.ts";
+import type { InstrumentationScope } from "./scope.ts";
+import {
+  createSpanSharedState,
+  Span,
+  type SpanKind,
+  type SpanLimits,
+  type SpanLinkInput,
+  type SpanSharedState,
+} from "./span.ts";
+import type { TimeInput } from "./time.ts";
+import {
+  activeSpan,
+  type SpanContext,
+  type SpanContextCarrier,
+  TRACE_FLAG_SAMPLED,
+  withActiveSpan,
+} from "./trace_context.ts";
+
+/**
+ * Options of {@linkcode TracerProvider}.
+ *
+ * @example
+ * ```ts
+ * import type { TracerProviderOptions } from "@seed/telemetry";
+ * import assert from "node:assert/strict";
+ *
+ * const options: TracerProviderOptions = { limits: { eventCountLimit: 32 } };
+ * assert.equal(options.limits?.eventCountLimit, 32);
+ * ```
+ */
+export interface TracerProviderOptions extends ProviderBaseOptions {
+  /**
+   * The resource shared by every span.
+   * @default {defaultResource(): SDK, runtime, OTEL_RESOURCE_ATTRIBUTES, OTEL_SERVICE_NAME}
+   */
+  readonly resource?: Resource;
+  /**
+   * The processors, called in order for every span.
+   * @default {[]}
+   */
+  readonly processors?: readonly SpanProcessor[];
+  /**
+   * Span limits; unset fields come from `OTEL_SPAN_*`, `OTEL_EVENT_*`, `OTEL_LINK_*`, `OTEL_ATTRIBUTE_*`.
+   * @default {128 for every count, no length limit}
+   */
+  readonly limits?: SpanLimits;
+  /**
+   * Turns the SDK off: spans still carry context but reach no processor.
+   * @default {OTEL_SDK_DISABLED, else false}
+   */
+  readonly disabled?: boolean;
+  /**
+   * Where processor errors and bad environment values are reported.
+   * @default {consoleDiagnosticSink}
+   */
+  readonly diagnostics?: DiagnosticSink;
+}
+
+/**
+ * Options of {@linkcode Tracer.startSpan}.
+ *
+ * @example
+ * ```ts
+ * import { SpanKind, type StartSpanOptions } from "@seed/telemetry";
+ * import assert from "node:assert/strict";
+ *
+ * const options: StartSpanOptions = { kind: SpanKind.SERVER, attributes: { "http.request.method": "GET" } };
+ * assert.equal(options.kind, 1);
+ * ```
+ */
+export interface StartSpanOptions {
+  /**
+   * The span's kind.
+   * @default {SpanKind.INTERNAL}
+   */
+  readonly kind?: SpanKind;
+  /** Initial attributes. */
+  readonly attributes?: Attributes;
+  /** Links to other spans. */
+  readonly links?: readonly SpanLinkInput[];
+  /**
+   * The start time.
+   * @default {now}
+   */
+  readonly startTime?: TimeInput;
+  /**
+   * The parent: a span, a (remote) span context, or `null` for a new trace.
+   * @default {the active span, if any}
+   */
+  readonly parent?: SpanContextCarrier | SpanContext | null;
+}
+
+/**
+ * Options of {@linkcode TracerProvider.getTracer}.
+ *
+ * @example
+ * ```ts
+ * import type { TracerOptions } from "@seed/telemetry";
+ * import assert from "node:assert/strict";
+ *
+ * const options: TracerOptions = { attributes: { component: "db" } };
+ * assert.equal(options.attributes?.component, "db");
+ * ```
+ */
+export interface TracerOptions {
+  /** The scope's schema URL. */
+  readonly schemaUrl?: string;
+  /** The scope's attributes. */
+  readonly attributes?: Attributes;
+}
+
+/**
+ * Counters of a tracer provider.
+ *
+ * @example
+ * ```ts
+ * import { TracerProvider } from "@seed/telemetry";
+ * import assert from "node:assert/strict";
+ *
+ * await using provider = new TracerProvider();
+ * provider.getTracer("t").startSpan("s").end();
+ * assert.equal(provider.stats.spansEnded, 1);
+ * ```
+ */
+export interface TracerProviderStats {
+  /** Spans started (sampled or not). */
+  readonly spansStarted: number;
+  /** Spans ended (sampled or not). */
+  readonly spansEnded: number;
+  /** Errors thrown by processors on the hot path (contained, never rethrown). */
+  readonly processorErrors: number;
+}
+
+function toSpanContext(parent: SpanContextCarrier | SpanContext): SpanContext {
+  return typeof (parent as SpanContextCarrier).spanContext === "function"
+    ? (parent as SpanContextCarrier).spanContext()
+    : parent as SpanContext;
+}
+
+/**
+ * Starts spans for one instrumentation scope.
+ *
+ * @example Parent and child across an await
+ * ```ts
+ * import { InMemoryExporter, type ReadableSpan, SimpleSpanProcessor, TracerProvider } from "@seed/telemetry";
+ * import assert from "node:assert/strict";
+ *
+ * const exporter = new InMemoryExporter<ReadableSpan>();
+ * await using provider = new TracerProvider({ processors: [new SimpleSpanProcessor(exporter)] });
+ * const tracer = provider.getTracer("example");
+ * await tracer.startActiveSpan("parent", async (parent) => {
+ *   await Promise.resolve();
+ *   tracer.startSpan("child").end();
+ *   parent.end();
+ * });
+ * await provider.forceFlush();
+ * const [child, parent] = exporter.items;
+ * assert.equal(child.parentSpanId, parent.spanId);
+ * assert.equal(child.traceId, parent.traceId);
+ * ```
+ */
+export class Tracer {
+  /** The tracer's scope. */
+  readonly scope: InstrumentationScope;
+  #shared: SpanSharedState;
+  #counters: { started: number };
+  #onStart: ((span: Span, parent: SpanContext | undefined) => void) | undefined;
+
+  /**
+   * Creates a tracer. Use {@linkcode TracerProvider.getTracer} instead.
+   *
+   * @param shared What the tracer shares with its spans.
+   * @param counters The provider's counters.
+   * @param onStart Called with every sampled span when it starts.
+   */
+  constructor(
+    shared: SpanSharedState,
+    counters: { started: number },
+    onStart?: (span: Span, parent: SpanContext | undefined) => void,
+  ) {
+    this.#shared = shared;
+    this.scope = shared.scope;
+    this.#counters = counters;
+    this.#onStart = onStart;
+  }
+
+  /**
+   * Starts a span. Its parent is `options.parent`, else the active span;
+   * it is not made active (see {@linkcode Tracer.startActiveSpan}).
+   *
+   * @param name The span's name.
+   * @param options Kind, attributes, links, start time, parent.
+   * @returns The span; call `end()` on it.
+   */
+  startSpan(name: string, options: StartSpanOptions = {}): Span {
+    this.#counters.started++;
+    const parentOption = options.parent;
+    const carrier = parentOption === undefined ? activeSpan() : parentOption;
+    const parent = carrier === null || carrier === undefined ? undefined : toSpanContext(carrier);
+    const hasParent = parent !== undefined && typeof parent.traceId === "string" && parent.traceId.length === 32;
+    const span = new Span({
+      name: String(name),
+      kind: options.kind,
+      traceId: hasParent ? parent.traceId : randomTraceId(),
+      spanId: randomSpanId(),
+      traceFlags: hasParent ? parent.traceFlags & TRACE_FLAG_SAMPLED : TRACE_FLAG_SAMPLED,
+      traceState: hasParent ? parent.traceState : undefined,
+      parent: hasParent ? parent : undefined,
+      startTime: options.startTime,
+      attributes: options.attributes,
+      links: options.links,
+    }, this.#shared);
+    if (this.#onStart !== undefined && (span.traceFlags & TRACE_FLAG_SAMPLED) !== 0) {
+      this.#onStart(span, hasParent ? parent : undefined);
+    }
+    return span;
+  }
+
+  /**
+   * Starts a span and runs `fn` with it active (across every `await` in
+   * `fn`). The span is not ended for you.
+   *
+   * @param name The span's name.
+   * @param fn Receives the span; its result is returned.
+   * @returns What `fn` returns.
+   */
+  startActiveSpan<T>(name: string, fn: (span: Span) => T): T;
+  /**
+   * Starts a span with options and runs `fn` with it active.
+   *
+   * @param name The span's name.
+   * @param options Kind, attributes, links, start time, parent.
+   * @param fn Receives the span; its result is returned.
+   * @returns What `fn` returns.
+   */
+  startActiveSpan<T>(name: string, options: StartSpanOptions, fn: (span: Span) => T): T;
+  startActiveSpan<T>(
+    name: string,
+    optionsOrFn: StartSpanOptions | ((span: Span) => T),
+    maybeFn?: (span: Span) => T,
+  ): T {
+    const fn = typeof optionsOrFn === "function" ? optionsOrFn : maybeFn;
+    if (typeof fn !== "function") throw new TypeError("Cannot start an active span: fn is not a function");
+    const span = this.startSpan(name, typeof optionsOrFn === "function" ? {} : optionsOrFn);
+    return withActiveSpan(span, () => fn(span));
+  }
+}
+
+/**
+ * Owns the resource, span limits and processors of traces, and hands out
+ * tracers. `await using` (or `shutdown()`) flushes and shuts every processor
+ * down.
+ *
+ * @example
+ * ```ts
+ * import { BatchSpanProcessor, ConsoleSpanExporter, TracerProvider } from "@seed/telemetry";
+ *
+ * await using provider = new TracerProvider({ processors: [new BatchSpanProcessor(new ConsoleSpanExporter())] });
+ * const span = provider.getTracer("app").startSpan("boot");
+ * span.end();
+ * ```
+ */
+export class TracerProvider {
+  /** The resource shared by every span. */
+  readonly resource: Resource;
+  #core: ProviderCore<SpanProcessor>;
+  #limits: SpanLimits;
+  #tracers = new Map<string, Tracer>();
+  #counters = { started: 0, ended: 0 };
+  #onEnd: (span: Span) => void;
+  #onStart: ((span: Span, parent: SpanContext | undefined) => void) | undefined;
+
+  /**
+   * Creates a provider.
+   *
+   * @param options Resource, processors, limits, environment.
+   * @throws {TypeError} When a processor is not an object.
+   * @throws {RangeError} When a limit is negative or not an integer.
+   */
+  constructor(options: TracerProviderOptions = {}) {
+    const core = new ProviderCore("TracerProvider", options, options.processors);
+    this.#core = core;
+    this.resource = core.resource;
+    const env = readLimitsEnv("traces", options);
+    const limits = options.limits ?? {};
+    this.#limits = {
+      attributeCountLimit: limits.attributeCountLimit ?? env.attributeCountLimit,
+      attributeValueLengthLimit: limits.attributeValueLengthLimit ?? env.attributeValueLengthLimit,
+      eventCountLimit: limits.eventCountLimit ?? env.eventCountLimit,
+      linkCountLimit: limits.linkCountLimit ?? env.linkCountLimit,
+      eventAttributeCountLimit: limits.eventAttributeCountLimit ?? env.eventAttributeCountLimit,
+      linkAttributeCountLimit: limits.linkAttributeCountLimit ?? env.linkAttributeCountLimit,
+    };
+    // Validate once, up front, so a bad limit fails here and not at getTracer.
+    createSpanSharedState(this.resource, { name: "" }, this.#limits, () => {});
+    const processors = core.disabled ? [] : core.processors;
+    const counters = this.#counters;
+    this.#onEnd = (span: Span) => {
+      counters.ended++;
+      if (core.shutDown || (span.traceFlags & TRACE_FLAG_SAMPLED) === 0) return;
+      for (let i = 0; i < processors.length; i++) {
+        try {
+          processors[i].onEnd(span);
+        } catch (error) {
+          core.processorThrew(processors[i], error);
+        }
+      }
+    };
+    const starters = processors.filter((p) => typeof p.onStart === "function");
+    if (starters.length > 0) {
+      this.#onStart = (span: Span, parent: SpanContext | undefined) => {
+        if (core.shutDown) return;
+        for (let i = 0; i < starters.length; i++) {
+          try {
+            starters[i].onStart!(span, parent);
+          } catch (error) {
+            core.processorThrew(starters[i], error);
+          }
+        }
+      };
+    }
+  }
+
+  /** Whether the SDK is disabled (option or `OTEL_SDK_DISABLED`). */
+  get disabled(): boolean {
+    return this.#core.disabled;
+  }
+
+  /** The counters, as of now. */
+  get stats(): TracerProviderStats {
+    return {
+      spansStarted: this.#counters.started,
+      spansEnded: this.#counters.ended,
+      processorErrors: this.#core.processorErrors,
+    };
+  }
+
+  /**
+   * Returns the tracer of one instrumentation scope (the same object for the
+   * same name, version and schema URL).
+   *
+   * @param name The scope's name.
+   * @param version The scope's version.
+   * @param options The scope's schema URL and attributes.
+   * @returns The tracer.
+   */
+  getTracer(name: string, version?: string, options: TracerOptions = {}): Tracer {
+    const key = scopeKey(name, version, options.schemaUrl);
+    let tracer = this.#tracers.get(key);
+    if (tracer === undefined) {
+      const scope: InstrumentationScope = {
+        name: String(name),
+        ...(version === undefined ? {} : { version }),
+        ...(options.schemaUrl === undefined ? {} : { schemaUrl: options.schemaUrl }),
+        ...(options.attributes === undefined ? {} : { attributes: options.attributes }),
+      };
+      tracer = new Tracer(createSpanSharedState(this.resource, scope, this.#limits, this.#onEnd), this.#counters, this.#onStart);
+      this.#tracers.set(key, tracer);
+    }
+    return tracer;
+  }
+
+  /**
+   * Flushes every processor.
+   *
+   * @returns Resolves when all are flushed.
+   * @throws {Error} What a processor's `forceFlush` rejected with.
+   */
+  forceFlush(): Promise<void> {
+    return this.#core.forceFlush();
+  }
+
+  /**
+   * Stops delivering spans, then flushes and shuts down every processor.
+   * Idempotent.
+   *
+   * @returns Resolves when all are shut down.
+   * @throws {Error} What a processor's `shutdown` rejected with.
+   */
+  shutdown(): Promise<void> {
+    return this.#core.shutdown();
+  }
+
+  /** Shuts down; for `await using`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.shutdown();
+  }
+}
