@@ -30,8 +30,14 @@ export class FfiUnavailableError extends Error {
    * @param message What failed, the state, the fix.
    * @param options The code and the cause.
    */
-  constructor(message: string, options: { code?: number; cause?: unknown } = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+  constructor(
+    message: string,
+    options: { code?: number; cause?: unknown } = {},
+  ) {
+    super(
+      message,
+      options.cause === undefined ? undefined : { cause: options.cause },
+    );
     this.name = "FfiUnavailableError";
     this.code = options.code;
   }

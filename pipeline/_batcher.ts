@@ -3,7 +3,10 @@
 // exports in flight, and counters for everything accepted, dropped, exported
 // and failed. Offering an item never blocks, throws or allocates a Promise.
 
-import { clearTimeout as clearNodeTimeout, setTimeout as setNodeTimeout } from "node:timers";
+import {
+  clearTimeout as clearNodeTimeout,
+  setTimeout as setNodeTimeout,
+} from "node:timers";
 import { type DiagnosticSink, reportDiagnostic } from "./diagnostics.ts";
 import type { Exporter, ExportResult } from "./exporter.ts";
 
@@ -140,7 +143,9 @@ export class Batcher<T> {
     this.counters.accepted++;
     if (this.#size >= this.config.maxExportBatchSize) {
       if (this.config.exportOnOffer) this.#pump();
-      else if (this.#inFlight.size < this.config.maxConcurrentExports) this.#arm(0);
+      else if (this.#inFlight.size < this.config.maxConcurrentExports) {
+        this.#arm(0);
+      }
     } else if (this.#timer === undefined) {
       this.#arm(this.config.scheduledDelayMillis);
     }
@@ -165,7 +170,9 @@ export class Batcher<T> {
   /** Starts as many exports as the rules allow. */
   #pump(): void {
     const batchSize = this.config.maxExportBatchSize;
-    while (this.#size > 0 && this.#inFlight.size < this.config.maxConcurrentExports) {
+    while (
+      this.#size > 0 && this.#inFlight.size < this.config.maxConcurrentExports
+    ) {
       const full = this.#size >= batchSize;
       if (!full && !this.#timerDue && this.#taken >= this.#flushTarget) break;
       this.#timerDue = false;
@@ -175,7 +182,10 @@ export class Batcher<T> {
     if (this.#size === 0) {
       this.#disarm();
       this.#dropping = false;
-    } else if (this.#timer === undefined && this.#inFlight.size < this.config.maxConcurrentExports) {
+    } else if (
+      this.#timer === undefined &&
+      this.#inFlight.size < this.config.maxConcurrentExports
+    ) {
       this.#arm(this.#size >= batchSize ? 0 : this.config.scheduledDelayMillis);
     }
   }
@@ -209,7 +219,8 @@ export class Batcher<T> {
   }
 
   async #runExport(batch: T[], controller: AbortController): Promise<void> {
-    const { exporter, exportTimeoutMillis, scheduler, diagnostics, source } = this.config;
+    const { exporter, exportTimeoutMillis, scheduler, diagnostics, source } =
+      this.config;
     this.counters.exportCalls++;
     let timer: unknown;
     let result: ExportResult;
@@ -225,13 +236,22 @@ export class Batcher<T> {
         };
         controller.signal.addEventListener("abort", onAbort, { once: true });
         timer = scheduler.setTimeout(() => {
-          controller.abort(new DOMException(`Export timed out after ${exportTimeoutMillis} ms`, "TimeoutError"));
+          controller.abort(
+            new DOMException(
+              `Export timed out after ${exportTimeoutMillis} ms`,
+              "TimeoutError",
+            ),
+          );
         }, exportTimeoutMillis);
       });
       const exported = exporter.export(batch, controller.signal);
       result = await Promise.race([exported, timeout]);
       if (result === null || typeof result !== "object") {
-        result = { code: "failure", retryable: false, error: new TypeError("Exporter resolved to no ExportResult") };
+        result = {
+          code: "failure",
+          retryable: false,
+          error: new TypeError("Exporter resolved to no ExportResult"),
+        };
       }
     } catch (error) {
       result = {
@@ -251,7 +271,9 @@ export class Batcher<T> {
           diagnostics,
           source,
           "warn",
-          `Receiver rejected ${rejected} of ${batch.length} items${result.message ? `: ${result.message}` : ""}`,
+          `Receiver rejected ${rejected} of ${batch.length} items${
+            result.message ? `: ${result.message}` : ""
+          }`,
         );
       }
     } else {
@@ -261,9 +283,9 @@ export class Batcher<T> {
         diagnostics,
         source,
         "error",
-        `Export of ${batch.length} items failed (${result.retryable ? "retryable" : "not retryable"}): ${
-          result.error?.message ?? "no reason given"
-        }`,
+        `Export of ${batch.length} items failed (${
+          result.retryable ? "retryable" : "not retryable"
+        }): ${result.error?.message ?? "no reason given"}`,
         result.error,
       );
     }
@@ -296,7 +318,13 @@ export class Batcher<T> {
       try {
         await this.config.exporter.shutdown();
       } catch (error) {
-        reportDiagnostic(this.config.diagnostics, this.config.source, "error", "Exporter shutdown failed", error);
+        reportDiagnostic(
+          this.config.diagnostics,
+          this.config.source,
+          "error",
+          "Exporter shutdown failed",
+          error,
+        );
       }
     }
   }

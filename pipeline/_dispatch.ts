@@ -1,7 +1,11 @@
 // Shared plumbing of the two providers: option resolution, processor error
 // containment, and fan-out of flush and shutdown.
 
-import { consoleDiagnosticSink, type DiagnosticSink, reportDiagnostic } from "./diagnostics.ts";
+import {
+  consoleDiagnosticSink,
+  type DiagnosticSink,
+  reportDiagnostic,
+} from "./diagnostics.ts";
 import { type EnvReadOptions, readBooleanEnv } from "./env.ts";
 import { defaultResource, type Resource } from "./resource.ts";
 
@@ -27,15 +31,22 @@ export class ProviderCore<P extends Flushable> {
   #reported = new Set<P>();
   #shutdownPromise: Promise<void> | undefined;
 
-  constructor(source: string, options: ProviderBaseOptions, processors: readonly P[] | undefined) {
+  constructor(
+    source: string,
+    options: ProviderBaseOptions,
+    processors: readonly P[] | undefined,
+  ) {
     this.source = source;
     this.diagnostics = options.diagnostics ?? consoleDiagnosticSink;
-    this.disabled = options.disabled ?? readBooleanEnv("OTEL_SDK_DISABLED", options);
+    this.disabled = options.disabled ??
+      readBooleanEnv("OTEL_SDK_DISABLED", options);
     this.resource = options.resource ?? defaultResource(options);
     const list = processors ?? [];
     for (let i = 0; i < list.length; i++) {
       if (list[i] === null || typeof list[i] !== "object") {
-        throw new TypeError(`Cannot create ${source}: processors[${i}] is not a processor`);
+        throw new TypeError(
+          `Cannot create ${source}: processors[${i}] is not a processor`,
+        );
       }
     }
     this.processors = Object.freeze(list.slice());
@@ -50,17 +61,28 @@ export class ProviderCore<P extends Flushable> {
       this.diagnostics,
       this.source,
       "error",
-      `Processor ${processor.constructor?.name ?? "?"} threw on the hot path (processors must not throw); further errors from it are only counted`,
+      `Processor ${
+        processor.constructor?.name ?? "?"
+      } threw on the hot path (processors must not throw); further errors from it are only counted`,
       error,
     );
   }
 
   async #each(method: "forceFlush" | "shutdown"): Promise<void> {
-    const results = await Promise.allSettled(this.processors.map((p) => p[method]()));
+    const results = await Promise.allSettled(
+      this.processors.map((p) => p[method]()),
+    );
     const errors = [];
-    for (const result of results) if (result.status === "rejected") errors.push(result.reason);
+    for (const result of results) {
+      if (result.status === "rejected") errors.push(result.reason);
+    }
     if (errors.length === 1) throw errors[0];
-    if (errors.length > 1) throw new AggregateError(errors, `${this.source}.${method}: ${errors.length} processors failed`);
+    if (errors.length > 1) {
+      throw new AggregateError(
+        errors,
+        `${this.source}.${method}: ${errors.length} processors failed`,
+      );
+    }
   }
 
   forceFlush(): Promise<void> {
@@ -73,6 +95,10 @@ export class ProviderCore<P extends Flushable> {
   }
 }
 
-export function scopeKey(name: string, version: string | undefined, schemaUrl: string | undefined): string {
+export function scopeKey(
+  name: string,
+  version: string | undefined,
+  schemaUrl: string | undefined,
+): string {
   return `${name}\u0000${version ?? ""}\u0000${schemaUrl ?? ""}`;
 }

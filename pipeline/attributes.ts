@@ -43,6 +43,7 @@
  * A map of `AnyValue`s: an OTLP `KeyValueList`.
  */
 export interface AnyValueMap {
+  /** A value by key. */
   readonly [key: string]: AnyValue;
 }
 
@@ -228,13 +229,18 @@ export class AttributeSanitizer {
     for (const key in attributes) {
       if (!Object.hasOwn(attributes, key)) continue;
       const value = attributes[key];
-      if (value === undefined || !this.#isClean(value, this.attributeValueLengthLimit, 0)) {
+      if (
+        value === undefined ||
+        !this.#isClean(value, this.attributeValueLengthLimit, 0)
+      ) {
         clean = false;
         break;
       }
       count++;
     }
-    if (clean && count <= this.attributeCountLimit && isPlainObject(attributes)) return attributes;
+    if (
+      clean && count <= this.attributeCountLimit && isPlainObject(attributes)
+    ) return attributes;
     return this.#copyAttributes(attributes);
   }
 
@@ -264,7 +270,9 @@ export class AttributeSanitizer {
    */
   attributeValue(value: unknown): AnyValue | undefined {
     if (value === undefined) return undefined;
-    if (this.#isClean(value, this.attributeValueLengthLimit, 0)) return value as AnyValue;
+    if (this.#isClean(value, this.attributeValueLengthLimit, 0)) {
+      return value as AnyValue;
+    }
     this.#seen.length = 0;
     const out = this.#copy(value, this.attributeValueLengthLimit, 0);
     return out === DROP ? undefined : out;
@@ -283,12 +291,15 @@ export class AttributeSanitizer {
         if (value === null) return true;
         if (depth >= MAX_VALUE_DEPTH) return false;
         if (value instanceof Uint8Array) {
-          return value.constructor === Uint8Array && value.length <= lengthLimit;
+          return value.constructor === Uint8Array &&
+            value.length <= lengthLimit;
         }
         if (Array.isArray(value)) {
           for (let i = 0; i < value.length; i++) {
             const item = value[i];
-            if (item === undefined || !this.#isClean(item, lengthLimit, depth + 1)) return false;
+            if (
+              item === undefined || !this.#isClean(item, lengthLimit, depth + 1)
+            ) return false;
           }
           return true;
         }
@@ -297,7 +308,9 @@ export class AttributeSanitizer {
         for (const key in map) {
           if (!Object.hasOwn(map, key)) continue;
           const item = map[key];
-          if (item === undefined || !this.#isClean(item, lengthLimit, depth + 1)) return false;
+          if (
+            item === undefined || !this.#isClean(item, lengthLimit, depth + 1)
+          ) return false;
         }
         return true;
       }
@@ -396,7 +409,10 @@ export class AttributeSanitizer {
     }
     if (value instanceof Error) {
       this.converted++;
-      return this.#truncateString(value.stack ?? `${value.name}: ${value.message}`, limit);
+      return this.#truncateString(
+        value.stack ?? `${value.name}: ${value.message}`,
+        limit,
+      );
     }
     this.#seen.push(value);
     let out: AnyValue;

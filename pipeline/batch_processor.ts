@@ -11,7 +11,12 @@ import { Batcher, type BatchScheduler, realScheduler } from "./_batcher.ts";
 import { consoleDiagnosticSink, type DiagnosticSink } from "./diagnostics.ts";
 import { type EnvReadOptions, readBatchEnv } from "./env.ts";
 import type { Exporter } from "./exporter.ts";
-import { type LogEmitContext, type LogRecord, type LogRecordData, toLogRecordData } from "./log_record.ts";
+import {
+  type LogEmitContext,
+  type LogRecord,
+  type LogRecordData,
+  toLogRecordData,
+} from "./log_record.ts";
 import type { LogRecordProcessor, SpanProcessor } from "./processor.ts";
 import type { ReadableSpan } from "./span.ts";
 import { TRACE_FLAG_SAMPLED } from "./trace_context.ts";
@@ -115,9 +120,16 @@ interface ResolvedBatchConfig {
   maxConcurrentExports: number;
 }
 
-function positiveInteger(source: string, name: string, value: number, min: number): number {
+function positiveInteger(
+  source: string,
+  name: string,
+  value: number,
+  min: number,
+): number {
   if (!Number.isSafeInteger(value) || value < min) {
-    throw new RangeError(`Cannot create ${source} with ${name} ${value}: expected an integer >= ${min}`);
+    throw new RangeError(
+      `Cannot create ${source} with ${name} ${value}: expected an integer >= ${min}`,
+    );
   }
   return value;
 }
@@ -128,9 +140,17 @@ export function resolveBatchConfig(
   signal: "logs" | "traces",
   options: BatchProcessorOptions,
 ): ResolvedBatchConfig {
-  const env = readBatchEnv(signal, { env: options.env, diagnostics: options.diagnostics });
+  const env = readBatchEnv(signal, {
+    env: options.env,
+    diagnostics: options.diagnostics,
+  });
   const config = {
-    maxQueueSize: positiveInteger(source, "maxQueueSize", options.maxQueueSize ?? env.maxQueueSize ?? 2048, 1),
+    maxQueueSize: positiveInteger(
+      source,
+      "maxQueueSize",
+      options.maxQueueSize ?? env.maxQueueSize ?? 2048,
+      1,
+    ),
     maxExportBatchSize: positiveInteger(
       source,
       "maxExportBatchSize",
@@ -140,7 +160,8 @@ export function resolveBatchConfig(
     scheduledDelayMillis: positiveInteger(
       source,
       "scheduledDelayMillis",
-      options.scheduledDelayMillis ?? env.scheduledDelayMillis ?? (signal === "logs" ? 1000 : 5000),
+      options.scheduledDelayMillis ?? env.scheduledDelayMillis ??
+        (signal === "logs" ? 1000 : 5000),
       0,
     ),
     exportTimeoutMillis: positiveInteger(
@@ -149,10 +170,18 @@ export function resolveBatchConfig(
       options.exportTimeoutMillis ?? env.exportTimeoutMillis ?? 30000,
       1,
     ),
-    maxConcurrentExports: positiveInteger(source, "maxConcurrentExports", options.maxConcurrentExports ?? 1, 1),
+    maxConcurrentExports: positiveInteger(
+      source,
+      "maxConcurrentExports",
+      options.maxConcurrentExports ?? 1,
+      1,
+    ),
   };
   if (config.maxExportBatchSize > config.maxQueueSize) {
-    if (options.maxExportBatchSize !== undefined && options.maxQueueSize !== undefined) {
+    if (
+      options.maxExportBatchSize !== undefined &&
+      options.maxQueueSize !== undefined
+    ) {
       throw new RangeError(
         `Cannot create ${source} with maxExportBatchSize ${config.maxExportBatchSize} > maxQueueSize ${config.maxQueueSize}: lower maxExportBatchSize or raise maxQueueSize`,
       );
@@ -164,7 +193,10 @@ export function resolveBatchConfig(
   return config;
 }
 
-function statsOf(batcher: Batcher<unknown>, inFlight: number): BatchProcessorStats {
+function statsOf(
+  batcher: Batcher<unknown>,
+  inFlight: number,
+): BatchProcessorStats {
   const c = batcher.counters;
   return {
     accepted: c.accepted,
@@ -209,7 +241,10 @@ export class BatchLogRecordProcessor implements LogRecordProcessor {
    * @param options Queue and batch sizes, delays, seams.
    * @throws {RangeError} When an option is out of range, or the batch size exceeds the queue size.
    */
-  constructor(exporter: Exporter<LogRecordData>, options: BatchProcessorOptions = {}) {
+  constructor(
+    exporter: Exporter<LogRecordData>,
+    options: BatchProcessorOptions = {},
+  ) {
     const source = "BatchLogRecordProcessor";
     this.#batcher = new Batcher({
       source,
@@ -304,7 +339,10 @@ export class BatchSpanProcessor implements SpanProcessor {
    * @param options Queue and batch sizes, delays, seams.
    * @throws {RangeError} When an option is out of range, or the batch size exceeds the queue size.
    */
-  constructor(exporter: Exporter<ReadableSpan>, options: BatchProcessorOptions = {}) {
+  constructor(
+    exporter: Exporter<ReadableSpan>,
+    options: BatchProcessorOptions = {},
+  ) {
     const source = "BatchSpanProcessor";
     this.#batcher = new Batcher({
       source,

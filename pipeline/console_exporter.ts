@@ -36,16 +36,25 @@ export interface ConsoleExporterOptions {
 function formatValue(value: AnyValue): string {
   if (typeof value === "string") return value;
   if (typeof value === "bigint") return value.toString();
-  if (value instanceof Uint8Array) return `0x${Array.from(value, (b) => b.toString(16).padStart(2, "0")).join("")}`;
+  if (value instanceof Uint8Array) {
+    return `0x${
+      Array.from(value, (b) => b.toString(16).padStart(2, "0")).join("")
+    }`;
+  }
   if (value === undefined) return "";
-  return JSON.stringify(value, (_k, v) => (typeof v === "bigint" ? v.toString() : v)) ?? "";
+  return JSON.stringify(
+    value,
+    (_k, v) => (typeof v === "bigint" ? v.toString() : v),
+  ) ?? "";
 }
 
 function formatAttributes(attributes: Attributes): string {
   let out = "";
   for (const key in attributes) {
     const value = attributes[key];
-    out += ` ${key}=${typeof value === "string" ? JSON.stringify(value) : formatValue(value)}`;
+    out += ` ${key}=${
+      typeof value === "string" ? JSON.stringify(value) : formatValue(value)
+    }`;
   }
   return out;
 }
@@ -68,13 +77,20 @@ function formatAttributes(attributes: Attributes): string {
  * ```
  */
 export function formatLogLine(record: LogRecordData): string {
-  const time = formatRfc3339(record.timeUnixNano || record.observedTimeUnixNano);
-  const severity = (record.severityText ?? severityName(record.severityNumber) ?? "-").padEnd(5);
+  const time = formatRfc3339(
+    record.timeUnixNano || record.observedTimeUnixNano,
+  );
+  const severity =
+    (record.severityText ?? severityName(record.severityNumber) ?? "-").padEnd(
+      5,
+    );
   let line = `${time} ${severity} [${record.scope.name}]`;
   if (record.eventName !== undefined) line += ` ${record.eventName}:`;
   if (record.body !== undefined) line += ` ${formatValue(record.body)}`;
   line += formatAttributes(record.attributes);
-  if (record.traceId !== undefined) line += ` trace_id=${record.traceId} span_id=${record.spanId}`;
+  if (record.traceId !== undefined) {
+    line += ` trace_id=${record.traceId} span_id=${record.spanId}`;
+  }
   return line;
 }
 
@@ -99,8 +115,14 @@ export function formatLogLine(record: LogRecordData): string {
  */
 export function formatSpanLine(span: ReadableSpan): string {
   const ms = (span.endTimeUnixNano - span.startTimeUnixNano) / 1e6;
-  const status = span.status.code === 2 ? `ERROR${span.status.message ? `(${span.status.message})` : ""}` : span.status.code === 1 ? "OK" : "UNSET";
-  return `${formatRfc3339(span.startTimeUnixNano)} ${ms.toFixed(3)}ms ${span.name} trace_id=${span.traceId} span_id=${span.spanId}${
+  const status = span.status.code === 2
+    ? `ERROR${span.status.message ? `(${span.status.message})` : ""}`
+    : span.status.code === 1
+    ? "OK"
+    : "UNSET";
+  return `${formatRfc3339(span.startTimeUnixNano)} ${
+    ms.toFixed(3)
+  }ms ${span.name} trace_id=${span.traceId} span_id=${span.spanId}${
     span.parentSpanId ? ` parent_id=${span.parentSpanId}` : ""
   } status=${status}${formatAttributes(span.attributes)}`;
 }
@@ -140,7 +162,10 @@ export class ConsoleLogRecordExporter implements Exporter<LogRecordData> {
    * @param _signal Unused.
    * @returns Success.
    */
-  export(batch: readonly LogRecordData[], _signal: AbortSignal): Promise<ExportResult> {
+  export(
+    batch: readonly LogRecordData[],
+    _signal: AbortSignal,
+  ): Promise<ExportResult> {
     for (const record of batch) this.#write(formatLogLine(record));
     return Promise.resolve({ code: "success" });
   }
@@ -191,7 +216,10 @@ export class ConsoleSpanExporter implements Exporter<ReadableSpan> {
    * @param _signal Unused.
    * @returns Success.
    */
-  export(batch: readonly ReadableSpan[], _signal: AbortSignal): Promise<ExportResult> {
+  export(
+    batch: readonly ReadableSpan[],
+    _signal: AbortSignal,
+  ): Promise<ExportResult> {
     for (const span of batch) this.#write(formatSpanLine(span));
     return Promise.resolve({ code: "success" });
   }

@@ -101,7 +101,11 @@ export function reportDiagnostic(
   cause?: unknown,
 ): void {
   try {
-    sink(cause === undefined ? { source, level, message } : { source, level, message, cause });
+    sink(
+      cause === undefined
+        ? { source, level, message }
+        : { source, level, message, cause },
+    );
   } catch {
     // A diagnostic sink that throws must not take the host application down.
   }

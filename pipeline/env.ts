@@ -13,7 +13,11 @@
  */
 
 import { env as processEnv } from "node:process";
-import { consoleDiagnosticSink, type DiagnosticSink, reportDiagnostic } from "./diagnostics.ts";
+import {
+  consoleDiagnosticSink,
+  type DiagnosticSink,
+  reportDiagnostic,
+} from "./diagnostics.ts";
 
 /**
  * Looks up one environment variable; returns `undefined` when it is unset.
@@ -75,12 +79,20 @@ function get(options: EnvReadOptions, name: string): string | undefined {
   return trimmed === "" ? undefined : trimmed;
 }
 
-function bad(options: EnvReadOptions, name: string, value: string, expected: string, fallback: string): void {
+function bad(
+  options: EnvReadOptions,
+  name: string,
+  value: string,
+  expected: string,
+  fallback: string,
+): void {
   reportDiagnostic(
     options.diagnostics ?? consoleDiagnosticSink,
     "env",
     "warn",
-    `Ignoring ${name}=${JSON.stringify(value)}: expected ${expected}; using ${fallback}`,
+    `Ignoring ${name}=${
+      JSON.stringify(value)
+    }: expected ${expected}; using ${fallback}`,
   );
 }
 
@@ -100,7 +112,10 @@ function bad(options: EnvReadOptions, name: string, value: string, expected: str
  * assert.equal(readBooleanEnv("OTEL_SDK_DISABLED", { env: () => "TRUE" }), true);
  * ```
  */
-export function readBooleanEnv(name: string, options: EnvReadOptions = {}): boolean {
+export function readBooleanEnv(
+  name: string,
+  options: EnvReadOptions = {},
+): boolean {
   const value = get(options, name);
   if (value === undefined) return false;
   const lower = value.toLowerCase();
@@ -160,7 +175,10 @@ export function readIntegerEnv(
  * assert.deepEqual(readKeyValueListEnv("OTEL_RESOURCE_ATTRIBUTES", { env }), [["service.namespace", "shop"], ["team", "a b"]]);
  * ```
  */
-export function readKeyValueListEnv(name: string, options: EnvReadOptions = {}): [string, string][] {
+export function readKeyValueListEnv(
+  name: string,
+  options: EnvReadOptions = {},
+): [string, string][] {
   const value = get(options, name);
   const out: [string, string][] = [];
   if (value === undefined) return out;
@@ -172,13 +190,18 @@ export function readKeyValueListEnv(name: string, options: EnvReadOptions = {}):
     const rawKey = eq < 0 ? entry : entry.slice(0, eq).trim();
     try {
       if (eq <= 0) throw new Error("no key=value");
-      out.push([decodeURIComponent(rawKey), decodeURIComponent(entry.slice(eq + 1).trim())]);
+      out.push([
+        decodeURIComponent(rawKey),
+        decodeURIComponent(entry.slice(eq + 1).trim()),
+      ]);
     } catch {
       reportDiagnostic(
         options.diagnostics ?? consoleDiagnosticSink,
         "env",
         "warn",
-        `Ignoring entry ${i + 1} of ${name}: expected key=value with percent-encoding; skipping that entry`,
+        `Ignoring entry ${
+          i + 1
+        } of ${name}: expected key=value with percent-encoding; skipping that entry`,
       );
     }
   }
@@ -230,7 +253,10 @@ export function readChoiceEnv<T extends string>(
  * assert.equal(readStringEnv("OTEL_SERVICE_NAME", { env: () => " api " }), "api");
  * ```
  */
-export function readStringEnv(name: string, options: EnvReadOptions = {}): string | undefined {
+export function readStringEnv(
+  name: string,
+  options: EnvReadOptions = {},
+): string | undefined {
   return get(options, name);
 }
 
@@ -278,7 +304,10 @@ export interface LimitsFromEnv {
  * assert.equal(readLimitsEnv("logs", { env: (n) => vars[n] }).attributeCountLimit, 5);
  * ```
  */
-export function readLimitsEnv(signal: "logs" | "traces", options: EnvReadOptions = {}): LimitsFromEnv {
+export function readLimitsEnv(
+  signal: "logs" | "traces",
+  options: EnvReadOptions = {},
+): LimitsFromEnv {
   const prefix = signal === "logs" ? "OTEL_LOGRECORD_" : "OTEL_SPAN_";
   const out: {
     attributeCountLimit?: number;
@@ -291,17 +320,24 @@ export function readLimitsEnv(signal: "logs" | "traces", options: EnvReadOptions
   const count = readIntegerEnv(`${prefix}ATTRIBUTE_COUNT_LIMIT`, options) ??
     readIntegerEnv("OTEL_ATTRIBUTE_COUNT_LIMIT", options);
   if (count !== undefined) out.attributeCountLimit = count;
-  const length = readIntegerEnv(`${prefix}ATTRIBUTE_VALUE_LENGTH_LIMIT`, options) ??
-    readIntegerEnv("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT", options);
+  const length =
+    readIntegerEnv(`${prefix}ATTRIBUTE_VALUE_LENGTH_LIMIT`, options) ??
+      readIntegerEnv("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT", options);
   if (length !== undefined) out.attributeValueLengthLimit = length;
   if (signal === "traces") {
     const events = readIntegerEnv("OTEL_SPAN_EVENT_COUNT_LIMIT", options);
     if (events !== undefined) out.eventCountLimit = events;
     const links = readIntegerEnv("OTEL_SPAN_LINK_COUNT_LIMIT", options);
     if (links !== undefined) out.linkCountLimit = links;
-    const eventAttrs = readIntegerEnv("OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT", options);
+    const eventAttrs = readIntegerEnv(
+      "OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT",
+      options,
+    );
     if (eventAttrs !== undefined) out.eventAttributeCountLimit = eventAttrs;
-    const linkAttrs = readIntegerEnv("OTEL_LINK_ATTRIBUTE_COUNT_LIMIT", options);
+    const linkAttrs = readIntegerEnv(
+      "OTEL_LINK_ATTRIBUTE_COUNT_LIMIT",
+      options,
+    );
     if (linkAttrs !== undefined) out.linkAttributeCountLimit = linkAttrs;
   }
   return out;
@@ -347,7 +383,10 @@ export interface BatchFromEnv {
  * assert.equal(readBatchEnv("traces", { env: (n) => vars[n] }).scheduledDelayMillis, 200);
  * ```
  */
-export function readBatchEnv(signal: "logs" | "traces", options: EnvReadOptions = {}): BatchFromEnv {
+export function readBatchEnv(
+  signal: "logs" | "traces",
+  options: EnvReadOptions = {},
+): BatchFromEnv {
   const prefix = signal === "logs" ? "OTEL_BLRP_" : "OTEL_BSP_";
   const out: {
     maxQueueSize?: number;
@@ -355,9 +394,15 @@ export function readBatchEnv(signal: "logs" | "traces", options: EnvReadOptions 
     scheduledDelayMillis?: number;
     exportTimeoutMillis?: number;
   } = {};
-  const queue = readIntegerEnv(`${prefix}MAX_QUEUE_SIZE`, { ...options, min: 1 });
+  const queue = readIntegerEnv(`${prefix}MAX_QUEUE_SIZE`, {
+    ...options,
+    min: 1,
+  });
   if (queue !== undefined) out.maxQueueSize = queue;
-  const batch = readIntegerEnv(`${prefix}MAX_EXPORT_BATCH_SIZE`, { ...options, min: 1 });
+  const batch = readIntegerEnv(`${prefix}MAX_EXPORT_BATCH_SIZE`, {
+    ...options,
+    min: 1,
+  });
   if (batch !== undefined) out.maxExportBatchSize = batch;
   const delay = readIntegerEnv(`${prefix}SCHEDULE_DELAY`, options);
   if (delay !== undefined) out.scheduledDelayMillis = delay;
@@ -417,7 +462,10 @@ export interface OtlpFromEnv {
  * assert.equal(fromEnv.compression, "gzip");
  * ```
  */
-export function readOtlpEnv(signal: "logs" | "traces", options: EnvReadOptions = {}): OtlpFromEnv {
+export function readOtlpEnv(
+  signal: "logs" | "traces",
+  options: EnvReadOptions = {},
+): OtlpFromEnv {
   const s = signal === "logs" ? "LOGS" : "TRACES";
   const out: {
     signalEndpoint?: string;
@@ -431,18 +479,27 @@ export function readOtlpEnv(signal: "logs" | "traces", options: EnvReadOptions =
   if (signalEndpoint !== undefined) out.signalEndpoint = signalEndpoint;
   const baseEndpoint = get(options, "OTEL_EXPORTER_OTLP_ENDPOINT");
   if (baseEndpoint !== undefined) out.baseEndpoint = baseEndpoint;
-  out.headers.push(...readKeyValueListEnv("OTEL_EXPORTER_OTLP_HEADERS", options));
-  out.headers.push(...readKeyValueListEnv(`OTEL_EXPORTER_OTLP_${s}_HEADERS`, options));
+  out.headers.push(
+    ...readKeyValueListEnv("OTEL_EXPORTER_OTLP_HEADERS", options),
+  );
+  out.headers.push(
+    ...readKeyValueListEnv(`OTEL_EXPORTER_OTLP_${s}_HEADERS`, options),
+  );
   const timeout = readIntegerEnv(`OTEL_EXPORTER_OTLP_${s}_TIMEOUT`, options) ??
     readIntegerEnv("OTEL_EXPORTER_OTLP_TIMEOUT", options);
   if (timeout !== undefined) out.timeoutMillis = timeout;
   const compressions = ["gzip", "none"] as const;
-  const compression = readChoiceEnv(`OTEL_EXPORTER_OTLP_${s}_COMPRESSION`, compressions, options) ??
+  const compression = readChoiceEnv(
+    `OTEL_EXPORTER_OTLP_${s}_COMPRESSION`,
+    compressions,
+    options,
+  ) ??
     readChoiceEnv("OTEL_EXPORTER_OTLP_COMPRESSION", compressions, options);
   if (compression !== undefined) out.compression = compression;
   const protocols = ["http/protobuf", "http/json", "grpc"] as const;
-  const protocol = readChoiceEnv(`OTEL_EXPORTER_OTLP_${s}_PROTOCOL`, protocols, options) ??
-    readChoiceEnv("OTEL_EXPORTER_OTLP_PROTOCOL", protocols, options);
+  const protocol =
+    readChoiceEnv(`OTEL_EXPORTER_OTLP_${s}_PROTOCOL`, protocols, options) ??
+      readChoiceEnv("OTEL_EXPORTER_OTLP_PROTOCOL", protocols, options);
   if (protocol !== undefined) out.protocol = protocol;
   return out;
 }

@@ -28,8 +28,16 @@
  * ```
  */
 export type ExportResult =
-  | { readonly code: "success"; readonly rejected?: number; readonly message?: string }
-  | { readonly code: "failure"; readonly retryable: boolean; readonly error?: Error };
+  | {
+    readonly code: "success";
+    readonly rejected?: number;
+    readonly message?: string;
+  }
+  | {
+    readonly code: "failure";
+    readonly retryable: boolean;
+    readonly error?: Error;
+  };
 
 /**
  * Sends batches somewhere, asynchronously.
@@ -93,8 +101,14 @@ export class ExportError extends Error {
    * @param message What failed, the state, the fix.
    * @param options Status, retryability and cause.
    */
-  constructor(message: string, options: { status?: number; retryable: boolean; cause?: unknown }) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+  constructor(
+    message: string,
+    options: { status?: number; retryable: boolean; cause?: unknown },
+  ) {
+    super(
+      message,
+      options.cause === undefined ? undefined : { cause: options.cause },
+    );
     this.name = "ExportError";
     this.status = options.status;
     this.retryable = options.retryable;

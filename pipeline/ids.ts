@@ -144,10 +144,15 @@ function nibble(c: number): number {
  * assert.deepEqual([...out], [0x00, 0xf0, 0x67, 0xaa, 0x0b, 0xa9, 0x02, 0xb7]);
  * ```
  */
-export function writeHexId(hex: string, out: Uint8Array, offset: number): number {
+export function writeHexId(
+  hex: string,
+  out: Uint8Array,
+  offset: number,
+): number {
   const n = hex.length >> 1;
   for (let i = 0; i < n; i++) {
-    out[offset + i] = (nibble(hex.charCodeAt(2 * i)) << 4) | nibble(hex.charCodeAt(2 * i + 1));
+    out[offset + i] = (nibble(hex.charCodeAt(2 * i)) << 4) |
+      nibble(hex.charCodeAt(2 * i + 1));
   }
   return offset + n;
 }

@@ -38,7 +38,11 @@ export class InMemoryExporter<T> implements Exporter<T> {
    */
   export(batch: readonly T[], _signal: AbortSignal): Promise<ExportResult> {
     if (this.#stopped) {
-      return Promise.resolve({ code: "failure", retryable: false, error: new Error("InMemoryExporter is shut down") });
+      return Promise.resolve({
+        code: "failure",
+        retryable: false,
+        error: new Error("InMemoryExporter is shut down"),
+      });
     }
     const copy = batch.slice();
     this.batches.push(copy);

@@ -7,7 +7,11 @@
  * @module
  */
 
-import { type AnyValue, type Attributes, AttributeSanitizer } from "./attributes.ts";
+import {
+  type AnyValue,
+  type Attributes,
+  AttributeSanitizer,
+} from "./attributes.ts";
 import { consoleDiagnosticSink, type DiagnosticSink } from "./diagnostics.ts";
 import { isValidSpanId, isValidTraceId } from "./ids.ts";
 import type { Resource } from "./resource.ts";
@@ -154,7 +158,11 @@ export class LogEmitContext {
    * @param scope The logger's scope.
    * @param options Sanitizer and diagnostics.
    */
-  constructor(resource: Resource, scope: InstrumentationScope, options: LogEmitContextOptions = {}) {
+  constructor(
+    resource: Resource,
+    scope: InstrumentationScope,
+    options: LogEmitContextOptions = {},
+  ) {
     this.resource = resource;
     this.scope = scope;
     this.sanitizer = options.sanitizer ?? new AttributeSanitizer();
@@ -204,15 +212,22 @@ class LogRecordSnapshot implements LogRecordData {
   constructor(record: LogRecord, context: LogEmitContext) {
     const sanitizer = context.sanitizer;
     this.timeUnixNano = toUnixNano(record.timestamp) ?? 0;
-    this.observedTimeUnixNano = toUnixNano(record.observedTimestamp) ?? nowUnixNano();
-    this.severityNumber = isValidSeverityNumber(record.severityNumber) ? record.severityNumber : 0;
-    this.severityText = typeof record.severityText === "string" ? record.severityText : undefined;
-    this.body = sanitizer.value(record.body);
-    this.attributes = sanitizer.attributes(record.attributes) ?? EMPTY_ATTRIBUTES;
-    this.droppedAttributesCount = sanitizer.lastDropped;
-    this.eventName = typeof record.eventName === "string" && record.eventName !== ""
-      ? record.eventName
+    this.observedTimeUnixNano = toUnixNano(record.observedTimestamp) ??
+      nowUnixNano();
+    this.severityNumber = isValidSeverityNumber(record.severityNumber)
+      ? record.severityNumber
+      : 0;
+    this.severityText = typeof record.severityText === "string"
+      ? record.severityText
       : undefined;
+    this.body = sanitizer.value(record.body);
+    this.attributes = sanitizer.attributes(record.attributes) ??
+      EMPTY_ATTRIBUTES;
+    this.droppedAttributesCount = sanitizer.lastDropped;
+    this.eventName =
+      typeof record.eventName === "string" && record.eventName !== ""
+        ? record.eventName
+        : undefined;
     let traceId = record.traceId;
     let spanId = record.spanId;
     let traceFlags = record.traceFlags;
@@ -257,6 +272,9 @@ class LogRecordSnapshot implements LogRecordData {
  * assert.equal(data.traceId, undefined);
  * ```
  */
-export function toLogRecordData(record: LogRecord, context: LogEmitContext): LogRecordData {
+export function toLogRecordData(
+  record: LogRecord,
+  context: LogEmitContext,
+): LogRecordData {
   return context.snapshot(record);
 }

@@ -8,7 +8,8 @@
  */
 
 import { type AttributeLimits, AttributeSanitizer } from "./attributes.ts";
-import { type ProviderBaseOptions, ProviderCore, scopeKey } from "./_dispatch.ts";
+import { ProviderCore, scopeKey } from "./_dispatch.ts";
+import type { EnvReadOptions } from "./env.ts";
 import type { DiagnosticSink } from "./diagnostics.ts";
 import { readLimitsEnv } from "./env.ts";
 import { LogEmitContext, type LogRecord } from "./log_record.ts";
@@ -29,7 +30,7 @@ import type { Attributes } from "./attributes.ts";
  * assert.equal(options.limits?.attributeCountLimit, 32);
  * ```
  */
-export interface LoggerProviderOptions extends ProviderBaseOptions {
+export interface LoggerProviderOptions extends EnvReadOptions {
   /**
    * The resource shared by every record.
    * @default {defaultResource(): SDK, runtime, OTEL_RESOURCE_ATTRIBUTES, OTEL_SERVICE_NAME}
@@ -171,7 +172,10 @@ export class Logger {
     for (let i = 0; i < processors.length; i++) {
       const p = processors[i];
       try {
-        if (p.enabled === undefined || p.enabled(severityNumber, eventName, this.context)) return true;
+        if (
+          p.enabled === undefined ||
+          p.enabled(severityNumber, eventName, this.context)
+        ) return true;
       } catch (error) {
         this.#core.processorThrew(p, error);
       }
@@ -209,12 +213,18 @@ export class LoggerProvider {
    * @throws {RangeError} When a limit is negative or not an integer.
    */
   constructor(options: LoggerProviderOptions = {}) {
-    this.#core = new ProviderCore("LoggerProvider", options, options.processors);
+    this.#core = new ProviderCore(
+      "LoggerProvider",
+      options,
+      options.processors,
+    );
     this.resource = this.#core.resource;
     const env = readLimitsEnv("logs", options);
     this.#sanitizer = new AttributeSanitizer({
-      attributeCountLimit: options.limits?.attributeCountLimit ?? env.attributeCountLimit,
-      attributeValueLengthLimit: options.limits?.attributeValueLengthLimit ?? env.attributeValueLengthLimit,
+      attributeCountLimit: options.limits?.attributeCountLimit ??
+        env.attributeCountLimit,
+      attributeValueLengthLimit: options.limits?.attributeValueLengthLimit ??
+        env.attributeValueLengthLimit,
     });
   }
 
@@ -244,19 +254,30 @@ export class LoggerProvider {
    * @param options The scope's schema URL and attributes.
    * @returns The logger.
    */
-  getLogger(name: string, version?: string, options: LoggerOptions = {}): Logger {
+  getLogger(
+    name: string,
+    version?: string,
+    options: LoggerOptions = {},
+  ): Logger {
     const key = scopeKey(name, version, options.schemaUrl);
     let logger = this.#loggers.get(key);
     if (logger === undefined) {
       const scope: InstrumentationScope = {
         name: String(name),
         ...(version === undefined ? {} : { version }),
-        ...(options.schemaUrl === undefined ? {} : { schemaUrl: options.schemaUrl }),
-        ...(options.attributes === undefined ? {} : { attributes: options.attributes }),
+        ...(options.schemaUrl === undefined
+          ? {}
+          : { schemaUrl: options.schemaUrl }),
+        ...(options.attributes === undefined
+          ? {}
+          : { attributes: options.attributes }),
       };
       logger = new Logger(
         this.#core,
-        new LogEmitContext(this.resource, scope, { sanitizer: this.#sanitizer, diagnostics: this.#core.diagnostics }),
+        new LogEmitContext(this.resource, scope, {
+          sanitizer: this.#sanitizer,
+          diagnostics: this.#core.diagnostics,
+        }),
       );
       this.#loggers.set(key, logger);
     }

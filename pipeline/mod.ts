@@ -36,8 +36,8 @@ export {
   BatchSpanProcessor,
 } from "./batch_processor.ts";
 export {
-  ConsoleLogRecordExporter,
   type ConsoleExporterOptions,
+  ConsoleLogRecordExporter,
   ConsoleSpanExporter,
   formatLogLine,
   formatSpanLine,
@@ -65,8 +65,15 @@ export {
   readOtlpEnv,
   readStringEnv,
 } from "./env.ts";
-export { ExportError, type Exporter, type ExportResult } from "./exporter.ts";
-export { bytesToHex, isValidSpanId, isValidTraceId, randomSpanId, randomTraceId, writeHexId } from "./ids.ts";
+export { type Exporter, ExportError, type ExportResult } from "./exporter.ts";
+export {
+  bytesToHex,
+  isValidSpanId,
+  isValidTraceId,
+  randomSpanId,
+  randomTraceId,
+  writeHexId,
+} from "./ids.ts";
 export { InMemoryExporter } from "./in_memory_exporter.ts";
 export {
   EMPTY_ATTRIBUTES,
@@ -84,11 +91,25 @@ export {
   type LoggerProviderStats,
 } from "./logger_provider.ts";
 export type { LogRecordProcessor, SpanProcessor } from "./processor.ts";
-export { defaultResource, type DefaultResourceOptions, Resource, SDK_NAME, SDK_VERSION } from "./resource.ts";
+export {
+  defaultResource,
+  type DefaultResourceOptions,
+  Resource,
+  SDK_NAME,
+  SDK_VERSION,
+} from "./resource.ts";
 export { detectRuntime, type RuntimeInfo } from "./runtime.ts";
 export type { InstrumentationScope } from "./scope.ts";
-export { isValidSeverityNumber, SeverityNumber, severityName } from "./severity.ts";
-export { SimpleLogRecordProcessor, type SimpleProcessorOptions, SimpleSpanProcessor } from "./simple_processor.ts";
+export {
+  isValidSeverityNumber,
+  severityName,
+  SeverityNumber,
+} from "./severity.ts";
+export {
+  SimpleLogRecordProcessor,
+  type SimpleProcessorOptions,
+  SimpleSpanProcessor,
+} from "./simple_processor.ts";
 export {
   createSpanSharedState,
   type ReadableSpan,
@@ -103,7 +124,12 @@ export {
   type SpanStatus,
   SpanStatusCode,
 } from "./span.ts";
-export { formatRfc3339, nowUnixNano, type TimeInput, toUnixNano } from "./time.ts";
+export {
+  formatRfc3339,
+  nowUnixNano,
+  type TimeInput,
+  toUnixNano,
+} from "./time.ts";
 export {
   activeSpan,
   activeSpanContext,

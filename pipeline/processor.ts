@@ -52,7 +52,11 @@ export interface LogRecordProcessor {
    * @param context The asking logger's context.
    * @returns `false` when a record would be dropped anyway.
    */
-  enabled?(severityNumber: number | undefined, eventName: string | undefined, context: LogEmitContext): boolean;
+  enabled?(
+    severityNumber: number | undefined,
+    eventName: string | undefined,
+    context: LogEmitContext,
+  ): boolean;
   /** Exports or writes everything accepted so far. */
   forceFlush(): Promise<void>;
   /** Flushes, then releases resources; later records are dropped and counted. */

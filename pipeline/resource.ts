@@ -7,7 +7,11 @@
  */
 
 import type { AnyValue, Attributes } from "./attributes.ts";
-import { type EnvReadOptions, readKeyValueListEnv, readStringEnv } from "./env.ts";
+import {
+  type EnvReadOptions,
+  readKeyValueListEnv,
+  readStringEnv,
+} from "./env.ts";
 import { detectRuntime } from "./runtime.ts";
 
 /** The package's name, as `telemetry.sdk.name` reports it. */
@@ -58,7 +62,10 @@ export class Resource {
    * @returns The merged resource.
    */
   merge(other: Resource): Resource {
-    return new Resource({ ...this.attributes, ...other.attributes }, other.schemaUrl ?? this.schemaUrl);
+    return new Resource(
+      { ...this.attributes, ...other.attributes },
+      other.schemaUrl ?? this.schemaUrl,
+    );
   }
 
   /**
@@ -110,7 +117,9 @@ export interface DefaultResourceOptions extends EnvReadOptions {
  * assert.equal(resource.attributes["telemetry.sdk.name"], "@seed/telemetry");
  * ```
  */
-export function defaultResource(options: DefaultResourceOptions = {}): Resource {
+export function defaultResource(
+  options: DefaultResourceOptions = {},
+): Resource {
   const runtime = detectRuntime();
   const attributes: Record<string, AnyValue> = {
     "service.name": `unknown_service:${runtime.name}`,
@@ -120,14 +129,22 @@ export function defaultResource(options: DefaultResourceOptions = {}): Resource 
     "process.runtime.name": runtime.name,
     "process.runtime.version": runtime.version,
   };
-  for (const [key, value] of readKeyValueListEnv("OTEL_RESOURCE_ATTRIBUTES", options)) {
+  for (
+    const [key, value] of readKeyValueListEnv(
+      "OTEL_RESOURCE_ATTRIBUTES",
+      options,
+    )
+  ) {
     attributes[key] = value;
   }
-  const serviceName = options.serviceName ?? readStringEnv("OTEL_SERVICE_NAME", options);
+  const serviceName = options.serviceName ??
+    readStringEnv("OTEL_SERVICE_NAME", options);
   if (serviceName !== undefined) attributes["service.name"] = serviceName;
   const extra = options.attributes;
   if (extra !== undefined) {
-    for (const key in extra) if (extra[key] !== undefined) attributes[key] = extra[key];
+    for (const key in extra) {
+      if (extra[key] !== undefined) attributes[key] = extra[key];
+    }
   }
   return new Resource(attributes);
 }

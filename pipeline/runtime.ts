@@ -41,9 +41,14 @@ export interface RuntimeInfo {
  * ```
  */
 export function detectRuntime(userAgent?: string): RuntimeInfo {
-  const ua = userAgent ?? (typeof navigator === "object" ? navigator.userAgent : "") ?? "";
+  const ua = userAgent ??
+    (typeof navigator === "object" ? navigator.userAgent : "") ?? "";
   const match = /^(Deno|Bun|Node\.js)\/(\S+)/.exec(ua);
   if (match === null) return { name: "unknown", version: "" };
-  const name = match[1] === "Deno" ? "deno" : match[1] === "Bun" ? "bun" : "node";
+  const name = match[1] === "Deno"
+    ? "deno"
+    : match[1] === "Bun"
+    ? "bun"
+    : "node";
   return { name, version: match[2].replace(/^v/, "") };
 }

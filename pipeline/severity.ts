@@ -58,7 +58,14 @@ export const SeverityNumber = {
  */
 export type SeverityNumber = typeof SeverityNumber[keyof typeof SeverityNumber];
 
-const SHORT_NAMES = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"] as const;
+const SHORT_NAMES = [
+  "TRACE",
+  "DEBUG",
+  "INFO",
+  "WARN",
+  "ERROR",
+  "FATAL",
+] as const;
 
 /**
  * The short name of a severity number's range (`"INFO"` for 9-12), or
@@ -97,5 +104,6 @@ export function severityName(severityNumber: number): string | undefined {
  * ```
  */
 export function isValidSeverityNumber(value: unknown): value is number {
-  return typeof value === "number" && value >= 1 && value <= 24 && (value | 0) === value;
+  return typeof value === "number" && value >= 1 && value <= 24 &&
+    (value | 0) === value;
 }

@@ -11,7 +11,12 @@ import { Batcher, type BatchScheduler, realScheduler } from "./_batcher.ts";
 import type { BatchProcessorStats } from "./batch_processor.ts";
 import { consoleDiagnosticSink, type DiagnosticSink } from "./diagnostics.ts";
 import type { Exporter } from "./exporter.ts";
-import { type LogEmitContext, type LogRecord, type LogRecordData, toLogRecordData } from "./log_record.ts";
+import {
+  type LogEmitContext,
+  type LogRecord,
+  type LogRecordData,
+  toLogRecordData,
+} from "./log_record.ts";
 import type { LogRecordProcessor, SpanProcessor } from "./processor.ts";
 import type { ReadableSpan } from "./span.ts";
 import { TRACE_FLAG_SAMPLED } from "./trace_context.ts";
@@ -52,11 +57,17 @@ export interface SimpleProcessorOptions {
   readonly scheduler?: BatchScheduler;
 }
 
-function makeBatcher<T>(source: string, exporter: Exporter<T>, options: SimpleProcessorOptions): Batcher<T> {
+function makeBatcher<T>(
+  source: string,
+  exporter: Exporter<T>,
+  options: SimpleProcessorOptions,
+): Batcher<T> {
   const maxQueueSize = options.maxQueueSize ?? 2048;
   const exportTimeoutMillis = options.exportTimeoutMillis ?? 30000;
   if (!Number.isSafeInteger(maxQueueSize) || maxQueueSize < 1) {
-    throw new RangeError(`Cannot create ${source} with maxQueueSize ${maxQueueSize}: expected an integer >= 1`);
+    throw new RangeError(
+      `Cannot create ${source} with maxQueueSize ${maxQueueSize}: expected an integer >= 1`,
+    );
   }
   if (!Number.isSafeInteger(exportTimeoutMillis) || exportTimeoutMillis < 1) {
     throw new RangeError(
@@ -107,7 +118,10 @@ export class SimpleLogRecordProcessor implements LogRecordProcessor {
    * @param options Queue size, timeout, seams.
    * @throws {RangeError} When an option is out of range.
    */
-  constructor(exporter: Exporter<LogRecordData>, options: SimpleProcessorOptions = {}) {
+  constructor(
+    exporter: Exporter<LogRecordData>,
+    options: SimpleProcessorOptions = {},
+  ) {
     this.#batcher = makeBatcher("SimpleLogRecordProcessor", exporter, options);
   }
 
@@ -181,7 +195,10 @@ export class SimpleSpanProcessor implements SpanProcessor {
    * @param options Queue size, timeout, seams.
    * @throws {RangeError} When an option is out of range.
    */
-  constructor(exporter: Exporter<ReadableSpan>, options: SimpleProcessorOptions = {}) {
+  constructor(
+    exporter: Exporter<ReadableSpan>,
+    options: SimpleProcessorOptions = {},
+  ) {
     this.#batcher = makeBatcher("SimpleSpanProcessor", exporter, options);
   }
 

@@ -6,7 +6,12 @@
  * @module
  */
 
-import { type AnyValue, type Attributes, AttributeSanitizer, DEFAULT_ATTRIBUTE_COUNT_LIMIT } from "./attributes.ts";
+import {
+  type AnyValue,
+  type Attributes,
+  AttributeSanitizer,
+  DEFAULT_ATTRIBUTE_COUNT_LIMIT,
+} from "./attributes.ts";
 import { isValidSpanId, isValidTraceId } from "./ids.ts";
 import { EMPTY_ATTRIBUTES } from "./log_record.ts";
 import type { Resource } from "./resource.ts";
@@ -25,7 +30,13 @@ import type { SpanContext, SpanContextCarrier } from "./trace_context.ts";
  * assert.equal(SpanKind.SERVER, 1);
  * ```
  */
-export const SpanKind = { INTERNAL: 0, SERVER: 1, CLIENT: 2, PRODUCER: 3, CONSUMER: 4 } as const;
+export const SpanKind = {
+  INTERNAL: 0,
+  SERVER: 1,
+  CLIENT: 2,
+  PRODUCER: 3,
+  CONSUMER: 4,
+} as const;
 
 /**
  * A span kind, 0-4.
@@ -329,7 +340,9 @@ export function createSpanSharedState(
   const count = (name: string, value: number | undefined): number => {
     const v = value ?? DEFAULT_ATTRIBUTE_COUNT_LIMIT;
     if (!(v >= 0) || (v !== Infinity && !Number.isInteger(v))) {
-      throw new RangeError(`Cannot use ${name} ${v}: expected a non-negative integer or Infinity`);
+      throw new RangeError(
+        `Cannot use ${name} ${v}: expected a non-negative integer or Infinity`,
+      );
     }
     return v;
   };
@@ -502,8 +515,17 @@ export class Span implements ReadableSpan, SpanContextCarrier {
    */
   spanContext(): SpanContext {
     return this.#context ??= this.traceState === undefined
-      ? { traceId: this.traceId, spanId: this.spanId, traceFlags: this.traceFlags }
-      : { traceId: this.traceId, spanId: this.spanId, traceFlags: this.traceFlags, traceState: this.traceState };
+      ? {
+        traceId: this.traceId,
+        spanId: this.spanId,
+        traceFlags: this.traceFlags,
+      }
+      : {
+        traceId: this.traceId,
+        spanId: this.spanId,
+        traceFlags: this.traceFlags,
+        traceState: this.traceState,
+      };
   }
 
   /**
@@ -551,7 +573,9 @@ export class Span implements ReadableSpan, SpanContextCarrier {
    */
   setAttributes(attributes: Attributes): this {
     for (const key in attributes) {
-      if (Object.hasOwn(attributes, key)) this.setAttribute(key, attributes[key]);
+      if (Object.hasOwn(attributes, key)) {
+        this.setAttribute(key, attributes[key]);
+      }
     }
     return this;
   }
@@ -593,7 +617,10 @@ export class Span implements ReadableSpan, SpanContextCarrier {
     if (this.#endTimeUnixNano !== 0) return this;
     const links = this.#links ??= [];
     const ctx = link.context;
-    if (links.length >= this.#shared.linkCountLimit || !isValidTraceId(ctx?.traceId) || !isValidSpanId(ctx.spanId)) {
+    if (
+      links.length >= this.#shared.linkCountLimit ||
+      !isValidTraceId(ctx?.traceId) || !isValidSpanId(ctx.spanId)
+    ) {
       this.#droppedLinksCount++;
       return this;
     }
@@ -617,7 +644,9 @@ export class Span implements ReadableSpan, SpanContextCarrier {
    * @returns This span.
    */
   setStatus(status: SpanStatus): this {
-    if (this.#endTimeUnixNano !== 0 || this.#status.code === SpanStatusCode.OK) return this;
+    if (
+      this.#endTimeUnixNano !== 0 || this.#status.code === SpanStatusCode.OK
+    ) return this;
     if (status.code === SpanStatusCode.ERROR) {
       this.#status = typeof status.message === "string"
         ? { code: SpanStatusCode.ERROR, message: status.message }
@@ -652,7 +681,9 @@ export class Span implements ReadableSpan, SpanContextCarrier {
     if (exception instanceof Error) {
       attributes["exception.type"] = exception.name;
       attributes["exception.message"] = exception.message;
-      if (exception.stack !== undefined) attributes["exception.stacktrace"] = exception.stack;
+      if (exception.stack !== undefined) {
+        attributes["exception.stacktrace"] = exception.stack;
+      }
     } else {
       attributes["exception.message"] = String(exception);
     }

@@ -64,8 +64,12 @@ export function nowUnixNano(): number {
  * ```
  */
 export function toUnixNano(input: TimeInput | undefined): number | undefined {
-  if (typeof input === "number") return input >= 0 && input < 2 ** 64 ? Math.floor(input) : undefined;
-  if (typeof input === "bigint") return input >= 0n && input < 2n ** 64n ? Number(input) : undefined;
+  if (typeof input === "number") {
+    return input >= 0 && input < 2 ** 64 ? Math.floor(input) : undefined;
+  }
+  if (typeof input === "bigint") {
+    return input >= 0n && input < 2n ** 64n ? Number(input) : undefined;
+  }
   if (input instanceof Date) {
     const ms = input.getTime();
     return ms >= 0 ? ms * 1e6 : undefined;
@@ -97,8 +101,12 @@ export function formatRfc3339(unixNano: number): string {
   const base = iso.slice(0, 19);
   const nanosOfSecond = (ms % 1000) * 1e6 + subNanos;
   if (nanosOfSecond === 0) return base + "Z";
-  if (nanosOfSecond % 1e6 === 0) return base + "." + pad(nanosOfSecond / 1e6, 3) + "Z";
-  if (nanosOfSecond % 1e3 === 0) return base + "." + pad(nanosOfSecond / 1e3, 6) + "Z";
+  if (nanosOfSecond % 1e6 === 0) {
+    return base + "." + pad(nanosOfSecond / 1e6, 3) + "Z";
+  }
+  if (nanosOfSecond % 1e3 === 0) {
+    return base + "." + pad(nanosOfSecond / 1e3, 6) + "Z";
+  }
   return base + "." + pad(nanosOfSecond, 9) + "Z";
 }
 

@@ -132,9 +132,18 @@ export function withActiveSpan<T>(span: SpanContextCarrier, fn: () => T): T {
  * assert.equal(parseTraceparent("garbage"), undefined);
  * ```
  */
-export function parseTraceparent(header: string, traceState?: string): SpanContext | undefined {
-  const match = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$/.exec(header.trim());
-  if (match === null || match[1] === "ff" || (match[1] === "00" && match[5] !== undefined)) return undefined;
+export function parseTraceparent(
+  header: string,
+  traceState?: string,
+): SpanContext | undefined {
+  const match =
+    /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$/.exec(
+      header.trim(),
+    );
+  if (
+    match === null || match[1] === "ff" ||
+    (match[1] === "00" && match[5] !== undefined)
+  ) return undefined;
   if (/^0+$/.test(match[2]) || /^0+$/.test(match[3])) return undefined;
   const ctx: SpanContext = {
     traceId: match[2],
@@ -161,5 +170,7 @@ export function parseTraceparent(header: string, traceState?: string): SpanConte
  * ```
  */
 export function formatTraceparent(ctx: SpanContext): string {
-  return `00-${ctx.traceId}-${ctx.spanId}-${(ctx.traceFlags & 0xff).toString(16).padStart(2, "0")}`;
+  return `00-${ctx.traceId}-${ctx.spanId}-${
+    (ctx.traceFlags & 0xff).toString(16).padStart(2, "0")
+  }`;
 }

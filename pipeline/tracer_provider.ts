@@ -8,7 +8,8 @@
  */
 
 import type { Attributes } from "./attributes.ts";
-import { type ProviderBaseOptions, ProviderCore, scopeKey } from "./_dispatch.ts";
+import { ProviderCore, scopeKey } from "./_dispatch.ts";
+import type { EnvReadOptions } from "./env.ts";
 import type { DiagnosticSink } from "./diagnostics.ts";
 import { readLimitsEnv } from "./env.ts";
 import { randomSpanId, randomTraceId } from "./ids.ts";
@@ -44,7 +45,7 @@ import {
  * assert.equal(options.limits?.eventCountLimit, 32);
  * ```
  */
-export interface TracerProviderOptions extends ProviderBaseOptions {
+export interface TracerProviderOptions extends EnvReadOptions {
   /**
    * The resource shared by every span.
    * @default {defaultResource(): SDK, runtime, OTEL_RESOURCE_ATTRIBUTES, OTEL_SERVICE_NAME}
@@ -212,21 +213,29 @@ export class Tracer {
     this.#counters.started++;
     const parentOption = options.parent;
     const carrier = parentOption === undefined ? activeSpan() : parentOption;
-    const parent = carrier === null || carrier === undefined ? undefined : toSpanContext(carrier);
-    const hasParent = parent !== undefined && typeof parent.traceId === "string" && parent.traceId.length === 32;
+    const parent = carrier === null || carrier === undefined
+      ? undefined
+      : toSpanContext(carrier);
+    const hasParent = parent !== undefined &&
+      typeof parent.traceId === "string" && parent.traceId.length === 32;
     const span = new Span({
       name: String(name),
       kind: options.kind,
       traceId: hasParent ? parent.traceId : randomTraceId(),
       spanId: randomSpanId(),
-      traceFlags: hasParent ? parent.traceFlags & TRACE_FLAG_SAMPLED : TRACE_FLAG_SAMPLED,
+      traceFlags: hasParent
+        ? parent.traceFlags & TRACE_FLAG_SAMPLED
+        : TRACE_FLAG_SAMPLED,
       traceState: hasParent ? parent.traceState : undefined,
       parent: hasParent ? parent : undefined,
       startTime: options.startTime,
       attributes: options.attributes,
       links: options.links,
     }, this.#shared);
-    if (this.#onStart !== undefined && (span.traceFlags & TRACE_FLAG_SAMPLED) !== 0) {
+    if (
+      this.#onStart !== undefined &&
+      (span.traceFlags & TRACE_FLAG_SAMPLED) !== 0
+    ) {
       this.#onStart(span, hasParent ? parent : undefined);
     }
     return span;
@@ -249,15 +258,24 @@ export class Tracer {
    * @param fn Receives the span; its result is returned.
    * @returns What `fn` returns.
    */
-  startActiveSpan<T>(name: string, options: StartSpanOptions, fn: (span: Span) => T): T;
+  startActiveSpan<T>(
+    name: string,
+    options: StartSpanOptions,
+    fn: (span: Span) => T,
+  ): T;
   startActiveSpan<T>(
     name: string,
     optionsOrFn: StartSpanOptions | ((span: Span) => T),
     maybeFn?: (span: Span) => T,
   ): T {
     const fn = typeof optionsOrFn === "function" ? optionsOrFn : maybeFn;
-    if (typeof fn !== "function") throw new TypeError("Cannot start an active span: fn is not a function");
-    const span = this.startSpan(name, typeof optionsOrFn === "function" ? {} : optionsOrFn);
+    if (typeof fn !== "function") {
+      throw new TypeError("Cannot start an active span: fn is not a function");
+    }
+    const span = this.startSpan(
+      name,
+      typeof optionsOrFn === "function" ? {} : optionsOrFn,
+    );
     return withActiveSpan(span, () => fn(span));
   }
 }
@@ -294,18 +312,26 @@ export class TracerProvider {
    * @throws {RangeError} When a limit is negative or not an integer.
    */
   constructor(options: TracerProviderOptions = {}) {
-    const core = new ProviderCore("TracerProvider", options, options.processors);
+    const core = new ProviderCore(
+      "TracerProvider",
+      options,
+      options.processors,
+    );
     this.#core = core;
     this.resource = core.resource;
     const env = readLimitsEnv("traces", options);
     const limits = options.limits ?? {};
     this.#limits = {
-      attributeCountLimit: limits.attributeCountLimit ?? env.attributeCountLimit,
-      attributeValueLengthLimit: limits.attributeValueLengthLimit ?? env.attributeValueLengthLimit,
+      attributeCountLimit: limits.attributeCountLimit ??
+        env.attributeCountLimit,
+      attributeValueLengthLimit: limits.attributeValueLengthLimit ??
+        env.attributeValueLengthLimit,
       eventCountLimit: limits.eventCountLimit ?? env.eventCountLimit,
       linkCountLimit: limits.linkCountLimit ?? env.linkCountLimit,
-      eventAttributeCountLimit: limits.eventAttributeCountLimit ?? env.eventAttributeCountLimit,
-      linkAttributeCountLimit: limits.linkAttributeCountLimit ?? env.linkAttributeCountLimit,
+      eventAttributeCountLimit: limits.eventAttributeCountLimit ??
+        env.eventAttributeCountLimit,
+      linkAttributeCountLimit: limits.linkAttributeCountLimit ??
+        env.linkAttributeCountLimit,
     };
     // Validate once, up front, so a bad limit fails here and not at getTracer.
     createSpanSharedState(this.resource, { name: "" }, this.#limits, () => {});
@@ -360,17 +386,29 @@ export class TracerProvider {
    * @param options The scope's schema URL and attributes.
    * @returns The tracer.
    */
-  getTracer(name: string, version?: string, options: TracerOptions = {}): Tracer {
+  getTracer(
+    name: string,
+    version?: string,
+    options: TracerOptions = {},
+  ): Tracer {
     const key = scopeKey(name, version, options.schemaUrl);
     let tracer = this.#tracers.get(key);
     if (tracer === undefined) {
       const scope: InstrumentationScope = {
         name: String(name),
         ...(version === undefined ? {} : { version }),
-        ...(options.schemaUrl === undefined ? {} : { schemaUrl: options.schemaUrl }),
-        ...(options.attributes === undefined ? {} : { attributes: options.attributes }),
+        ...(options.schemaUrl === undefined
+          ? {}
+          : { schemaUrl: options.schemaUrl }),
+        ...(options.attributes === undefined
+          ? {}
+          : { attributes: options.attributes }),
       };
-      tracer = new Tracer(createSpanSharedState(this.resource, scope, this.#limits, this.#onEnd), this.#counters, this.#onStart);
+      tracer = new Tracer(
+        createSpanSharedState(this.resource, scope, this.#limits, this.#onEnd),
+        this.#counters,
+        this.#onStart,
+      );
       this.#tracers.set(key, tracer);
     }
     return tracer;
