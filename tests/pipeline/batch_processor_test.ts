@@ -1,0 +1,517 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import process from "node:process";
+import { fileURLToPath } from "node:url";
+import {
+  BatchLogRecordProcessor,
+  BatchSpanProcessor,
+  LoggerProvider,
+  type LogRecordData,
+  type ReadableSpan,
+  Resource,
+  SimpleLogRecordProcessor,
+  TracerProvider,
+} from "../../mod.ts";
+import {
+  collect,
+  deferred,
+  envOf,
+  ManualScheduler,
+  ScriptedExporter,
+  settle,
+} from "./_fakes.ts";
+
+const resource = new Resource({ "service.name": "test" });
+
+function setup(options: Record<string, unknown> = {}) {
+  const scheduler = new ManualScheduler();
+  const exporter = new ScriptedExporter<LogRecordData>();
+  const diagnostics = collect();
+  const processor = new BatchLogRecordProcessor(exporter, {
+    scheduler,
+    diagnostics: diagnostics.sink,
+    env: envOf({}),
+    ...options,
+  });
+  const provider = new LoggerProvider({
+    resource,
+    processors: [processor],
+    env: envOf({}),
+  });
+  const logger = provider.getLogger("test");
+  return { scheduler, exporter, processor, provider, logger, diagnostics };
+}
+
+describe("BatchLogRecordProcessor", () => {
+  it("uses the specification's defaults", () => {
+    const { scheduler, logger } = setup();
+    logger.emit({ body: "x" });
+    assert.deepEqual(scheduler.pending().map((t) => t.ms), [1000]);
+  });
+
+  it("reads OTEL_BLRP_* and lets options win", async () => {
+    const scheduler = new ManualScheduler();
+    const exporter = new ScriptedExporter<LogRecordData>();
+    const env = envOf({
+      OTEL_BLRP_SCHEDULE_DELAY: "250",
+      OTEL_BLRP_MAX_EXPORT_BATCH_SIZE: "3",
+    });
+    const processor = new BatchLogRecordProcessor(exporter, {
+      scheduler,
+      env,
+      maxQueueSize: 10,
+    });
+    const provider = new LoggerProvider({
+      resource,
+      processors: [processor],
+      env: envOf({}),
+    });
+    const logger = provider.getLogger("t");
+    logger.emit({ body: 1 });
+    assert.deepEqual(scheduler.pending().map((t) => t.ms), [250]);
+    logger.emit({ body: 2 });
+    logger.emit({ body: 3 });
+    scheduler.fire(0);
+    await settle();
+    assert.equal(exporter.calls.length, 1);
+    assert.equal(exporter.calls[0].length, 3);
+  });
+
+  it("exports a partial batch when the timer fires, and arms no timer while empty", async () => {
+    const { scheduler, exporter, logger, processor } = setup({
+      scheduledDelayMillis: 100,
+    });
+    assert.equal(scheduler.pending().length, 0);
+    logger.emit({ body: "a" });
+    logger.emit({ body: "b" });
+    assert.equal(
+      scheduler.pending().length,
+      1,
+      "one timer for the queued records",
+    );
+    assert.equal(exporter.calls.length, 0, "nothing exported before the timer");
+    scheduler.fire(100);
+    await settle();
+    assert.deepEqual(exporter.calls.map((b) => b.map((r) => r.body)), [[
+      "a",
+      "b",
+    ]]);
+    assert.equal(
+      scheduler.pending().length,
+      0,
+      "no timer once the queue is empty",
+    );
+    assert.equal(processor.stats.exported, 2);
+  });
+
+  it("exports full batches of maxExportBatchSize without waiting for the delay", async () => {
+    const { scheduler, exporter, logger } = setup({
+      maxExportBatchSize: 4,
+      maxQueueSize: 100,
+    });
+    for (let i = 0; i < 10; i++) logger.emit({ body: i });
+    assert.equal(
+      exporter.calls.length,
+      0,
+      "the export never runs on the caller's stack",
+    );
+    scheduler.fire(0);
+    await settle();
+    assert.deepEqual(exporter.calls.map((b) => b.length), [4, 4]);
+    assert.equal(scheduler.pending().length, 1);
+    assert.equal(
+      scheduler.pending()[0].ms,
+      1000,
+      "the remainder waits for the delay",
+    );
+    scheduler.fire();
+    await settle();
+    assert.deepEqual(exporter.calls.map((b) => b.length), [4, 4, 2]);
+    assert.deepEqual(exporter.calls.flat().map((r) => r.body), [
+      0,
+      1,
+      2,
+      3,
+      4,
+      5,
+      6,
+      7,
+      8,
+      9,
+    ]);
+  });
+
+  it("keeps at most one export in flight by default", async () => {
+    const { scheduler, exporter, logger } = setup({ maxExportBatchSize: 2 });
+    const gates = [
+      deferred<{ code: "success" }>(),
+      deferred<{ code: "success" }>(),
+    ];
+    let n = 0;
+    exporter.script = () => gates[n++].promise;
+    for (let i = 0; i < 4; i++) logger.emit({ body: i });
+    scheduler.fire(0);
+    await settle();
+    assert.equal(exporter.calls.length, 1);
+    gates[0].resolve({ code: "success" });
+    await settle();
+    assert.equal(exporter.calls.length, 2);
+    gates[1].resolve({ code: "success" });
+    await settle();
+  });
+
+  it("allows more exports in flight when configured", async () => {
+    const { scheduler, exporter, logger } = setup({
+      maxExportBatchSize: 2,
+      maxConcurrentExports: 2,
+    });
+    const gate = deferred<{ code: "success" }>();
+    exporter.script = () => gate.promise;
+    for (let i = 0; i < 6; i++) logger.emit({ body: i });
+    scheduler.fire(0);
+    await settle();
+    assert.equal(exporter.calls.length, 2);
+    gate.resolve({ code: "success" });
+    await settle();
+    assert.equal(exporter.calls.length, 3);
+  });
+
+  it("drops and counts records when the queue is full, and says so once", async () => {
+    const { scheduler, exporter, logger, processor, diagnostics } = setup({
+      maxQueueSize: 5,
+      maxExportBatchSize: 5,
+    });
+    const gate = deferred<{ code: "success" }>();
+    exporter.script = () => gate.promise;
+    for (let i = 0; i < 5; i++) logger.emit({ body: i });
+    scheduler.fire(0);
+    await settle();
+    for (let i = 5; i < 15; i++) logger.emit({ body: i }); // 5 fit, 5 dropped
+    const stats = processor.stats;
+    assert.equal(stats.accepted, 10);
+    assert.equal(stats.dropped, 5);
+    assert.equal(stats.queued, 5);
+    assert.equal(stats.inFlight, 1);
+    assert.equal(
+      diagnostics.seen.filter((d) => /Queue full/.test(d.message)).length,
+      1,
+    );
+    gate.resolve({ code: "success" });
+    await processor.forceFlush();
+    assert.equal(processor.stats.exported, 10);
+    assert.deepEqual(exporter.calls.flat().map((r) => r.body), [
+      0,
+      1,
+      2,
+      3,
+      4,
+      5,
+      6,
+      7,
+      8,
+      9,
+    ]);
+  });
+
+  it("forceFlush exports everything queued at the time of the call", async () => {
+    const { exporter, logger, processor } = setup({
+      maxExportBatchSize: 3,
+      maxQueueSize: 100,
+    });
+    for (let i = 0; i < 8; i++) logger.emit({ body: i });
+    await processor.forceFlush();
+    assert.deepEqual(exporter.calls.map((b) => b.length), [3, 3, 2]);
+    assert.equal(processor.stats.queued, 0);
+    assert.equal(processor.stats.exported, 8);
+  });
+
+  it("forceFlush waits for an export already in flight", async () => {
+    const { scheduler, exporter, logger, processor } = setup({
+      maxExportBatchSize: 2,
+    });
+    const gate = deferred<{ code: "success" }>();
+    exporter.script = () => gate.promise;
+    logger.emit({ body: 1 });
+    logger.emit({ body: 2 });
+    scheduler.fire(0);
+    await settle();
+    let flushed = false;
+    const flushing = processor.forceFlush().then(() => (flushed = true));
+    await settle();
+    assert.equal(flushed, false);
+    gate.resolve({ code: "success" });
+    await flushing;
+    assert.equal(processor.stats.exported, 2);
+  });
+
+  it("shutdown flushes, shuts the exporter down, then refuses and counts new records", async () => {
+    const { exporter, logger, processor, provider } = setup();
+    logger.emit({ body: "before" });
+    await processor.shutdown();
+    assert.deepEqual(exporter.calls.flat().map((r) => r.body), ["before"]);
+    assert.equal(exporter.shutdownCalls, 1);
+    processor.onEmit({ body: "after" }, logger.context);
+    assert.equal(processor.stats.dropped, 1);
+    assert.equal(processor.stats.droppedAfterShutdown, 1);
+    assert.equal(processor.enabled(), false);
+    await processor.shutdown(); // idempotent
+    assert.equal(exporter.shutdownCalls, 1);
+    await provider.shutdown();
+  });
+
+  it("counts a failed export and never lets it reach the caller", async () => {
+    const { scheduler, exporter, logger, processor, diagnostics } = setup({
+      maxExportBatchSize: 2,
+    });
+    exporter.script = () =>
+      Promise.resolve({
+        code: "failure",
+        retryable: false,
+        error: new Error("HTTP 400"),
+      });
+    logger.emit({ body: 1 });
+    logger.emit({ body: 2 });
+    scheduler.fire(0);
+    await settle();
+    assert.equal(processor.stats.failed, 2);
+    assert.equal(processor.stats.exportFailures, 1);
+    assert.match(
+      diagnostics.seen.at(-1)!.message,
+      /Export of 2 items failed \(not retryable\): HTTP 400/,
+    );
+  });
+
+  it("contains an exporter that rejects", async () => {
+    const { logger, exporter, processor } = setup();
+    exporter.script = () => Promise.reject(new Error("boom"));
+    logger.emit({ body: 1 });
+    await processor.forceFlush();
+    assert.equal(processor.stats.failed, 1);
+  });
+
+  it("contains an exporter that throws synchronously", async () => {
+    const { logger, exporter, processor } = setup();
+    exporter.script = () => {
+      throw new Error("sync boom");
+    };
+    logger.emit({ body: 1 });
+    await processor.forceFlush();
+    assert.equal(processor.stats.failed, 1);
+    assert.equal(processor.stats.exported, 0);
+  });
+
+  it("aborts an export that outlives exportTimeoutMillis and counts it as failed", async () => {
+    const { scheduler, logger, exporter, processor, diagnostics } = setup({
+      exportTimeoutMillis: 500,
+    });
+    exporter.script = () => new Promise(() => {}); // never settles, ignores the signal
+    logger.emit({ body: 1 });
+    const flushing = processor.forceFlush();
+    await settle();
+    assert.equal(exporter.signals[0].aborted, false);
+    assert.equal(scheduler.fire(500), 1);
+    await flushing;
+    assert.equal(exporter.signals[0].aborted, true);
+    assert.equal(processor.stats.failed, 1);
+    assert.match(diagnostics.seen.at(-1)!.message, /timed out after 500 ms/);
+  });
+
+  it("counts records the receiver rejected in a partial success", async () => {
+    const { logger, exporter, processor, diagnostics } = setup();
+    exporter.script = (batch) =>
+      Promise.resolve({
+        code: "success",
+        rejected: batch.length - 1,
+        message: "bad attributes",
+      });
+    for (let i = 0; i < 3; i++) logger.emit({ body: i });
+    await processor.forceFlush();
+    assert.equal(processor.stats.exported, 3);
+    assert.equal(processor.stats.rejected, 2);
+    assert.match(
+      diagnostics.seen.at(-1)!.message,
+      /rejected 2 of 3 items: bad attributes/,
+    );
+  });
+
+  it("rejects bad options with a RangeError naming the option", () => {
+    const exporter = new ScriptedExporter<LogRecordData>();
+    assert.throws(
+      () => new BatchLogRecordProcessor(exporter, { maxQueueSize: 0 }),
+      /maxQueueSize 0/,
+    );
+    assert.throws(
+      () =>
+        new BatchLogRecordProcessor(exporter, {
+          maxQueueSize: 10,
+          maxExportBatchSize: 20,
+        }),
+      /maxExportBatchSize 20 > maxQueueSize 10/,
+    );
+    assert.throws(
+      () => new BatchLogRecordProcessor(exporter, { exportTimeoutMillis: -1 }),
+      RangeError,
+    );
+  });
+
+  it("falls back to defaults with a diagnostic on bad environment values", () => {
+    const scheduler = new ManualScheduler();
+    const diagnostics = collect();
+    const processor = new BatchLogRecordProcessor(
+      new ScriptedExporter<LogRecordData>(),
+      {
+        scheduler,
+        diagnostics: diagnostics.sink,
+        env: envOf({
+          OTEL_BLRP_SCHEDULE_DELAY: "soon",
+          OTEL_BLRP_MAX_QUEUE_SIZE: "0",
+        }),
+      },
+    );
+    processor.onEmit(
+      { body: 1 },
+      new LoggerProvider({ resource, env: envOf({}) }).getLogger("x").context,
+    );
+    assert.deepEqual(scheduler.pending().map((t) => t.ms), [1000]);
+    assert.equal(diagnostics.seen.length, 2);
+    assert.match(diagnostics.seen[0].message, /OTEL_BLRP_MAX_QUEUE_SIZE="0"/);
+    assert.match(
+      diagnostics.seen[1].message,
+      /OTEL_BLRP_SCHEDULE_DELAY="soon"/,
+    );
+  });
+
+  it("does not keep the process alive with its real timer", () => {
+    // A child process queues a record behind an hour-long delay and must
+    // still exit by itself (the timeout below only bounds a broken run).
+    const script = fileURLToPath(
+      new URL("../testdata/queued_record_exits.ts", import.meta.url),
+    );
+    const args = navigator.userAgent.startsWith("Deno")
+      ? ["run", "-A", "--no-check", script]
+      : [script];
+    const child = spawnSync(process.execPath, args, {
+      encoding: "utf8",
+      timeout: 60_000,
+    });
+    assert.equal(
+      child.signal,
+      null,
+      "the child had to be killed: a timer kept it alive",
+    );
+    assert.equal(child.status, 0, child.stderr);
+    assert.match(child.stdout, /queued=1/);
+  });
+
+  it("conserves every record: exported + failed + dropped = emitted", async () => {
+    const { logger, exporter, processor } = setup({
+      maxQueueSize: 50,
+      maxExportBatchSize: 7,
+    });
+    let call = 0;
+    exporter.script = () =>
+      Promise.resolve(
+        call++ % 3 === 0
+          ? { code: "failure", retryable: true }
+          : { code: "success" },
+      );
+    for (let i = 0; i < 200; i++) {
+      logger.emit({ body: i });
+      if (i % 40 === 0) await settle(1);
+    }
+    await processor.forceFlush();
+    const s = processor.stats;
+    assert.equal(s.exported + s.failed + s.dropped, 200);
+    assert.equal(s.accepted, s.exported + s.failed);
+    assert.ok(s.dropped > 0, "the queue overflowed at least once");
+  });
+});
+
+describe("BatchSpanProcessor", () => {
+  it("exports ended sampled spans and skips unsampled ones", async () => {
+    const scheduler = new ManualScheduler();
+    const exporter = new ScriptedExporter<ReadableSpan>();
+    const processor = new BatchSpanProcessor(exporter, {
+      scheduler,
+      env: envOf({}),
+    });
+    const provider = new TracerProvider({
+      resource,
+      processors: [processor],
+      env: envOf({}),
+    });
+    const tracer = provider.getTracer("t");
+    tracer.startSpan("sampled").end();
+    tracer.startSpan("unsampled", {
+      parent: {
+        traceId: "4bf92f3577b34da6a3ce929d0e0e4736",
+        spanId: "00f067aa0ba902b7",
+        traceFlags: 0,
+      },
+    }).end();
+    assert.deepEqual(scheduler.pending().map((t) => t.ms), [5000]);
+    await processor.forceFlush();
+    assert.deepEqual(exporter.calls.flat().map((s) => s.name), ["sampled"]);
+    await provider.shutdown();
+    assert.equal(exporter.shutdownCalls, 1);
+  });
+});
+
+describe("SimpleLogRecordProcessor", () => {
+  it("exports each record on its own, one export at a time, in order", async () => {
+    const exporter = new ScriptedExporter<LogRecordData>();
+    const gates = [
+      deferred<{ code: "success" }>(),
+      deferred<{ code: "success" }>(),
+      deferred<{ code: "success" }>(),
+    ];
+    let n = 0;
+    exporter.script = () => gates[n++].promise;
+    const processor = new SimpleLogRecordProcessor(exporter);
+    const provider = new LoggerProvider({
+      resource,
+      processors: [processor],
+      env: envOf({}),
+    });
+    const logger = provider.getLogger("t");
+    logger.emit({ body: "a" });
+    assert.equal(exporter.calls.length, 1, "the first export starts at once");
+    logger.emit({ body: "b" });
+    logger.emit({ body: "c" });
+    assert.equal(
+      exporter.calls.length,
+      1,
+      "later records wait behind the export in flight",
+    );
+    gates[0].resolve({ code: "success" });
+    await settle();
+    assert.equal(exporter.calls.length, 2);
+    gates[1].resolve({ code: "success" });
+    gates[2].resolve({ code: "success" });
+    await processor.forceFlush();
+    assert.deepEqual(exporter.calls.map((b) => b.map((r) => r.body)), [["a"], [
+      "b",
+    ], ["c"]]);
+    assert.equal(processor.stats.exported, 3);
+  });
+
+  it("counts failures", async () => {
+    const exporter = new ScriptedExporter<LogRecordData>();
+    exporter.script = () =>
+      Promise.resolve({ code: "failure", retryable: false });
+    const diagnostics = collect();
+    const processor = new SimpleLogRecordProcessor(exporter, {
+      diagnostics: diagnostics.sink,
+    });
+    const provider = new LoggerProvider({
+      resource,
+      processors: [processor],
+      env: envOf({}),
+    });
+    provider.getLogger("t").emit({ body: "a" });
+    await processor.forceFlush();
+    assert.equal(processor.stats.failed, 1);
+    assert.equal(diagnostics.seen.length, 1);
+  });
+});

@@ -1,0 +1,254 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import {
+  InMemoryExporter,
+  type LogEmitContext,
+  LoggerProvider,
+  type LogRecord,
+  type LogRecordData,
+  type LogRecordProcessor,
+  Resource,
+  SimpleLogRecordProcessor,
+  toLogRecordData,
+  TracerProvider,
+  withActiveSpan,
+} from "../../mod.ts";
+import { collect, envOf } from "./_fakes.ts";
+
+const resource = new Resource({ "service.name": "test" });
+
+class Recording implements LogRecordProcessor {
+  records: LogRecordData[] = [];
+  answer = true;
+  asked: [number | undefined, string | undefined][] = [];
+  onEmit(record: LogRecord, context: LogEmitContext): void {
+    this.records.push(toLogRecordData(record, context));
+  }
+  enabled(
+    severity: number | undefined,
+    eventName: string | undefined,
+  ): boolean {
+    this.asked.push([severity, eventName]);
+    return this.answer;
+  }
+  forceFlush(): Promise<void> {
+    return Promise.resolve();
+  }
+  shutdown(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+describe("Logger", () => {
+  it("resolves a record: times, severity, body, attributes, scope and resource", () => {
+    const p = new Recording();
+    const provider = new LoggerProvider({
+      resource,
+      processors: [p],
+      env: envOf({}),
+    });
+    const logger = provider.getLogger("lib", "1.2.3", {
+      schemaUrl: "https://s",
+      attributes: { a: 1 },
+    });
+    const before = Date.now() * 1e6;
+    logger.emit({
+      timestamp: 1_700_000_000_123_456_789n,
+      severityNumber: 13,
+      severityText: "WARN",
+      body: { msg: "hi" },
+      attributes: { k: "v" },
+      eventName: "user.login",
+    });
+    const r = p.records[0];
+    assert.equal(r.timeUnixNano, Number(1_700_000_000_123_456_789n));
+    assert.ok(r.observedTimeUnixNano >= before - 1e9);
+    assert.equal(r.severityNumber, 13);
+    assert.equal(r.severityText, "WARN");
+    assert.deepEqual(r.body, { msg: "hi" });
+    assert.deepEqual(r.attributes, { k: "v" });
+    assert.equal(r.eventName, "user.login");
+    assert.equal(r.traceId, undefined);
+    assert.equal(r.traceFlags, 0);
+    assert.deepEqual(r.scope, {
+      name: "lib",
+      version: "1.2.3",
+      schemaUrl: "https://s",
+      attributes: { a: 1 },
+    });
+    assert.equal(r.resource, resource);
+  });
+
+  it("returns the same logger for the same scope", () => {
+    const provider = new LoggerProvider({ resource, env: envOf({}) });
+    assert.equal(provider.getLogger("a", "1"), provider.getLogger("a", "1"));
+    assert.notEqual(provider.getLogger("a", "1"), provider.getLogger("a", "2"));
+  });
+
+  it("hands every processor the same snapshot and sanitizes once", () => {
+    const a = new Recording();
+    const b = new Recording();
+    const provider = new LoggerProvider({
+      resource,
+      processors: [a, b],
+      env: envOf({}),
+    });
+    provider.getLogger("t").emit({
+      attributes: { bad: (() => 1) as never, ok: 1 },
+    });
+    assert.equal(a.records[0], b.records[0]);
+    assert.equal(provider.stats.invalidValues, 1);
+  });
+
+  it("takes the trace context from the active span, and lets the record's own win", async () => {
+    const p = new Recording();
+    const logs = new LoggerProvider({
+      resource,
+      processors: [p],
+      env: envOf({}),
+    });
+    const traces = new TracerProvider({ resource, env: envOf({}) });
+    const logger = logs.getLogger("t");
+    const span = traces.getTracer("t").startSpan("op");
+    await withActiveSpan(span, async () => {
+      await Promise.resolve();
+      logger.emit({ body: "inside" });
+      logger.emit({
+        body: "own",
+        traceId: "0af7651916cd43dd8448eb211c80319c",
+        spanId: "b7ad6b7169203331",
+        traceFlags: 0,
+      });
+    });
+    logger.emit({ body: "outside" });
+    assert.equal(p.records[0].traceId, span.traceId);
+    assert.equal(p.records[0].spanId, span.spanId);
+    assert.equal(p.records[0].traceFlags, 1);
+    assert.equal(p.records[1].traceId, "0af7651916cd43dd8448eb211c80319c");
+    assert.equal(p.records[1].traceFlags, 0);
+    assert.equal(p.records[2].traceId, undefined);
+  });
+
+  it("drops invalid trace ids and severities instead of passing them on", () => {
+    const p = new Recording();
+    new LoggerProvider({ resource, processors: [p], env: envOf({}) }).getLogger(
+      "t",
+    ).emit({
+      severityNumber: 30,
+      traceId: "ABC",
+      spanId: "b7ad6b7169203331",
+      timestamp: -5,
+    });
+    assert.equal(p.records[0].severityNumber, 0);
+    assert.equal(p.records[0].traceId, undefined);
+    assert.equal(p.records[0].spanId, undefined);
+    assert.equal(p.records[0].timeUnixNano, 0);
+  });
+
+  it("answers enabled() from its processors and passes severity and event name", () => {
+    const a = new Recording();
+    const b = new Recording();
+    a.answer = false;
+    b.answer = false;
+    const logger = new LoggerProvider({
+      resource,
+      processors: [a, b],
+      env: envOf({}),
+    }).getLogger("t");
+    assert.equal(logger.enabled(9, "evt"), false);
+    assert.deepEqual(a.asked, [[9, "evt"]]);
+    b.answer = true;
+    assert.equal(logger.enabled(5), true);
+    const plain = {
+      onEmit() {},
+      forceFlush: () => Promise.resolve(),
+      shutdown: () => Promise.resolve(),
+    };
+    assert.equal(
+      new LoggerProvider({ resource, processors: [plain], env: envOf({}) })
+        .getLogger("t").enabled(1),
+      true,
+    );
+    assert.equal(
+      new LoggerProvider({ resource, env: envOf({}) }).getLogger("t").enabled(
+        1,
+      ),
+      false,
+    );
+  });
+
+  it("contains a processor that throws, counts it, reports it once and keeps going", () => {
+    const d = collect();
+    const after = new Recording();
+    const throwing: LogRecordProcessor = {
+      onEmit() {
+        throw new Error("bad processor");
+      },
+      enabled() {
+        throw new Error("bad enabled");
+      },
+      forceFlush: () => Promise.resolve(),
+      shutdown: () => Promise.resolve(),
+    };
+    const provider = new LoggerProvider({
+      resource,
+      processors: [throwing, after],
+      diagnostics: d.sink,
+      env: envOf({}),
+    });
+    const logger = provider.getLogger("t");
+    logger.emit({ body: 1 });
+    logger.emit({ body: 2 });
+    assert.equal(logger.enabled(9), true);
+    assert.equal(after.records.length, 2);
+    assert.equal(provider.stats.processorErrors, 3);
+    assert.equal(d.seen.length, 1);
+  });
+
+  it("stops emitting after shutdown, and shutdown is idempotent", async () => {
+    const exporter = new InMemoryExporter<LogRecordData>();
+    let shutdowns = 0;
+    const processor = new SimpleLogRecordProcessor(exporter);
+    const counting: LogRecordProcessor = {
+      onEmit() {},
+      forceFlush: () => Promise.resolve(),
+      shutdown: () => {
+        shutdowns++;
+        return Promise.resolve();
+      },
+    };
+    const provider = new LoggerProvider({
+      resource,
+      processors: [processor, counting],
+      env: envOf({}),
+    });
+    const logger = provider.getLogger("t");
+    logger.emit({ body: "kept" });
+    await provider.shutdown();
+    await provider.shutdown();
+    logger.emit({ body: "ignored" });
+    assert.equal(logger.enabled(9), false);
+    assert.deepEqual(exporter.items.map((r) => r.body), ["kept"]);
+    assert.equal(shutdowns, 1);
+  });
+
+  it("is async-disposable", async () => {
+    const exporter = new InMemoryExporter<LogRecordData>();
+    {
+      await using provider = new LoggerProvider({
+        resource,
+        processors: [new SimpleLogRecordProcessor(exporter)],
+        env: envOf({}),
+      });
+      provider.getLogger("t").emit({ body: "x" });
+    }
+    assert.equal(exporter.items.length, 1);
+  });
+
+  it("rejects a processor that is not an object", () => {
+    assert.throws(
+      () => new LoggerProvider({ processors: [null as never], env: envOf({}) }),
+      /processors\[0\] is not a processor/,
+    );
+  });
+});

@@ -1,0 +1,295 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import {
+  activeSpanContext,
+  formatTraceparent,
+  InMemoryExporter,
+  isValidSpanId,
+  isValidTraceId,
+  parseTraceparent,
+  randomSpanId,
+  randomTraceId,
+  type ReadableSpan,
+  Resource,
+  SimpleSpanProcessor,
+  SpanKind,
+  type SpanProcessor,
+  SpanStatusCode,
+  TracerProvider,
+} from "../../mod.ts";
+import { envOf } from "./_fakes.ts";
+
+const resource = new Resource({ "service.name": "test" });
+
+function setup(options: Record<string, unknown> = {}) {
+  const exporter = new InMemoryExporter<ReadableSpan>();
+  const provider = new TracerProvider({
+    resource,
+    processors: [new SimpleSpanProcessor(exporter)],
+    env: envOf({}),
+    ...options,
+  });
+  return { exporter, provider, tracer: provider.getTracer("test", "1.0.0") };
+}
+
+describe("Tracer", () => {
+  it("records a span's data and hands it to processors when it ends", async () => {
+    const { exporter, provider, tracer } = setup();
+    const span = tracer.startSpan("GET /items", {
+      kind: SpanKind.SERVER,
+      attributes: { "http.request.method": "GET" },
+      startTime: 1_000,
+    });
+    span.setAttribute("http.response.status_code", 200);
+    span.addEvent("cache.miss", { key: "items" }, 1_500);
+    span.setStatus({ code: SpanStatusCode.ERROR, message: "slow" });
+    span.updateName("GET /items/:id");
+    assert.equal(exporter.items.length, 0);
+    span.end(2_000);
+    await provider.forceFlush();
+    const s = exporter.items[0];
+    assert.equal(s.name, "GET /items/:id");
+    assert.equal(s.kind, SpanKind.SERVER);
+    assert.equal(s.startTimeUnixNano, 1_000);
+    assert.equal(s.endTimeUnixNano, 2_000);
+    assert.deepEqual(s.attributes, {
+      "http.request.method": "GET",
+      "http.response.status_code": 200,
+    });
+    assert.deepEqual(s.events, [{
+      name: "cache.miss",
+      timeUnixNano: 1_500,
+      attributes: { key: "items" },
+      droppedAttributesCount: 0,
+    }]);
+    assert.deepEqual(s.status, { code: SpanStatusCode.ERROR, message: "slow" });
+    assert.deepEqual(s.scope, { name: "test", version: "1.0.0" });
+    assert.equal(s.resource, resource);
+    assert.equal(s.parentSpanId, undefined);
+    assert.equal(s.traceFlags, 1);
+  });
+
+  it("ignores changes and a second end() after the span ended", async () => {
+    const { exporter, provider, tracer } = setup();
+    const span = tracer.startSpan("s");
+    span.end();
+    span.setAttribute("late", 1).addEvent("late").setStatus({
+      code: SpanStatusCode.ERROR,
+    }).updateName("late");
+    span.end();
+    await provider.forceFlush();
+    assert.equal(exporter.items.length, 1);
+    assert.deepEqual(exporter.items[0].attributes, {});
+    assert.equal(exporter.items[0].name, "s");
+    assert.equal(exporter.items[0].status.code, SpanStatusCode.UNSET);
+  });
+
+  it("keeps OK final and drops a message on OK", () => {
+    const { tracer } = setup();
+    const span = tracer.startSpan("s");
+    span.setStatus({ code: SpanStatusCode.OK, message: "ignored" } as never);
+    span.setStatus({ code: SpanStatusCode.ERROR, message: "too late" });
+    assert.deepEqual(span.status, { code: SpanStatusCode.OK });
+  });
+
+  it("links children to the active parent across await, and restores the context after", async () => {
+    const { exporter, provider, tracer } = setup();
+    await tracer.startActiveSpan("parent", async (parent) => {
+      await new Promise((r) => setTimeout(r, 1));
+      const child = tracer.startSpan("child");
+      await tracer.startActiveSpan("active-child", async (c2) => {
+        await Promise.resolve();
+        assert.equal(activeSpanContext()?.spanId, c2.spanId);
+        tracer.startSpan("grandchild").end();
+        c2.end();
+      });
+      assert.equal(activeSpanContext()?.spanId, parent.spanId);
+      child.end();
+      parent.end();
+    });
+    assert.equal(activeSpanContext(), undefined);
+    await provider.forceFlush();
+    const byName = Object.fromEntries(exporter.items.map((s) => [s.name, s]));
+    assert.equal(byName.child.parentSpanId, byName.parent.spanId);
+    assert.equal(byName["active-child"].parentSpanId, byName.parent.spanId);
+    assert.equal(byName.grandchild.parentSpanId, byName["active-child"].spanId);
+    for (const s of exporter.items) {
+      assert.equal(s.traceId, byName.parent.traceId);
+    }
+  });
+
+  it("keeps concurrent async contexts apart", async () => {
+    const { tracer } = setup();
+    const seen: [string, string | undefined][] = [];
+    await Promise.all(
+      ["a", "b", "c"].map((name) =>
+        tracer.startActiveSpan(name, async (span) => {
+          await new Promise((r) => setTimeout(r, Math.random() * 5));
+          seen.push([span.spanId, activeSpanContext()?.spanId]);
+          span.end();
+        })
+      ),
+    );
+    for (const [expected, actual] of seen) assert.equal(actual, expected);
+  });
+
+  it("starts a new trace with parent: null, and follows an explicit remote parent", async () => {
+    const { exporter, provider, tracer } = setup();
+    const remote = parseTraceparent(
+      "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+      "k=v",
+    )!;
+    await tracer.startActiveSpan("outer", (outer) => {
+      tracer.startSpan("root", { parent: null }).end();
+      tracer.startSpan("remote-child", { parent: remote }).end();
+      outer.end();
+    });
+    await provider.forceFlush();
+    const byName = Object.fromEntries(exporter.items.map((s) => [s.name, s]));
+    assert.equal(byName.root.parentSpanId, undefined);
+    assert.notEqual(byName.root.traceId, byName.outer.traceId);
+    assert.equal(
+      byName["remote-child"].traceId,
+      "4bf92f3577b34da6a3ce929d0e0e4736",
+    );
+    assert.equal(byName["remote-child"].parentSpanId, "00f067aa0ba902b7");
+    assert.equal(byName["remote-child"].parentIsRemote, true);
+    assert.equal(byName["remote-child"].traceState, "k=v");
+  });
+
+  it("does not deliver children of an unsampled parent", async () => {
+    const { exporter, provider, tracer } = setup();
+    const parent = {
+      traceId: "4bf92f3577b34da6a3ce929d0e0e4736",
+      spanId: "00f067aa0ba902b7",
+      traceFlags: 0,
+    };
+    const span = tracer.startSpan("unsampled", { parent });
+    assert.equal(span.traceFlags, 0);
+    span.end();
+    await provider.forceFlush();
+    assert.equal(exporter.items.length, 0);
+    assert.equal(provider.stats.spansEnded, 1);
+  });
+
+  it("applies event, link and attribute limits and counts what they drop", () => {
+    const { tracer } = setup({
+      limits: {
+        attributeCountLimit: 2,
+        eventCountLimit: 1,
+        linkCountLimit: 1,
+        eventAttributeCountLimit: 1,
+        linkAttributeCountLimit: 1,
+      },
+    });
+    const ctx = {
+      traceId: "4bf92f3577b34da6a3ce929d0e0e4736",
+      spanId: "00f067aa0ba902b7",
+      traceFlags: 1,
+    };
+    const span = tracer.startSpan("s", {
+      attributes: { a: 1, b: 2, c: 3 },
+      links: [{ context: ctx, attributes: { x: 1, y: 2 } }, { context: ctx }, {
+        context: { ...ctx, traceId: "bad" },
+      }],
+    });
+    span.setAttribute("a", 10); // replacing an existing key is not over the limit
+    span.addEvent("e1", { x: 1, y: 2 });
+    span.addEvent("e2");
+    assert.deepEqual(span.attributes, { a: 10, b: 2 });
+    assert.equal(span.droppedAttributesCount, 1);
+    assert.equal(span.events.length, 1);
+    assert.equal(span.events[0].droppedAttributesCount, 1);
+    assert.equal(span.droppedEventsCount, 1);
+    assert.equal(span.links.length, 1);
+    assert.equal(span.links[0].droppedAttributesCount, 1);
+    assert.equal(span.droppedLinksCount, 2);
+  });
+
+  it("reads span limits from the environment", () => {
+    const { tracer } = setup({
+      env: envOf({ OTEL_SPAN_EVENT_COUNT_LIMIT: "0" }),
+    });
+    const span = tracer.startSpan("s");
+    span.addEvent("dropped");
+    assert.equal(span.droppedEventsCount, 1);
+  });
+
+  it("records exceptions with the semantic conventions' attributes", () => {
+    const { tracer } = setup();
+    const span = tracer.startSpan("s");
+    span.recordException(new TypeError("nope"));
+    assert.equal(span.events[0].name, "exception");
+    assert.equal(span.events[0].attributes["exception.type"], "TypeError");
+    assert.equal(span.events[0].attributes["exception.message"], "nope");
+  });
+
+  it("calls onStart for sampled spans and contains processors that throw", async () => {
+    const started: string[] = [];
+    const throwing: SpanProcessor = {
+      onStart: (span) => void started.push(span.name),
+      onEnd: () => {
+        throw new Error("bad");
+      },
+      forceFlush: () => Promise.resolve(),
+      shutdown: () => Promise.resolve(),
+    };
+    const provider = new TracerProvider({
+      resource,
+      processors: [throwing],
+      env: envOf({}),
+      diagnostics: () => {},
+    });
+    provider.getTracer("t").startSpan("s").end();
+    assert.deepEqual(started, ["s"]);
+    assert.equal(provider.stats.processorErrors, 1);
+  });
+
+  it("ends a span at scope exit with `using`", async () => {
+    const { exporter, provider, tracer } = setup();
+    {
+      using _span = tracer.startSpan("scoped");
+    }
+    await provider.forceFlush();
+    assert.equal(exporter.items[0]?.name, "scoped");
+  });
+});
+
+describe("ids", () => {
+  it("are valid W3C ids and unique over many draws", () => {
+    const traces = new Set<string>();
+    const spans = new Set<string>();
+    for (let i = 0; i < 20_000; i++) {
+      const t = randomTraceId();
+      const s = randomSpanId();
+      assert.ok(isValidTraceId(t), t);
+      assert.ok(isValidSpanId(s), s);
+      traces.add(t);
+      spans.add(s);
+    }
+    assert.equal(traces.size, 20_000);
+    assert.equal(spans.size, 20_000);
+  });
+
+  it("round-trip through traceparent", () => {
+    const ctx = {
+      traceId: randomTraceId(),
+      spanId: randomSpanId(),
+      traceFlags: 1,
+    };
+    const parsed = parseTraceparent(formatTraceparent(ctx));
+    assert.deepEqual(parsed, { ...ctx, isRemote: true });
+    assert.equal(
+      parseTraceparent(
+        "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+      ),
+      undefined,
+    );
+    assert.equal(
+      parseTraceparent(
+        "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+      ),
+      undefined,
+    );
+  });
+});
