@@ -224,7 +224,7 @@ describe("Tracer", () => {
     assert.equal(span.events[0].attributes["exception.message"], "nope");
   });
 
-  it("calls onStart for sampled spans and contains processors that throw", async () => {
+  it("calls onStart for sampled spans and contains processors that throw", () => {
     const started: string[] = [];
     const throwing: SpanProcessor = {
       onStart: (span) => void started.push(span.name),
