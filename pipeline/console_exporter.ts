@@ -72,8 +72,8 @@ function formatAttributes(attributes: Attributes): string {
  * import assert from "node:assert/strict";
  *
  * const context = new LogEmitContext(new Resource({}), { name: "shop" });
- * const line = formatLogLine(toLogRecordData({ timestamp: 0, severityNumber: 9, body: "hi", attributes: { n: 1 } }, context));
- * assert.equal(line, "1970-01-01T00:00:00Z INFO  [shop] hi n=1");
+ * const line = formatLogLine(toLogRecordData({ timestamp: 1e9, severityNumber: 9, body: "hi", attributes: { n: 1 } }, context));
+ * assert.equal(line, "1970-01-01T00:00:01Z INFO  [shop] hi n=1");
  * ```
  */
 export function formatLogLine(record: LogRecordData): string {

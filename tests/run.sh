@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# The project's test command (README, `npm test`, .ci/run): runs the whole
+# suite on Deno and on Bun on this host, the doc examples, the real-kernel
+# user_events tests inside the VM (../shared/vm), and the Windows ETW tests
+# under Wine (../shared/wine). Ends with one line "N passed, N failed" that
+# sums every runner. Set SEED_TEST_HOST_ONLY=1 to skip the VM and Wine steps.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+[ -x node_modules/.bin/deno ] && [ -x node_modules/.bin/bun ] || npm ci --no-audit --no-fund
+DENO=$ROOT/node_modules/.bin/deno
+BUN=$ROOT/node_modules/.bin/bun
+SHARED=${SEED_SHARED:-$(cd "$ROOT/.." && pwd)/shared}
+OUT=$ROOT/.test-out
+rm -rf "$OUT" && mkdir -p "$OUT"
+export NO_COLOR=1
+
+total_pass=0
+total_fail=0
+total_skip=0
+add() { # add <name> <passed> <failed> <skipped>
+  printf '== %-34s %4s passed, %s failed, %s skipped\n' "$1" "$2" "$3" "$4"
+  total_pass=$((total_pass + $2)); total_fail=$((total_fail + $3)); total_skip=$((total_skip + $4))
+}
+deno_counts() { # deno_counts <name> <junit> <exit status>
+  if [ -s "$2" ]; then
+    read -r p f s < <(node tests/junit_summary.mjs "$2")
+    [ "$3" -ne 0 ] && [ "$f" -eq 0 ] && f=1 # the runner failed outside any test
+    add "$1" "$p" "$f" "$s"
+  else
+    add "$1" 0 1 0
+  fi
+}
+bun_counts() { # bun_counts <name> <log> <exit status>
+  local p f s
+  p=$(grep -Eo '^ *[0-9]+ pass$' "$2" | tail -1 | tr -dc 0-9); p=${p:-0}
+  f=$(grep -Eo '^ *[0-9]+ fail$' "$2" | tail -1 | tr -dc 0-9); f=${f:-0}
+  s=$(grep -Eo '^ *[0-9]+ skip$' "$2" | tail -1 | tr -dc 0-9); s=${s:-0}
+  [ "$3" -ne 0 ] && [ "$f" -eq 0 ] && f=1
+  add "$1" "$p" "$f" "$s"
+}
+
+echo "### deno test (host)"
+"$DENO" test -A --junit-path="$OUT/deno-host.xml" tests/ 2>&1 | tee "$OUT/deno-host.log" | tail -n 40
+deno_counts "deno test (host)" "$OUT/deno-host.xml" "${PIPESTATUS[0]}"
+
+echo "### bun test (host)"
+"$BUN" test tests/ >"$OUT/bun-host.log" 2>&1
+status=$?
+tail -n 40 "$OUT/bun-host.log"
+bun_counts "bun test (host)" "$OUT/bun-host.log" "$status"
+
+echo "### deno test --doc (JSDoc examples)"
+entries=$(node -e 'const e=require("./deno.json").exports;console.log(Object.values(e).join(" "))')
+# shellcheck disable=SC2086
+"$DENO" test -A --doc --junit-path="$OUT/deno-doc.xml" $entries pipeline/ 2>&1 | tee "$OUT/deno-doc.log" | tail -n 15
+deno_counts "deno test --doc" "$OUT/deno-doc.xml" "${PIPESTATUS[0]}"
+
+if [ "${SEED_TEST_HOST_ONLY:-0}" != 1 ] && [ -d tests/kernel ]; then
+  echo "### real kernel (user_events) in the VM: deno"
+  "$SHARED/vm/run-in-vm.sh" -t 900 -- "$DENO" test -A --no-check --junit-path="$OUT/deno-kernel.xml" tests/kernel/ \
+    >"$OUT/deno-kernel.log" 2>&1
+  status=$?
+  tail -n 30 "$OUT/deno-kernel.log"
+  deno_counts "deno test (kernel VM)" "$OUT/deno-kernel.xml" "$status"
+
+  echo "### real kernel (user_events) in the VM: bun"
+  "$SHARED/vm/run-in-vm.sh" -t 900 -- "$BUN" test tests/kernel/ >"$OUT/bun-kernel.log" 2>&1
+  status=$?
+  tail -n 30 "$OUT/bun-kernel.log"
+  bun_counts "bun test (kernel VM)" "$OUT/bun-kernel.log" "$status"
+fi
+
+if [ "${SEED_TEST_HOST_ONLY:-0}" != 1 ] && [ -x tests/windows/run.sh ]; then
+  echo "### Windows Deno under Wine (ETW)"
+  SEED_SHARED="$SHARED" tests/windows/run.sh >"$OUT/wine.log" 2>&1
+  status=$?
+  tail -n 30 "$OUT/wine.log"
+  line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$OUT/wine.log" | tail -1)
+  p=$(echo "$line" | sed -E 's/^([0-9]+) passed.*/\1/'); p=${p:-0}
+  f=$(echo "$line" | sed -E 's/^[0-9]+ passed, ([0-9]+) failed.*/\1/'); f=${f:-0}
+  [ "$status" -ne 0 ] && [ "$f" -eq 0 ] && f=1
+  add "windows (wine)" "$p" "$f" 0
+fi
+
+echo "$total_pass passed, $total_fail failed, $total_skip skipped"
+[ "$total_fail" -eq 0 ]
