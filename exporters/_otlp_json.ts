@@ -1,0 +1,302 @@
+// The OTLP/JSON encoder: the protobuf JSON mapping of ExportLogsServiceRequest
+// and ExportTraceServiceRequest with the OTLP exceptions
+// (https://opentelemetry.io/docs/specs/otlp/#json-protobuf-encoding):
+// - keys are lowerCamelCase field names;
+// - trace and span ids are lowercase hex strings, not base64;
+// - enums (severityNumber, kind, status.code) are integers;
+// - 64-bit integers (times, intValue) are decimal strings; uint32/fixed32
+//   counts and flags are numbers;
+// - bytesValue is base64; a non-finite double is "NaN", "Infinity" or
+//   "-Infinity"; fields with default values are left out.
+// Records are grouped by resource, then by scope, like the protobuf encoder.
+
+import type { AnyValue, Attributes } from "../pipeline/attributes.ts";
+import type { LogRecordData } from "../pipeline/log_record.ts";
+import type { Resource } from "../pipeline/resource.ts";
+import type { InstrumentationScope } from "../pipeline/scope.ts";
+import type { ReadableSpan, SpanEvent, SpanLink } from "../pipeline/span.ts";
+import {
+  SPAN_FLAGS_CONTEXT_HAS_IS_REMOTE_MASK,
+  SPAN_FLAGS_CONTEXT_IS_REMOTE_MASK,
+} from "./_otlp_proto.ts";
+
+type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
+type JsonObject = { [key: string]: Json };
+
+/** An int64 as the decimal string of its exact value. */
+function int64(value: number): string {
+  return Number.isSafeInteger(value) ? String(value) : BigInt(value).toString();
+}
+
+function base64(bytes: Uint8Array): string {
+  let binary = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    binary += String.fromCharCode.apply(
+      null,
+      Array.from(bytes.subarray(i, i + 0x8000)),
+    );
+  }
+  return btoa(binary);
+}
+
+function anyValue(value: AnyValue, depth: number): JsonObject {
+  switch (typeof value) {
+    case "string":
+      return { stringValue: value };
+    case "boolean":
+      return { boolValue: value };
+    case "number":
+      if (Number.isSafeInteger(value)) return { intValue: String(value) };
+      return { doubleValue: Number.isFinite(value) ? value : String(value) };
+    case "bigint":
+      return { intValue: value.toString() };
+    case "object": {
+      if (value === null) return {};
+      if (value instanceof Uint8Array) return { bytesValue: base64(value) };
+      if (depth > 64) return {};
+      if (Array.isArray(value)) {
+        const items = value as readonly AnyValue[];
+        const values: Json[] = [];
+        for (let i = 0; i < items.length; i++) {
+          values.push(anyValue(items[i], depth + 1));
+        }
+        return { arrayValue: { values } };
+      }
+      return {
+        kvlistValue: { values: keyValues(value as Attributes, depth + 1) },
+      };
+    }
+    default:
+      return {};
+  }
+}
+
+function keyValues(attributes: Attributes, depth = 0): Json[] {
+  const out: Json[] = [];
+  for (const key in attributes) {
+    const value = attributes[key];
+    if (value === undefined) continue;
+    out.push({ key, value: anyValue(value, depth) });
+  }
+  return out;
+}
+
+function resourceJson(resource: Resource): JsonObject {
+  return { attributes: keyValues(resource.attributes) };
+}
+
+function scopeJson(scope: InstrumentationScope): JsonObject {
+  const out: JsonObject = { name: scope.name };
+  if (scope.version) out.version = scope.version;
+  if (scope.attributes !== undefined) {
+    const attributes = keyValues(scope.attributes);
+    if (attributes.length > 0) out.attributes = attributes;
+  }
+  return out;
+}
+
+interface Grouped {
+  readonly resource: Resource;
+  readonly scope: InstrumentationScope;
+}
+
+function sameScope(a: InstrumentationScope, b: InstrumentationScope): boolean {
+  return a === b ||
+    (a.name === b.name && a.version === b.version &&
+      a.schemaUrl === b.schemaUrl && a.attributes === b.attributes);
+}
+
+/** Groups by resource (identity) then scope, in order of first appearance. */
+function group<T extends Grouped>(
+  items: readonly T[],
+): {
+  resource: Resource;
+  scopes: { scope: InstrumentationScope; items: T[] }[];
+}[] {
+  const out: {
+    resource: Resource;
+    scopes: { scope: InstrumentationScope; items: T[] }[];
+  }[] = [];
+  for (const item of items) {
+    let r = out.find((g) => g.resource === item.resource);
+    if (r === undefined) {
+      r = { resource: item.resource, scopes: [] };
+      out.push(r);
+    }
+    let s = r.scopes.find((g) => sameScope(g.scope, item.scope));
+    if (s === undefined) {
+      s = { scope: item.scope, items: [] };
+      r.scopes.push(s);
+    }
+    s.items.push(item);
+  }
+  return out;
+}
+
+function logRecordJson(r: LogRecordData): JsonObject {
+  const out: JsonObject = {};
+  if (r.timeUnixNano > 0) out.timeUnixNano = int64(r.timeUnixNano);
+  if (r.observedTimeUnixNano > 0) {
+    out.observedTimeUnixNano = int64(r.observedTimeUnixNano);
+  }
+  if (r.severityNumber > 0) out.severityNumber = r.severityNumber;
+  if (r.severityText) out.severityText = r.severityText;
+  if (r.body !== undefined) out.body = anyValue(r.body, 0);
+  const attributes = keyValues(r.attributes);
+  if (attributes.length > 0) out.attributes = attributes;
+  if (r.droppedAttributesCount > 0) {
+    out.droppedAttributesCount = r.droppedAttributesCount;
+  }
+  if (r.traceFlags !== 0) out.flags = r.traceFlags;
+  if (r.traceId !== undefined) out.traceId = r.traceId;
+  if (r.spanId !== undefined) out.spanId = r.spanId;
+  if (r.eventName) out.eventName = r.eventName;
+  return out;
+}
+
+function eventJson(e: SpanEvent): JsonObject {
+  const out: JsonObject = { timeUnixNano: int64(e.timeUnixNano), name: e.name };
+  const attributes = keyValues(e.attributes);
+  if (attributes.length > 0) out.attributes = attributes;
+  if (e.droppedAttributesCount > 0) {
+    out.droppedAttributesCount = e.droppedAttributesCount;
+  }
+  return out;
+}
+
+function linkJson(l: SpanLink): JsonObject {
+  const out: JsonObject = { traceId: l.traceId, spanId: l.spanId };
+  if (l.traceState) out.traceState = l.traceState;
+  const attributes = keyValues(l.attributes);
+  if (attributes.length > 0) out.attributes = attributes;
+  if (l.droppedAttributesCount > 0) {
+    out.droppedAttributesCount = l.droppedAttributesCount;
+  }
+  if ((l.traceFlags & 0xff) !== 0) out.flags = l.traceFlags & 0xff;
+  return out;
+}
+
+function spanJson(s: ReadableSpan): JsonObject {
+  const out: JsonObject = { traceId: s.traceId, spanId: s.spanId };
+  if (s.traceState) out.traceState = s.traceState;
+  if (s.parentSpanId !== undefined) out.parentSpanId = s.parentSpanId;
+  out.flags = (s.traceFlags & 0xff) | SPAN_FLAGS_CONTEXT_HAS_IS_REMOTE_MASK |
+    (s.parentIsRemote ? SPAN_FLAGS_CONTEXT_IS_REMOTE_MASK : 0);
+  out.name = s.name;
+  out.kind = s.kind + 1; // API 0-4 → OTLP 1-5
+  out.startTimeUnixNano = int64(s.startTimeUnixNano);
+  out.endTimeUnixNano = int64(s.endTimeUnixNano);
+  const attributes = keyValues(s.attributes);
+  if (attributes.length > 0) out.attributes = attributes;
+  if (s.droppedAttributesCount > 0) {
+    out.droppedAttributesCount = s.droppedAttributesCount;
+  }
+  if (s.events.length > 0) out.events = s.events.map(eventJson);
+  if (s.droppedEventsCount > 0) out.droppedEventsCount = s.droppedEventsCount;
+  if (s.links.length > 0) out.links = s.links.map(linkJson);
+  if (s.droppedLinksCount > 0) out.droppedLinksCount = s.droppedLinksCount;
+  const status: JsonObject = {};
+  if (s.status.message) status.message = s.status.message;
+  if (s.status.code !== 0) status.code = s.status.code;
+  out.status = status;
+  return out;
+}
+
+function request<T extends Grouped>(
+  items: readonly T[],
+  resourceKey: string,
+  scopeKey: string,
+  itemsKey: string,
+  itemJson: (item: T) => JsonObject,
+): JsonObject {
+  const resources: Json[] = [];
+  for (const r of group(items)) {
+    const scopes: Json[] = [];
+    for (const s of r.scopes) {
+      const scoped: JsonObject = {
+        scope: scopeJson(s.scope),
+        [itemsKey]: s.items.map(itemJson),
+      };
+      if (s.scope.schemaUrl) scoped.schemaUrl = s.scope.schemaUrl;
+      scopes.push(scoped);
+    }
+    const resourced: JsonObject = {
+      resource: resourceJson(r.resource),
+      [scopeKey]: scopes,
+    };
+    if (r.resource.schemaUrl) resourced.schemaUrl = r.resource.schemaUrl;
+    resources.push(resourced);
+  }
+  return { [resourceKey]: resources };
+}
+
+const encoder = new TextEncoder();
+
+/** The `ExportLogsServiceRequest` of `records` as an OTLP/JSON value. */
+export function logsRequestJson(records: readonly LogRecordData[]): JsonObject {
+  return request(
+    records,
+    "resourceLogs",
+    "scopeLogs",
+    "logRecords",
+    logRecordJson,
+  );
+}
+
+/** The `ExportTraceServiceRequest` of `spans` as an OTLP/JSON value. */
+export function traceRequestJson(spans: readonly ReadableSpan[]): JsonObject {
+  return request(spans, "resourceSpans", "scopeSpans", "spans", spanJson);
+}
+
+/** Encodes an `ExportLogsServiceRequest` as UTF-8 OTLP/JSON. */
+export function encodeLogsRequestJson(
+  records: readonly LogRecordData[],
+): Uint8Array<ArrayBuffer> {
+  return encoder.encode(JSON.stringify(logsRequestJson(records))) as Uint8Array<
+    ArrayBuffer
+  >;
+}
+
+/** Encodes an `ExportTraceServiceRequest` as UTF-8 OTLP/JSON. */
+export function encodeTraceRequestJson(
+  spans: readonly ReadableSpan[],
+): Uint8Array<ArrayBuffer> {
+  return encoder.encode(JSON.stringify(traceRequestJson(spans))) as Uint8Array<
+    ArrayBuffer
+  >;
+}
+
+/**
+ * Reads `partialSuccess` from an OTLP/JSON response body (`rejectedLogRecords`
+ * or `rejectedSpans`, as a number or a decimal string, and `errorMessage`).
+ *
+ * @returns It, or `undefined` when the body has none or is not JSON.
+ */
+export function decodePartialSuccessJson(
+  text: string,
+): { rejected: number; message: string } | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (parsed === null || typeof parsed !== "object") return undefined;
+  const partial = (parsed as { partialSuccess?: unknown }).partialSuccess;
+  if (partial === null || typeof partial !== "object") return undefined;
+  const p = partial as {
+    rejectedLogRecords?: unknown;
+    rejectedSpans?: unknown;
+    errorMessage?: unknown;
+  };
+  const raw = p.rejectedLogRecords ?? p.rejectedSpans ?? 0;
+  const rejected = typeof raw === "number"
+    ? raw
+    : typeof raw === "string"
+    ? Number(raw)
+    : 0;
+  return {
+    rejected: Number.isSafeInteger(rejected) && rejected > 0 ? rejected : 0,
+    message: typeof p.errorMessage === "string" ? p.errorMessage : "",
+  };
+}

@@ -1,0 +1,880 @@
+// The OTLP protobuf encoder: ExportLogsServiceRequest and
+// ExportTraceServiceRequest, written straight from `LogRecordData` and
+// `ReadableSpan` into one reusable buffer, plus the small reader that decodes
+// a response's `partial_success` and a `google.rpc.Status` message.
+//
+// Wire format: https://protobuf.dev/programming-guides/encoding/ ; messages
+// and field numbers: opentelemetry-proto `opentelemetry/proto/{common,
+// resource,logs,trace}/v1/*.proto` and `collector/{logs,trace}/v1/*.proto`.
+//
+// How it stays fast:
+// - one growable buffer (kept between calls) and one DataView; positions are
+//   passed and returned, never a writer object per message;
+// - a length prefix is reserved with the width it usually needs (1 byte for
+//   values and key-values, 2 for records and spans, 3 for the scope and
+//   resource wrappers) and back-patched; only a wrong guess moves bytes;
+// - ASCII strings are copied by a charCodeAt loop, others with encodeInto;
+// - ids are written from hex with writeHexId; fixed64 times as two uint32
+//   halves; proto3 default values (0, "", absent) are not written.
+//
+// Every field this writes, by number:
+// AnyValue: 1 string_value, 2 bool_value, 3 int_value (int64), 4 double_value,
+//   5 array_value {1 values}, 6 kvlist_value {1 values}, 7 bytes_value.
+// KeyValue: 1 key, 2 value. Resource: 1 attributes, 2 dropped_attributes_count.
+// InstrumentationScope: 1 name, 2 version, 3 attributes, 4 dropped_attributes_count.
+// LogRecord: 1 time_unix_nano, 2 severity_number, 3 severity_text, 5 body,
+//   6 attributes, 7 dropped_attributes_count, 8 flags, 9 trace_id, 10 span_id,
+//   11 observed_time_unix_nano, 12 event_name.
+// ScopeLogs / ScopeSpans: 1 scope, 2 log_records / spans, 3 schema_url.
+// ResourceLogs / ResourceSpans: 1 resource, 2 scope_logs / scope_spans, 3 schema_url.
+// Span: 1 trace_id, 2 span_id, 3 trace_state, 4 parent_span_id, 5 name, 6 kind,
+//   7 start_time_unix_nano, 8 end_time_unix_nano, 9 attributes,
+//   10 dropped_attributes_count, 11 events, 12 dropped_events_count, 13 links,
+//   14 dropped_links_count, 15 status, 16 flags.
+// Span.Event: 1 time_unix_nano, 2 name, 3 attributes, 4 dropped_attributes_count.
+// Span.Link: 1 trace_id, 2 span_id, 3 trace_state, 4 attributes,
+//   5 dropped_attributes_count, 6 flags. Status: 2 message, 3 code.
+
+import type { AnyValue, Attributes } from "../pipeline/attributes.ts";
+import { writeHexId } from "../pipeline/ids.ts";
+import type { LogRecordData } from "../pipeline/log_record.ts";
+import type { Resource } from "../pipeline/resource.ts";
+import type { InstrumentationScope } from "../pipeline/scope.ts";
+import type { ReadableSpan } from "../pipeline/span.ts";
+
+/** `flags` bit of a span or link: bit 9 (is remote) below is meaningful. */
+export const SPAN_FLAGS_CONTEXT_HAS_IS_REMOTE_MASK = 0x100;
+/** `flags` bit of a span or link: the parent (or linked) context is remote. */
+export const SPAN_FLAGS_CONTEXT_IS_REMOTE_MASK = 0x200;
+
+/**
+ * A growable byte buffer that the encoders write into and keep between
+ * calls. Its `bytes` may be replaced by a larger array while encoding.
+ */
+export class ProtoBuffer {
+  /** The storage; bytes past the returned offset are garbage. */
+  bytes: Uint8Array<ArrayBuffer>;
+  /** A view over `bytes`. */
+  view: DataView<ArrayBuffer>;
+
+  /**
+   * Creates a buffer.
+   *
+   * @param initialSize Its first capacity, in bytes.
+   */
+  constructor(initialSize = 64 * 1024) {
+    this.bytes = new Uint8Array(initialSize);
+    this.view = new DataView(this.bytes.buffer);
+  }
+}
+
+// The buffer being written, set by the entry points. Module state, so the
+// writers below take and return plain positions.
+let holder: ProtoBuffer;
+let buf: Uint8Array<ArrayBuffer>;
+let view: DataView<ArrayBuffer>;
+let cap = 0;
+
+function bind(out: ProtoBuffer): void {
+  holder = out;
+  buf = out.bytes;
+  view = out.view;
+  cap = buf.length;
+}
+
+/** Makes room for `n` more bytes at `pos` (the only place that grows). */
+function grow(pos: number, n: number): void {
+  let size = cap * 2;
+  while (size < pos + n) size *= 2;
+  const next = new Uint8Array(size);
+  next.set(buf.subarray(0, pos));
+  buf = next;
+  view = new DataView(next.buffer);
+  cap = size;
+  holder.bytes = next;
+  holder.view = view;
+}
+
+function varintSize(v: number): number {
+  return v < 0x80
+    ? 1
+    : v < 0x4000
+    ? 2
+    : v < 0x200000
+    ? 3
+    : v < 0x10000000
+    ? 4
+    : 5;
+}
+
+/** Writes an unsigned varint below 2^32 (room must exist). */
+function putVarint32(pos: number, v: number): number {
+  while (v > 0x7f) {
+    buf[pos++] = (v & 0x7f) | 0x80;
+    v >>>= 7;
+  }
+  buf[pos++] = v;
+  return pos;
+}
+
+/**
+ * Back-patches the length of the message whose content starts at
+ * `lenPos + reserved` and ends at `end`; moves the content when the length
+ * needs a different width than reserved. Returns the new end.
+ */
+function patchLength(lenPos: number, reserved: number, end: number): number {
+  const start = lenPos + reserved;
+  const len = end - start;
+  const size = varintSize(len);
+  if (size !== reserved) {
+    if (size > reserved && end + (size - reserved) > cap) {
+      grow(end, size - reserved);
+    }
+    buf.copyWithin(lenPos + size, start, end);
+    end += size - reserved;
+  }
+  putVarint32(lenPos, len);
+  return end;
+}
+
+/** Writes a fixed64 from a non-negative integer number (ns since epoch). */
+function putFixed64(pos: number, v: number): number {
+  const hi = Math.floor(v / 4294967296);
+  view.setUint32(pos, v - hi * 4294967296, true);
+  view.setUint32(pos + 4, hi, true);
+  return pos + 8;
+}
+
+/** Writes an int64 varint from a safe integer (negatives take 10 bytes). */
+function putInt64(pos: number, v: number): number {
+  if (v >= 0) {
+    if (v < 0x80000000) return putVarint32(pos, v);
+    let hi = Math.floor(v / 4294967296);
+    let lo = (v - hi * 4294967296) >>> 0;
+    while (hi > 0 || lo > 0x7f) {
+      buf[pos++] = (lo & 0x7f) | 0x80;
+      lo = ((lo >>> 7) | (hi << 25)) >>> 0;
+      hi >>>= 7;
+    }
+    buf[pos++] = lo;
+    return pos;
+  }
+  // Two's complement of |v| over 64 bits.
+  const abs = -v;
+  let hi = Math.floor(abs / 4294967296);
+  let lo = abs - hi * 4294967296;
+  lo = (~lo + 1) >>> 0;
+  hi = (~hi + (lo === 0 ? 1 : 0)) >>> 0;
+  for (let i = 0; i < 9; i++) {
+    buf[pos++] = (lo & 0x7f) | 0x80;
+    lo = ((lo >>> 7) | (hi << 25)) >>> 0;
+    hi >>>= 7;
+  }
+  buf[pos++] = lo & 0x01;
+  return pos;
+}
+
+/** Writes an int64 varint from a bigint within int64. */
+function putBigInt64(pos: number, v: bigint): number {
+  const u = BigInt.asUintN(64, v);
+  return putInt64Halves(pos, Number(u & 0xffffffffn), Number(u >> 32n));
+}
+
+function putInt64Halves(pos: number, lo: number, hi: number): number {
+  while (hi > 0 || lo > 0x7f) {
+    buf[pos++] = (lo & 0x7f) | 0x80;
+    lo = ((lo >>> 7) | (hi << 25)) >>> 0;
+    hi >>>= 7;
+  }
+  buf[pos++] = lo;
+  return pos;
+}
+
+const encoder = new TextEncoder();
+
+/** Writes a string's length and UTF-8 bytes (without the tag). */
+function putString(pos: number, s: string): number {
+  const n = s.length;
+  if (pos + 5 + n * 3 > cap) grow(pos, 5 + n * 3);
+  const lenSize = varintSize(n);
+  let p = pos + lenSize;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x80) return putStringUtf8(pos, s);
+    buf[p++] = c;
+  }
+  putVarint32(pos, n);
+  return p;
+}
+
+function putStringUtf8(pos: number, s: string): number {
+  const max = s.length * 3;
+  const reserved = varintSize(max);
+  const start = pos + reserved;
+  const written =
+    encoder.encodeInto(s, buf.subarray(start, start + max)).written;
+  return patchLength(pos, reserved, start + written);
+}
+
+function putBytes(pos: number, bytes: Uint8Array): number {
+  const n = bytes.length;
+  if (pos + 5 + n > cap) grow(pos, 5 + n);
+  pos = putVarint32(pos, n);
+  buf.set(bytes, pos);
+  return pos + n;
+}
+
+/** Writes the fields of an AnyValue message (its content, not its length). */
+function putAnyValue(pos: number, v: AnyValue, depth: number): number {
+  if (pos + 16 > cap) grow(pos, 16);
+  switch (typeof v) {
+    case "string":
+      buf[pos] = 0x0a;
+      return putString(pos + 1, v);
+    case "number":
+      if (Number.isSafeInteger(v)) {
+        buf[pos] = 0x18;
+        return putInt64(pos + 1, v);
+      }
+      buf[pos] = 0x21;
+      view.setFloat64(pos + 1, v, true);
+      return pos + 9;
+    case "boolean":
+      buf[pos] = 0x10;
+      buf[pos + 1] = v ? 1 : 0;
+      return pos + 2;
+    case "bigint":
+      buf[pos] = 0x18;
+      return putBigInt64(pos + 1, v);
+    case "object": {
+      if (v === null) return pos;
+      if (v instanceof Uint8Array) {
+        buf[pos] = 0x3a;
+        return putBytes(pos + 1, v);
+      }
+      if (depth > 64) return pos; // the sanitizer already cut deeper nesting
+      if (Array.isArray(v)) {
+        buf[pos] = 0x2a;
+        const arrLen = pos + 1;
+        let p = arrLen + 1;
+        const items = v as readonly AnyValue[];
+        for (let i = 0; i < items.length; i++) {
+          if (p + 2 > cap) grow(p, 2);
+          buf[p] = 0x0a;
+          const itemLen = p + 1;
+          p = patchLength(
+            itemLen,
+            1,
+            putAnyValue(itemLen + 1, items[i], depth + 1),
+          );
+        }
+        return patchLength(arrLen, 1, p);
+      }
+      buf[pos] = 0x32;
+      const listLen = pos + 1;
+      return patchLength(
+        listLen,
+        1,
+        putKeyValues(listLen + 1, v as Attributes, 0x0a, depth + 1),
+      );
+    }
+    default:
+      return pos; // undefined: the empty value
+  }
+}
+
+/** Writes each entry of `attributes` as a KeyValue field with tag byte `tag`. */
+function putKeyValues(
+  pos: number,
+  attributes: Attributes,
+  tag: number,
+  depth: number,
+): number {
+  for (const key in attributes) {
+    const value = attributes[key];
+    if (value === undefined) continue;
+    if (pos + 8 > cap) grow(pos, 8);
+    buf[pos] = tag;
+    const kvLen = pos + 1;
+    buf[kvLen + 1] = 0x0a;
+    let p = putString(kvLen + 2, key);
+    if (p + 3 > cap) grow(p, 3);
+    buf[p] = 0x12;
+    const valueLen = p + 1;
+    p = patchLength(valueLen, 1, putAnyValue(valueLen + 1, value, depth));
+    pos = patchLength(kvLen, 1, p);
+  }
+  return pos;
+}
+
+function putResource(pos: number, resource: Resource): number {
+  // ResourceX.resource (field 1)
+  if (pos + 8 > cap) grow(pos, 8);
+  buf[pos] = 0x0a;
+  const len = pos + 1;
+  return patchLength(
+    len,
+    2,
+    putKeyValues(len + 2, resource.attributes, 0x0a, 0),
+  );
+}
+
+function putScope(pos: number, scope: InstrumentationScope): number {
+  // ScopeX.scope (field 1)
+  if (pos + 8 > cap) grow(pos, 8);
+  buf[pos] = 0x0a;
+  const len = pos + 1;
+  let p = len + 1;
+  if (scope.name) {
+    buf[p] = 0x0a;
+    p = putString(p + 1, scope.name);
+  }
+  if (scope.version) {
+    if (p + 1 > cap) grow(p, 1);
+    buf[p] = 0x12;
+    p = putString(p + 1, scope.version);
+  }
+  if (scope.attributes !== undefined) {
+    p = putKeyValues(p, scope.attributes, 0x1a, 0);
+  }
+  return patchLength(len, 1, p);
+}
+
+function putTagString(pos: number, tag: number, s: string): number {
+  if (pos + 1 > cap) grow(pos, 1);
+  buf[pos] = tag;
+  return putString(pos + 1, s);
+}
+
+// ---------------------------------------------------------------------------
+// Grouping by resource, then by scope, without a Map per call.
+
+interface Grouped {
+  readonly resource: Resource;
+  readonly scope: InstrumentationScope;
+}
+
+const groupResources: Resource[] = [];
+const groupScopes: InstrumentationScope[] = [];
+let groupCount = 0;
+let groupOf = new Int32Array(1024);
+let order = new Int32Array(1024);
+let groupStart = new Int32Array(64);
+
+function sameScope(a: InstrumentationScope, b: InstrumentationScope): boolean {
+  return a === b ||
+    (a.name === b.name && a.version === b.version &&
+      a.schemaUrl === b.schemaUrl && a.attributes === b.attributes);
+}
+
+/**
+ * Groups `items` by resource and scope. Afterwards group g holds
+ * `order[groupStart[g] .. groupStart[g + 1])`; returns false (and groups
+ * nothing) when every item shares the first item's resource and scope.
+ */
+function group(items: readonly Grouped[]): boolean {
+  const n = items.length;
+  const r0 = items[0].resource;
+  const s0 = items[0].scope;
+  let i = 1;
+  while (i < n && items[i].resource === r0 && items[i].scope === s0) i++;
+  if (i === n) return false;
+  if (groupOf.length < n) {
+    groupOf = new Int32Array(n);
+    order = new Int32Array(n);
+  }
+  groupCount = 0;
+  let last = -1;
+  for (let k = 0; k < n; k++) {
+    const item = items[k];
+    const r = item.resource;
+    const s = item.scope;
+    let g = last;
+    if (g < 0 || groupResources[g] !== r || !sameScope(groupScopes[g], s)) {
+      for (g = 0; g < groupCount; g++) {
+        if (groupResources[g] === r && sameScope(groupScopes[g], s)) break;
+      }
+      if (g === groupCount) {
+        groupResources[g] = r;
+        groupScopes[g] = s;
+        groupCount++;
+      }
+      last = g;
+    }
+    groupOf[k] = g;
+  }
+  if (groupStart.length < groupCount + 1) {
+    groupStart = new Int32Array(groupCount * 2 + 1);
+  }
+  groupStart.fill(0, 0, groupCount + 1);
+  for (let k = 0; k < n; k++) groupStart[groupOf[k] + 1]++;
+  for (let g = 0; g < groupCount; g++) groupStart[g + 1] += groupStart[g];
+  // Counting sort, stable; groupStart is shifted by one while filling.
+  for (let k = 0; k < n; k++) order[groupStart[groupOf[k]]++] = k;
+  for (let g = groupCount; g > 0; g--) groupStart[g] = groupStart[g - 1];
+  groupStart[0] = 0;
+  return true;
+}
+
+function releaseGroups(): void {
+  for (let g = 0; g < groupCount; g++) {
+    groupResources[g] = undefined as unknown as Resource;
+    groupScopes[g] = undefined as unknown as InstrumentationScope;
+  }
+  groupCount = 0;
+}
+
+type ItemWriter<T> = (pos: number, item: T) => number;
+
+/** Writes a whole Export*ServiceRequest: ResourceX (field 1) > ScopeX (field 2) > items (field 2). */
+function putRequest<T extends Grouped>(
+  pos: number,
+  items: readonly T[],
+  putItem: ItemWriter<T>,
+): number {
+  if (items.length === 0) return pos;
+  if (!group(items)) {
+    return putResourceGroup(pos, items, putItem, items[0].resource, -1);
+  }
+  try {
+    // Resources in order of first appearance; each with all its scopes.
+    for (let g = 0; g < groupCount; g++) {
+      const resource = groupResources[g];
+      let seen = false;
+      for (let h = 0; h < g; h++) {
+        if (groupResources[h] === resource) {
+          seen = true;
+          break;
+        }
+      }
+      if (!seen) pos = putResourceGroup(pos, items, putItem, resource, g);
+    }
+    return pos;
+  } finally {
+    releaseGroups();
+  }
+}
+
+function putResourceGroup<T extends Grouped>(
+  pos: number,
+  items: readonly T[],
+  putItem: ItemWriter<T>,
+  resource: Resource,
+  firstGroup: number,
+): number {
+  if (pos + 8 > cap) grow(pos, 8);
+  buf[pos] = 0x0a; // Export*ServiceRequest.resource_x
+  const rLen = pos + 1;
+  let p = putResource(rLen + 3, resource);
+  if (firstGroup < 0) {
+    p = putScopeGroup(
+      p,
+      items,
+      putItem,
+      items[0].scope,
+      0,
+      items.length,
+      false,
+    );
+  } else {
+    for (let g = firstGroup; g < groupCount; g++) {
+      if (groupResources[g] !== resource) continue;
+      p = putScopeGroup(
+        p,
+        items,
+        putItem,
+        groupScopes[g],
+        groupStart[g],
+        groupStart[g + 1],
+        true,
+      );
+    }
+  }
+  if (resource.schemaUrl) p = putTagString(p, 0x1a, resource.schemaUrl);
+  return patchLength(rLen, 3, p);
+}
+
+function putScopeGroup<T extends Grouped>(
+  pos: number,
+  items: readonly T[],
+  putItem: ItemWriter<T>,
+  scope: InstrumentationScope,
+  from: number,
+  to: number,
+  sorted: boolean,
+): number {
+  if (pos + 8 > cap) grow(pos, 8);
+  buf[pos] = 0x12; // ResourceX.scope_x
+  const sLen = pos + 1;
+  let p = putScope(sLen + 3, scope);
+  for (let k = from; k < to; k++) {
+    p = putItem(p, items[sorted ? order[k] : k]);
+  }
+  if (scope.schemaUrl) p = putTagString(p, 0x1a, scope.schemaUrl);
+  return patchLength(sLen, 3, p);
+}
+
+// ---------------------------------------------------------------------------
+// Log records
+
+/** Writes one ScopeLogs.log_records field (tag, length, LogRecord). */
+function putLogRecord(pos: number, r: LogRecordData): number {
+  if (pos + 40 > cap) grow(pos, 40);
+  buf[pos] = 0x12;
+  const len = pos + 1;
+  let p = len + 2;
+  const time = r.timeUnixNano;
+  if (time > 0) {
+    buf[p] = 0x09;
+    p = putFixed64(p + 1, time);
+  }
+  const severity = r.severityNumber;
+  if (severity > 0) {
+    buf[p] = 0x10;
+    buf[p + 1] = severity; // 1-24
+    p += 2;
+  }
+  const severityText = r.severityText;
+  if (severityText) p = putTagString(p, 0x1a, severityText);
+  const body = r.body;
+  if (body !== undefined) {
+    if (p + 2 > cap) grow(p, 2);
+    buf[p] = 0x2a;
+    const bodyLen = p + 1;
+    p = patchLength(bodyLen, 1, putAnyValue(bodyLen + 1, body, 0));
+  }
+  p = putKeyValues(p, r.attributes, 0x32, 0);
+  if (p + 64 > cap) grow(p, 64);
+  const dropped = r.droppedAttributesCount;
+  if (dropped > 0) {
+    buf[p] = 0x38;
+    p = putVarint32(p + 1, dropped);
+  }
+  const flags = r.traceFlags;
+  if (flags !== 0) {
+    buf[p] = 0x45;
+    view.setUint32(p + 1, flags, true);
+    p += 5;
+  }
+  const traceId = r.traceId;
+  if (traceId !== undefined) {
+    buf[p] = 0x4a;
+    buf[p + 1] = 16;
+    p = writeHexId(traceId, buf, p + 2);
+  }
+  const spanId = r.spanId;
+  if (spanId !== undefined) {
+    buf[p] = 0x52;
+    buf[p + 1] = 8;
+    p = writeHexId(spanId, buf, p + 2);
+  }
+  const observed = r.observedTimeUnixNano;
+  if (observed > 0) {
+    buf[p] = 0x59;
+    p = putFixed64(p + 1, observed);
+  }
+  const eventName = r.eventName;
+  if (eventName) p = putTagString(p, 0x62, eventName);
+  return patchLength(len, 2, p);
+}
+
+// ---------------------------------------------------------------------------
+// Spans
+
+function putEvent(pos: number, e: ReadableSpan["events"][number]): number {
+  if (pos + 16 > cap) grow(pos, 16);
+  buf[pos] = 0x5a; // Span.events (11)
+  const len = pos + 1;
+  let p = len + 1;
+  if (e.timeUnixNano > 0) {
+    buf[p] = 0x09;
+    p = putFixed64(p + 1, e.timeUnixNano);
+  }
+  if (e.name) p = putTagString(p, 0x12, e.name);
+  p = putKeyValues(p, e.attributes, 0x1a, 0);
+  if (e.droppedAttributesCount > 0) {
+    if (p + 6 > cap) grow(p, 6);
+    buf[p] = 0x20;
+    p = putVarint32(p + 1, e.droppedAttributesCount);
+  }
+  return patchLength(len, 1, p);
+}
+
+function putLink(pos: number, l: ReadableSpan["links"][number]): number {
+  if (pos + 40 > cap) grow(pos, 40);
+  buf[pos] = 0x6a; // Span.links (13)
+  const len = pos + 1;
+  let p = len + 1;
+  buf[p] = 0x0a;
+  buf[p + 1] = 16;
+  p = writeHexId(l.traceId, buf, p + 2);
+  buf[p] = 0x12;
+  buf[p + 1] = 8;
+  p = writeHexId(l.spanId, buf, p + 2);
+  if (l.traceState) p = putTagString(p, 0x1a, l.traceState);
+  p = putKeyValues(p, l.attributes, 0x22, 0);
+  if (p + 12 > cap) grow(p, 12);
+  if (l.droppedAttributesCount > 0) {
+    buf[p] = 0x28;
+    p = putVarint32(p + 1, l.droppedAttributesCount);
+  }
+  const flags = l.traceFlags & 0xff;
+  if (flags !== 0) {
+    buf[p] = 0x35;
+    view.setUint32(p + 1, flags, true);
+    p += 5;
+  }
+  return patchLength(len, 1, p);
+}
+
+/** Writes one ScopeSpans.spans field (tag, length, Span). */
+function putSpan(pos: number, s: ReadableSpan): number {
+  if (pos + 64 > cap) grow(pos, 64);
+  buf[pos] = 0x12;
+  const len = pos + 1;
+  let p = len + 2;
+  buf[p] = 0x0a;
+  buf[p + 1] = 16;
+  p = writeHexId(s.traceId, buf, p + 2);
+  buf[p] = 0x12;
+  buf[p + 1] = 8;
+  p = writeHexId(s.spanId, buf, p + 2);
+  if (s.traceState) p = putTagString(p, 0x1a, s.traceState);
+  const parent = s.parentSpanId;
+  if (parent !== undefined) {
+    if (p + 10 > cap) grow(p, 10);
+    buf[p] = 0x22;
+    buf[p + 1] = 8;
+    p = writeHexId(parent, buf, p + 2);
+  }
+  p = putTagString(p, 0x2a, s.name);
+  if (p + 24 > cap) grow(p, 24);
+  buf[p] = 0x30;
+  buf[p + 1] = (s.kind + 1) & 0x7f; // API 0-4 → OTLP 1-5
+  p += 2;
+  if (s.startTimeUnixNano > 0) {
+    buf[p] = 0x39;
+    p = putFixed64(p + 1, s.startTimeUnixNano);
+  }
+  if (s.endTimeUnixNano > 0) {
+    buf[p] = 0x41;
+    p = putFixed64(p + 1, s.endTimeUnixNano);
+  }
+  p = putKeyValues(p, s.attributes, 0x4a, 0);
+  if (s.droppedAttributesCount > 0) {
+    if (p + 6 > cap) grow(p, 6);
+    buf[p] = 0x50;
+    p = putVarint32(p + 1, s.droppedAttributesCount);
+  }
+  const events = s.events;
+  for (let i = 0; i < events.length; i++) p = putEvent(p, events[i]);
+  if (p + 24 > cap) grow(p, 24);
+  if (s.droppedEventsCount > 0) {
+    buf[p] = 0x60;
+    p = putVarint32(p + 1, s.droppedEventsCount);
+  }
+  const links = s.links;
+  for (let i = 0; i < links.length; i++) p = putLink(p, links[i]);
+  if (p + 24 > cap) grow(p, 24);
+  if (s.droppedLinksCount > 0) {
+    buf[p] = 0x70;
+    p = putVarint32(p + 1, s.droppedLinksCount);
+  }
+  const status = s.status;
+  if (status.code !== 0 || status.message) {
+    buf[p] = 0x7a;
+    const statusLen = p + 1;
+    p = statusLen + 1;
+    if (status.message) p = putTagString(p, 0x12, status.message);
+    if (p + 2 > cap) grow(p, 2);
+    if (status.code !== 0) {
+      buf[p] = 0x18;
+      buf[p + 1] = status.code;
+      p += 2;
+    }
+    p = patchLength(statusLen, 1, p);
+  }
+  if (p + 8 > cap) grow(p, 8);
+  buf[p] = 0x85; // field 16, fixed32: two-byte tag
+  buf[p + 1] = 0x01;
+  view.setUint32(
+    p + 2,
+    (s.traceFlags & 0xff) | SPAN_FLAGS_CONTEXT_HAS_IS_REMOTE_MASK |
+      (s.parentIsRemote ? SPAN_FLAGS_CONTEXT_IS_REMOTE_MASK : 0),
+    true,
+  );
+  p += 6;
+  return patchLength(len, 2, p);
+}
+
+// ---------------------------------------------------------------------------
+// Entry points
+
+/**
+ * Writes an `ExportLogsServiceRequest` for `records` into `out` from `offset`
+ * and returns the offset after it. Records are grouped by resource, then by
+ * scope, in order of first appearance.
+ */
+export function writeLogsRequest(
+  records: readonly LogRecordData[],
+  out: ProtoBuffer,
+  offset: number,
+): number {
+  bind(out);
+  return putRequest(offset, records, putLogRecord);
+}
+
+/**
+ * Writes an `ExportTraceServiceRequest` for `spans` into `out` from `offset`
+ * and returns the offset after it. Spans are grouped by resource, then by
+ * scope, in order of first appearance.
+ */
+export function writeTraceRequest(
+  spans: readonly ReadableSpan[],
+  out: ProtoBuffer,
+  offset: number,
+): number {
+  bind(out);
+  return putRequest(offset, spans, putSpan);
+}
+
+const shared = new ProtoBuffer();
+
+/**
+ * Encodes an `ExportLogsServiceRequest` into a new array (the module's
+ * buffer is reused; only the result is allocated).
+ */
+export function encodeLogsRequest(
+  records: readonly LogRecordData[],
+): Uint8Array<ArrayBuffer> {
+  const end = writeLogsRequest(records, shared, 0);
+  return shared.bytes.slice(0, end);
+}
+
+/** Encodes an `ExportTraceServiceRequest` into a new array. */
+export function encodeTraceRequest(
+  spans: readonly ReadableSpan[],
+): Uint8Array<ArrayBuffer> {
+  const end = writeTraceRequest(spans, shared, 0);
+  return shared.bytes.slice(0, end);
+}
+
+// ---------------------------------------------------------------------------
+// Responses
+
+/** What a 2xx response's `partial_success` said. */
+export interface PartialSuccess {
+  /** `rejected_log_records` / `rejected_spans`. */
+  readonly rejected: number;
+  /** `error_message`, or "". */
+  readonly message: string;
+}
+
+const decoder = new TextDecoder();
+
+/** Reads a varint at `state.pos`; returns it as a number (exact below 2^53). */
+function readVarint(bytes: Uint8Array, state: { pos: number }): number {
+  let result = 0;
+  let scale = 1;
+  for (let i = 0; i < 10; i++) {
+    if (state.pos >= bytes.length) throw new RangeError("truncated varint");
+    const b = bytes[state.pos++];
+    result += (b & 0x7f) * scale;
+    if (b < 0x80) return result;
+    scale *= 128;
+  }
+  throw new RangeError("varint longer than 10 bytes");
+}
+
+/** Skips a field of wire type `wt`; returns false when the type is unknown. */
+function skipField(
+  bytes: Uint8Array,
+  state: { pos: number },
+  wt: number,
+): void {
+  switch (wt) {
+    case 0:
+      readVarint(bytes, state);
+      return;
+    case 1:
+      state.pos += 8;
+      break;
+    case 2:
+      state.pos += readVarint(bytes, state);
+      break;
+    case 5:
+      state.pos += 4;
+      break;
+    default:
+      throw new RangeError(`unsupported wire type ${wt}`);
+  }
+  if (state.pos > bytes.length) throw new RangeError("truncated field");
+}
+
+/**
+ * Decodes the `partial_success` (field 1) of an `ExportLogsServiceResponse`
+ * or `ExportTraceServiceResponse`.
+ *
+ * @returns It, or `undefined` when the response has none.
+ * @throws {RangeError} When the bytes are not a valid message.
+ */
+export function decodePartialSuccess(
+  bytes: Uint8Array,
+): PartialSuccess | undefined {
+  const state = { pos: 0 };
+  let found: PartialSuccess | undefined;
+  while (state.pos < bytes.length) {
+    const tag = readVarint(bytes, state);
+    if (tag === 0x0a) {
+      const end = state.pos + readVarint(bytes, state);
+      if (end > bytes.length) throw new RangeError("truncated partial_success");
+      let rejected = 0;
+      let message = "";
+      while (state.pos < end) {
+        const t = readVarint(bytes, state);
+        if (t === 0x08) rejected = readVarint(bytes, state);
+        else if (t === 0x12) {
+          const n = readVarint(bytes, state);
+          message = decoder.decode(bytes.subarray(state.pos, state.pos + n));
+          state.pos += n;
+        } else skipField(bytes, state, t & 7);
+      }
+      state.pos = end;
+      // A negative int64 is not a count; treat it as none.
+      found = {
+        rejected: rejected > Number.MAX_SAFE_INTEGER ? 0 : rejected,
+        message,
+      };
+    } else {
+      skipField(bytes, state, tag & 7);
+    }
+  }
+  return found;
+}
+
+/**
+ * Decodes the `message` (field 2) of a `google.rpc.Status`, the body OTLP/HTTP
+ * servers send with an error status.
+ *
+ * @returns The message, or `undefined` when absent or unreadable.
+ */
+export function decodeStatusMessage(bytes: Uint8Array): string | undefined {
+  try {
+    const state = { pos: 0 };
+    let message: string | undefined;
+    while (state.pos < bytes.length) {
+      const tag = readVarint(bytes, state);
+      if (tag === 0x12) {
+        const n = readVarint(bytes, state);
+        if (state.pos + n > bytes.length) return undefined;
+        message = decoder.decode(bytes.subarray(state.pos, state.pos + n));
+        state.pos += n;
+      } else {
+        skipField(bytes, state, tag & 7);
+      }
+    }
+    return message;
+  } catch {
+    return undefined;
+  }
+}
