@@ -88,7 +88,11 @@ export class Batcher<T> {
 
   constructor(config: BatcherConfig<T>) {
     this.config = config;
-    this.#ring = new Array<T | undefined>(config.maxQueueSize).fill(undefined);
+    // Built by push so the engine keeps a packed array: `new Array(n)` of a
+    // large n gives a slow dictionary-backed one in V8.
+    const ring: (T | undefined)[] = [];
+    for (let i = 0; i < config.maxQueueSize; i++) ring.push(undefined);
+    this.#ring = ring;
     this.#onTimer = () => {
       this.#timer = undefined;
       this.#timerDue = true;
