@@ -1,0 +1,931 @@
+/**
+ * TraceLogging encoder (pure, no FFI): provider id from name, provider
+ * traits, event metadata and payload, EVENT_DESCRIPTOR and
+ * EVENT_DATA_DESCRIPTOR. Layouts follow `etw-tracelogging.md` §2-§8.
+ *
+ * The {@linkcode TraceLoggingWriter} writes one event's metadata and payload
+ * into caller-owned regions of one buffer; it never allocates per field for
+ * ASCII names and values.
+ *
+ * @module
+ */
+
+/** TraceLogging input types (TlgIn_t); the low 5 bits of a field's InMeta byte. */
+export const InType = {
+  UNICODESTRING: 1,
+  ANSISTRING: 2,
+  INT8: 3,
+  UINT8: 4,
+  INT16: 5,
+  UINT16: 6,
+  INT32: 7,
+  UINT32: 8,
+  INT64: 9,
+  UINT64: 10,
+  FLOAT: 11,
+  DOUBLE: 12,
+  BOOL32: 13,
+  BINARY: 14,
+  GUID: 15,
+  FILETIME: 17,
+  SYSTEMTIME: 18,
+  SID: 19,
+  HEXINT32: 20,
+  HEXINT64: 21,
+  COUNTEDSTRING: 22,
+  COUNTEDANSISTRING: 23,
+  STRUCT: 24,
+  COUNTEDBINARY: 25,
+} as const;
+
+/** TraceLogging output types (TlgOut_t); the low 7 bits of a field's OutMeta byte. */
+export const OutType = {
+  DEFAULT: 0,
+  NOPRINT: 1,
+  STRING: 2,
+  BOOLEAN: 3,
+  HEX: 4,
+  PID: 5,
+  TID: 6,
+  PORT: 7,
+  IPV4: 8,
+  IPV6: 9,
+  SOCKETADDRESS: 10,
+  XML: 11,
+  JSON: 12,
+  WIN32ERROR: 13,
+  NTSTATUS: 14,
+  HRESULT: 15,
+  FILETIME: 16,
+  SIGNED: 17,
+  UNSIGNED: 18,
+  CULTURE_INSENSITIVE_DATETIME: 33,
+  UTF8: 35,
+  PKCS7_WITH_TYPE_INFO: 36,
+  CODE_POINTER: 37,
+  DATETIME_UTC: 38,
+} as const;
+
+/** InMeta flag: the field is an array whose count is in the metadata. */
+export const IN_CONST_COUNT = 0x20;
+/** InMeta flag: the field is an array whose count (u16) precedes the elements in the payload. */
+export const IN_VARIABLE_COUNT = 0x40;
+/** InMeta / OutMeta / Tags flag: another byte follows. */
+export const CHAIN_FLAG = 0x80;
+
+/** EVENT_DATA_DESCRIPTOR Type values (§2). */
+export const DataDescriptorType = {
+  DATA: 0,
+  EVENT_METADATA: 1,
+  PROVIDER_TRAITS: 2,
+  TIMESTAMP: 3,
+} as const;
+
+/** EVENT_INFO_CLASS value of EventSetInformation that sets provider traits. */
+export const EVENT_PROVIDER_SET_TRAITS = 2;
+/** WINEVENT_CHANNEL_TRACELOGGING: the channel that marks an event as TraceLogging. */
+export const TRACELOGGING_CHANNEL = 11;
+/** Size of EVENT_DESCRIPTOR. */
+export const EVENT_DESCRIPTOR_SIZE = 16;
+/** Size of EVENT_DATA_DESCRIPTOR. */
+export const EVENT_DATA_DESCRIPTOR_SIZE = 16;
+/** Largest metadata blob (its size is a u16; TraceLogging implementations refuse more than 32 KB). */
+export const MAX_METADATA_SIZE = 32768;
+/** Largest counted string / binary value (u16 byte count). */
+export const MAX_COUNTED_SIZE = 65535;
+/** Most members a struct can have (7-bit count in OutMeta). */
+export const MAX_STRUCT_MEMBERS = 127;
+
+// ---------------------------------------------------------------------------
+// SHA-1 (synchronous; WebCrypto's digest is async and this runs once per
+// registration).
+
+const SHA1_W = new Int32Array(80);
+
+/**
+ * SHA-1 of `data` (FIPS 180-4). Used only to derive provider ids from names.
+ *
+ * @param data The bytes to hash.
+ * @returns The 20-byte digest.
+ */
+export function sha1(data: Uint8Array): Uint8Array<ArrayBuffer> {
+  const length = data.length;
+  const padded = new Uint8Array(((length + 9 + 63) >> 6) << 6);
+  padded.set(data);
+  padded[length] = 0x80;
+  const view = new DataView(padded.buffer);
+  const bits = length * 8;
+  view.setUint32(padded.length - 8, Math.floor(bits / 0x100000000), false);
+  view.setUint32(padded.length - 4, bits >>> 0, false);
+  let h0 = 0x67452301,
+    h1 = 0xefcdab89 | 0,
+    h2 = 0x98badcfe | 0,
+    h3 = 0x10325476,
+    h4 = 0xc3d2e1f0 | 0;
+  const w = SHA1_W;
+  for (let block = 0; block < padded.length; block += 64) {
+    for (let i = 0; i < 16; i++) w[i] = view.getInt32(block + 4 * i, false);
+    for (let i = 16; i < 80; i++) {
+      const x = w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16];
+      w[i] = (x << 1) | (x >>> 31);
+    }
+    let a = h0, b = h1, c = h2, d = h3, e = h4;
+    for (let i = 0; i < 80; i++) {
+      let f: number, k: number;
+      if (i < 20) {
+        f = (b & c) | (~b & d);
+        k = 0x5a827999;
+      } else if (i < 40) {
+        f = b ^ c ^ d;
+        k = 0x6ed9eba1;
+      } else if (i < 60) {
+        f = (b & c) | (b & d) | (c & d);
+        k = 0x8f1bbcdc | 0;
+      } else {
+        f = b ^ c ^ d;
+        k = 0xca62c1d6 | 0;
+      }
+      const t = (((a << 5) | (a >>> 27)) + f + e + k + w[i]) | 0;
+      e = d;
+      d = c;
+      c = (b << 30) | (b >>> 2);
+      b = a;
+      a = t;
+    }
+    h0 = (h0 + a) | 0;
+    h1 = (h1 + b) | 0;
+    h2 = (h2 + c) | 0;
+    h3 = (h3 + d) | 0;
+    h4 = (h4 + e) | 0;
+  }
+  const out = new Uint8Array(20);
+  const outView = new DataView(out.buffer);
+  outView.setInt32(0, h0, false);
+  outView.setInt32(4, h1, false);
+  outView.setInt32(8, h2, false);
+  outView.setInt32(12, h3, false);
+  outView.setInt32(16, h4, false);
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// GUIDs
+
+const NAME_NAMESPACE = [
+  0x48,
+  0x2c,
+  0x2d,
+  0xb2,
+  0xc3,
+  0x90,
+  0x47,
+  0xc8,
+  0x87,
+  0xf8,
+  0x1a,
+  0x15,
+  0xbf,
+  0xc1,
+  0x30,
+  0xfb,
+];
+
+/**
+ * The provider id (GUID, in-memory byte order) that EventSource and
+ * TraceLogging derive from a provider name: SHA-1 over a fixed namespace and
+ * the upper-cased name in UTF-16BE, first 16 bytes, version nibble 5.
+ *
+ * @param name The provider name (keep it ASCII: upper-casing of other
+ *   characters differs between implementations).
+ * @returns The 16 GUID bytes as passed to EventRegister.
+ */
+export function providerIdFromName(name: string): Uint8Array<ArrayBuffer> {
+  const upper = name.toUpperCase();
+  const input = new Uint8Array(16 + 2 * upper.length);
+  input.set(NAME_NAMESPACE);
+  for (let i = 0; i < upper.length; i++) {
+    const c = upper.charCodeAt(i);
+    input[16 + 2 * i] = c >> 8;
+    input[17 + 2 * i] = c & 0xff;
+  }
+  const guid = sha1(input).slice(0, 16);
+  guid[7] = (guid[7] & 0x0f) | 0x50;
+  return guid;
+}
+
+const HEX = "0123456789abcdef";
+
+function hexByte(b: number): string {
+  return HEX[b >> 4] + HEX[b & 15];
+}
+
+/**
+ * Formats GUID bytes (in-memory order) in registry form, lowercase, without
+ * braces: Data1/2/3 little-endian, Data4 as is.
+ *
+ * @param bytes 16 bytes.
+ * @returns E.g. `ce5fa4ea-ab00-5402-8b76-9f76ac858fb5`.
+ */
+export function formatGuid(bytes: Uint8Array): string {
+  const order = [
+    3,
+    2,
+    1,
+    0,
+    -1,
+    5,
+    4,
+    -1,
+    7,
+    6,
+    -1,
+    8,
+    9,
+    -1,
+    10,
+    11,
+    12,
+    13,
+    14,
+    15,
+  ];
+  let out = "";
+  for (const i of order) out += i < 0 ? "-" : hexByte(bytes[i]);
+  return out;
+}
+
+/**
+ * Parses a GUID in registry form (braces optional) into its in-memory bytes.
+ *
+ * @param text E.g. `{faaf2f61-9b26-4591-9bb1-b9b8bae2d34c}`.
+ * @returns The 16 bytes.
+ * @throws {TypeError} When `text` is not a GUID.
+ */
+export function parseGuid(text: string): Uint8Array<ArrayBuffer> {
+  const m =
+    /^\{?([0-9a-f]{8})-([0-9a-f]{4})-([0-9a-f]{4})-([0-9a-f]{4})-([0-9a-f]{12})\}?$/i
+      .exec(text);
+  if (m === null) {
+    throw new TypeError(
+      `Cannot parse GUID "${text}": expected xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`,
+    );
+  }
+  const hex = m[1] + m[2] + m[3] + m[4] + m[5];
+  const raw = new Uint8Array(16);
+  for (let i = 0; i < 16; i++) {
+    raw[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
+  }
+  const out = new Uint8Array(16);
+  const order = [3, 2, 1, 0, 5, 4, 7, 6];
+  for (let i = 0; i < 8; i++) out[i] = raw[order[i]];
+  out.set(raw.subarray(8), 8);
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// Provider traits
+
+const utf8 = new TextEncoder();
+
+/**
+ * The provider traits blob (§4): u16 total size, the name in UTF-8 with a
+ * NUL, then an optional provider-group trait (type 1, 19 bytes).
+ *
+ * @param name The provider name.
+ * @param groupId The provider group's GUID bytes, if any.
+ * @returns The blob.
+ * @throws {RangeError} When the blob would exceed 65535 bytes.
+ */
+export function encodeProviderTraits(
+  name: string,
+  groupId?: Uint8Array,
+): Uint8Array<ArrayBuffer> {
+  const nameBytes = utf8.encode(name);
+  const size = 2 + nameBytes.length + 1 + (groupId === undefined ? 0 : 19);
+  if (size > 0xffff) {
+    throw new RangeError(
+      `Cannot encode provider traits: ${size} bytes exceed 65535`,
+    );
+  }
+  const out = new Uint8Array(size);
+  const view = new DataView(out.buffer);
+  view.setUint16(0, size, true);
+  out.set(nameBytes, 2);
+  if (groupId !== undefined) {
+    const at = 2 + nameBytes.length + 1;
+    view.setUint16(at, 19, true);
+    out[at + 2] = 1;
+    out.set(groupId.subarray(0, 16), at + 3);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// Descriptors
+
+/**
+ * Writes an EVENT_DESCRIPTOR for a TraceLogging event: id 0, version 0,
+ * channel 11, task 0.
+ *
+ * @param view Where to write.
+ * @param offset Byte offset of the 16-byte descriptor.
+ * @param level 1 critical … 5 verbose.
+ * @param opcode 0 info, 1 start, 2 stop.
+ * @param keyword The keyword (below 2^53).
+ */
+export function writeEventDescriptor(
+  view: DataView,
+  offset: number,
+  level: number,
+  opcode: number,
+  keyword: number,
+): void {
+  view.setUint16(offset, 0, true); // Id
+  view.setUint8(offset + 2, 0); // Version
+  view.setUint8(offset + 3, TRACELOGGING_CHANNEL);
+  view.setUint8(offset + 4, level);
+  view.setUint8(offset + 5, opcode);
+  view.setUint16(offset + 6, 0, true); // Task
+  view.setUint32(offset + 8, keyword % 0x100000000, true);
+  view.setUint32(offset + 12, Math.floor(keyword / 0x100000000), true);
+}
+
+/**
+ * Writes an EVENT_DATA_DESCRIPTOR: u64 pointer, u32 size, u8 type, three
+ * reserved zero bytes.
+ *
+ * @param view Where to write.
+ * @param offset Byte offset of the 16-byte descriptor.
+ * @param address The data's address (below 2^53, as every x64 user address is).
+ * @param size The data's size in bytes.
+ * @param type One of {@linkcode DataDescriptorType}.
+ */
+export function writeDataDescriptor(
+  view: DataView,
+  offset: number,
+  address: number,
+  size: number,
+  type: number,
+): void {
+  view.setUint32(offset, address % 0x100000000, true);
+  view.setUint32(offset + 4, Math.floor(address / 0x100000000), true);
+  view.setUint32(offset + 8, size, true);
+  view.setUint32(offset + 12, type & 0xff, true);
+}
+
+/**
+ * Encodes a 28-bit tag value as 1-4 bytes, 7 bits each, most significant
+ * first (the shortest form, as the event-level tags use).
+ *
+ * @param tags The tag value (0..0x0FFFFFFF).
+ * @returns The bytes.
+ */
+export function encodeTags(tags: number): number[] {
+  const t = tags & 0x0fffffff;
+  const b = [(t >>> 21) & 0x7f, (t >>> 14) & 0x7f, (t >>> 7) & 0x7f, t & 0x7f];
+  let n = 4;
+  while (n > 1 && b[n - 1] === 0) n--;
+  for (let i = 0; i < n - 1; i++) b[i] |= 0x80;
+  return b.slice(0, n);
+}
+
+// ---------------------------------------------------------------------------
+// Event writer
+
+/** How a string is laid out in the payload. */
+export type StringEncoding = "counted8" | "nul8" | "counted16" | "nul16";
+
+/** Pass as `outType` of a string field: OutType UTF8 when the value has non-ASCII characters, else none. */
+export const OUT_AUTO_UTF8 = -1;
+
+/** Room kept free for the fields after a string when a string is cut to fit the event. */
+export const STRING_RESERVE = 1024;
+
+/**
+ * Writes one TraceLogging event (metadata + payload) into two regions of a
+ * caller-owned buffer. Reuse it: `reset()` starts the next event. Values too
+ * long for the format or the event budget are cut (strings at a character
+ * boundary) and counted in `truncated`; anything else that does not fit sets
+ * `overflow` and the event must be dropped.
+ */
+export class TraceLoggingWriter {
+  /** The buffer holding both regions. */
+  readonly bytes: Uint8Array<ArrayBuffer>;
+  /** Start of the metadata region. */
+  readonly metadataOffset: number;
+  /** Start of the payload region. */
+  readonly payloadOffset: number;
+  /** Metadata region size. */
+  readonly metadataCapacity: number;
+  /** Payload region size. */
+  readonly payloadCapacity: number;
+  /** Most bytes of metadata + payload per event. */
+  budget: number;
+  /** Set when something did not fit; the event must be dropped. */
+  overflow = false;
+  /** Strings/binaries cut since construction. */
+  truncated = 0;
+  #view: DataView;
+  #meta = 0;
+  #pay = 0;
+
+  /**
+   * Creates a writer over two regions of `bytes`.
+   *
+   * @param bytes The buffer.
+   * @param metadataOffset Start of the metadata region.
+   * @param metadataCapacity Its size (at most 32768).
+   * @param payloadOffset Start of the payload region.
+   * @param payloadCapacity Its size.
+   * @param budget Most bytes of metadata + payload per event.
+   */
+  constructor(
+    bytes: Uint8Array<ArrayBuffer>,
+    metadataOffset: number,
+    metadataCapacity: number,
+    payloadOffset: number,
+    payloadCapacity: number,
+    budget: number = metadataCapacity + payloadCapacity,
+  ) {
+    this.bytes = bytes;
+    this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.metadataOffset = metadataOffset;
+    this.metadataCapacity = Math.min(metadataCapacity, MAX_METADATA_SIZE);
+    this.payloadOffset = payloadOffset;
+    this.payloadCapacity = payloadCapacity;
+    this.budget = budget;
+  }
+
+  /** Bytes of metadata written so far (the final size once `finish()` ran). */
+  get metadataLength(): number {
+    return this.#meta - this.metadataOffset;
+  }
+  /** Bytes of payload written so far. */
+  get payloadLength(): number {
+    return this.#pay - this.payloadOffset;
+  }
+  /** Current metadata write position (for {@linkcode TraceLoggingWriter.rewindMetadata}). */
+  get metadataPosition(): number {
+    return this.#meta;
+  }
+
+  #room(): number {
+    const used = this.#meta - this.metadataOffset + this.#pay -
+      this.payloadOffset;
+    return this.budget - used;
+  }
+
+  #metaFits(n: number): boolean {
+    if (
+      this.#meta + n - this.metadataOffset > this.metadataCapacity ||
+      n > this.#room()
+    ) {
+      this.overflow = true;
+      return false;
+    }
+    return true;
+  }
+
+  #payFits(n: number): boolean {
+    if (
+      this.#pay + n - this.payloadOffset > this.payloadCapacity ||
+      n > this.#room()
+    ) {
+      this.overflow = true;
+      return false;
+    }
+    return true;
+  }
+
+  /**
+   * Starts an event: size placeholder, event tags, event name.
+   *
+   * @param name The event name.
+   * @param tags The event tags (28 bits).
+   */
+  reset(name: string, tags = 0): void {
+    this.overflow = false;
+    this.#meta = this.metadataOffset + 2;
+    this.#pay = this.payloadOffset;
+    if (tags === 0) {
+      this.bytes[this.#meta++] = 0;
+    } else {
+      const t = encodeTags(tags);
+      for (let i = 0; i < t.length; i++) this.bytes[this.#meta++] = t[i];
+    }
+    this.#name(name);
+  }
+
+  /**
+   * Ends the event: back-patches the metadata size.
+   *
+   * @returns `true` when the event is complete and fits; `false` on overflow.
+   */
+  finish(): boolean {
+    if (this.overflow) return false;
+    this.#view.setUint16(
+      this.metadataOffset,
+      this.#meta - this.metadataOffset,
+      true,
+    );
+    return true;
+  }
+
+  // Writes a NUL-terminated UTF-8 name into the metadata (NULs inside become '?').
+  #name(name: string): void {
+    const n = name.length;
+    if (!this.#metaFits(n + 1)) return;
+    const bytes = this.bytes;
+    let p = this.#meta;
+    let i = 0;
+    for (; i < n; i++) {
+      const c = name.charCodeAt(i);
+      if (c >= 0x80 || c === 0) break;
+      bytes[p++] = c;
+    }
+    if (i < n) {
+      p = this.#meta;
+      const room = Math.min(
+        this.metadataCapacity - (p - this.metadataOffset),
+        this.#room(),
+      ) - 1;
+      if (room < 0) {
+        this.overflow = true;
+        return;
+      }
+      const r = utf8.encodeInto(name, bytes.subarray(p, p + room));
+      if (r.read < n) {
+        this.overflow = true;
+        return;
+      }
+      for (let j = p; j < p + r.written; j++) {
+        if (bytes[j] === 0) bytes[j] = 0x3f;
+      }
+      p += r.written;
+    }
+    bytes[p++] = 0;
+    this.#meta = p;
+  }
+
+  /**
+   * Writes a field's metadata: name, InMeta, [OutMeta], [tags].
+   *
+   * @param name Field name.
+   * @param inMeta InType with array flags.
+   * @param outType OutType (0 = none).
+   * @param tags Field tags (0 = none; else 4 bytes as TraceLogging writes them).
+   */
+  field(name: string, inMeta: number, outType = 0, tags = 0): void {
+    this.#name(name);
+    if (outType === 0 && tags === 0) {
+      if (this.#metaFits(1)) this.bytes[this.#meta++] = inMeta;
+      return;
+    }
+    if (!this.#metaFits(tags === 0 ? 2 : 6)) return;
+    this.bytes[this.#meta++] = inMeta | CHAIN_FLAG;
+    if (tags === 0) {
+      this.bytes[this.#meta++] = outType & 0x7f;
+    } else {
+      this.bytes[this.#meta++] = (outType & 0x7f) | CHAIN_FLAG;
+      const t = tags & 0x0fffffff;
+      this.bytes[this.#meta++] = ((t >>> 21) & 0x7f) | 0x80;
+      this.bytes[this.#meta++] = ((t >>> 14) & 0x7f) | 0x80;
+      this.bytes[this.#meta++] = ((t >>> 7) & 0x7f) | 0x80;
+      this.bytes[this.#meta++] = t & 0x7f;
+    }
+  }
+
+  /**
+   * Starts a struct; set its member count with {@linkcode TraceLoggingWriter.setStructCount}.
+   *
+   * @param name Field name.
+   * @returns The position of the count byte.
+   */
+  beginStruct(name: string): number {
+    this.#name(name);
+    if (!this.#metaFits(2)) return -1;
+    this.bytes[this.#meta++] = InType.STRUCT | CHAIN_FLAG;
+    this.bytes[this.#meta] = 1;
+    return this.#meta++;
+  }
+
+  /**
+   * Sets a struct's member count.
+   *
+   * @param at What {@linkcode TraceLoggingWriter.beginStruct} returned.
+   * @param count 1..127.
+   */
+  setStructCount(at: number, count: number): void {
+    if (at >= 0) this.bytes[at] = count & 0x7f;
+  }
+
+  /**
+   * Forgets metadata written after `position` (e.g. an empty struct header).
+   *
+   * @param position A former {@linkcode TraceLoggingWriter.metadataPosition}.
+   */
+  rewindMetadata(position: number): void {
+    this.#meta = position;
+  }
+
+  /**
+   * An INT8/UINT8 field.
+   *
+   * @param name Field name.
+   * @param value The value.
+   * @param outType OutType.
+   * @param signed INT8 when `true`.
+   */
+  u8(name: string, value: number, outType = 0, signed = false): void {
+    this.field(name, signed ? InType.INT8 : InType.UINT8, outType);
+    if (this.#payFits(1)) this.bytes[this.#pay++] = value & 0xff;
+  }
+
+  /**
+   * An INT16/UINT16 field.
+   *
+   * @param name Field name.
+   * @param value The value.
+   * @param outType OutType.
+   * @param signed INT16 when `true`.
+   */
+  u16(name: string, value: number, outType = 0, signed = false): void {
+    this.field(name, signed ? InType.INT16 : InType.UINT16, outType);
+    if (!this.#payFits(2)) return;
+    this.#view.setUint16(this.#pay, value & 0xffff, true);
+    this.#pay += 2;
+  }
+
+  /**
+   * A 32-bit integer field (INT32, UINT32, BOOL32, HEXINT32).
+   *
+   * @param name Field name.
+   * @param inType The InType.
+   * @param value The value.
+   * @param outType OutType.
+   */
+  int32(name: string, inType: number, value: number, outType = 0): void {
+    this.field(name, inType, outType);
+    if (!this.#payFits(4)) return;
+    this.#view.setInt32(this.#pay, value | 0, true);
+    this.#pay += 4;
+  }
+
+  /**
+   * A 64-bit integer field (INT64, UINT64, HEXINT64, FILETIME) from a safe
+   * integer number or a bigint (taken modulo 2^64).
+   *
+   * @param name Field name.
+   * @param inType The InType.
+   * @param value The value.
+   * @param outType OutType.
+   */
+  int64(
+    name: string,
+    inType: number,
+    value: number | bigint,
+    outType = 0,
+  ): void {
+    this.field(name, inType, outType);
+    if (!this.#payFits(8)) return;
+    this.#int64Value(value);
+  }
+
+  #int64Value(value: number | bigint): void {
+    const p = this.#pay;
+    if (typeof value === "bigint") {
+      this.#view.setBigUint64(p, BigInt.asUintN(64, value), true);
+    } else {
+      const lo = value % 0x100000000;
+      const hi = Math.floor(value / 0x100000000);
+      this.#view.setUint32(p, lo < 0 ? lo + 0x100000000 : lo, true);
+      this.#view.setInt32(p + 4, hi | 0, true);
+    }
+    this.#pay = p + 8;
+  }
+
+  /**
+   * A DOUBLE field.
+   *
+   * @param name Field name.
+   * @param value The value.
+   * @param outType OutType.
+   */
+  f64(name: string, value: number, outType = 0): void {
+    this.field(name, InType.DOUBLE, outType);
+    if (!this.#payFits(8)) return;
+    this.#view.setFloat64(this.#pay, value, true);
+    this.#pay += 8;
+  }
+
+  /**
+   * A FLOAT field.
+   *
+   * @param name Field name.
+   * @param value The value.
+   * @param outType OutType.
+   */
+  f32(name: string, value: number, outType = 0): void {
+    this.field(name, InType.FLOAT, outType);
+    if (!this.#payFits(4)) return;
+    this.#view.setFloat32(this.#pay, value, true);
+    this.#pay += 4;
+  }
+
+  /**
+   * A GUID field (16 bytes in memory order).
+   *
+   * @param name Field name.
+   * @param value The GUID bytes.
+   */
+  guid(name: string, value: Uint8Array): void {
+    this.field(name, InType.GUID);
+    if (!this.#payFits(16)) return;
+    this.bytes.set(value.subarray(0, 16), this.#pay);
+    this.#pay += 16;
+  }
+
+  /**
+   * A variable-count INT32 array field: u16 count, then the elements.
+   *
+   * @param name Field name.
+   * @param values The elements (at most 65535 are written).
+   */
+  int32Array(name: string, values: ArrayLike<number>): void {
+    this.field(name, InType.INT32 | IN_VARIABLE_COUNT);
+    const n = Math.min(values.length, 0xffff);
+    if (!this.#payFits(2 + 4 * n)) return;
+    this.#view.setUint16(this.#pay, n, true);
+    this.#pay += 2;
+    for (let i = 0; i < n; i++) {
+      this.#view.setInt32(this.#pay, values[i] | 0, true);
+      this.#pay += 4;
+    }
+  }
+
+  #stringLimit(): number {
+    const free = Math.min(
+      this.payloadCapacity - (this.#pay - this.payloadOffset),
+      this.#room(),
+    );
+    return Math.max(0, Math.min(MAX_COUNTED_SIZE, free - STRING_RESERVE));
+  }
+
+  /**
+   * A BINARY field (u16 byte count + bytes), or COUNTEDBINARY.
+   *
+   * @param name Field name.
+   * @param value The bytes (cut to fit, counted in `truncated`).
+   * @param inType BINARY (default) or COUNTEDBINARY.
+   * @param outType OutType.
+   */
+  binary(
+    name: string,
+    value: Uint8Array,
+    inType: number = InType.BINARY,
+    outType = 0,
+  ): void {
+    this.field(name, inType, outType);
+    if (!this.#payFits(2)) return;
+    let n = value.length;
+    const limit = this.#stringLimit();
+    if (n > limit) {
+      n = limit;
+      this.truncated++;
+    }
+    this.#view.setUint16(this.#pay, n, true);
+    this.bytes.set(
+      n === value.length ? value : value.subarray(0, n),
+      this.#pay + 2,
+    );
+    this.#pay += 2 + n;
+  }
+
+  /**
+   * A counted 8-bit string field (COUNTEDANSISTRING, the encoding
+   * OpenTelemetry's ETW exporters use): u16 byte count + UTF-8.
+   *
+   * @param name Field name.
+   * @param value The string; lone surrogates become U+FFFD; cut at a
+   *   character boundary to fit (counted in `truncated`).
+   * @param outType OutType, or {@linkcode OUT_AUTO_UTF8}.
+   */
+  str8(name: string, value: string, outType: number = OUT_AUTO_UTF8): void {
+    this.#name(name);
+    const typeAt = this.#meta;
+    if (!this.#metaFits(2) || !this.#payFits(2)) return;
+    const start = this.#pay + 2;
+    const written = this.#utf8(value, start, this.#stringLimit());
+    this.#view.setUint16(this.#pay, written < 0 ? ~written : written, true);
+    this.#pay = start + (written < 0 ? ~written : written);
+    const out = outType === OUT_AUTO_UTF8
+      ? (written < 0 ? OutType.UTF8 : 0)
+      : outType;
+    if (out === 0) {
+      this.bytes[typeAt] = InType.COUNTEDANSISTRING;
+      this.#meta = typeAt + 1;
+    } else {
+      this.bytes[typeAt] = InType.COUNTEDANSISTRING | CHAIN_FLAG;
+      this.bytes[typeAt + 1] = out & 0x7f;
+      this.#meta = typeAt + 2;
+    }
+  }
+
+  // Writes `value` as UTF-8 at `at`, at most `limit` bytes. Returns the byte
+  // count, bit-inverted (negative) when the value had non-ASCII characters.
+  #utf8(value: string, at: number, limit: number): number {
+    const bytes = this.bytes;
+    const n = value.length;
+    const m = n < limit ? n : limit;
+    let i = 0;
+    for (; i < m; i++) {
+      const c = value.charCodeAt(i);
+      if (c >= 0x80) break;
+      bytes[at + i] = c;
+    }
+    if (i === n) return n;
+    if (i === m) {
+      // All ASCII so far but too long: check the rest only for the OutType.
+      let ascii = true;
+      for (let j = m; j < n; j++) {
+        if (value.charCodeAt(j) >= 0x80) {
+          ascii = false;
+          break;
+        }
+      }
+      if (ascii) {
+        this.truncated++;
+        return m;
+      }
+    }
+    const r = utf8.encodeInto(value, bytes.subarray(at, at + limit));
+    if (r.read < n) this.truncated++;
+    return ~r.written;
+  }
+
+  /**
+   * A string field in one of the four encodings of §5 (for tools and
+   * tests; the processors use {@linkcode TraceLoggingWriter.str8}).
+   *
+   * @param name Field name.
+   * @param value The string.
+   * @param encoding Counted/NUL-terminated, UTF-8/UTF-16.
+   * @param outType OutType for 8-bit strings (e.g. 35 UTF8).
+   */
+  string(
+    name: string,
+    value: string,
+    encoding: StringEncoding,
+    outType = 0,
+  ): void {
+    if (encoding === "counted8") {
+      this.str8(name, value, outType);
+      return;
+    }
+    if (encoding === "nul8") {
+      this.field(name, InType.ANSISTRING, outType);
+      const limit = this.#stringLimit();
+      if (!this.#payFits(1)) return;
+      const w = this.#utf8(value, this.#pay, limit);
+      let len = w < 0 ? ~w : w;
+      // An embedded NUL would end the string early: cut there.
+      for (let j = 0; j < len; j++) {
+        if (this.bytes[this.#pay + j] === 0) {
+          len = j;
+          this.truncated++;
+          break;
+        }
+      }
+      this.#pay += len;
+      this.bytes[this.#pay++] = 0;
+      return;
+    }
+    const counted = encoding === "counted16";
+    this.field(name, counted ? InType.COUNTEDSTRING : InType.UNICODESTRING, 0);
+    const limit = this.#stringLimit();
+    let units = value.length;
+    if (2 * units + 2 > limit) {
+      units = Math.max(0, (limit - 2) >> 1);
+      // Do not split a surrogate pair.
+      if (units > 0 && (value.charCodeAt(units - 1) & 0xfc00) === 0xd800) {
+        units--;
+      }
+      this.truncated++;
+    }
+    if (!this.#payFits(2 * units + 2)) return;
+    let p = this.#pay;
+    if (counted) {
+      this.#view.setUint16(p, 2 * units, true);
+      p += 2;
+    }
+    for (let i = 0; i < units; i++) {
+      this.#view.setUint16(p, value.charCodeAt(i), true);
+      p += 2;
+    }
+    if (!counted) {
+      this.#view.setUint16(p, 0, true);
+      p += 2;
+    }
+    this.#pay = p;
+  }
+}

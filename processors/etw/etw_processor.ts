@@ -1,0 +1,262 @@
+/**
+ * The ETW log processor: one TraceLogging event per log record, written
+ * synchronously with `EventWriteTransfer`.
+ *
+ * @module
+ */
+
+import type { Advapi32Binding } from "../../ffi/advapi32.ts";
+import type { FfiUnavailableError } from "../../ffi/errors.ts";
+import type { AnyValue } from "../../pipeline/attributes.ts";
+import {
+  type LogEmitContext,
+  type LogRecord,
+  toLogRecordData,
+} from "../../pipeline/log_record.ts";
+import type { LogRecordProcessor } from "../../pipeline/processor.ts";
+import { formatRfc3339 } from "../../pipeline/time.ts";
+import { InType, OutType } from "../_tracelogging.ts";
+import { EtwCore, openBindingOrNull } from "./_etw_core.ts";
+import { writeValue } from "./_otel_values.ts";
+import {
+  etwLevelOf,
+  type EtwProcessorOptions,
+  type EtwProcessorStats,
+} from "./options.ts";
+
+/**
+ * Writes each log record to ETW as a TraceLogging event in the layout of
+ * the OpenTelemetry Rust `opentelemetry-etw-logs` exporter (Common Schema
+ * 4.0: `__csver__`, `PartA`, `PartC`, `PartB`; event "Log", keyword 1,
+ * level from the severity), on the caller's stack. When no ETW session
+ * listens, `onEmit` costs one `EventProviderEnabled` call. It never throws:
+ * drops are counted in {@linkcode EtwProcessor.stats}.
+ *
+ * Use {@linkcode openEtwProcessor} to create one on Windows; the
+ * constructor takes an open {@linkcode Advapi32Binding} (tests pass a fake)
+ * or `null` for a counted no-op.
+ *
+ * @example With a fake binding that records writes
+ * ```ts
+ * import { type Advapi32Binding, EtwProcessor } from "@seed/telemetry/etw";
+ * import { LogEmitContext, Resource } from "@seed/telemetry";
+ * import assert from "node:assert/strict";
+ *
+ * let writes = 0;
+ * const binding: Advapi32Binding = {
+ *   runtime: "fake",
+ *   eventRegister: (_id, out) => { out[0] = 7n; return 0; },
+ *   eventSetInformation: () => 0,
+ *   eventProviderEnabled: () => 1,
+ *   eventEnabled: () => 1,
+ *   eventWriteTransfer: () => { writes++; return 0; },
+ *   eventUnregister: () => 0,
+ *   addressOf: () => 0x10000,
+ *   close: () => {},
+ * };
+ * using processor = new EtwProcessor(binding, { providerName: "MyCompany.MyComponent" });
+ * processor.onEmit({ severityNumber: 9, body: "hi" }, new LogEmitContext(new Resource({}), { name: "app" }));
+ * assert.equal(writes, 1);
+ * assert.equal(processor.stats.written, 1);
+ * assert.equal(processor.providerId, "ce5fa4ea-ab00-5402-8b76-9f76ac858fb5");
+ * ```
+ */
+export class EtwProcessor implements LogRecordProcessor, Disposable {
+  readonly #core: EtwCore;
+
+  /**
+   * Registers the provider (EventRegister, then EventSetInformation with
+   * the traits, whose failure is ignored).
+   *
+   * @param binding An open advapi32 binding, or `null` for a processor that
+   *   drops and counts every record (`stats.unsupported`).
+   * @param options The provider name and the rest.
+   * @throws {RangeError} When an option is invalid.
+   * @throws {FfiUnavailableError} When EventRegister fails.
+   */
+  constructor(binding: Advapi32Binding | null, options: EtwProcessorOptions) {
+    this.#core = new EtwCore(binding, options, "Log", "EtwProcessor");
+  }
+
+  /** The provider name. */
+  get providerName(): string {
+    return this.#core.providerName;
+  }
+
+  /** The provider GUID derived from the name (registry form), `undefined` for a no-op processor. */
+  get providerId(): string | undefined {
+    return this.#core.providerId;
+  }
+
+  /** A snapshot of the counters. */
+  get stats(): EtwProcessorStats {
+    return this.#core.stats;
+  }
+
+  /**
+   * Whether a record of this severity would be written: asks
+   * `EventProviderEnabled` for its level and keyword 1.
+   *
+   * @param severityNumber The severity (1-24), if known.
+   * @returns `true` when an ETW session listens.
+   */
+  enabled(severityNumber: number | undefined): boolean {
+    const provider = this.#core.provider;
+    return provider !== null && provider.enabled(etwLevelOf(severityNumber));
+  }
+
+  /**
+   * Encodes and writes one record, synchronously. Never throws.
+   *
+   * @param record The record.
+   * @param context The emitting logger's context.
+   */
+  onEmit(record: LogRecord, context: LogEmitContext): void {
+    const core = this.#core;
+    const level = etwLevelOf(record.severityNumber);
+    const provider = core.gate(level);
+    if (provider === null) return;
+    try {
+      const data = toLogRecordData(record, context);
+      const w = provider.writer;
+      const resource = data.resource;
+      w.reset(core.eventName);
+      w.u16("__csver__", 0x0400, OutType.UNSIGNED);
+
+      // PartA: [ext_dt] [ext_cloud] time
+      const hasTrace = data.traceId !== undefined && data.spanId !== undefined;
+      const hasCloud = core.hasExtCloud(resource);
+      const a = w.beginStruct("PartA");
+      w.setStructCount(a, 1 + (hasTrace ? 1 : 0) + (hasCloud ? 1 : 0));
+      if (hasTrace) {
+        const dt = w.beginStruct("ext_dt");
+        w.setStructCount(dt, 2);
+        w.str8("traceId", data.traceId!, 0);
+        w.str8("spanId", data.spanId!, 0);
+      }
+      if (hasCloud) core.writeExtCloud(w, resource);
+      const time = data.timeUnixNano !== 0
+        ? data.timeUnixNano
+        : data.observedTimeUnixNano;
+      w.str8("time", formatRfc3339(time), 0);
+
+      // PartC: opted-in resource attributes, then record attributes but an int `event_id`.
+      const mark = w.metadataPosition;
+      const c = w.beginStruct("PartC");
+      let n = core.writeResourceAttributes(w, resource, 0);
+      let eventId: number | bigint | undefined;
+      const attributes = data.attributes;
+      for (const key in attributes) {
+        const value: AnyValue = attributes[key];
+        if (value === undefined) continue;
+        if (
+          key === "event_id" && eventId === undefined &&
+          ((typeof value === "number" && Number.isSafeInteger(value)) ||
+            typeof value === "bigint")
+        ) {
+          eventId = value;
+          continue;
+        }
+        if (n >= 127) {
+          core.counters.droppedAttributes++;
+          continue;
+        }
+        writeValue(w, key, value);
+        n++;
+      }
+      if (n === 0) w.rewindMetadata(mark);
+      else w.setStructCount(c, n);
+
+      // PartB: _typeName, [body], severityNumber, [severityText], [eventId], [name]
+      const body = data.body;
+      const hasBody = body !== undefined && body !== null;
+      const text = data.severityText;
+      const name = data.eventName;
+      const b = w.beginStruct("PartB");
+      w.setStructCount(
+        b,
+        2 + (hasBody ? 1 : 0) + (text !== undefined ? 1 : 0) +
+          (eventId !== undefined ? 1 : 0) +
+          (name !== undefined ? 1 : 0),
+      );
+      w.str8("_typeName", "Log", 0);
+      if (hasBody) writeValue(w, "body", body);
+      w.u16(
+        "severityNumber",
+        data.severityNumber === 0 ? 5 : data.severityNumber,
+        0,
+        true,
+      );
+      if (text !== undefined) w.str8("severityText", text, -1);
+      if (eventId !== undefined) w.int64("eventId", InType.INT64, eventId);
+      if (name !== undefined) w.str8("name", name, -1);
+      core.commit(provider, level);
+    } catch (error) {
+      core.encodeFailed(error);
+    }
+  }
+
+  /**
+   * Nothing is buffered: resolves at once.
+   *
+   * @returns A resolved promise.
+   */
+  forceFlush(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  /**
+   * Unregisters the provider (once; later records are dropped and counted).
+   *
+   * @returns A resolved promise.
+   */
+  shutdown(): Promise<void> {
+    this.#core.close();
+    return Promise.resolve();
+  }
+
+  /** Unregisters the provider, like {@linkcode EtwProcessor.shutdown}. */
+  [Symbol.dispose](): void {
+    this.#core.close();
+  }
+}
+
+/**
+ * Opens advapi32 and creates an {@linkcode EtwProcessor} (Windows, Deno
+ * with `--allow-ffi` or Bun).
+ *
+ * @param options The provider name and the rest.
+ * @returns The processor.
+ * @throws {FfiUnavailableError} Off Windows (unless `onUnsupported: "noop"`),
+ *   without FFI permission, or when EventRegister fails.
+ * @throws {RangeError} When an option is invalid.
+ * @tags allow-ffi
+ *
+ * @example On Windows
+ * ```ts ignore
+ * import { openEtwProcessor } from "@seed/telemetry/etw";
+ * import { LoggerProvider } from "@seed/telemetry";
+ * import assert from "node:assert/strict";
+ *
+ * const etw = await openEtwProcessor({ providerName: "MyCompany.MyComponent" });
+ * await using provider = new LoggerProvider({ processors: [etw] });
+ * provider.getLogger("app").emit({ severityNumber: 9, body: "hello" });
+ * assert.equal(etw.stats.writeErrors, 0);
+ * ```
+ *
+ * @example Anywhere, as a no-op off Windows
+ * ```ts
+ * import { openEtwProcessor } from "@seed/telemetry/etw";
+ * import assert from "node:assert/strict";
+ *
+ * const etw = await openEtwProcessor({ providerName: "MyCompany.MyComponent", onUnsupported: "noop", diagnostics: () => {} });
+ * assert.equal(typeof etw.stats.unsupported, "number");
+ * await etw.shutdown();
+ * ```
+ */
+export async function openEtwProcessor(
+  options: EtwProcessorOptions,
+): Promise<EtwProcessor> {
+  const binding = await openBindingOrNull(options, "EtwProcessor");
+  return new EtwProcessor(binding, options);
+}

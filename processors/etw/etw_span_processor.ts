@@ -1,0 +1,239 @@
+/**
+ * The ETW span processor: one TraceLogging event per ended span.
+ *
+ * @module
+ */
+
+import type { Advapi32Binding } from "../../ffi/advapi32.ts";
+import type { FfiUnavailableError } from "../../ffi/errors.ts";
+import type { AnyValue } from "../../pipeline/attributes.ts";
+import type { SpanProcessor } from "../../pipeline/processor.ts";
+import type { ReadableSpan } from "../../pipeline/span.ts";
+import { formatRfc3339 } from "../../pipeline/time.ts";
+import { OutType } from "../_tracelogging.ts";
+import { EtwCore, openBindingOrNull } from "./_etw_core.ts";
+import { writeValue } from "./_otel_values.ts";
+import type { EtwProcessorOptions, EtwProcessorStats } from "./options.ts";
+
+/** Span attributes that go to PartB under Common Schema names, in this order. */
+const WELL_KNOWN: readonly (readonly [string, string])[] = [
+  ["db.system", "dbSystem"],
+  ["db.name", "dbName"],
+  ["db.statement", "dbStatement"],
+  ["http.request.method", "httpMethod"],
+  ["url.full", "httpUrl"],
+  ["http.response.status_code", "httpStatusCode"],
+  ["messaging.system", "messagingSystem"],
+  ["messaging.destination", "messagingDestination"],
+  ["messaging.url", "messagingUrl"],
+];
+const WELL_KNOWN_KEYS = new Set(WELL_KNOWN.map(([k]) => k));
+const SPAN_LEVEL = 5;
+
+/**
+ * Writes each ended span to ETW as a TraceLogging event in the layout of
+ * the OpenTelemetry Rust `opentelemetry-etw-traces` exporter: event "Span",
+ * level 5 (verbose), keyword 1, `__csver__`, `PartA` (end time, `ext_dt`,
+ * `ext_cloud`), `PartC` (attributes), `PartB` (`_typeName`, `name`, `kind`,
+ * `startTime`, `parentId`, `links`, `statusMessage`, well-known attributes,
+ * `success`). Never throws; drops are counted in `stats`.
+ *
+ * @example With a fake binding
+ * ```ts
+ * import { type Advapi32Binding, EtwSpanProcessor } from "@seed/telemetry/etw";
+ * import { TracerProvider } from "@seed/telemetry";
+ * import assert from "node:assert/strict";
+ *
+ * let writes = 0;
+ * const binding: Advapi32Binding = {
+ *   runtime: "fake",
+ *   eventRegister: (_id, out) => { out[0] = 7n; return 0; },
+ *   eventSetInformation: () => 0,
+ *   eventProviderEnabled: () => 1,
+ *   eventEnabled: () => 1,
+ *   eventWriteTransfer: () => { writes++; return 0; },
+ *   eventUnregister: () => 0,
+ *   addressOf: () => 0x10000,
+ *   close: () => {},
+ * };
+ * const etw = new EtwSpanProcessor(binding, { providerName: "MyProvider" });
+ * await using provider = new TracerProvider({ processors: [etw] });
+ * provider.getTracer("app").startSpan("work").end();
+ * assert.equal(writes, 1);
+ * ```
+ */
+export class EtwSpanProcessor implements SpanProcessor, Disposable {
+  readonly #core: EtwCore;
+
+  /**
+   * Registers the provider.
+   *
+   * @param binding An open advapi32 binding, or `null` for a counted no-op.
+   * @param options The provider name and the rest (`eventName` defaults to "Span").
+   * @throws {RangeError} When an option is invalid.
+   * @throws {FfiUnavailableError} When EventRegister fails.
+   */
+  constructor(binding: Advapi32Binding | null, options: EtwProcessorOptions) {
+    this.#core = new EtwCore(binding, options, "Span", "EtwSpanProcessor");
+  }
+
+  /** The provider name. */
+  get providerName(): string {
+    return this.#core.providerName;
+  }
+
+  /** The provider GUID derived from the name, `undefined` for a no-op processor. */
+  get providerId(): string | undefined {
+    return this.#core.providerId;
+  }
+
+  /** A snapshot of the counters. */
+  get stats(): EtwProcessorStats {
+    return this.#core.stats;
+  }
+
+  /**
+   * Encodes and writes one ended span, synchronously. Never throws.
+   *
+   * @param span The ended span.
+   */
+  onEnd(span: ReadableSpan): void {
+    const core = this.#core;
+    const provider = core.gate(SPAN_LEVEL);
+    if (provider === null) return;
+    try {
+      const w = provider.writer;
+      const resource = span.resource;
+      w.reset(core.eventName);
+      w.u16("__csver__", 0x0400, OutType.UNSIGNED);
+
+      // PartA: time (end), ext_dt, [ext_cloud]
+      const hasCloud = core.hasExtCloud(resource);
+      const a = w.beginStruct("PartA");
+      w.setStructCount(a, 2 + (hasCloud ? 1 : 0));
+      w.str8("time", formatRfc3339(span.endTimeUnixNano), 0);
+      const dt = w.beginStruct("ext_dt");
+      w.setStructCount(dt, 2);
+      w.str8("traceId", span.traceId, 0);
+      w.str8("spanId", span.spanId, 0);
+      if (hasCloud) core.writeExtCloud(w, resource);
+
+      // PartC: opted-in resource attributes, then span attributes but the well-known ones.
+      const mark = w.metadataPosition;
+      const c = w.beginStruct("PartC");
+      let n = core.writeResourceAttributes(w, resource, 0);
+      const attributes = span.attributes;
+      for (const key in attributes) {
+        const value: AnyValue = attributes[key];
+        if (value === undefined || WELL_KNOWN_KEYS.has(key)) continue;
+        if (n >= 127) {
+          core.counters.droppedAttributes++;
+          continue;
+        }
+        writeValue(w, key, value);
+        n++;
+      }
+      if (n === 0) w.rewindMetadata(mark);
+      else w.setStructCount(c, n);
+
+      // PartB
+      const parent = span.parentSpanId;
+      const links = span.links;
+      const status = span.status;
+      const failed = status.code === 2;
+      const message =
+        failed && typeof status.message === "string" && status.message !== ""
+          ? status.message
+          : undefined;
+      let known = 0;
+      for (let i = 0; i < WELL_KNOWN.length; i++) {
+        if (attributes[WELL_KNOWN[i][0]] !== undefined) known++;
+      }
+      const b = w.beginStruct("PartB");
+      w.setStructCount(
+        b,
+        5 + (parent !== undefined ? 1 : 0) + (links.length > 0 ? 1 : 0) +
+          (message !== undefined ? 1 : 0) + known,
+      );
+      w.str8("_typeName", "Span", 0);
+      w.str8("name", span.name, OutType.UTF8);
+      w.u8("kind", span.kind);
+      w.str8("startTime", formatRfc3339(span.startTimeUnixNano), 0);
+      if (parent !== undefined) w.str8("parentId", parent, OutType.UTF8);
+      if (links.length > 0) {
+        let json = "[";
+        for (let i = 0; i < links.length; i++) {
+          json += (i === 0 ? "" : ",") + '{"toTraceId":"' + links[i].traceId +
+            '","toSpanId":"' + links[i].spanId +
+            '"}';
+        }
+        w.str8("links", json + "]", OutType.UTF8);
+      }
+      if (message !== undefined) w.str8("statusMessage", message, OutType.UTF8);
+      if (known > 0) {
+        for (let i = 0; i < WELL_KNOWN.length; i++) {
+          const value = attributes[WELL_KNOWN[i][0]];
+          if (value !== undefined) writeValue(w, WELL_KNOWN[i][1], value);
+        }
+      }
+      w.u8("success", failed ? 0 : 1, OutType.BOOLEAN);
+      core.commit(provider, SPAN_LEVEL);
+    } catch (error) {
+      core.encodeFailed(error);
+    }
+  }
+
+  /**
+   * Nothing is buffered: resolves at once.
+   *
+   * @returns A resolved promise.
+   */
+  forceFlush(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  /**
+   * Unregisters the provider (once; later spans are dropped and counted).
+   *
+   * @returns A resolved promise.
+   */
+  shutdown(): Promise<void> {
+    this.#core.close();
+    return Promise.resolve();
+  }
+
+  /** Unregisters the provider, like {@linkcode EtwSpanProcessor.shutdown}. */
+  [Symbol.dispose](): void {
+    this.#core.close();
+  }
+}
+
+/**
+ * Opens advapi32 and creates an {@linkcode EtwSpanProcessor} (Windows, Deno
+ * with `--allow-ffi` or Bun).
+ *
+ * @param options The provider name and the rest.
+ * @returns The processor.
+ * @throws {FfiUnavailableError} Off Windows (unless `onUnsupported: "noop"`),
+ *   without FFI permission, or when EventRegister fails.
+ * @throws {RangeError} When an option is invalid.
+ * @tags allow-ffi
+ *
+ * @example On Windows
+ * ```ts ignore
+ * import { openEtwSpanProcessor } from "@seed/telemetry/etw";
+ * import { TracerProvider } from "@seed/telemetry";
+ * import assert from "node:assert/strict";
+ *
+ * const etw = await openEtwSpanProcessor({ providerName: "MyCompany.MyComponent" });
+ * await using provider = new TracerProvider({ processors: [etw] });
+ * provider.getTracer("app").startSpan("work").end();
+ * assert.equal(etw.stats.writeErrors, 0);
+ * ```
+ */
+export async function openEtwSpanProcessor(
+  options: EtwProcessorOptions,
+): Promise<EtwSpanProcessor> {
+  const binding = await openBindingOrNull(options, "EtwSpanProcessor");
+  return new EtwSpanProcessor(binding, options);
+}
