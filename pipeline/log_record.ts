@@ -169,26 +169,35 @@ export class LogEmitContext {
     this.diagnostics = options.diagnostics ?? consoleDiagnosticSink;
   }
 
+  #fanOut = false;
   #record: LogRecord | undefined = undefined;
   #data: LogRecordData | undefined = undefined;
 
   /**
-   * Resolves `record` into a {@linkcode LogRecordData} once per emit: every
-   * processor of one `emit` call gets the same snapshot, so attributes are
-   * sanitized (and counted) once. Prefer {@linkcode toLogRecordData}.
+   * Resolves `record` into a {@linkcode LogRecordData}. While a logger fans
+   * one record out to several processors, they all get the same snapshot, so
+   * attributes are sanitized (and counted) once. Prefer
+   * {@linkcode toLogRecordData}.
    *
    * @param record The record being emitted.
    * @returns Its snapshot.
    */
   snapshot(record: LogRecord): LogRecordData {
+    if (!this.#fanOut) return new LogRecordSnapshot(record, this);
     if (this.#record === record && this.#data !== undefined) return this.#data;
     this.#data = new LogRecordSnapshot(record, this);
     this.#record = record;
     return this.#data;
   }
 
-  /** Forgets the snapshot of the record just emitted; the logger calls it after each emit. */
-  endEmit(): void {
+  /** Starts sharing one snapshot among the processors of one emit; the logger calls it. */
+  beginFanOut(): void {
+    this.#fanOut = true;
+  }
+
+  /** Ends the sharing started by {@linkcode LogEmitContext.beginFanOut}. */
+  endFanOut(): void {
+    this.#fanOut = false;
     this.#record = undefined;
     this.#data = undefined;
   }
