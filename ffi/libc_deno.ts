@@ -1,0 +1,137 @@
+/**
+ * The {@linkcode LibcBinding} for Deno, through `Deno.dlopen`. Loaded only by
+ * `ffi/load_libc.ts`, and only on Deno.
+ *
+ * @module
+ */
+
+import { FfiUnavailableError } from "./errors.ts";
+import type { LibcBinding, NativeMemory } from "./libc.ts";
+
+const SYMBOLS = {
+  open: { parameters: ["buffer", "i32"], result: "i32" },
+  close: { parameters: ["i32"], result: "i32" },
+  ioctl: { parameters: ["i32", "u64", "pointer"], result: "i32" },
+  write: { parameters: ["i32", "pointer", "usize"], result: "isize" },
+  calloc: { parameters: ["usize", "usize"], result: "pointer" },
+  free: { parameters: ["pointer"], result: "void" },
+  __errno_location: { parameters: [], result: "pointer" },
+} as const;
+
+type Lib = Deno.DynamicLibrary<typeof SYMBOLS>;
+
+let cached: LibcBinding | undefined;
+
+/**
+ * Opens libc with `Deno.dlopen` (once per process) and wraps it.
+ *
+ * @param names Library names to try, in order.
+ * @returns The binding.
+ * @throws {FfiUnavailableError} Without `--allow-ffi`, or when no name loads.
+ */
+export function openDenoLibc(names: readonly string[]): LibcBinding {
+  if (cached !== undefined) return cached;
+  if (Deno.build.os !== "linux") {
+    throw new FfiUnavailableError(
+      `Cannot use user_events: the OS is ${Deno.build.os}; user_events exists only on Linux`,
+    );
+  }
+  const status = Deno.permissions.querySync({ name: "ffi" });
+  if (status.state !== "granted") {
+    throw new FfiUnavailableError(
+      "Cannot load libc: FFI permission not granted; run deno with --allow-ffi (or -A)",
+    );
+  }
+  let lib: Lib | undefined;
+  let lastError: unknown;
+  for (const name of names) {
+    try {
+      lib = Deno.dlopen(name, SYMBOLS);
+      break;
+    } catch (error) {
+      if (
+        error instanceof Deno.errors.NotCapable ||
+        error instanceof Deno.errors.PermissionDenied
+      ) {
+        throw new FfiUnavailableError(
+          "Cannot load libc: FFI permission not granted; run deno with --allow-ffi (or -A)",
+          { cause: error },
+        );
+      }
+      lastError = error;
+    }
+  }
+  if (lib === undefined) {
+    throw new FfiUnavailableError(
+      `Cannot load libc: none of ${
+        names.join(", ")
+      } could be opened; install glibc or musl`,
+      { cause: lastError },
+    );
+  }
+  cached = new DenoLibc(lib);
+  return cached;
+}
+
+class DenoLibc implements LibcBinding {
+  readonly #c: Lib["symbols"];
+  readonly #errno: Int32Array;
+  readonly #encoder = new TextEncoder();
+
+  constructor(lib: Lib) {
+    this.#c = lib.symbols;
+    const p = this.#c.__errno_location();
+    this.#errno = p === null
+      ? new Int32Array(1)
+      : new Int32Array(Deno.UnsafePointerView.getArrayBuffer(p, 4));
+  }
+
+  open(path: string, flags: number): number {
+    const bytes = this.#encoder.encode(path + "\0");
+    const fd = this.#c.open(bytes, flags);
+    return fd < 0 ? -this.#errno[0] : fd;
+  }
+
+  close(fd: number): number {
+    return this.#c.close(fd) < 0 ? -this.#errno[0] : 0;
+  }
+
+  ioctl(fd: number, request: number, arg: NativeMemory): number {
+    const r = this.#c.ioctl(
+      fd,
+      request as unknown as bigint,
+      arg.handle as Deno.PointerValue,
+    );
+    return r < 0 ? -this.#errno[0] : r;
+  }
+
+  write(fd: number, memory: NativeMemory, length: number): number {
+    const r = Number(
+      this.#c.write(
+        fd,
+        memory.handle as Deno.PointerValue,
+        length as unknown as bigint,
+      ),
+    );
+    return r < 0 ? -this.#errno[0] : r;
+  }
+
+  alloc(size: number): NativeMemory | null {
+    const p = this.#c.calloc(1 as unknown as bigint, size as unknown as bigint);
+    if (p === null) return null;
+    return {
+      address: BigInt(Deno.UnsafePointer.value(p)),
+      size,
+      buffer: Deno.UnsafePointerView.getArrayBuffer(p, size),
+      handle: p,
+    };
+  }
+
+  free(memory: NativeMemory): void {
+    this.#c.free(memory.handle as Deno.PointerValue);
+  }
+
+  errno(): number {
+    return this.#errno[0];
+  }
+}

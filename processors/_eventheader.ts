@@ -1,0 +1,627 @@
+/**
+ * The EventHeader encoder (pure: record + buffer in, length out) used by the
+ * Linux `user_events` processors, following the OpenTelemetry Rust contrib
+ * `user_events` exporters' mapping (`shared/docs/user-events.md` §3-4).
+ *
+ * Layout of the buffer (`EVENT_BUFFER_SIZE` bytes, usually native memory):
+ *
+ * | offset | what |
+ * | --- | --- |
+ * | 0 | `write_index` (u32, set by the caller before `write`) |
+ * | 4 | `eventheader` (8 bytes) |
+ * | 12 | metadata extension header (4 bytes) |
+ * | 16 | metadata, then (after {@linkcode finishEvent}) the field data |
+ * | 65536 | scratch area: field data while encoding |
+ *
+ * Size rule: an event whose metadata plus data exceed
+ * {@linkcode MAX_EVENT_PAYLOAD} bytes (the `eventheader_dynamic` limit) is not
+ * written: the encoder returns `-ERANGE` and the caller counts the drop.
+ * Structs keep at most 127 members; attributes beyond that are skipped and
+ * counted in `cappedFields`.
+ *
+ * @module
+ */
+
+import type { AnyValue, Attributes } from "../pipeline/attributes.ts";
+import type { LogRecordData } from "../pipeline/log_record.ts";
+import type { Resource } from "../pipeline/resource.ts";
+import type { ReadableSpan } from "../pipeline/span.ts";
+import { formatRfc3339 } from "../pipeline/time.ts";
+
+/** The field list every EventHeader tracepoint registers, after its name. */
+export const EVENTHEADER_FIELDS =
+  " u8 eventheader_flags; u8 version; u16 id; u16 tag; u8 opcode; u8 level";
+/** The most bytes of metadata plus data in one event (65535 - 68, as `eventheader_dynamic`). */
+export const MAX_EVENT_PAYLOAD = 65535 - 68;
+/** Where the metadata starts. */
+export const META_OFFSET = 16;
+/** Where field data is staged while encoding. */
+export const SCRATCH_OFFSET = 65536;
+/** The size of an event buffer. */
+export const EVENT_BUFFER_SIZE = SCRATCH_OFFSET + 65536;
+/** `ERANGE`: the event is too large. */
+export const ERANGE = 34;
+/** The most members of one struct. */
+export const MAX_STRUCT_MEMBERS = 127;
+/** `__csver__` value of the Common Schema 4.0 layout the Rust exporters write. */
+export const CS_VERSION = 0x400;
+
+const META_END = META_OFFSET + MAX_EVENT_PAYLOAD;
+const DATA_END = SCRATCH_OFFSET + MAX_EVENT_PAYLOAD;
+
+// Encodings and formats (eventheader.h).
+const ENC_STRUCT = 1;
+const ENC_VALUE8 = 2;
+const ENC_VALUE16 = 3;
+const ENC_VALUE32 = 4;
+const ENC_VALUE64 = 5;
+const ENC_STRING16 = 10;
+const FMT_UNSIGNED = 1;
+const FMT_SIGNED = 2;
+const FMT_BOOLEAN = 7;
+const FMT_FLOAT = 8;
+
+const encoder = new TextEncoder();
+
+/**
+ * A reusable event buffer with its cursors and counters.
+ */
+export class EventBuffer {
+  /** The bytes (at least {@linkcode EVENT_BUFFER_SIZE}). */
+  readonly bytes: Uint8Array;
+  /** A view over the same bytes. */
+  readonly view: DataView;
+  /** Metadata cursor. */
+  meta: number = META_OFFSET;
+  /** Data cursor (in the scratch area). */
+  data: number = SCRATCH_OFFSET;
+  /** Set when a field did not fit. */
+  overflow: boolean = false;
+  /** Struct members skipped because a struct already had 127. */
+  cappedFields: number = 0;
+
+  /**
+   * Wraps a buffer.
+   *
+   * @param buffer At least {@linkcode EVENT_BUFFER_SIZE} bytes; a new one by default.
+   * @throws {RangeError} When it is too small.
+   */
+  constructor(buffer: ArrayBuffer = new ArrayBuffer(EVENT_BUFFER_SIZE)) {
+    if (buffer.byteLength < EVENT_BUFFER_SIZE) {
+      throw new RangeError(
+        `Cannot use an event buffer of ${buffer.byteLength} bytes: expected ${EVENT_BUFFER_SIZE}`,
+      );
+    }
+    this.bytes = new Uint8Array(buffer, 0, EVENT_BUFFER_SIZE);
+    this.view = new DataView(buffer, 0, EVENT_BUFFER_SIZE);
+  }
+}
+
+/**
+ * Starts an event: writes the header and the event name.
+ *
+ * @param b The buffer.
+ * @param level 1-5.
+ * @param opcode The opcode (0 = info).
+ * @param eventName The event name (ASCII, no `;` or NUL).
+ */
+export function beginEvent(
+  b: EventBuffer,
+  level: number,
+  opcode: number,
+  eventName: string,
+): void {
+  const bytes = b.bytes;
+  bytes[4] = 0x07; // pointer64 | little-endian | extension
+  bytes[5] = 0; // version
+  bytes[6] = 0; // id
+  bytes[7] = 0;
+  bytes[8] = 0; // tag
+  bytes[9] = 0;
+  bytes[10] = opcode;
+  bytes[11] = level;
+  b.meta = META_OFFSET;
+  b.data = SCRATCH_OFFSET;
+  b.overflow = false;
+  metaName(b, eventName);
+}
+
+/**
+ * Finishes an event: writes the extension header and moves the data after
+ * the metadata.
+ *
+ * @param b The buffer.
+ * @returns The number of bytes to write (including the 4-byte index), or `-ERANGE`.
+ */
+export function finishEvent(b: EventBuffer): number {
+  const metaLength = b.meta - META_OFFSET;
+  const dataLength = b.data - SCRATCH_OFFSET;
+  if (b.overflow || metaLength + dataLength > MAX_EVENT_PAYLOAD) return -ERANGE;
+  b.view.setUint16(12, metaLength, true);
+  b.view.setUint16(14, 1, true); // metadata, no chain
+  b.bytes.copyWithin(b.meta, SCRATCH_OFFSET, b.data);
+  return b.meta + dataLength;
+}
+
+/** Writes a NUL-terminated name into the metadata; `;` and NUL become `_`. */
+function metaName(b: EventBuffer, name: string): void {
+  const bytes = b.bytes;
+  let p = b.meta;
+  const n = name.length;
+  if (p + n * 3 + 1 > META_END) {
+    b.overflow = true;
+    return;
+  }
+  let i = 0;
+  for (; i < n; i++) {
+    const c = name.charCodeAt(i);
+    if (c >= 0x80) break;
+    bytes[p + i] = c === 0x3b || c === 0 ? 0x5f : c;
+  }
+  if (i === n) {
+    p += n;
+  } else {
+    const written =
+      encoder.encodeInto(name, bytes.subarray(p, p + n * 3)).written;
+    for (let j = 0; j < written; j++) {
+      const c = bytes[p + j];
+      if (c === 0x3b || c === 0) bytes[p + j] = 0x5f;
+    }
+    p += written;
+  }
+  bytes[p] = 0;
+  b.meta = p + 1;
+}
+
+/**
+ * Adds a field's metadata: name, encoding and (when not 0) format.
+ *
+ * @param b The buffer.
+ * @param name The field name.
+ * @param encoding The encoding byte (without 0x80).
+ * @param format The format, 0 for the default.
+ */
+export function metaField(
+  b: EventBuffer,
+  name: string,
+  encoding: number,
+  format: number,
+): void {
+  metaName(b, name);
+  if (b.meta + 2 > META_END) {
+    b.overflow = true;
+    return;
+  }
+  if (format === 0) {
+    b.bytes[b.meta++] = encoding;
+  } else {
+    b.bytes[b.meta++] = encoding | 0x80;
+    b.bytes[b.meta++] = format;
+  }
+}
+
+/**
+ * Opens a struct; close it with {@linkcode endStruct}.
+ *
+ * @param b The buffer.
+ * @param name The struct's name.
+ * @returns The position of its member count.
+ */
+export function beginStruct(b: EventBuffer, name: string): number {
+  metaField(b, name, ENC_STRUCT, 1);
+  return b.meta - 1;
+}
+
+/**
+ * Sets a struct's member count (1-127).
+ *
+ * @param b The buffer.
+ * @param position What {@linkcode beginStruct} returned.
+ * @param count The number of members.
+ */
+export function endStruct(
+  b: EventBuffer,
+  position: number,
+  count: number,
+): void {
+  if (!b.overflow) b.bytes[position] = count;
+}
+
+function reserve(b: EventBuffer, n: number): number {
+  const p = b.data;
+  if (p + n > DATA_END) {
+    b.overflow = true;
+    return -1;
+  }
+  b.data = p + n;
+  return p;
+}
+
+/**
+ * Adds a counted UTF-8 string field (`string_length16_char8`).
+ *
+ * @param b The buffer.
+ * @param name The field name.
+ * @param value The string; lone surrogates become U+FFFD.
+ */
+export function addString(b: EventBuffer, name: string, value: string): void {
+  metaField(b, name, ENC_STRING16, 0);
+  dataString(b, value);
+}
+
+function dataString(b: EventBuffer, s: string): void {
+  const bytes = b.bytes;
+  const p = b.data;
+  const start = p + 2;
+  const n = s.length;
+  if (start + n > DATA_END || n > 65535) {
+    dataStringSlow(b, s);
+    return;
+  }
+  let i = 0;
+  for (; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x80) break;
+    bytes[start + i] = c;
+  }
+  if (i === n) {
+    bytes[p] = n & 0xff;
+    bytes[p + 1] = n >>> 8;
+    b.data = start + n;
+    return;
+  }
+  dataStringSlow(b, s);
+}
+
+function dataStringSlow(b: EventBuffer, s: string): void {
+  const p = b.data;
+  const start = p + 2;
+  if (start > DATA_END) {
+    b.overflow = true;
+    return;
+  }
+  const room = Math.min(DATA_END - start, 65535);
+  const result = encoder.encodeInto(s, b.bytes.subarray(start, start + room));
+  if (result.read < s.length) {
+    b.overflow = true;
+    return;
+  }
+  b.view.setUint16(p, result.written, true);
+  b.data = start + result.written;
+}
+
+/**
+ * Adds a bool (`value8`, format boolean).
+ *
+ * @param b The buffer.
+ * @param name The field name.
+ * @param value The value.
+ */
+export function addBool(b: EventBuffer, name: string, value: boolean): void {
+  metaField(b, name, ENC_VALUE8, FMT_BOOLEAN);
+  const p = reserve(b, 1);
+  if (p >= 0) b.bytes[p] = value ? 1 : 0;
+}
+
+/**
+ * Adds a signed 16-bit integer.
+ *
+ * @param b The buffer.
+ * @param name The field name.
+ * @param value The value.
+ */
+export function addInt16(b: EventBuffer, name: string, value: number): void {
+  metaField(b, name, ENC_VALUE16, FMT_SIGNED);
+  const p = reserve(b, 2);
+  if (p >= 0) b.view.setInt16(p, value, true);
+}
+
+/**
+ * Adds an unsigned 32-bit integer.
+ *
+ * @param b The buffer.
+ * @param name The field name.
+ * @param value The value.
+ */
+export function addUint32(b: EventBuffer, name: string, value: number): void {
+  metaField(b, name, ENC_VALUE32, FMT_UNSIGNED);
+  const p = reserve(b, 4);
+  if (p >= 0) b.view.setUint32(p, value, true);
+}
+
+/**
+ * Adds a signed 64-bit integer from a safe integer or a bigint.
+ *
+ * @param b The buffer.
+ * @param name The field name.
+ * @param value The value.
+ */
+export function addInt64(
+  b: EventBuffer,
+  name: string,
+  value: number | bigint,
+): void {
+  metaField(b, name, ENC_VALUE64, FMT_SIGNED);
+  const p = reserve(b, 8);
+  if (p < 0) return;
+  if (typeof value === "bigint") {
+    b.view.setBigInt64(p, BigInt.asIntN(64, value), true);
+  } else {
+    b.view.setUint32(p, value >>> 0, true);
+    b.view.setUint32(p + 4, Math.floor(value / 4294967296) >>> 0, true);
+  }
+}
+
+/**
+ * Adds a double (`value64`, format float).
+ *
+ * @param b The buffer.
+ * @param name The field name.
+ * @param value The value.
+ */
+export function addFloat64(b: EventBuffer, name: string, value: number): void {
+  metaField(b, name, ENC_VALUE64, FMT_FLOAT);
+  const p = reserve(b, 8);
+  if (p >= 0) b.view.setFloat64(p, value, true);
+}
+
+/**
+ * Adds an OpenTelemetry value with the Rust exporters' rules: bool →
+ * value8 boolean; integer (safe integer or int64 bigint) → value64 signed;
+ * other number → value64 float; string → counted string; anything else
+ * (bytes, arrays, maps, empty) → empty string.
+ *
+ * @param b The buffer.
+ * @param name The field name.
+ * @param value The value.
+ */
+export function addAnyValue(
+  b: EventBuffer,
+  name: string,
+  value: AnyValue,
+): void {
+  switch (typeof value) {
+    case "string":
+      addString(b, name, value);
+      return;
+    case "boolean":
+      addBool(b, name, value);
+      return;
+    case "number":
+      if (Number.isSafeInteger(value)) addInt64(b, name, value);
+      else addFloat64(b, name, value);
+      return;
+    case "bigint":
+      addInt64(b, name, value);
+      return;
+    default:
+      addString(b, name, "");
+  }
+}
+
+function isIntValue(value: AnyValue): value is number | bigint {
+  return typeof value === "bigint" ||
+    (typeof value === "number" && Number.isSafeInteger(value));
+}
+
+function stringOf(value: AnyValue): string {
+  return typeof value === "string" ? value : String(value);
+}
+
+/** Options of the encoders. */
+export interface EncodeOptions {
+  /** Resource attribute keys copied into `PartC`, after the attributes. */
+  readonly resourceAttributes: readonly string[];
+}
+
+function partA(
+  b: EventBuffer,
+  timeUnixNano: number,
+  traceId: string | undefined,
+  spanId: string | undefined,
+  resource: Resource,
+): void {
+  const position = beginStruct(b, "PartA");
+  let count = 1;
+  addString(b, "time", formatRfc3339(timeUnixNano));
+  if (traceId !== undefined && spanId !== undefined) {
+    addString(b, "ext_dt_traceId", traceId);
+    addString(b, "ext_dt_spanId", spanId);
+    count += 2;
+  }
+  const attributes = resource.attributes;
+  const role = attributes["service.name"];
+  if (role !== undefined && role !== null) {
+    addString(b, "ext_cloud_role", stringOf(role));
+    count++;
+  }
+  const instance = attributes["service.instance.id"];
+  if (instance !== undefined && instance !== null) {
+    addString(b, "ext_cloud_roleInstance", stringOf(instance));
+    count++;
+  }
+  endStruct(b, position, count);
+}
+
+/** Writes PartC; `skip` names one key to leave out (or a rename table). */
+function partC(
+  b: EventBuffer,
+  attributes: Attributes,
+  resource: Resource,
+  options: EncodeOptions,
+  skipEventId: boolean,
+  renames: Readonly<Record<string, string>> | undefined,
+): void {
+  let position = -1;
+  let count = 0;
+  for (const key in attributes) {
+    const value = attributes[key];
+    if (value === undefined) continue;
+    if (skipEventId && key === "event_id" && isIntValue(value)) continue;
+    if (renames !== undefined && renames[key] !== undefined) continue;
+    if (count === MAX_STRUCT_MEMBERS) {
+      b.cappedFields++;
+      continue;
+    }
+    if (position < 0) position = beginStruct(b, "PartC");
+    addAnyValue(b, key, value);
+    count++;
+  }
+  const keys = options.resourceAttributes;
+  for (let i = 0; i < keys.length; i++) {
+    const value = resource.attributes[keys[i]];
+    if (value === undefined) continue;
+    if (count === MAX_STRUCT_MEMBERS) {
+      b.cappedFields++;
+      continue;
+    }
+    if (position < 0) position = beginStruct(b, "PartC");
+    addAnyValue(b, keys[i], value);
+    count++;
+  }
+  if (position >= 0) endStruct(b, position, count);
+}
+
+/**
+ * Encodes a log record as the Rust `opentelemetry-user-events-logs`
+ * exporter does: event `Log`, `__csver__`, `PartA`, `PartC` (if any),
+ * `PartB`.
+ *
+ * @param b The buffer.
+ * @param record The resolved record.
+ * @param level The EventHeader level (1-5) of its severity.
+ * @param options Encoder options.
+ * @returns Bytes to write (with the 4-byte index), or `-ERANGE`.
+ */
+export function encodeLogRecord(
+  b: EventBuffer,
+  record: LogRecordData,
+  level: number,
+  options: EncodeOptions,
+): number {
+  beginEvent(b, level, 0, "Log");
+  addUint32(b, "__csver__", CS_VERSION);
+  const time = record.timeUnixNano !== 0
+    ? record.timeUnixNano
+    : record.observedTimeUnixNano;
+  partA(b, time, record.traceId, record.spanId, record.resource);
+  const attributes = record.attributes;
+  partC(b, attributes, record.resource, options, true, undefined);
+
+  const position = beginStruct(b, "PartB");
+  let count = 1;
+  addString(b, "_typeName", "Log");
+  const body = record.body;
+  if (body !== undefined && body !== null) {
+    addAnyValue(b, "body", body);
+    count++;
+  }
+  addInt16(b, "severityNumber", record.severityNumber);
+  count++;
+  if (record.severityText !== undefined) {
+    addString(b, "severityText", record.severityText);
+    count++;
+  }
+  const eventId = attributes["event_id"];
+  if (eventId !== undefined && isIntValue(eventId)) {
+    addInt64(b, "eventId", eventId);
+    count++;
+  }
+  const name = record.eventName;
+  if (name !== undefined && name.trim() !== "") {
+    addString(b, "name", name);
+    count++;
+  }
+  endStruct(b, position, count);
+  return finishEvent(b);
+}
+
+/**
+ * Well-known span attributes that move into `PartB` under a new name.
+ */
+export const SPAN_RENAMES: Readonly<Record<string, string>> = Object.freeze(
+  Object.assign(Object.create(null), {
+    "db.system.name": "dbSystem",
+    "db.namespace": "dbName",
+    "db.query.text": "dbStatement",
+    "http.request.method": "httpMethod",
+    "url.full": "httpUrl",
+    "http.response.status_code": "httpStatusCode",
+    "messaging.system": "messagingSystem",
+    "messaging.destination.name": "messagingDestination",
+    "messaging.url": "messagingUrl",
+    "rpc.system.name": "rpcSystem",
+    "rpc.response.status_code": "rpcGrpcStatusCode",
+  }),
+);
+
+const RENAME_KEYS: readonly string[] = Object.keys(SPAN_RENAMES);
+
+function isValidParent(id: string | undefined): id is string {
+  return id !== undefined && id.length === 16 && id !== "0000000000000000";
+}
+
+/**
+ * Encodes an ended span as the Rust `opentelemetry-user-events-trace`
+ * exporter does: event `Span` at level 4, `__csver__`, `PartA`, `PartB`,
+ * `PartC` (if any).
+ *
+ * @param b The buffer.
+ * @param span The ended span.
+ * @param options Encoder options.
+ * @returns Bytes to write (with the 4-byte index), or `-ERANGE`.
+ */
+export function encodeSpan(
+  b: EventBuffer,
+  span: ReadableSpan,
+  options: EncodeOptions,
+): number {
+  beginEvent(b, 4, 0, "Span");
+  addUint32(b, "__csver__", CS_VERSION);
+  partA(b, span.endTimeUnixNano, span.traceId, span.spanId, span.resource);
+
+  const position = beginStruct(b, "PartB");
+  let count = 5;
+  addString(b, "_typeName", "Span");
+  addString(b, "name", span.name);
+  addString(b, "startTime", formatRfc3339(span.startTimeUnixNano));
+  addBool(b, "success", span.status.code !== 2);
+  addUint32(b, "kind", span.kind);
+  if (isValidParent(span.parentSpanId)) {
+    addString(b, "parentId", span.parentSpanId);
+    count++;
+  }
+  const links = span.links;
+  if (links.length > 0) {
+    let json = "[";
+    for (let i = 0; i < links.length; i++) {
+      if (i > 0) json += ",";
+      json += '{"toTraceId":"' + links[i].traceId + '","toSpanId":"' +
+        links[i].spanId + '"}';
+    }
+    addString(b, "links", json + "]");
+    count++;
+  }
+  const attributes = span.attributes;
+  let hasHttpStatus = false;
+  for (let i = 0; i < RENAME_KEYS.length; i++) {
+    const key = RENAME_KEYS[i];
+    const value = attributes[key];
+    if (value === undefined) continue;
+    const renamed = SPAN_RENAMES[key];
+    if (renamed === "httpStatusCode") hasHttpStatus = true;
+    addAnyValue(b, renamed, value);
+    count++;
+  }
+  const message = span.status.message;
+  if (
+    span.status.code === 2 && message !== undefined && message !== "" &&
+    !hasHttpStatus
+  ) {
+    addString(b, "statusMessage", message);
+    count++;
+  }
+  endStruct(b, position, count);
+  partC(b, attributes, span.resource, options, false, SPAN_RENAMES);
+  return finishEvent(b);
+}

@@ -1,0 +1,321 @@
+/**
+ * The Linux `user_events` log record processor.
+ *
+ * @module
+ */
+
+import type { FfiUnavailableError } from "../../ffi/errors.ts";
+import type { LibcBinding } from "../../ffi/libc.ts";
+import {
+  consoleDiagnosticSink,
+  reportDiagnostic,
+} from "../../pipeline/diagnostics.ts";
+import {
+  type LogEmitContext,
+  type LogRecord,
+  toLogRecordData,
+} from "../../pipeline/log_record.ts";
+import type { LogRecordProcessor } from "../../pipeline/processor.ts";
+import {
+  encodeLogRecord,
+  type EncodeOptions,
+  ERANGE,
+} from "../_eventheader.ts";
+import {
+  loadLibc,
+  TracepointSet,
+  validateProviderName,
+} from "./_tracepoints.ts";
+import type { UserEventsProcessorOptions, UserEventsStats } from "./options.ts";
+
+/** OpenTelemetry severity number (index) → EventHeader level; 0 = invalid. */
+const SEVERITY_TO_LEVEL = new Uint8Array([
+  0,
+  5,
+  5,
+  5,
+  5,
+  5,
+  5,
+  5,
+  5, // TRACE, DEBUG → verbose
+  4,
+  4,
+  4,
+  4, // INFO → information
+  3,
+  3,
+  3,
+  3, // WARN → warning
+  2,
+  2,
+  2,
+  2, // ERROR → error
+  1,
+  1,
+  1,
+  1, // FATAL → critical
+]);
+
+/**
+ * Maps an OpenTelemetry severity number (1-24) to an EventHeader level:
+ * TRACE/DEBUG → 5, INFO → 4, WARN → 3, ERROR → 2, FATAL → 1; anything else → 0.
+ *
+ * @param severityNumber The severity number.
+ * @returns The level, or 0.
+ *
+ * @example
+ * ```ts
+ * import { severityToLevel } from "@seed/telemetry/user-events";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(severityToLevel(9), 4);
+ * assert.equal(severityToLevel(17), 2);
+ * assert.equal(severityToLevel(0), 0);
+ * ```
+ */
+export function severityToLevel(severityNumber: number): number {
+  return SEVERITY_TO_LEVEL[severityNumber] | 0;
+}
+
+const SOURCE = "UserEventsProcessor";
+
+/**
+ * A synchronous log record processor that writes each record, as one
+ * EventHeader event, to the Linux `user_events` tracepoint of its level
+ * (`<provider>_L1K1` … `<provider>_L5K1`), in the layout of the
+ * OpenTelemetry Rust `opentelemetry-user-events-logs` exporter: event `Log`,
+ * `__csver__` = 0x400, `PartA` (time, trace context, cloud role), `PartC`
+ * (attributes), `PartB` (`_typeName`, body, severity, event id and name).
+ *
+ * When no tracer listens to a level, `onEmit` reads one enable word and
+ * returns. Records without a valid `severityNumber` are not written.
+ * `onEmit` never throws: every skipped or dropped record is counted in
+ * {@linkcode UserEventsProcessor.stats}.
+ *
+ * Use {@linkcode openUserEventsProcessor}; the constructor takes an open
+ * {@linkcode LibcBinding} (tests pass a fake one).
+ *
+ * @example Over a fake binding without user_events
+ * ```ts
+ * import { UserEventsProcessor, type LibcBinding } from "@seed/telemetry/user-events";
+ * import assert from "node:assert/strict";
+ *
+ * const noKernel = { open: () => -2 } as unknown as LibcBinding; // ENOENT
+ * const seen: string[] = [];
+ * using processor = new UserEventsProcessor(noKernel, {
+ *   providerName: "demo", userEventsDataPath: "/nowhere", diagnostics: (d) => seen.push(d.message),
+ * });
+ * processor.onEmit({ severityNumber: 9, body: "hi" }, undefined as never);
+ * assert.equal(processor.stats.notEnabled, 1);
+ * assert.equal(seen.length, 1);
+ * ```
+ */
+export class UserEventsProcessor implements LogRecordProcessor, Disposable {
+  /** The provider name. */
+  readonly providerName: string;
+  readonly #set: TracepointSet;
+  readonly #options: EncodeOptions;
+  readonly #diagnostics: UserEventsProcessorOptions["diagnostics"];
+  #words: Int32Array;
+  #notEnabled = 0;
+  #noSeverity = 0;
+  #written = 0;
+  #noListener = 0;
+  #tooLarge = 0;
+  #writeError = 0;
+  #encodeError = 0;
+  #reportedWriteError = false;
+
+  /**
+   * Registers the five tracepoints. Never throws for kernel-side failures:
+   * the processor then stays a counted no-op and reports one diagnostic.
+   *
+   * @param libc An open libc binding, or the error that kept it from
+   * opening (the processor is then a no-op that reports it once).
+   * @param options The provider name and options.
+   * @throws {TypeError} When `providerName` is not a string.
+   * @throws {RangeError} When `providerName` is invalid.
+   */
+  constructor(
+    libc: LibcBinding | FfiUnavailableError,
+    options: UserEventsProcessorOptions,
+  ) {
+    this.providerName = validateProviderName(options?.providerName);
+    this.#diagnostics = options.diagnostics ?? consoleDiagnosticSink;
+    this.#options = {
+      resourceAttributes: [...(options.resourceAttributes ?? [])],
+    };
+    this.#set = new TracepointSet(libc, {
+      provider: this.providerName,
+      levels: [1, 2, 3, 4, 5],
+      dataPath: options.userEventsDataPath,
+      diagnostics: this.#diagnostics,
+      source: SOURCE,
+    });
+    this.#words = this.#set.words;
+  }
+
+  /**
+   * Writes one record to its level's tracepoint if someone listens.
+   *
+   * @param record The record.
+   * @param context The logger's context.
+   */
+  onEmit(record: LogRecord, context: LogEmitContext): void {
+    const level = SEVERITY_TO_LEVEL[record.severityNumber as number] | 0;
+    if (Atomics.load(this.#words, level) === 0) {
+      if (level === 0) this.#noSeverity++;
+      else this.#notEnabled++;
+      return;
+    }
+    const set = this.#set;
+    let length: number;
+    try {
+      length = encodeLogRecord(
+        set.buffer,
+        toLogRecordData(record, context),
+        level,
+        this.#options,
+      );
+    } catch {
+      this.#encodeError++;
+      return;
+    }
+    if (length < 0) {
+      this.#tooLarge++;
+      return;
+    }
+    const r = set.write(level, length);
+    if (r >= 0) this.#written++;
+    else this.#writeFailed(r);
+  }
+
+  #writeFailed(r: number): void {
+    if (r === -9) {
+      this.#noListener++;
+      return;
+    }
+    if (r === -ERANGE) {
+      this.#tooLarge++;
+      return;
+    }
+    this.#writeError++;
+    if (!this.#reportedWriteError) {
+      this.#reportedWriteError = true;
+      reportDiagnostic(
+        this.#diagnostics!,
+        SOURCE,
+        "warn",
+        `Cannot write to user_events: errno ${-r}; the record was dropped (counted in stats.droppedWriteError)`,
+      );
+    }
+  }
+
+  /**
+   * Tells whether a record of this severity would be written now: its
+   * level's enable word is set.
+   *
+   * @param severityNumber The severity, 1-24.
+   * @returns `true` when a tracer listens to that level.
+   */
+  enabled(severityNumber: number | undefined): boolean {
+    return Atomics.load(
+      this.#words,
+      SEVERITY_TO_LEVEL[severityNumber as number] | 0,
+    ) !== 0;
+  }
+
+  /** The counters. */
+  get stats(): UserEventsStats {
+    const cappedFields = this.#set.buffer.cappedFields;
+    const written = this.#written;
+    return {
+      emitted: this.#notEnabled + this.#noSeverity + written +
+        this.#noListener + this.#tooLarge + this.#writeError +
+        this.#encodeError,
+      notEnabled: this.#notEnabled,
+      written,
+      droppedNoSeverity: this.#noSeverity,
+      droppedNoListener: this.#noListener,
+      droppedTooLarge: this.#tooLarge,
+      droppedWriteError: this.#writeError,
+      droppedEncodeError: this.#encodeError,
+      cappedFields,
+      registered: this.#set.fd >= 0 ? this.#set.registered.length : 0,
+    };
+  }
+
+  /** The tracepoint names registered, e.g. `["demo_L1K1", …, "demo_L5K1"]`. */
+  get tracepoints(): readonly string[] {
+    return this.#set.fd >= 0 ? [...this.#set.registered] : [];
+  }
+
+  /**
+   * Nothing is buffered.
+   *
+   * @returns A resolved promise.
+   */
+  forceFlush(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  /**
+   * Unregisters the tracepoints, then frees the native memory and releases
+   * the fd. Idempotent.
+   *
+   * @returns A promise that resolves when done.
+   */
+  shutdown(): Promise<void> {
+    this[Symbol.dispose]();
+    return Promise.resolve();
+  }
+
+  /** Same as {@linkcode UserEventsProcessor.shutdown}, synchronously. */
+  [Symbol.dispose](): void {
+    this.#words = new Int32Array(8);
+    const failures = this.#set.close();
+    if (failures.length > 0) {
+      reportDiagnostic(
+        this.#diagnostics!,
+        SOURCE,
+        "warn",
+        `Cannot unregister user_events tracepoints: ${
+          failures.join(", ")
+        }; their enable memory is leaked`,
+      );
+    }
+  }
+}
+
+/**
+ * Loads libc through the runtime's FFI and builds a
+ * {@linkcode UserEventsProcessor}. Never rejects for environment problems
+ * (not Linux, no `--allow-ffi`, no libc, no `user_events`, no tracefs,
+ * permission denied): it then resolves to a counted no-op processor and
+ * reports one diagnostic.
+ *
+ * @tags allow-ffi
+ * @param options The provider name and options.
+ * @returns The processor.
+ * @throws {TypeError} When `providerName` is not a string.
+ * @throws {RangeError} When `providerName` is invalid.
+ *
+ * @example Write logs to user_events (Linux, Deno with --allow-ffi or Bun)
+ * ```ts ignore
+ * import { LoggerProvider } from "@seed/telemetry";
+ * import { openUserEventsProcessor } from "@seed/telemetry/user-events";
+ * import assert from "node:assert/strict";
+ *
+ * const processor = await openUserEventsProcessor({ providerName: "myservice" });
+ * await using provider = new LoggerProvider({ processors: [processor] });
+ * provider.getLogger("app").emit({ severityNumber: 9, body: "hello" });
+ * assert.ok(processor.stats.emitted >= 1);
+ * ```
+ */
+export async function openUserEventsProcessor(
+  options: UserEventsProcessorOptions,
+): Promise<UserEventsProcessor> {
+  validateProviderName(options?.providerName);
+  return new UserEventsProcessor(await loadLibc(), options);
+}

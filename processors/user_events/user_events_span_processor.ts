@@ -1,0 +1,246 @@
+/**
+ * The Linux `user_events` span processor.
+ *
+ * @module
+ */
+
+import type { FfiUnavailableError } from "../../ffi/errors.ts";
+import type { LibcBinding } from "../../ffi/libc.ts";
+import {
+  consoleDiagnosticSink,
+  type DiagnosticSink,
+  reportDiagnostic,
+} from "../../pipeline/diagnostics.ts";
+import type { SpanProcessor } from "../../pipeline/processor.ts";
+import type { ReadableSpan } from "../../pipeline/span.ts";
+import { type EncodeOptions, encodeSpan, ERANGE } from "../_eventheader.ts";
+import {
+  loadLibc,
+  TracepointSet,
+  validateProviderName,
+} from "./_tracepoints.ts";
+import type { UserEventsProcessorOptions, UserEventsStats } from "./options.ts";
+
+const SOURCE = "UserEventsSpanProcessor";
+const LEVEL = 4;
+
+/**
+ * A synchronous span processor that writes each ended span, as one
+ * EventHeader event, to the Linux `user_events` tracepoint
+ * `<provider>_L4K1`, in the layout of the OpenTelemetry Rust
+ * `opentelemetry-user-events-trace` exporter: event `Span`, `__csver__`,
+ * `PartA` (end time, trace and span id, cloud role), `PartB` (`_typeName`,
+ * name, start time, success, kind, parent id, links as JSON, well-known
+ * attributes renamed, status message), `PartC` (other attributes).
+ *
+ * `onEnd` reads one enable word and returns when nobody listens; it never
+ * throws, and counts every skipped or dropped span in
+ * {@linkcode UserEventsSpanProcessor.stats}.
+ *
+ * @example Over a fake binding without user_events
+ * ```ts
+ * import { UserEventsSpanProcessor, type LibcBinding } from "@seed/telemetry/user-events";
+ * import type { ReadableSpan } from "@seed/telemetry";
+ * import assert from "node:assert/strict";
+ *
+ * const noKernel = { open: () => -13 } as unknown as LibcBinding; // EACCES
+ * const seen: string[] = [];
+ * using processor = new UserEventsSpanProcessor(noKernel, {
+ *   providerName: "demo", userEventsDataPath: "/nowhere", diagnostics: (d) => seen.push(d.message),
+ * });
+ * processor.onEnd({ name: "work" } as ReadableSpan);
+ * assert.equal(processor.stats.notEnabled, 1);
+ * assert.match(seen[0], /EACCES/);
+ * ```
+ */
+export class UserEventsSpanProcessor implements SpanProcessor, Disposable {
+  /** The provider name. */
+  readonly providerName: string;
+  readonly #set: TracepointSet;
+  readonly #options: EncodeOptions;
+  readonly #diagnostics: DiagnosticSink;
+  #words: Int32Array;
+  #notEnabled = 0;
+  #written = 0;
+  #noListener = 0;
+  #tooLarge = 0;
+  #writeError = 0;
+  #encodeError = 0;
+  #reportedWriteError = false;
+
+  /**
+   * Registers `<provider>_L4K1`. Never throws for kernel-side failures: the
+   * processor then stays a counted no-op and reports one diagnostic.
+   *
+   * @param libc An open libc binding, or the error that kept it from
+   * opening (the processor is then a no-op that reports it once).
+   * @param options The provider name and options.
+   * @throws {TypeError} When `providerName` is not a string.
+   * @throws {RangeError} When `providerName` is invalid.
+   */
+  constructor(
+    libc: LibcBinding | FfiUnavailableError,
+    options: UserEventsProcessorOptions,
+  ) {
+    this.providerName = validateProviderName(options?.providerName);
+    this.#diagnostics = options.diagnostics ?? consoleDiagnosticSink;
+    this.#options = {
+      resourceAttributes: [...(options.resourceAttributes ?? [])],
+    };
+    this.#set = new TracepointSet(libc, {
+      provider: this.providerName,
+      levels: [LEVEL],
+      dataPath: options.userEventsDataPath,
+      diagnostics: this.#diagnostics,
+      source: SOURCE,
+    });
+    this.#words = this.#set.words;
+  }
+
+  /**
+   * Nothing to do when a span starts.
+   */
+  onStart(): void {}
+
+  /**
+   * Writes one ended span if someone listens.
+   *
+   * @param span The ended span.
+   */
+  onEnd(span: ReadableSpan): void {
+    if (Atomics.load(this.#words, LEVEL) === 0) {
+      this.#notEnabled++;
+      return;
+    }
+    const set = this.#set;
+    let length: number;
+    try {
+      length = encodeSpan(set.buffer, span, this.#options);
+    } catch {
+      this.#encodeError++;
+      return;
+    }
+    if (length < 0) {
+      this.#tooLarge++;
+      return;
+    }
+    const r = set.write(LEVEL, length);
+    if (r >= 0) {
+      this.#written++;
+    } else if (r === -9) {
+      this.#noListener++;
+    } else if (r === -ERANGE) {
+      this.#tooLarge++;
+    } else {
+      this.#writeError++;
+      if (!this.#reportedWriteError) {
+        this.#reportedWriteError = true;
+        reportDiagnostic(
+          this.#diagnostics,
+          SOURCE,
+          "warn",
+          `Cannot write to user_events: errno ${-r}; the span was dropped (counted in stats.droppedWriteError)`,
+        );
+      }
+    }
+  }
+
+  /**
+   * Tells whether a span would be written now.
+   *
+   * @returns `true` when a tracer listens to `<provider>_L4K1`.
+   */
+  enabled(): boolean {
+    return Atomics.load(this.#words, LEVEL) !== 0;
+  }
+
+  /** The counters (`droppedNoSeverity` is always 0). */
+  get stats(): UserEventsStats {
+    const written = this.#written;
+    return {
+      emitted: this.#notEnabled + written + this.#noListener + this.#tooLarge +
+        this.#writeError + this.#encodeError,
+      notEnabled: this.#notEnabled,
+      written,
+      droppedNoSeverity: 0,
+      droppedNoListener: this.#noListener,
+      droppedTooLarge: this.#tooLarge,
+      droppedWriteError: this.#writeError,
+      droppedEncodeError: this.#encodeError,
+      cappedFields: this.#set.buffer.cappedFields,
+      registered: this.#set.fd >= 0 ? this.#set.registered.length : 0,
+    };
+  }
+
+  /** The tracepoint names registered: `["<provider>_L4K1"]`, or none. */
+  get tracepoints(): readonly string[] {
+    return this.#set.fd >= 0 ? [...this.#set.registered] : [];
+  }
+
+  /**
+   * Nothing is buffered.
+   *
+   * @returns A resolved promise.
+   */
+  forceFlush(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  /**
+   * Unregisters the tracepoint, then frees the native memory and releases
+   * the fd. Idempotent.
+   *
+   * @returns A promise that resolves when done.
+   */
+  shutdown(): Promise<void> {
+    this[Symbol.dispose]();
+    return Promise.resolve();
+  }
+
+  /** Same as {@linkcode UserEventsSpanProcessor.shutdown}, synchronously. */
+  [Symbol.dispose](): void {
+    this.#words = new Int32Array(8);
+    const failures = this.#set.close();
+    if (failures.length > 0) {
+      reportDiagnostic(
+        this.#diagnostics,
+        SOURCE,
+        "warn",
+        `Cannot unregister user_events tracepoints: ${
+          failures.join(", ")
+        }; their enable memory is leaked`,
+      );
+    }
+  }
+}
+
+/**
+ * Loads libc through the runtime's FFI and builds a
+ * {@linkcode UserEventsSpanProcessor}. Never rejects for environment
+ * problems: it then resolves to a counted no-op processor and reports one
+ * diagnostic.
+ *
+ * @tags allow-ffi
+ * @param options The provider name and options.
+ * @returns The processor.
+ * @throws {TypeError} When `providerName` is not a string.
+ * @throws {RangeError} When `providerName` is invalid.
+ *
+ * @example Write spans to user_events (Linux, Deno with --allow-ffi or Bun)
+ * ```ts ignore
+ * import { TracerProvider } from "@seed/telemetry";
+ * import { openUserEventsSpanProcessor } from "@seed/telemetry/user-events";
+ * import assert from "node:assert/strict";
+ *
+ * const processor = await openUserEventsSpanProcessor({ providerName: "myservice" });
+ * await using provider = new TracerProvider({ processors: [processor] });
+ * provider.getTracer("app").startSpan("work").end();
+ * assert.ok(processor.stats.emitted >= 1);
+ * ```
+ */
+export async function openUserEventsSpanProcessor(
+  options: UserEventsProcessorOptions,
+): Promise<UserEventsSpanProcessor> {
+  validateProviderName(options?.providerName);
+  return new UserEventsSpanProcessor(await loadLibc(), options);
+}
