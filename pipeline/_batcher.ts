@@ -10,7 +10,21 @@ import {
 import { type DiagnosticSink, reportDiagnostic } from "./diagnostics.ts";
 import type { Exporter, ExportResult } from "./exporter.ts";
 
-/** The timer seam of the batcher; tests pass a fake. */
+/**
+ * The timer seam of the batching processors; tests pass a fake that fires on demand.
+ *
+ * @example
+ * ```ts
+ * import { BatchLogRecordProcessor, type BatchScheduler, InMemoryExporter } from "@seed/telemetry";
+ * import assert from "node:assert/strict";
+ *
+ * const armed: number[] = [];
+ * const scheduler: BatchScheduler = { setTimeout: (_fn, ms) => armed.push(ms), clearTimeout: () => {} };
+ * const processor = new BatchLogRecordProcessor(new InMemoryExporter(), { scheduler, scheduledDelayMillis: 250 });
+ * assert.equal(processor.stats.queued, 0);
+ * assert.deepEqual(armed, []);
+ * ```
+ */
 export interface BatchScheduler {
   /** Calls `fn` once after `ms` milliseconds; the timer must not keep the process alive. */
   setTimeout(fn: () => void, ms: number): unknown;

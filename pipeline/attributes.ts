@@ -41,6 +41,15 @@
 
 /**
  * A map of `AnyValue`s: an OTLP `KeyValueList`.
+ *
+ * @example
+ * ```ts
+ * import type { AnyValueMap } from "@seed/telemetry";
+ * import assert from "node:assert/strict";
+ *
+ * const map: AnyValueMap = { user: { id: 7, roles: ["admin"] } };
+ * assert.ok(map.user);
+ * ```
  */
 export interface AnyValueMap {
   /** A value by key. */
@@ -113,10 +122,30 @@ export interface AttributeLimits {
   readonly attributeValueLengthLimit?: number;
 }
 
-/** The deepest nesting of arrays and maps that is kept. */
+/**
+ * The deepest nesting of arrays and maps that is kept.
+ *
+ * @example
+ * ```ts
+ * import { MAX_VALUE_DEPTH } from "@seed/telemetry";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(MAX_VALUE_DEPTH, 32);
+ * ```
+ */
 export const MAX_VALUE_DEPTH = 32;
 
-/** The default attribute count limit of the OpenTelemetry specification. */
+/**
+ * The default attribute count limit of the OpenTelemetry specification.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_ATTRIBUTE_COUNT_LIMIT } from "@seed/telemetry";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(DEFAULT_ATTRIBUTE_COUNT_LIMIT, 128);
+ * ```
+ */
 export const DEFAULT_ATTRIBUTE_COUNT_LIMIT = 128;
 
 /**

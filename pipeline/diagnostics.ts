@@ -11,7 +11,18 @@
  * @module
  */
 
-/** How serious a diagnostic is. */
+/**
+ * How serious a diagnostic is.
+ *
+ * @example
+ * ```ts
+ * import type { DiagnosticLevel } from "@seed/telemetry";
+ * import assert from "node:assert/strict";
+ *
+ * const level: DiagnosticLevel = "error";
+ * assert.equal(level, "error");
+ * ```
+ */
 export type DiagnosticLevel = "warn" | "error";
 
 /**

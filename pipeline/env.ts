@@ -58,7 +58,18 @@ export function processEnvSource(name: string): string | undefined {
   }
 }
 
-/** Options of the environment readers. */
+/**
+ * Options of the environment readers.
+ *
+ * @example
+ * ```ts
+ * import { type EnvReadOptions, readStringEnv } from "@seed/telemetry";
+ * import assert from "node:assert/strict";
+ *
+ * const options: EnvReadOptions = { env: () => "svc", diagnostics: () => {} };
+ * assert.equal(readStringEnv("OTEL_SERVICE_NAME", options), "svc");
+ * ```
+ */
 export interface EnvReadOptions {
   /**
    * Where variables come from.

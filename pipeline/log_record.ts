@@ -110,10 +110,31 @@ export interface LogRecordData {
   readonly scope: InstrumentationScope;
 }
 
-/** An empty, frozen attributes object shared by every record without attributes. */
+/**
+ * An empty, frozen attributes object shared by every record without attributes.
+ *
+ * @example
+ * ```ts
+ * import { EMPTY_ATTRIBUTES } from "@seed/telemetry";
+ * import assert from "node:assert/strict";
+ *
+ * assert.ok(Object.isFrozen(EMPTY_ATTRIBUTES));
+ * ```
+ */
 export const EMPTY_ATTRIBUTES: Attributes = Object.freeze({});
 
-/** Counters of a {@linkcode LogEmitContext} shared by all loggers of a provider. */
+/**
+ * Options of {@linkcode LogEmitContext}: the sanitizer and diagnostic sink shared by all loggers of a provider.
+ *
+ * @example
+ * ```ts
+ * import { AttributeSanitizer, LogEmitContext, type LogEmitContextOptions, Resource } from "@seed/telemetry";
+ * import assert from "node:assert/strict";
+ *
+ * const options: LogEmitContextOptions = { sanitizer: new AttributeSanitizer({ attributeCountLimit: 8 }) };
+ * assert.equal(new LogEmitContext(new Resource({}), { name: "x" }, options).sanitizer.attributeCountLimit, 8);
+ * ```
+ */
 export interface LogEmitContextOptions {
   /**
    * The sanitizer that applies attribute limits and value rules.

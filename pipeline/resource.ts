@@ -14,9 +14,29 @@ import {
 } from "./env.ts";
 import { detectRuntime } from "./runtime.ts";
 
-/** The package's name, as `telemetry.sdk.name` reports it. */
+/**
+ * The package's name, as `telemetry.sdk.name` reports it.
+ *
+ * @example
+ * ```ts
+ * import { SDK_NAME } from "@seed/telemetry";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(SDK_NAME, "@seed/telemetry");
+ * ```
+ */
 export const SDK_NAME = "@seed/telemetry";
-/** The package's version, as `telemetry.sdk.version` reports it. */
+/**
+ * The package's version, as `telemetry.sdk.version` reports it.
+ *
+ * @example
+ * ```ts
+ * import { SDK_VERSION } from "@seed/telemetry";
+ * import assert from "node:assert/strict";
+ *
+ * assert.match(SDK_VERSION, /^\d+\.\d+\.\d+/);
+ * ```
+ */
 export const SDK_VERSION = "0.1.0";
 
 /**
@@ -79,7 +99,18 @@ export class Resource {
   }
 }
 
-/** Options of {@linkcode defaultResource}. */
+/**
+ * Options of {@linkcode defaultResource}.
+ *
+ * @example
+ * ```ts
+ * import { defaultResource, type DefaultResourceOptions } from "@seed/telemetry";
+ * import assert from "node:assert/strict";
+ *
+ * const options: DefaultResourceOptions = { serviceName: "api", attributes: { "service.version": "2.0.0" }, env: () => undefined };
+ * assert.equal(defaultResource(options).attributes["service.version"], "2.0.0");
+ * ```
+ */
 export interface DefaultResourceOptions extends EnvReadOptions {
   /**
    * `service.name`; wins over `OTEL_SERVICE_NAME`.

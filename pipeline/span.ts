@@ -364,7 +364,18 @@ export function createSpanSharedState(
   };
 }
 
-/** Options of {@linkcode Span}'s constructor. */
+/**
+ * Options of {@linkcode Span}'s constructor.
+ *
+ * @example
+ * ```ts
+ * import type { SpanInit } from "@seed/telemetry";
+ * import assert from "node:assert/strict";
+ *
+ * const init: SpanInit = { name: "s", traceId: "4bf92f3577b34da6a3ce929d0e0e4736", spanId: "00f067aa0ba902b7", traceFlags: 1 };
+ * assert.equal(init.name, "s");
+ * ```
+ */
 export interface SpanInit {
   /** The span's name. */
   readonly name: string;

@@ -32,7 +32,17 @@ export interface SpanContext {
   readonly isRemote?: boolean;
 }
 
-/** W3C trace flag bit 0: the trace is sampled. */
+/**
+ * W3C trace flag bit 0: the trace is sampled.
+ *
+ * @example
+ * ```ts
+ * import { TRACE_FLAG_SAMPLED } from "@seed/telemetry";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(0x01 & TRACE_FLAG_SAMPLED, 1);
+ * ```
+ */
 export const TRACE_FLAG_SAMPLED = 1;
 
 /**
