@@ -438,16 +438,20 @@ export function traceLoggingFieldsToObject(
 ): TraceLoggingObject {
   const out: Record<string, unknown> = {};
   for (const f of fields) {
-    if (
-      f.inType === InType.STRUCT && Array.isArray(f.value) &&
-      (f.value.length === 0 || !Array.isArray(f.value[0]))
-    ) {
-      out[f.name] = traceLoggingFieldsToObject(
-        f.value as unknown as TraceLoggingField[],
-      );
-    } else {
-      out[f.name] = f.value;
-    }
+    // A struct has at least one member; an array of structs holds arrays (or nothing).
+    const struct = f.inType === InType.STRUCT && Array.isArray(f.value) &&
+      f.value.length > 0 &&
+      !Array.isArray(f.value[0]);
+    const value = struct
+      ? traceLoggingFieldsToObject(f.value as unknown as TraceLoggingField[])
+      : f.value;
+    // defineProperty: a field named "__proto__" stays a field.
+    Object.defineProperty(out, f.name, {
+      value,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   }
   return out;
 }
