@@ -330,6 +330,19 @@ export function addUint32(b: EventBuffer, name: string, value: number): void {
 }
 
 /**
+ * Adds a signed 32-bit integer.
+ *
+ * @param b The buffer.
+ * @param name The field name.
+ * @param value The value.
+ */
+export function addInt32(b: EventBuffer, name: string, value: number): void {
+  metaField(b, name, ENC_VALUE32, FMT_SIGNED);
+  const p = reserve(b, 4);
+  if (p >= 0) b.view.setInt32(p, value, true);
+}
+
+/**
  * Adds a signed 64-bit integer from a safe integer or a bigint.
  *
  * @param b The buffer.
