@@ -514,3 +514,64 @@ export function readOtlpEnv(
   if (protocol !== undefined) out.protocol = protocol;
   return out;
 }
+
+/**
+ * The samplers `OTEL_TRACES_SAMPLER` may name.
+ *
+ * @example
+ * ```ts
+ * import type { SamplerName } from "@seed/telemetry";
+ * import assert from "node:assert/strict";
+ *
+ * const name: SamplerName = "parentbased_traceidratio";
+ * assert.ok(name.startsWith("parentbased"));
+ * ```
+ */
+export type SamplerName =
+  | "always_on"
+  | "always_off"
+  | "traceidratio"
+  | "parentbased_always_on"
+  | "parentbased_always_off"
+  | "parentbased_traceidratio";
+
+/**
+ * Reads `OTEL_TRACES_SAMPLER` and, for the ratio samplers,
+ * `OTEL_TRACES_SAMPLER_ARG` (a number in [0, 1]; default 1). An unknown
+ * sampler or a bad ratio is reported and ignored.
+ *
+ * @param options Where to read and report.
+ * @returns The sampler and ratio that are set.
+ *
+ * @example
+ * ```ts
+ * import { readSamplerEnv } from "@seed/telemetry";
+ * import assert from "node:assert/strict";
+ *
+ * const vars: Record<string, string> = { OTEL_TRACES_SAMPLER: "traceidratio", OTEL_TRACES_SAMPLER_ARG: "0.25" };
+ * assert.deepEqual(readSamplerEnv({ env: (n) => vars[n] }), { sampler: "traceidratio", ratio: 0.25 });
+ * ```
+ */
+export function readSamplerEnv(
+  options: EnvReadOptions = {},
+): { sampler?: SamplerName; ratio?: number } {
+  const names = [
+    "always_on",
+    "always_off",
+    "traceidratio",
+    "parentbased_always_on",
+    "parentbased_always_off",
+    "parentbased_traceidratio",
+  ] as const;
+  const sampler = readChoiceEnv("OTEL_TRACES_SAMPLER", names, options);
+  if (sampler === undefined) return {};
+  if (!sampler.endsWith("traceidratio")) return { sampler };
+  const arg = get(options, "OTEL_TRACES_SAMPLER_ARG");
+  if (arg === undefined) return { sampler, ratio: 1 };
+  const ratio = Number(arg);
+  if (/^[0-9.eE+-]+$/.test(arg) && ratio >= 0 && ratio <= 1) {
+    return { sampler, ratio };
+  }
+  bad(options, "OTEL_TRACES_SAMPLER_ARG", arg, "a number from 0 to 1", "1");
+  return { sampler, ratio: 1 };
+}

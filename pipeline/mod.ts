@@ -63,7 +63,9 @@ export {
   readKeyValueListEnv,
   readLimitsEnv,
   readOtlpEnv,
+  readSamplerEnv,
   readStringEnv,
+  type SamplerName,
 } from "./env.ts";
 export { type Exporter, ExportError, type ExportResult } from "./exporter.ts";
 export {

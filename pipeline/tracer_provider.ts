@@ -1,8 +1,9 @@
 /**
  * The traces entry point: a {@linkcode TracerProvider} owns the resource,
- * span limits and processors, and hands out {@linkcode Tracer}s. Sampling is
- * parent-based, always-on for root spans: a child of an unsampled parent is
- * unsampled too and never reaches the processors.
+ * span limits, sampler and processors, and hands out {@linkcode Tracer}s.
+ * The default sampler is `parentbased_always_on`: every root span is
+ * sampled, and a child follows its parent's sampled flag. Unsampled spans
+ * still carry context but never reach the processors.
  *
  * @module
  */
@@ -11,7 +12,7 @@ import type { Attributes } from "./attributes.ts";
 import { ProviderCore, scopeKey } from "./_dispatch.ts";
 import type { EnvReadOptions } from "./env.ts";
 import type { DiagnosticSink } from "./diagnostics.ts";
-import { readLimitsEnv } from "./env.ts";
+import { readLimitsEnv, readSamplerEnv, type SamplerName } from "./env.ts";
 import { randomSpanId, randomTraceId } from "./ids.ts";
 import type { SpanProcessor } from "./processor.ts";
 import type { Resource } from "./resource.ts";
@@ -61,6 +62,16 @@ export interface TracerProviderOptions extends EnvReadOptions {
    * @default {128 for every count, no length limit}
    */
   readonly limits?: SpanLimits;
+  /**
+   * Which spans are sampled (the names of `OTEL_TRACES_SAMPLER`).
+   * @default {OTEL_TRACES_SAMPLER, else "parentbased_always_on"}
+   */
+  readonly sampler?: SamplerName;
+  /**
+   * The ratio of the `traceidratio` samplers, from 0 to 1.
+   * @default {OTEL_TRACES_SAMPLER_ARG, else 1}
+   */
+  readonly samplerRatio?: number;
   /**
    * Turns the SDK off: spans still carry context but reach no processor.
    * @default {OTEL_SDK_DISABLED, else false}
@@ -148,6 +159,35 @@ export interface TracerProviderStats {
   readonly processorErrors: number;
 }
 
+/** A resolved sampler: parent-based or not, and the ratio for root spans (1 = always, 0 = never). */
+interface Sampling {
+  readonly parentBased: boolean;
+  readonly ratio: number;
+}
+
+const DEFAULT_SAMPLING: Sampling = { parentBased: true, ratio: 1 };
+
+// TraceIdRatioBased: sampled when the trace id's low 52 bits, as a fraction,
+// fall below the ratio, so every service given the same ratio agrees.
+function sampleRoot(ratio: number, traceId: string): boolean {
+  if (ratio >= 1) return true;
+  if (ratio <= 0) return false;
+  return parseInt(traceId.slice(19), 16) / 2 ** 52 < ratio;
+}
+
+function resolveSampling(sampler: SamplerName, ratio: number): Sampling {
+  if (!(ratio >= 0 && ratio <= 1)) {
+    throw new RangeError(
+      `Cannot create TracerProvider with samplerRatio ${ratio}: expected a number from 0 to 1`,
+    );
+  }
+  const base = sampler.replace("parentbased_", "");
+  return {
+    parentBased: sampler.startsWith("parentbased_"),
+    ratio: base === "always_on" ? 1 : base === "always_off" ? 0 : ratio,
+  };
+}
+
 function toSpanContext(parent: SpanContextCarrier | SpanContext): SpanContext {
   return typeof (parent as SpanContextCarrier).spanContext === "function"
     ? (parent as SpanContextCarrier).spanContext()
@@ -182,6 +222,7 @@ export class Tracer {
   #shared: SpanSharedState;
   #counters: { started: number };
   #onStart: ((span: Span, parent: SpanContext | undefined) => void) | undefined;
+  #sampling: Sampling;
 
   /**
    * Creates a tracer. Use {@linkcode TracerProvider.getTracer} instead.
@@ -189,16 +230,19 @@ export class Tracer {
    * @param shared What the tracer shares with its spans.
    * @param counters The provider's counters.
    * @param onStart Called with every sampled span when it starts.
+   * @param sampling The provider's sampler.
    */
   constructor(
     shared: SpanSharedState,
     counters: { started: number },
     onStart?: (span: Span, parent: SpanContext | undefined) => void,
+    sampling: Sampling = DEFAULT_SAMPLING,
   ) {
     this.#shared = shared;
     this.scope = shared.scope;
     this.#counters = counters;
     this.#onStart = onStart;
+    this.#sampling = sampling;
   }
 
   /**
@@ -218,14 +262,17 @@ export class Tracer {
       : toSpanContext(carrier);
     const hasParent = parent !== undefined &&
       typeof parent.traceId === "string" && parent.traceId.length === 32;
+    const traceId = hasParent ? parent.traceId : randomTraceId();
+    const sampling = this.#sampling;
+    const sampled = hasParent && sampling.parentBased
+      ? (parent.traceFlags & TRACE_FLAG_SAMPLED) !== 0
+      : sampleRoot(sampling.ratio, traceId);
     const span = new Span({
       name: String(name),
       kind: options.kind,
-      traceId: hasParent ? parent.traceId : randomTraceId(),
+      traceId,
       spanId: randomSpanId(),
-      traceFlags: hasParent
-        ? parent.traceFlags & TRACE_FLAG_SAMPLED
-        : TRACE_FLAG_SAMPLED,
+      traceFlags: sampled ? TRACE_FLAG_SAMPLED : 0,
       traceState: hasParent ? parent.traceState : undefined,
       parent: hasParent ? parent : undefined,
       startTime: options.startTime,
@@ -303,13 +350,14 @@ export class TracerProvider {
   #counters = { started: 0, ended: 0 };
   #onEnd: (span: Span) => void;
   #onStart: ((span: Span, parent: SpanContext | undefined) => void) | undefined;
+  #sampling: Sampling;
 
   /**
    * Creates a provider.
    *
    * @param options Resource, processors, limits, environment.
    * @throws {TypeError} When a processor is not an object.
-   * @throws {RangeError} When a limit is negative or not an integer.
+   * @throws {RangeError} When a limit is negative or not an integer, or the sampler ratio is outside [0, 1].
    */
   constructor(options: TracerProviderOptions = {}) {
     const core = new ProviderCore(
@@ -333,6 +381,11 @@ export class TracerProvider {
       linkAttributeCountLimit: limits.linkAttributeCountLimit ??
         env.linkAttributeCountLimit,
     };
+    const samplerEnv = readSamplerEnv(options);
+    this.#sampling = resolveSampling(
+      options.sampler ?? samplerEnv.sampler ?? "parentbased_always_on",
+      options.samplerRatio ?? samplerEnv.ratio ?? 1,
+    );
     // Validate once, up front, so a bad limit fails here and not at getTracer.
     createSpanSharedState(this.resource, { name: "" }, this.#limits, () => {});
     const processors = core.disabled ? [] : core.processors;
@@ -408,6 +461,7 @@ export class TracerProvider {
         createSpanSharedState(this.resource, scope, this.#limits, this.#onEnd),
         this.#counters,
         this.#onStart,
+        this.#sampling,
       );
       this.#tracers.set(key, tracer);
     }

@@ -255,6 +255,85 @@ describe("Tracer", () => {
   });
 });
 
+describe("samplers", () => {
+  const remoteSampled = {
+    traceId: "4bf92f3577b34da6a3ce929d0e0e4736",
+    spanId: "00f067aa0ba902b7",
+    traceFlags: 1,
+  };
+  const remoteUnsampled = { ...remoteSampled, traceFlags: 0 };
+
+  it("always_off samples nothing, parent or not", () => {
+    const { tracer } = setup({ sampler: "always_off" });
+    assert.equal(tracer.startSpan("root").traceFlags, 0);
+    assert.equal(
+      tracer.startSpan("child", { parent: remoteSampled }).traceFlags,
+      0,
+    );
+  });
+
+  it("parentbased_always_off follows a sampled parent but samples no root", () => {
+    const { tracer } = setup({ sampler: "parentbased_always_off" });
+    assert.equal(tracer.startSpan("root").traceFlags, 0);
+    assert.equal(
+      tracer.startSpan("child", { parent: remoteSampled }).traceFlags,
+      1,
+    );
+    assert.equal(
+      tracer.startSpan("child", { parent: remoteUnsampled }).traceFlags,
+      0,
+    );
+  });
+
+  it("traceidratio samples about the ratio, the same way for the same trace id", () => {
+    const { tracer } = setup({ sampler: "traceidratio", samplerRatio: 0.25 });
+    let sampled = 0;
+    for (let i = 0; i < 4000; i++) sampled += tracer.startSpan("s").traceFlags;
+    assert.ok(sampled > 800 && sampled < 1200, `sampled ${sampled} of 4000`);
+    const a = tracer.startSpan("a", { parent: remoteUnsampled });
+    const b = tracer.startSpan("b", { parent: remoteSampled });
+    assert.equal(
+      a.traceFlags,
+      b.traceFlags,
+      "not parent-based: the trace id decides",
+    );
+  });
+
+  it("is read from OTEL_TRACES_SAMPLER and OTEL_TRACES_SAMPLER_ARG, options winning", () => {
+    const env = envOf({ OTEL_TRACES_SAMPLER: "always_off" });
+    assert.equal(setup({ env }).tracer.startSpan("s").traceFlags, 0);
+    assert.equal(
+      setup({ env, sampler: "always_on" }).tracer.startSpan("s").traceFlags,
+      1,
+    );
+    const seen: string[] = [];
+    const bad = envOf({
+      OTEL_TRACES_SAMPLER: "sometimes",
+      OTEL_TRACES_SAMPLER_ARG: "2",
+    });
+    assert.equal(
+      setup({
+        env: bad,
+        diagnostics: (d: { message: string }) => seen.push(d.message),
+      }).tracer.startSpan("s").traceFlags,
+      1,
+    );
+    assert.match(seen[0], /OTEL_TRACES_SAMPLER="sometimes"/);
+  });
+
+  it("rejects a ratio outside [0, 1]", () => {
+    assert.throws(
+      () =>
+        new TracerProvider({
+          sampler: "traceidratio",
+          samplerRatio: 1.5,
+          env: envOf({}),
+        }),
+      /samplerRatio 1.5/,
+    );
+  });
+});
+
 describe("ids", () => {
   it("are valid W3C ids and unique over many draws", () => {
     const traces = new Set<string>();
