@@ -1,0 +1,448 @@
+// Every benchmark case, named `area/subject/variant`, built once and shared by
+// the `deno bench` files (bench/*_bench.ts) and the mitata runner
+// (bench/suite.mitata.ts, run by Deno and by Bun). A case's `fn` performs
+// `ops` operations (primitives are batched so loop and call overhead of the
+// harness stay out of the per-op figure); reports divide by `ops`.
+
+import {
+  BatchLogRecordProcessor,
+  type Exporter,
+  type ExportResult,
+  InMemoryExporter,
+  type LogEmitContext,
+  LoggerProvider,
+  type LogRecord,
+  type LogRecordData,
+  type LogRecordProcessor,
+  type ReadableSpan,
+  Resource,
+  SimpleLogRecordProcessor,
+  type SpanProcessor,
+  TracerProvider,
+} from "../mod.ts";
+import {
+  BatchLogRecordProcessor as PeerBatchLogRecordProcessor,
+  InMemoryLogRecordExporter as PeerInMemoryLogRecordExporter,
+  LoggerProvider as PeerLoggerProvider,
+  type LogRecordExporter as PeerLogRecordExporter,
+  type ReadableLogRecord as PeerReadableLogRecord,
+  SimpleLogRecordProcessor as PeerSimpleLogRecordProcessor,
+} from "@opentelemetry/sdk-logs";
+import {
+  NoopSpanProcessor as PeerNoopSpanProcessor,
+  TracerProvider as PeerTracerProvider,
+} from "@opentelemetry/sdk-trace";
+import {
+  JsonLogsSerializer as PeerJsonLogsSerializer,
+  ProtobufLogsSerializer as PeerProtobufLogsSerializer,
+} from "@opentelemetry/otlp-transformer";
+import { resourceFromAttributes as peerResourceFromAttributes } from "@opentelemetry/resources";
+import {
+  type Context as PeerContext,
+  ROOT_CONTEXT,
+  SpanKind as PeerSpanKind,
+  trace,
+} from "@opentelemetry/api";
+import type { LogRecord as PeerLogRecord } from "@opentelemetry/api-logs";
+import { consume, RECORD, seededRecords, SUCCESS } from "./_fixtures.ts";
+
+/** One benchmark case. */
+export interface BenchCase {
+  /** `area/subject/variant`. */
+  readonly name: string;
+  /** `area/subject`: cases of one group are compared with its baseline. */
+  readonly group: string;
+  /** The variant: the last path segment of the name. */
+  readonly variant: string;
+  /** The reference of the group (ratios are `case / baseline`). */
+  readonly baseline: boolean;
+  /** Operations performed by one call of `fn`. */
+  readonly ops: number;
+  /** What one operation is, for the report (e.g. "emit", "batch of 512"). */
+  readonly unit: string;
+  /** Runs `ops` operations. */
+  readonly fn: () => void | Promise<void>;
+}
+
+/** A group of cases as the report shows it. */
+export interface CaseArea {
+  /** The area prefix of the case names, e.g. `sync-vs-async`. */
+  readonly area: string;
+  /** Builds the area's cases. */
+  readonly build: () => Promise<BenchCase[]>;
+}
+
+const noEnv = (): undefined => undefined;
+const silent = (): void => {};
+const RESOURCE_ATTRIBUTES = {
+  "service.name": "bench",
+  "service.instance.id": "bench-1",
+};
+
+function mk(
+  group: string,
+  variant: string,
+  ops: number,
+  unit: string,
+  fn: () => void | Promise<void>,
+  baseline = false,
+): BenchCase {
+  return {
+    name: `${group}/${variant}`,
+    group,
+    variant,
+    baseline,
+    ops,
+    unit,
+    fn,
+  };
+}
+
+// ---------------------------------------------------------------------------
+// 1. The seed's table: one record through a sync Processor vs an async Exporter.
+
+/**
+ * The encode work shared by the three variants: severity, body and the
+ * attributes (key, type tag, value) into a preallocated buffer, with plain
+ * loops. ASCII only, which is all the fixture holds.
+ */
+export function encodeSmall(
+  record: LogRecord,
+  buf: Uint8Array,
+  view: DataView,
+): number {
+  let p = 0;
+  buf[p++] = record.severityNumber ?? 0;
+  const body = record.body;
+  if (typeof body === "string") p = writeAscii(body, buf, p);
+  const attributes = record.attributes;
+  if (attributes !== undefined) {
+    for (const key in attributes) {
+      p = writeAscii(key, buf, p);
+      const value = attributes[key];
+      if (typeof value === "number") {
+        buf[p++] = 1;
+        view.setFloat64(p, value, true);
+        p += 8;
+      } else if (typeof value === "string") {
+        buf[p++] = 2;
+        p = writeAscii(value, buf, p);
+      } else if (typeof value === "boolean") {
+        buf[p++] = 3;
+        buf[p++] = value ? 1 : 0;
+      } else {
+        buf[p++] = 0;
+      }
+    }
+  }
+  return p;
+}
+
+function writeAscii(s: string, buf: Uint8Array, p: number): number {
+  const n = s.length;
+  buf[p++] = n;
+  for (let i = 0; i < n; i++) buf[p++] = s.charCodeAt(i);
+  return p;
+}
+
+class EncodingProcessor implements LogRecordProcessor {
+  readonly buf: Uint8Array = new Uint8Array(512);
+  readonly view: DataView = new DataView(this.buf.buffer);
+  length = 0;
+  onEmit(record: LogRecord, _context: LogEmitContext): void {
+    this.length = encodeSmall(record, this.buf, this.view);
+  }
+  forceFlush(): Promise<void> {
+    return Promise.resolve();
+  }
+  shutdown(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+class EncodingExporter implements Exporter<LogRecord> {
+  readonly buf: Uint8Array = new Uint8Array(512);
+  readonly view: DataView = new DataView(this.buf.buffer);
+  length = 0;
+  // deno-lint-ignore require-await
+  async export(
+    batch: readonly LogRecord[],
+    _signal: AbortSignal,
+  ): Promise<ExportResult> {
+    this.length = encodeSmall(batch[0], this.buf, this.view);
+    return SUCCESS;
+  }
+  shutdown(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+const ONE_RECORD_OPS = 1000;
+
+/** Case 1: the seed's table in TypeScript. */
+export function syncVsAsyncCases(): Promise<BenchCase[]> {
+  const group = "sync-vs-async/one-record";
+  const processor = new EncodingProcessor();
+  const exporter = new EncodingExporter();
+  const signal = new AbortController().signal;
+  const context = new LoggerProvider({ env: noEnv }).getLogger("bench").context;
+  const record = RECORD;
+  const buf = new Uint8Array(512);
+  const view = new DataView(buf.buffer);
+  const n = ONE_RECORD_OPS;
+  return Promise.resolve([
+    mk(group, "encode-only", n, "record", () => {
+      let s = 0;
+      for (let i = 0; i < n; i++) s += encodeSmall(record, buf, view);
+      consume(s);
+    }),
+    mk(group, "processor-onEmit-sync", n, "record", () => {
+      for (let i = 0; i < n; i++) processor.onEmit(record, context);
+    }, true),
+    mk(group, "exporter-export-await", n, "record", async () => {
+      for (let i = 0; i < n; i++) await exporter.export([record], signal);
+    }),
+    mk(group, "exporter-export-no-await", n, "record", () => {
+      for (let i = 0; i < n; i++) exporter.export([record], signal);
+    }),
+  ]);
+}
+
+// ---------------------------------------------------------------------------
+// 4. emit into a batching processor, ours vs @opentelemetry/sdk-logs.
+
+const BATCH = 512;
+
+class NoopExporter<T> implements Exporter<T> {
+  export(batch: readonly T[], _signal: AbortSignal): Promise<ExportResult> {
+    consume(batch.length);
+    return Promise.resolve(SUCCESS);
+  }
+  shutdown(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+/** Peer records for the same seeded inputs: ms timestamps, a span context. */
+export function toPeerRecords(
+  records: readonly LogRecord[],
+): PeerLogRecord[] {
+  return records.map((r): PeerLogRecord => {
+    const out: PeerLogRecord = {
+      timestamp: Number(r.timestamp) / 1e6,
+      severityNumber: r.severityNumber,
+      severityText: r.severityText,
+      body: r.body as string,
+      attributes: r.attributes as PeerLogRecord["attributes"],
+    };
+    if (r.traceId !== undefined && r.spanId !== undefined) {
+      const ctx: PeerContext = trace.setSpanContext(ROOT_CONTEXT, {
+        traceId: r.traceId,
+        spanId: r.spanId,
+        traceFlags: r.traceFlags ?? 0,
+      });
+      out.context = ctx;
+    }
+    return out;
+  });
+}
+
+function peerExporter(
+  work: (logs: PeerReadableLogRecord[]) => void,
+): PeerLogRecordExporter {
+  return {
+    export(logs, resultCallback): void {
+      work(logs);
+      resultCallback({ code: 0 });
+    },
+    shutdown: () => Promise.resolve(),
+    forceFlush: () => Promise.resolve(),
+  };
+}
+
+/** Seed-side exporters the batch case can use, keyed by variant. */
+export type SeedLogExporterFactory = () => Exporter<LogRecordData>;
+
+/** Extra seed-side variants (the OTLP exporter) registered by _wiring.ts. */
+export const seedBatchExporters: Map<string, SeedLogExporterFactory> =
+  new Map();
+
+/** Case 4: 512 emits + flush, per emit, ours vs the peer. */
+export function batchCases(): Promise<BenchCase[]> {
+  const group = "batch/emit-then-flush";
+  const records = seededRecords(BATCH);
+  const peerRecords = toPeerRecords(records);
+  const cases: BenchCase[] = [];
+
+  const seedVariant = (variant: string, exporter: Exporter<LogRecordData>) => {
+    const provider = new LoggerProvider({
+      env: noEnv,
+      resource: new Resource(RESOURCE_ATTRIBUTES),
+      processors: [
+        new BatchLogRecordProcessor(exporter, {
+          env: noEnv,
+          diagnostics: silent,
+        }),
+      ],
+    });
+    const logger = provider.getLogger("bench", "1.0.0");
+    cases.push(mk(group, variant, BATCH, "emit", async () => {
+      for (let i = 0; i < BATCH; i++) logger.emit(records[i]);
+      await provider.forceFlush();
+    }));
+  };
+  for (const [variant, factory] of seedBatchExporters) {
+    seedVariant(variant, factory());
+  }
+  seedVariant("seed-noop-exporter", new NoopExporter<LogRecordData>());
+
+  const peerVariant = (
+    variant: string,
+    exporter: PeerLogRecordExporter,
+    baseline: boolean,
+  ) => {
+    const provider = new PeerLoggerProvider({
+      resource: peerResourceFromAttributes(RESOURCE_ATTRIBUTES),
+      processors: [new PeerBatchLogRecordProcessor({ exporter })],
+    });
+    const logger = provider.getLogger("bench", "1.0.0");
+    cases.push(mk(group, variant, BATCH, "emit", async () => {
+      for (let i = 0; i < BATCH; i++) logger.emit(peerRecords[i]);
+      await provider.forceFlush();
+    }, baseline));
+  };
+  peerVariant(
+    "peer-noop-exporter",
+    peerExporter((l) => consume(l.length)),
+    true,
+  );
+  peerVariant(
+    "peer-protobuf-serializer",
+    peerExporter((l) => {
+      consume(PeerProtobufLogsSerializer.serializeRequest(l)?.length ?? 0);
+    }),
+    false,
+  );
+  return Promise.resolve(cases);
+}
+
+// ---------------------------------------------------------------------------
+// 5. OTLP encoding of 512 records, ours vs @opentelemetry/otlp-transformer.
+
+/** The seed's OTLP encoders, registered by _wiring.ts when they exist. */
+export const seedEncoders: {
+  protobuf?: (records: readonly LogRecordData[]) => { length: number };
+  json?: (records: readonly LogRecordData[]) => { length: number };
+} = {};
+
+/** The 512 seeded records as our pipeline snapshots them. */
+export async function seedLogRecordData(): Promise<LogRecordData[]> {
+  const exporter = new InMemoryExporter<LogRecordData>();
+  const provider = new LoggerProvider({
+    env: noEnv,
+    resource: new Resource(RESOURCE_ATTRIBUTES),
+    processors: [new SimpleLogRecordProcessor(exporter)],
+  });
+  const logger = provider.getLogger("bench", "1.0.0");
+  for (const r of seededRecords(BATCH)) logger.emit(r);
+  await provider.forceFlush();
+  return exporter.items.slice();
+}
+
+/** The same 512 records as the peer SDK hands them to its exporters. */
+export async function peerReadableLogRecords(): Promise<
+  PeerReadableLogRecord[]
+> {
+  const exporter = new PeerInMemoryLogRecordExporter();
+  const provider = new PeerLoggerProvider({
+    resource: peerResourceFromAttributes(RESOURCE_ATTRIBUTES),
+    processors: [new PeerSimpleLogRecordProcessor({ exporter })],
+  });
+  const logger = provider.getLogger("bench", "1.0.0");
+  for (const r of toPeerRecords(seededRecords(BATCH))) logger.emit(r);
+  await provider.forceFlush();
+  return exporter.getFinishedLogRecords().slice();
+}
+
+/** Case 5: encode 512 records as OTLP protobuf and JSON. */
+export async function encodeCases(): Promise<BenchCase[]> {
+  const ours = await seedLogRecordData();
+  const peer = await peerReadableLogRecords();
+  const cases: BenchCase[] = [];
+  const unit = "batch of 512";
+  const proto = "otlp-encode/protobuf-512";
+  const json = "otlp-encode/json-512";
+  if (seedEncoders.protobuf !== undefined) {
+    const encode = seedEncoders.protobuf;
+    cases.push(mk(proto, "seed", 1, unit, () => consume(encode(ours).length)));
+  }
+  cases.push(mk(proto, "peer-otlp-transformer", 1, unit, () => {
+    consume(PeerProtobufLogsSerializer.serializeRequest(peer)?.length ?? 0);
+  }, true));
+  if (seedEncoders.json !== undefined) {
+    const encode = seedEncoders.json;
+    cases.push(mk(json, "seed", 1, unit, () => consume(encode(ours).length)));
+  }
+  cases.push(mk(json, "peer-otlp-transformer", 1, unit, () => {
+    consume(PeerJsonLogsSerializer.serializeRequest(peer)?.length ?? 0);
+  }, true));
+  return cases;
+}
+
+// ---------------------------------------------------------------------------
+// 6. span start + end with attributes, ours vs @opentelemetry/sdk-trace.
+
+const SPAN_OPS = 100;
+const SPAN_ATTRIBUTES = {
+  "http.request.method": "GET",
+  "url.path": "/users/42",
+  "http.response.status_code": 200,
+};
+
+/** Case 6: start + end of a server span with three attributes. */
+export function spanCases(): Promise<BenchCase[]> {
+  const group = "span/start-end-3-attributes";
+  const noop: SpanProcessor = {
+    onEnd(span: ReadableSpan): void {
+      consume(span.attributes === undefined ? 0 : 1);
+    },
+    forceFlush: () => Promise.resolve(),
+    shutdown: () => Promise.resolve(),
+  };
+  const tracer = new TracerProvider({
+    env: noEnv,
+    resource: new Resource(RESOURCE_ATTRIBUTES),
+    processors: [noop],
+  }).getTracer("bench", "1.0.0");
+  const peerTracer = new PeerTracerProvider({
+    resource: peerResourceFromAttributes(RESOURCE_ATTRIBUTES),
+    spanProcessors: [new PeerNoopSpanProcessor()],
+  }).getTracer("bench", "1.0.0");
+  const n = SPAN_OPS;
+  return Promise.resolve([
+    mk(group, "seed", n, "span", () => {
+      for (let i = 0; i < n; i++) {
+        tracer.startSpan("GET /users/:id", {
+          kind: 1,
+          attributes: SPAN_ATTRIBUTES,
+        }).end();
+      }
+    }),
+    mk(group, "peer-sdk-trace", n, "span", () => {
+      for (let i = 0; i < n; i++) {
+        peerTracer.startSpan("GET /users/:id", {
+          kind: PeerSpanKind.SERVER,
+          attributes: SPAN_ATTRIBUTES,
+        }).end();
+      }
+    }, true),
+  ]);
+}
+
+/** Every area, in report order. Extra areas are appended by _wiring.ts. */
+export const AREAS: CaseArea[] = [
+  { area: "sync-vs-async", build: syncVsAsyncCases },
+  { area: "batch", build: batchCases },
+  { area: "otlp-encode", build: encodeCases },
+  { area: "span", build: spanCases },
+];

@@ -1,0 +1,162 @@
+// The mitata runner: the same cases as bench/*_bench.ts, under Bun or Deno.
+//
+//   bun run bench/suite.mitata.ts                     # mitata's table
+//   deno run -A --v8-flags=--expose-gc bench/suite.mitata.ts
+//   ... suite.mitata.ts --json out.json [--filter REGEX] [--quiet]
+//
+// With --json it also measures allocations per operation (V8 only: median
+// over 11 rounds of `used_heap_size` after minus before ~2000 operations,
+// each round after a forced full GC, minus the same for an empty round; JSC
+// exposes no precise allocation counter, so Bun's column stays empty).
+
+import { bench, do_not_optimize, group, run } from "mitata";
+import { AREAS, type BenchCase } from "./_cases.ts";
+import { type HostInfo, hostInfo } from "./_host.ts";
+
+/** One case's measurement, as bench/report reads it. */
+export interface MitataResult {
+  readonly name: string;
+  readonly group: string;
+  readonly variant: string;
+  readonly baseline: boolean;
+  readonly ops: number;
+  readonly unit: string;
+  /** Mean time per operation (mitata's trimmed mean per call / ops). */
+  readonly nsPerOp: number;
+  /** Median time per operation. */
+  readonly p50NsPerOp: number;
+  /** Heap bytes allocated per operation (V8 only), else null. */
+  readonly bytesPerOp: number | null;
+}
+
+/** The JSON file written with --json. */
+export interface MitataReport {
+  readonly host: HostInfo;
+  readonly results: MitataResult[];
+}
+
+interface Args {
+  json?: string;
+  filter?: RegExp;
+  quiet: boolean;
+}
+
+function parseArgs(argv: readonly string[]): Args {
+  const args: Args = { quiet: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === "--json") args.json = argv[++i];
+    else if (a === "--filter") args.filter = new RegExp(argv[++i]);
+    else if (a === "--quiet") args.quiet = true;
+  }
+  return args;
+}
+
+type Gc = () => void;
+
+async function heapProbe(): Promise<{ heap: () => number; gc: Gc } | null> {
+  const g = globalThis as { gc?: Gc; Bun?: unknown };
+  if (g.Bun !== undefined || typeof g.gc !== "function") return null;
+  const v8 = await import("node:v8");
+  const gc = g.gc;
+  return { heap: () => v8.getHeapStatistics().used_heap_size, gc };
+}
+
+async function callOnce(fn: BenchCase["fn"]): Promise<void> {
+  const r = fn();
+  if (r instanceof Promise) await r;
+}
+
+const ROUNDS = 11;
+const OPS_PER_ROUND = 2000;
+
+async function bytesPerOp(
+  c: BenchCase,
+  probe: { heap: () => number; gc: Gc },
+): Promise<number> {
+  const calls = Math.max(1, Math.ceil(OPS_PER_ROUND / c.ops));
+  const measure = async (fn: BenchCase["fn"], n: number): Promise<number> => {
+    const deltas: number[] = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      probe.gc();
+      const h0 = probe.heap();
+      for (let i = 0; i < n; i++) await callOnce(fn);
+      deltas.push(probe.heap() - h0);
+    }
+    deltas.sort((a, b) => a - b);
+    return deltas[ROUNDS >> 1];
+  };
+  for (let i = 0; i < calls; i++) await callOnce(c.fn);
+  const empty = await measure(() => {}, calls);
+  const total = await measure(c.fn, calls);
+  return Math.max(0, (total - empty) / (calls * c.ops));
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(
+    typeof Deno !== "undefined" ? Deno.args : process.argv.slice(2),
+  );
+  const cases: BenchCase[] = [];
+  for (const area of AREAS) {
+    for (const c of await area.build()) {
+      if (args.filter === undefined || args.filter.test(c.name)) cases.push(c);
+    }
+  }
+  const byName = new Map(cases.map((c) => [c.name, c]));
+  let currentGroup = "";
+  let members: BenchCase[] = [];
+  const flush = () => {
+    const list = members;
+    if (list.length === 0) return;
+    group(currentGroup, () => {
+      for (const c of list) {
+        const fn = c.fn;
+        // Return the Promise of async cases so mitata awaits it.
+        const b = bench(c.name, () => {
+          const r = fn();
+          do_not_optimize(r);
+          return r;
+        });
+        if (c.baseline) b.baseline(true);
+      }
+    });
+  };
+  for (const c of cases) {
+    if (c.group !== currentGroup) {
+      flush();
+      currentGroup = c.group;
+      members = [];
+    }
+    members.push(c);
+  }
+  flush();
+
+  const quiet = args.quiet || args.json !== undefined;
+  const out = await run({ format: quiet ? "quiet" : "mitata", colors: false });
+  if (args.json === undefined) return;
+
+  const probe = await heapProbe();
+  const results: MitataResult[] = [];
+  for (const trial of out.benchmarks) {
+    const run0 = trial.runs[0];
+    const c = byName.get(run0.name);
+    if (c === undefined || run0.stats === undefined) continue;
+    results.push({
+      name: c.name,
+      group: c.group,
+      variant: c.variant,
+      baseline: c.baseline,
+      ops: c.ops,
+      unit: c.unit,
+      nsPerOp: run0.stats.avg / c.ops,
+      p50NsPerOp: run0.stats.p50 / c.ops,
+      bytesPerOp: probe === null ? null : await bytesPerOp(c, probe),
+    });
+  }
+  const report: MitataReport = { host: await hostInfo(), results };
+  const text = JSON.stringify(report, null, 2) + "\n";
+  const { writeFileSync } = await import("node:fs");
+  writeFileSync(args.json, text);
+}
+
+await main();
