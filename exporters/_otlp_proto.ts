@@ -799,9 +799,11 @@ function skipField(
     case 1:
       state.pos += 8;
       break;
-    case 2:
-      state.pos += readVarint(bytes, state);
+    case 2: {
+      const n = readVarint(bytes, state);
+      state.pos += n;
       break;
+    }
     case 5:
       state.pos += 4;
       break;
@@ -826,7 +828,8 @@ export function decodePartialSuccess(
   while (state.pos < bytes.length) {
     const tag = readVarint(bytes, state);
     if (tag === 0x0a) {
-      const end = state.pos + readVarint(bytes, state);
+      const n = readVarint(bytes, state);
+      const end = state.pos + n;
       if (end > bytes.length) throw new RangeError("truncated partial_success");
       let rejected = 0;
       let message = "";

@@ -1,0 +1,432 @@
+// The protobuf and JSON encoders, decoded by protobufjs with the official
+// OTLP definitions (and by JSON.parse), compared field by field.
+
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import {
+  type AnyValue,
+  AttributeSanitizer,
+  InMemoryExporter,
+  LogEmitContext,
+  type LogRecord,
+  type LogRecordData,
+  type ReadableSpan,
+  Resource,
+  SimpleSpanProcessor,
+  SpanKind,
+  SpanStatusCode,
+  toLogRecordData,
+  TracerProvider,
+} from "../../mod.ts";
+import {
+  decodePartialSuccess,
+  decodeStatusMessage,
+  encodeLogsRequest,
+  encodeTraceRequest,
+  ProtoBuffer,
+  writeLogsRequest,
+} from "../../exporters/_otlp_proto.ts";
+import {
+  encodeLogsRequestJson,
+  encodeTraceRequestJson,
+} from "../../exporters/_otlp_json.ts";
+import {
+  type Decoded,
+  decodeLogs,
+  decodeTrace,
+  encodeResponse,
+  LogsResponse,
+  TraceResponse,
+} from "./_decoder.ts";
+import {
+  assertLogRecord,
+  assertResource,
+  assertScope,
+  assertSpan,
+} from "./_expect.ts";
+
+const TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736";
+const SPAN_ID = "00f067aa0ba902b7";
+
+/** One value of every AnyValue kind, plus the edges of each encoding. */
+export const VALUES: AnyValue[] = [
+  "plain ascii",
+  "",
+  "non-ascii: héllo wörld ✓ 𝄞",
+  "x".repeat(300),
+  "é".repeat(5000),
+  "a".repeat(70000),
+  true,
+  false,
+  0,
+  42,
+  -1,
+  -9007199254740991,
+  9007199254740991,
+  2 ** 31,
+  2 ** 40 + 3,
+  1.5,
+  -0.25,
+  NaN,
+  Infinity,
+  -Infinity,
+  2 ** 60,
+  9007199254740993n,
+  -9223372036854775808n,
+  9223372036854775807n,
+  new Uint8Array([0, 1, 255]),
+  new Uint8Array(0),
+  new Uint8Array(300).fill(7),
+  null,
+  [1, "two", [3, null], { four: 4 }],
+  { nested: { deep: [true, new Uint8Array([9])] }, empty: {}, list: [] },
+  [],
+  {},
+  Array.from({ length: 200 }, (_, i) => i * 1000),
+];
+
+const resourceA = new Resource({
+  "service.name": "a",
+  "service.instance.id": "i-1",
+  weight: 1.25,
+});
+const resourceB = new Resource(
+  { "service.name": "b", tags: ["x", "y"] },
+  "https://opentelemetry.io/schemas/1.26.0",
+);
+const scope1 = {
+  name: "scope-1",
+  version: "1.0.0",
+  attributes: { "scope.flag": true },
+};
+const scope2 = {
+  name: "scope-2",
+  schemaUrl: "https://opentelemetry.io/schemas/1.24.0",
+};
+
+function makeRecords(count: number): LogRecordData[] {
+  const contexts = [
+    new LogEmitContext(resourceA, scope1),
+    new LogEmitContext(resourceB, scope1),
+    new LogEmitContext(resourceA, scope2, {
+      sanitizer: new AttributeSanitizer({ attributeCountLimit: 2 }),
+    }),
+    new LogEmitContext(resourceB, scope2),
+  ];
+  const out: LogRecordData[] = [];
+  for (let i = 0; i < count; i++) {
+    const record: LogRecord = {
+      timestamp: i % 7 === 0
+        ? undefined
+        : 1_700_000_000_123_456_789 + i * 1_000_003,
+      observedTimestamp: 1_700_000_001_000_000_000 + i * 1024,
+      severityNumber: i % 25,
+      severityText: i % 3 === 0 ? undefined : ["INFO", "WARN", "ÉRREUR"][i % 3],
+      body: i % 11 === 10 ? undefined : VALUES[i % VALUES.length],
+      attributes: {
+        "http.request.method": "GET",
+        "http.response.status_code": 200 + i,
+        value: VALUES[(i * 7) % VALUES.length],
+        ...(i % 2 === 0 ? { "url.path": `/items/${i}`, ratio: i / 3 } : {}),
+      },
+      eventName: i % 5 === 0 ? `event.${i}` : undefined,
+      ...(i % 4 === 1
+        ? {}
+        : { traceId: TRACE_ID, spanId: SPAN_ID, traceFlags: i % 2 }),
+    };
+    const context = contexts[i % contexts.length];
+    out.push(toLogRecordData(record, context));
+  }
+  return out;
+}
+
+/** Checks a decoded logs request against the records, group by group. */
+export function assertLogsRequest(
+  decoded: Decoded,
+  records: readonly LogRecordData[],
+): void {
+  const resourceLogs: Decoded[] = decoded.resourceLogs ?? [];
+  const resources = [...new Set(records.map((r) => r.resource))];
+  assert.equal(
+    resourceLogs.length,
+    resources.length,
+    "one ResourceLogs per resource",
+  );
+  let total = 0;
+  resources.forEach((resource, ri) => {
+    const rl = resourceLogs[ri];
+    assertResource(rl, resource);
+    const ofResource = records.filter((r) => r.resource === resource);
+    const scopes = [...new Set(ofResource.map((r) => r.scope))];
+    assert.equal(rl.scopeLogs.length, scopes.length, "one ScopeLogs per scope");
+    scopes.forEach((scope, si) => {
+      const sl = rl.scopeLogs[si];
+      assertScope(sl, scope);
+      const expected = ofResource.filter((r) => r.scope === scope);
+      assert.equal(sl.logRecords.length, expected.length);
+      expected.forEach((r, k) =>
+        assertLogRecord(sl.logRecords[k], r, records.indexOf(r))
+      );
+      total += expected.length;
+    });
+  });
+  assert.equal(total, records.length);
+}
+
+async function makeSpans(): Promise<ReadableSpan[]> {
+  const exporter = new InMemoryExporter<ReadableSpan>();
+  const provider = new TracerProvider({
+    resource: resourceA,
+    processors: [new SimpleSpanProcessor(exporter)],
+  });
+  const tracer = provider.getTracer("tracer-1", "2.0.0");
+  const other = provider.getTracer("tracer-2");
+  const remoteParent = {
+    traceId: TRACE_ID,
+    spanId: SPAN_ID,
+    traceFlags: 1,
+    isRemote: true,
+    traceState: "k=v",
+  };
+  for (let kind = 0; kind <= 4; kind++) {
+    const span = (kind % 2 === 0 ? tracer : other).startSpan(`span-${kind}`, {
+      kind: kind as SpanKind,
+      attributes: {
+        kind,
+        "peer.service": "db",
+        list: [1, 2],
+        bytes: new Uint8Array([kind]),
+      },
+      startTime: 1_700_000_000_000_000_000 + kind,
+      parent: kind === 1 ? remoteParent : undefined,
+      links: kind === 2
+        ? [{
+          context: {
+            traceId: TRACE_ID,
+            spanId: "1111111111111111",
+            traceFlags: 1,
+            traceState: "a=b",
+          },
+          attributes: { why: "batch" },
+        }]
+        : undefined,
+    });
+    span.addEvent("started", { step: 1 }, 1_700_000_000_000_000_500);
+    if (kind === 3) {
+      span.addEvent("ünïcode", undefined, 1_700_000_000_000_000_600);
+    }
+    span.setStatus(
+      kind === 4
+        ? { code: SpanStatusCode.ERROR, message: "boom" }
+        : { code: SpanStatusCode.OK },
+    );
+    span.end(1_700_000_000_000_001_000 + kind);
+  }
+  const child = tracer.startSpan("child", {
+    parent: exporter.items[0] as never,
+  });
+  child.end();
+  await provider.forceFlush();
+  return exporter.items;
+}
+
+describe("encodeLogsRequest", () => {
+  it("encodes every field of every record so that protobufjs decodes them back", () => {
+    const records = makeRecords(200);
+    const bytes = encodeLogsRequest(records);
+    assertLogsRequest(decodeLogs(bytes), records);
+  });
+
+  it("round-trips every AnyValue kind as a body and as an attribute", () => {
+    const context = new LogEmitContext(resourceA, scope1);
+    const records = VALUES.map((value, i) => {
+      const data = toLogRecordData({
+        body: value,
+        attributes: { value },
+        observedTimestamp: i + 1,
+      }, context);
+      return data;
+    });
+    const decoded = decodeLogs(encodeLogsRequest(records));
+    const logRecords: Decoded[] =
+      decoded.resourceLogs[0].scopeLogs[0].logRecords;
+    assert.equal(logRecords.length, VALUES.length);
+    records.forEach((r, i) => assertLogRecord(logRecords[i], r, i));
+  });
+
+  it("groups records by resource, then by scope, keeping their order", () => {
+    const records = makeRecords(12);
+    const decoded = decodeLogs(encodeLogsRequest(records));
+    assert.equal(decoded.resourceLogs.length, 2);
+    assert.equal(decoded.resourceLogs[0].scopeLogs.length, 2);
+    assert.equal(decoded.resourceLogs[1].scopeLogs.length, 2);
+    assert.deepEqual(
+      decoded.resourceLogs[0].scopeLogs[0].logRecords.map((r: Decoded) =>
+        r.observedTimeUnixNano
+      ),
+      [0, 4, 8].map((i) =>
+        String(1_700_000_001_000_000_000n + BigInt(i * 1024))
+      ),
+    );
+  });
+
+  it("writes an empty request for no records and reuses the caller's buffer", () => {
+    assert.equal(encodeLogsRequest([]).length, 0);
+    const out = new ProtoBuffer(16); // far too small: it grows
+    const records = makeRecords(20);
+    const end = writeLogsRequest(records, out, 3);
+    assertLogsRequest(decodeLogs(out.bytes.subarray(3, end)), records);
+    const again = writeLogsRequest(records, out, 0);
+    assert.equal(again, end - 3);
+  });
+
+  it("writes a time beyond 2^53 ns exactly as two 32-bit halves", () => {
+    const context = new LogEmitContext(resourceA, scope1);
+    const t = 2 ** 63; // a double, exactly 9223372036854775808
+    const record = toLogRecordData({
+      timestamp: t,
+      observedTimestamp: 18446744073709549568,
+    }, context);
+    const decoded = decodeLogs(encodeLogsRequest([record]));
+    const r = decoded.resourceLogs[0].scopeLogs[0].logRecords[0];
+    assert.equal(r.timeUnixNano, "9223372036854775808");
+    assert.equal(r.observedTimeUnixNano, "18446744073709549568");
+  });
+});
+
+describe("encodeTraceRequest", () => {
+  it("encodes every field of every span so that protobufjs decodes them back", async () => {
+    const spans = await makeSpans();
+    const decoded = decodeTrace(encodeTraceRequest(spans));
+    assert.equal(decoded.resourceSpans.length, 1);
+    const rs = decoded.resourceSpans[0];
+    assertResource(rs, resourceA);
+    const scopes = [...new Set(spans.map((s) => s.scope))];
+    assert.equal(rs.scopeSpans.length, scopes.length);
+    scopes.forEach((scope, si) => {
+      assertScope(rs.scopeSpans[si], scope);
+      const expected = spans.filter((s) => s.scope === scope);
+      assert.equal(rs.scopeSpans[si].spans.length, expected.length);
+      expected.forEach((s, k) => assertSpan(rs.scopeSpans[si].spans[k], s, k));
+    });
+  });
+
+  it("maps API span kinds 0-4 to OTLP 1-5 and marks a remote parent", async () => {
+    const spans = await makeSpans();
+    const decoded = decodeTrace(encodeTraceRequest(spans));
+    const all: Decoded[] = decoded.resourceSpans[0].scopeSpans.flatMap((
+      s: Decoded,
+    ) => s.spans);
+    const byName = new Map(all.map((s) => [s.name, s]));
+    assert.equal(byName.get("span-0").kind, 1); // INTERNAL
+    assert.equal(byName.get("span-1").kind, 2); // SERVER
+    assert.equal(byName.get("span-2").kind, 3); // CLIENT
+    assert.equal(byName.get("span-3").kind, 4); // PRODUCER
+    assert.equal(byName.get("span-4").kind, 5); // CONSUMER
+    assert.equal(byName.get("span-1").flags, 0x301); // sampled, has-is-remote, is-remote
+    assert.equal(byName.get("span-0").flags & 0x300, 0x100);
+    assert.equal(byName.get("span-4").status.code, 2);
+  });
+});
+
+/** Turns OTLP/JSON back into protobufjs's object form: hex ids and base64 bytes to byte arrays. */
+export function jsonToDecoded(value: unknown, key = ""): Decoded {
+  if (Array.isArray(value)) return value.map((v) => jsonToDecoded(v));
+  if (value !== null && typeof value === "object") {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = jsonToDecoded(v, k);
+    return out;
+  }
+  if (
+    typeof value === "string" &&
+    (key === "traceId" || key === "spanId" || key === "parentSpanId")
+  ) {
+    assert.match(value, /^[0-9a-f]+$/, `${key} is lowercase hex`);
+    return Array.from(value.match(/../g)!, (h) => parseInt(h, 16));
+  }
+  if (typeof value === "string" && key === "bytesValue") {
+    return Array.from(atob(value), (c) => c.charCodeAt(0));
+  }
+  if (typeof value === "string" && key === "doubleValue") return Number(value); // "NaN", "Infinity"
+  return value;
+}
+
+describe("encodeLogsRequestJson", () => {
+  it("follows the OTLP JSON mapping and carries every field", () => {
+    const records = makeRecords(60);
+    const text = new TextDecoder().decode(encodeLogsRequestJson(records));
+    const parsed = JSON.parse(text);
+    assert.ok(Array.isArray(parsed.resourceLogs), "lowerCamelCase keys");
+    assert.match(text, /"traceId":"4bf92f3577b34da6a3ce929d0e0e4736"/);
+    assert.match(text, /"spanId":"00f067aa0ba902b7"/);
+    assert.match(text, /"observedTimeUnixNano":"1700000001000000000"/);
+    assert.match(text, /"severityNumber":9[,}]/);
+    assert.match(text, /"intValue":"42"/);
+    assert.match(text, /"intValue":"9007199254740993"/);
+    assert.match(text, /"bytesValue":"AAH\/"/);
+    assert.match(text, /"doubleValue":"NaN"/);
+    assert.doesNotMatch(text, /_[a-z]+":/, "no snake_case keys");
+    assertLogsRequest(jsonToDecoded(parsed), records);
+  });
+});
+
+describe("encodeTraceRequestJson", () => {
+  it("follows the OTLP JSON mapping and carries every field", async () => {
+    const spans = await makeSpans();
+    const text = new TextDecoder().decode(encodeTraceRequestJson(spans));
+    assert.match(text, /"kind":5/);
+    assert.match(text, /"startTimeUnixNano":"1700000000000000000"/);
+    const decoded = jsonToDecoded(JSON.parse(text));
+    const all: Decoded[] = decoded.resourceSpans[0].scopeSpans.flatMap((
+      s: Decoded,
+    ) => s.spans);
+    const expected = [...new Set(spans.map((s) => s.scope))].flatMap((scope) =>
+      spans.filter((s) => s.scope === scope)
+    );
+    assert.equal(all.length, spans.length);
+    expected.forEach((s, i) => {
+      const d = {
+        ...all[i],
+        status: Object.keys(all[i].status).length === 0
+          ? undefined
+          : all[i].status,
+      };
+      assertSpan(d, s, i);
+    });
+  });
+});
+
+describe("decodePartialSuccess", () => {
+  it("reads rejected counts and messages that protobufjs encoded", () => {
+    const logs = encodeResponse(LogsResponse, {
+      partialSuccess: { rejectedLogRecords: 3, errorMessage: "too old" },
+    });
+    assert.deepEqual(decodePartialSuccess(logs), {
+      rejected: 3,
+      message: "too old",
+    });
+    const spans = encodeResponse(TraceResponse, {
+      partialSuccess: { rejectedSpans: 2 },
+    });
+    assert.deepEqual(decodePartialSuccess(spans), { rejected: 2, message: "" });
+    assert.equal(decodePartialSuccess(new Uint8Array(0)), undefined);
+    assert.throws(
+      () => decodePartialSuccess(new Uint8Array([0x0a, 0x05, 0x08])),
+      RangeError,
+    );
+  });
+
+  it("reads a google.rpc.Status message", () => {
+    // code = 3 (field 1), message = "bad" (field 2)
+    assert.equal(
+      decodeStatusMessage(
+        new Uint8Array([0x08, 0x03, 0x12, 0x03, 0x62, 0x61, 0x64]),
+      ),
+      "bad",
+    );
+    assert.equal(
+      decodeStatusMessage(new Uint8Array([0x12, 0x09, 0x62])),
+      undefined,
+    );
+  });
+});
