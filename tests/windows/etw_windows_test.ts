@@ -1,0 +1,104 @@
+// Windows-only: the real advapi32 binding (Deno.dlopen / bun:ffi) driven by
+// the ETW processors. Under Wine (tests/windows/run.sh) Wine's ETW stubs log
+// each call's arguments, which run.sh checks; Wine reads no bytes and always
+// answers "not enabled", so these tests force writes with `forceEnabled`.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { openAdvapi32 } from "../../ffi/load_advapi32.ts";
+import { LogEmitContext, Resource, TracerProvider } from "../../mod.ts";
+import {
+  openEtwProcessor,
+  openEtwSpanProcessor,
+} from "../../processors/etw/mod.ts";
+import { providerIdFromName } from "../../processors/_tracelogging.ts";
+
+const platform = (globalThis as { process?: { platform?: string } }).process
+  ?.platform;
+const skip = platform === "win32"
+  ? false
+  : `ETW needs Windows (this is ${platform})`;
+const context = new LogEmitContext(new Resource({}), { name: "windows-test" });
+
+describe("advapi32 on Windows", { skip }, () => {
+  it("registers TestProvider and hands the REGHANDLE back", async () => {
+    const etw = await openAdvapi32();
+    assert.ok(etw.runtime === "deno" || etw.runtime === "bun");
+    const handle = new BigUint64Array(1);
+    assert.equal(
+      etw.eventRegister(providerIdFromName("TestProvider"), handle),
+      0,
+    );
+    assert.notEqual(handle[0], 0n);
+    console.log(`ETW-TEST TestProvider handle=0x${handle[0].toString(16)}`);
+    const arena = new Uint8Array(new ArrayBuffer(64));
+    assert.ok(etw.addressOf(arena) > 0);
+    assert.equal(etw.addressOf(arena.subarray(16)), etw.addressOf(arena) + 16);
+    assert.equal(etw.eventUnregister(handle[0]), 0);
+  });
+
+  it("writes log records through EtwProcessor (forced) and unregisters", async () => {
+    const processor = await openEtwProcessor({
+      providerName: "MyCompany.MyComponent",
+      forceEnabled: true,
+    });
+    assert.equal(processor.providerId, "ce5fa4ea-ab00-5402-8b76-9f76ac858fb5");
+    assert.equal(processor.enabled(9), true); // forced: no EventProviderEnabled call
+    processor.onEmit({
+      severityNumber: 9,
+      body: "hello from Windows",
+      attributes: { n: 1, s: "é" },
+    }, context);
+    processor.onEmit({
+      severityNumber: 17,
+      body: "second",
+      traceId: "4bf92f3577b34da6a3ce929d0e0e4736",
+      spanId: "00f067aa0ba902b7",
+    }, context);
+    assert.equal(processor.stats.written, 2);
+    assert.equal(processor.stats.writeErrors, 0);
+    await processor.shutdown();
+    await processor.shutdown();
+  });
+
+  it("asks EventProviderEnabled with the level and keyword 1 when not forced", async () => {
+    const processor = await openEtwProcessor({
+      providerName: "MyCompany.MyComponent",
+    });
+    const info = processor.enabled(9); // level 4
+    const error = processor.enabled(17); // level 2
+    processor.onEmit({ severityNumber: 9, body: "maybe" }, context);
+    const s = processor.stats;
+    assert.equal(s.written + s.notEnabled, 1);
+    console.log(
+      `ETW-TEST enabled info=${info} error=${error} written=${s.written}`,
+    );
+    processor[Symbol.dispose]();
+  });
+
+  it("writes a span through EtwSpanProcessor (forced) and unregisters", async () => {
+    const processor = await openEtwSpanProcessor({
+      providerName: "MyProvider",
+      forceEnabled: true,
+    });
+    {
+      await using provider = new TracerProvider({ processors: [processor] });
+      provider.getTracer("t").startSpan("work", {
+        attributes: { "http.request.method": "GET" },
+      }).end();
+    }
+    assert.equal(processor.stats.written, 1);
+    assert.equal(processor.stats.afterShutdown, 0);
+  });
+
+  it("asks EventProviderEnabled at level 5 for spans when not forced", async () => {
+    const processor = await openEtwSpanProcessor({
+      providerName: "MyProvider",
+    });
+    {
+      await using provider = new TracerProvider({ processors: [processor] });
+      provider.getTracer("t").startSpan("quiet").end();
+    }
+    const s = processor.stats;
+    assert.equal(s.written + s.notEnabled, 1);
+  });
+});
