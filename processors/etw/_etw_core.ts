@@ -14,7 +14,7 @@ import {
   reportDiagnostic,
 } from "../../pipeline/diagnostics.ts";
 import type { Resource } from "../../pipeline/resource.ts";
-import { type TraceLoggingWriter } from "../_tracelogging.ts";
+import type { TraceLoggingWriter } from "../_tracelogging.ts";
 import {
   checkMaxEventSize,
   checkProviderName,

@@ -414,6 +414,7 @@ export function decodeTraceLogging(
 
 /** A plain-object view of decoded fields (see {@linkcode traceLoggingFieldsToObject}). */
 export interface TraceLoggingObject {
+  /** A field's value, or a nested object for a struct. */
   readonly [name: string]: unknown;
 }
 

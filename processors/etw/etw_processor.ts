@@ -6,7 +6,6 @@
  */
 
 import type { Advapi32Binding } from "../../ffi/advapi32.ts";
-import type { FfiUnavailableError } from "../../ffi/errors.ts";
 import type { AnyValue } from "../../pipeline/attributes.ts";
 import {
   type LogEmitContext,

@@ -5,7 +5,6 @@
  */
 
 import type { Advapi32Binding } from "../../ffi/advapi32.ts";
-import type { FfiUnavailableError } from "../../ffi/errors.ts";
 import type { AnyValue } from "../../pipeline/attributes.ts";
 import type { SpanProcessor } from "../../pipeline/processor.ts";
 import type { ReadableSpan } from "../../pipeline/span.ts";
