@@ -73,6 +73,12 @@ function parseHttpUrl(value: string): URL | undefined {
   }
 }
 
+function withoutCredentials(url: URL | undefined): URL | undefined {
+  return url !== undefined && url.username === "" && url.password === ""
+    ? url
+    : undefined;
+}
+
 /** The URL without user info, query or fragment: safe to print. */
 export function displayUrl(url: URL): string {
   return `${url.protocol}//${url.host}${url.pathname}`;
@@ -100,31 +106,36 @@ export function resolveOtlpConfig(
     url = parseHttpUrl(options.endpoint);
     if (url === undefined) {
       throw new TypeError(
+        `Cannot create ${source} with this endpoint: expected an http or https URL`,
+      );
+    }
+    if (url.username !== "" || url.password !== "") {
+      throw new TypeError(
         `Cannot create ${source} with endpoint ${
-          JSON.stringify(options.endpoint)
-        }: expected an http or https URL`,
+          displayUrl(url)
+        }: fetch refuses URLs with credentials; send them in headers`,
       );
     }
   }
   if (url === undefined && env.signalEndpoint !== undefined) {
-    url = parseHttpUrl(env.signalEndpoint);
+    url = withoutCredentials(parseHttpUrl(env.signalEndpoint));
     if (url === undefined) {
       reportDiagnostic(
         diagnostics,
         source,
         "warn",
-        `Ignoring OTEL_EXPORTER_OTLP_${signal.toUpperCase()}_ENDPOINT: expected an http or https URL; using the next setting`,
+        `Ignoring OTEL_EXPORTER_OTLP_${signal.toUpperCase()}_ENDPOINT: expected an http or https URL without credentials; using the next setting`,
       );
     }
   }
   if (url === undefined && env.baseEndpoint !== undefined) {
-    const base = parseHttpUrl(env.baseEndpoint);
+    const base = withoutCredentials(parseHttpUrl(env.baseEndpoint));
     if (base === undefined) {
       reportDiagnostic(
         diagnostics,
         source,
         "warn",
-        "Ignoring OTEL_EXPORTER_OTLP_ENDPOINT: expected an http or https URL; using the default endpoint",
+        "Ignoring OTEL_EXPORTER_OTLP_ENDPOINT: expected an http or https URL without credentials; using the default endpoint",
       );
     } else {
       base.pathname = base.pathname.endsWith("/")

@@ -384,20 +384,36 @@ export class OtlpHttpTransport {
           ),
         };
       }
+      const cause = this.#redact(error);
       return {
         kind: "retry",
         error: new ExportError(
-          `Export to ${displayUrl} failed: ${errorOf(error).message}`,
-          {
-            retryable: true,
-            cause: error,
-          },
+          `Export to ${displayUrl} failed: ${cause.message}`,
+          { retryable: true, cause },
         ),
       };
     } finally {
       clearTimeout(timer);
       signal.removeEventListener("abort", onAbort);
     }
+  }
+
+  /** A runtime's network error, with the full URL (its query may hold a token) replaced by the display URL. */
+  #redact(error: unknown): Error {
+    const e = errorOf(error);
+    const { url, displayUrl } = this.config;
+    if (url === displayUrl) return e;
+    const leaks = (text: string | undefined) =>
+      text !== undefined && text.includes(url);
+    let deep = false;
+    let cause: unknown = e.cause;
+    for (let i = 0; i < 4 && cause instanceof Error; i++, cause = cause.cause) {
+      if (leaks(cause.message) || leaks(cause.stack)) deep = true;
+    }
+    if (!deep && !leaks(e.message) && !leaks(e.stack)) return e;
+    const redacted = new Error(e.message.split(url).join(displayUrl));
+    redacted.name = e.name;
+    return redacted;
   }
 
   #success(

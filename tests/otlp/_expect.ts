@@ -205,3 +205,58 @@ export function flatten(
   }
   return out;
 }
+
+/** Checks a decoded logs request against the records, group by group. */
+export function assertLogsRequest(
+  decoded: Decoded,
+  records: readonly LogRecordData[],
+): void {
+  const resourceLogs: Decoded[] = decoded.resourceLogs ?? [];
+  const resources = [...new Set(records.map((r) => r.resource))];
+  assert.equal(
+    resourceLogs.length,
+    resources.length,
+    "one ResourceLogs per resource",
+  );
+  let total = 0;
+  resources.forEach((resource, ri) => {
+    const rl = resourceLogs[ri];
+    assertResource(rl, resource);
+    const ofResource = records.filter((r) => r.resource === resource);
+    const scopes = [...new Set(ofResource.map((r) => r.scope))];
+    assert.equal(rl.scopeLogs.length, scopes.length, "one ScopeLogs per scope");
+    scopes.forEach((scope, si) => {
+      const sl = rl.scopeLogs[si];
+      assertScope(sl, scope);
+      const expected = ofResource.filter((r) => r.scope === scope);
+      assert.equal(sl.logRecords.length, expected.length);
+      expected.forEach((r, k) =>
+        assertLogRecord(sl.logRecords[k], r, records.indexOf(r))
+      );
+      total += expected.length;
+    });
+  });
+  assert.equal(total, records.length);
+}
+
+/** Turns OTLP/JSON back into protobufjs's object form: hex ids and base64 bytes to byte arrays. */
+export function jsonToDecoded(value: unknown, key = ""): Decoded {
+  if (Array.isArray(value)) return value.map((v) => jsonToDecoded(v));
+  if (value !== null && typeof value === "object") {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = jsonToDecoded(v, k);
+    return out;
+  }
+  if (
+    typeof value === "string" &&
+    (key === "traceId" || key === "spanId" || key === "parentSpanId")
+  ) {
+    assert.match(value, /^[0-9a-f]+$/, `${key} is lowercase hex`);
+    return Array.from(value.match(/../g)!, (h) => parseInt(h, 16));
+  }
+  if (typeof value === "string" && key === "bytesValue") {
+    return Array.from(atob(value), (c) => c.charCodeAt(0));
+  }
+  if (typeof value === "string" && key === "doubleValue") return Number(value); // "NaN", "Infinity"
+  return value;
+}
