@@ -44,6 +44,9 @@ import {
   trace,
 } from "@opentelemetry/api";
 import type { LogRecord as PeerLogRecord } from "@opentelemetry/api-logs";
+import { UserEventsProcessor } from "../processors/user_events/mod.ts";
+import { openLibc } from "../ffi/load_libc.ts";
+import { DevNullLibc, FakeLibc } from "./_fake_libc.ts";
 import { consume, RECORD, seededRecords, SUCCESS } from "./_fixtures.ts";
 
 /** One benchmark case. */
@@ -206,6 +209,99 @@ export function syncVsAsyncCases(): Promise<BenchCase[]> {
       for (let i = 0; i < n; i++) exporter.export([record], signal);
     }),
   ]);
+}
+
+// ---------------------------------------------------------------------------
+// 2. user_events with no listener (and, as host proxies of case 3, enabled).
+
+const DISABLED_OPS = 10_000;
+const ENABLED_OPS = 100;
+
+function userEventsLogger(processor: LogRecordProcessor) {
+  return new LoggerProvider({
+    env: noEnv,
+    resource: new Resource({ "service.name": "bench" }),
+    processors: [processor],
+  }).getLogger("bench");
+}
+
+/** Case 2 (+ host proxies of case 3): the UserEventsProcessor. */
+export async function userEventsCases(): Promise<BenchCase[]> {
+  const cases: BenchCase[] = [];
+  const record = RECORD;
+
+  // Disabled: the production processor over a binding whose enable words
+  // stay 0, i.e. exactly the path taken when no tracer listens.
+  const disabled = new UserEventsProcessor(new FakeLibc(), {
+    providerName: "bench",
+    diagnostics: silent,
+  });
+  const logger = userEventsLogger(disabled);
+  const context = logger.context;
+  const noop: LogRecordProcessor = {
+    onEmit(_record: LogRecord, _context: LogEmitContext): void {},
+    forceFlush: () => Promise.resolve(),
+    shutdown: () => Promise.resolve(),
+  };
+  const g = "user-events/disabled";
+  const n = DISABLED_OPS;
+  cases.push(
+    mk(g, "noop-processor-onEmit", n, "emit", () => {
+      for (let i = 0; i < n; i++) noop.onEmit(record, context);
+    }, true),
+    mk(g, "processor-onEmit", n, "emit", () => {
+      for (let i = 0; i < n; i++) disabled.onEmit(record, context);
+    }),
+    mk(g, "logger-emit", n, "emit", () => {
+      for (let i = 0; i < n; i++) logger.emit(record);
+    }),
+    mk(g, "logger-enabled", n, "call", () => {
+      let on = 0;
+      for (let i = 0; i < n; i++) if (logger.enabled(9)) on++;
+      consume(on);
+    }),
+  );
+
+  // Enabled, fake write: the encode cost alone.
+  const fake = new FakeLibc();
+  const encoding = new UserEventsProcessor(fake, {
+    providerName: "bench",
+    diagnostics: silent,
+  });
+  fake.setEnabled(true);
+  const encodingContext = userEventsLogger(encoding).context;
+  const m = ENABLED_OPS;
+  cases.push(
+    mk("user-events/enabled", "processor-onEmit-fake-write", m, "emit", () => {
+      for (let i = 0; i < m; i++) encoding.onEmit(record, encodingContext);
+    }),
+  );
+
+  // Enabled, real FFI write(2) into /dev/null (host proxy of the kernel case).
+  let libc: DevNullLibc | undefined;
+  try {
+    libc = new DevNullLibc(await openLibc());
+  } catch {
+    libc = undefined; // no FFI here: the case is left out
+  }
+  if (libc !== undefined) {
+    const devnull = new UserEventsProcessor(libc, {
+      providerName: "bench",
+      diagnostics: silent,
+    });
+    libc.enableAll();
+    const devnullLogger = userEventsLogger(devnull);
+    const devnullContext = devnullLogger.context;
+    cases.push(
+      mk("user-events/enabled", "processor-onEmit-devnull", m, "emit", () => {
+        for (let i = 0; i < m; i++) devnull.onEmit(record, devnullContext);
+      }, true),
+      mk("user-events/enabled", "logger-emit-devnull", m, "emit", () => {
+        for (let i = 0; i < m; i++) devnullLogger.emit(record);
+      }),
+    );
+  }
+  return cases;
 }
 
 // ---------------------------------------------------------------------------
@@ -442,6 +538,7 @@ export function spanCases(): Promise<BenchCase[]> {
 /** Every area, in report order. Extra areas are appended by _wiring.ts. */
 export const AREAS: CaseArea[] = [
   { area: "sync-vs-async", build: syncVsAsyncCases },
+  { area: "user-events", build: userEventsCases },
   { area: "batch", build: batchCases },
   { area: "otlp-encode", build: encodeCases },
   { area: "span", build: spanCases },
