@@ -49,6 +49,7 @@ export interface NativeMemory {
  *   close: () => 0,
  *   ioctl: () => 0,
  *   write: (_fd, _memory, length) => length,
+ *   read: () => 0,
  *   alloc: (size) => ({ address: (next += 0x10000n), size, buffer: new ArrayBuffer(size), handle: null }),
  *   free: () => {},
  *   errno: () => 0,
@@ -91,6 +92,16 @@ export interface LibcBinding {
    */
   write(fd: number, memory: NativeMemory, length: number): number;
   /**
+   * `read(fd, memory, length)` into the start of `memory` (tests and tools
+   * read tracefs with it; the processors never read).
+   *
+   * @param fd The file descriptor.
+   * @param memory Where to read to.
+   * @param length How many bytes at most, at most `memory.size`.
+   * @returns Bytes read, or `-errno`.
+   */
+  read(fd: number, memory: NativeMemory, length: number): number;
+  /**
    * `calloc(1, size)`: zeroed native memory, aligned for any type.
    *
    * @param size Bytes, > 0.
@@ -113,5 +124,9 @@ export interface LibcBinding {
 
 /** `O_WRONLY`. */
 export const O_WRONLY = 1;
+/** `O_RDONLY`. */
+export const O_RDONLY = 0;
+/** `O_NONBLOCK` on x86-64 and arm64 Linux. */
+export const O_NONBLOCK = 0x800;
 /** `O_CLOEXEC` on x86-64 and arm64 Linux. */
 export const O_CLOEXEC = 0x80000;

@@ -20,6 +20,10 @@ const SYMBOLS = {
     args: [FFIType.i32, FFIType.ptr, FFIType.u64],
     returns: FFIType.i64_fast,
   },
+  read: {
+    args: [FFIType.i32, FFIType.ptr, FFIType.u64],
+    returns: FFIType.i64_fast,
+  },
   calloc: { args: [FFIType.u64, FFIType.u64], returns: FFIType.ptr },
   free: { args: [FFIType.ptr], returns: FFIType.void },
   __errno_location: { args: [], returns: FFIType.ptr },
@@ -95,6 +99,11 @@ class BunLibc implements LibcBinding {
 
   write(fd: number, memory: NativeMemory, length: number): number {
     const r = Number(this.#c.write(fd, memory.handle as Pointer, length));
+    return r < 0 ? -this.#errno[0] : r;
+  }
+
+  read(fd: number, memory: NativeMemory, length: number): number {
+    const r = Number(this.#c.read(fd, memory.handle as Pointer, length));
     return r < 0 ? -this.#errno[0] : r;
   }
 

@@ -13,6 +13,7 @@ const SYMBOLS = {
   close: { parameters: ["i32"], result: "i32" },
   ioctl: { parameters: ["i32", "u64", "pointer"], result: "i32" },
   write: { parameters: ["i32", "pointer", "usize"], result: "isize" },
+  read: { parameters: ["i32", "pointer", "usize"], result: "isize" },
   calloc: { parameters: ["usize", "usize"], result: "pointer" },
   free: { parameters: ["pointer"], result: "void" },
   __errno_location: { parameters: [], result: "pointer" },
@@ -108,6 +109,17 @@ class DenoLibc implements LibcBinding {
   write(fd: number, memory: NativeMemory, length: number): number {
     const r = Number(
       this.#c.write(
+        fd,
+        memory.handle as Deno.PointerValue,
+        length as unknown as bigint,
+      ),
+    );
+    return r < 0 ? -this.#errno[0] : r;
+  }
+
+  read(fd: number, memory: NativeMemory, length: number): number {
+    const r = Number(
+      this.#c.read(
         fd,
         memory.handle as Deno.PointerValue,
         length as unknown as bigint,

@@ -137,6 +137,9 @@ export class FakeLibc implements LibcBinding {
     this.writes.push({ fd, index, event: bytes.slice(4) });
     return length;
   }
+  read(): number {
+    return -9;
+  }
   setWord(reg: Registration, value: number): void {
     const [m, off] = this.resolve(reg.enableAddress);
     new DataView(m.buffer).setUint32(off, value, true);

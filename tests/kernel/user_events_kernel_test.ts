@@ -1,0 +1,328 @@
+// Real-kernel tests of the user_events processors. They run inside the
+// test VM (shared/vm/run-in-vm.sh sets UEVM_GUEST=1) and skip elsewhere.
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import process from "node:process";
+import { openLibc } from "../../ffi/load_libc.ts";
+import {
+  type DecodedField,
+  decodedFieldsToObject,
+  decodeEventHeader,
+  UserEventsProcessor,
+  UserEventsSpanProcessor,
+} from "../../processors/user_events/mod.ts";
+import {
+  type Diagnostic,
+  formatRfc3339,
+  LoggerProvider,
+  Resource,
+  SpanStatusCode,
+  TracerProvider,
+} from "../../mod.ts";
+import {
+  clearTrace,
+  drainRawEvents,
+  eventId,
+  type RawEvent,
+  RecordingLibc,
+  setEnable,
+  SKIP,
+  statusNames,
+  waitFor,
+} from "./_tracefs.ts";
+
+const RUNTIME = navigator.userAgent.startsWith("Bun/") ? "bun" : "deno";
+const TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736";
+const SPAN_ID = "00f067aa0ba902b7";
+
+function ours(events: RawEvent[], name: string): RawEvent[] {
+  const id = eventId(name);
+  // trace_entry.pid is the writing thread's id (deno test runs tests off the
+  // main thread); the tracepoint names carry our pid, so the type suffices.
+  return events.filter((e) => e.type === id);
+}
+
+/** The kernel's copy equals what we wrote, up to the ring buffer's 4-byte padding. */
+function assertSameBytes(kernel: Uint8Array, written: Uint8Array): void {
+  assert.ok(
+    kernel.length >= written.length && kernel.length - written.length < 4,
+    `${kernel.length} vs ${written.length}`,
+  );
+  assert.deepEqual(kernel.subarray(0, written.length), written);
+  assert.ok(kernel.subarray(written.length).every((b) => b === 0));
+}
+
+describe("UserEventsProcessor on a real kernel", () => {
+  it(
+    "registers, follows the enable word, writes decodable events, and unregisters",
+    { skip: SKIP },
+    async () => {
+      const provider = `seed_${RUNTIME}_logs_${process.pid}`;
+      const names = [1, 2, 3, 4, 5].map((l) => `${provider}_L${l}K1`);
+      const libc = new RecordingLibc(await openLibc());
+      const diagnostics: Diagnostic[] = [];
+      const processor = new UserEventsProcessor(libc, {
+        providerName: provider,
+        diagnostics: (d) => diagnostics.push(d),
+        resourceAttributes: ["deployment.environment"],
+      });
+      try {
+        assert.deepEqual(diagnostics, []);
+        assert.deepEqual(processor.tracepoints, names);
+        const listed = statusNames();
+        for (const name of names) {
+          assert.ok(
+            listed.includes(name),
+            `${name} not in user_events_status`,
+          );
+        }
+        for (const severity of [1, 5, 9, 13, 17, 21]) {
+          assert.equal(
+            processor.enabled(severity),
+            false,
+          );
+        }
+
+        const loggerProvider = new LoggerProvider({
+          processors: [processor],
+          resource: new Resource({
+            "service.name": "kernel-test",
+            "deployment.environment": "vm",
+          }),
+        });
+        const logger = loggerProvider.getLogger("kernel");
+        logger.emit({ severityNumber: 9, body: "before enable" });
+        assert.equal(processor.stats.notEnabled, 1);
+
+        clearTrace();
+        setEnable(names[3], true);
+        assert.ok(
+          await waitFor(() => processor.enabled(9)),
+          "the kernel did not set the L4 enable word",
+        );
+        assert.equal(processor.enabled(13), false);
+
+        const time = 1704164645678000000;
+        logger.emit({
+          severityNumber: 9,
+          severityText: "INFO",
+          timestamp: time,
+          body: "hello kernel é\u{1F600}",
+          eventName: "kernel.test",
+          traceId: TRACE_ID,
+          spanId: SPAN_ID,
+          attributes: {
+            "user.id": "u-1",
+            event_id: 7,
+            n: -42,
+            ratio: 0.25,
+            ok: true,
+            list: [1],
+          },
+        });
+        logger.emit({ severityNumber: 10, body: 1.5 });
+        logger.emit({ severityNumber: 13, body: "warn: nobody listens" });
+        assert.equal(processor.stats.written, 2);
+        assert.equal(libc.written.length, 2);
+
+        const events = ours(drainRawEvents(libc), names[3]);
+        assert.equal(
+          events.length,
+          2,
+          `found ${events.length} events of ${names[3]}`,
+        );
+        assertSameBytes(events[0].payload, libc.written[0]);
+        assertSameBytes(events[1].payload, libc.written[1]);
+
+        const first = decodeEventHeader(names[3], events[0].payload);
+        assert.equal(first.provider, provider);
+        assert.equal(first.name, "Log");
+        assert.equal(first.level, 4);
+        assert.equal(first.keyword, 1n);
+        assert.equal(first.opcode, 0);
+        assert.equal(first.flags, 7);
+        assert.deepEqual(decodedFieldsToObject(first.fields), {
+          __csver__: 1024,
+          PartA: {
+            time: formatRfc3339(time),
+            ext_dt_traceId: TRACE_ID,
+            ext_dt_spanId: SPAN_ID,
+            ext_cloud_role: "kernel-test",
+          },
+          PartC: {
+            "user.id": "u-1",
+            n: -42,
+            ratio: 0.25,
+            ok: true,
+            list: "",
+            "deployment.environment": "vm",
+          },
+          PartB: {
+            _typeName: "Log",
+            body: "hello kernel é\u{1F600}",
+            severityNumber: 9,
+            severityText: "INFO",
+            eventId: 7,
+            name: "kernel.test",
+          },
+        });
+        const second = decodeEventHeader(names[3], events[1].payload);
+        const partB = second.fields.find((f) => f.name === "PartB")!
+          .value as DecodedField[];
+        assert.deepEqual(partB.map((f) => [f.name, f.value]), [
+          ["_typeName", "Log"],
+          ["body", 1.5],
+          ["severityNumber", 10],
+        ]);
+
+        setEnable(names[3], false);
+        assert.ok(
+          await waitFor(() => !processor.enabled(9)),
+          "the kernel did not clear the L4 enable word",
+        );
+        const before = processor.stats;
+        logger.emit({ severityNumber: 9, body: "after disable" });
+        assert.equal(processor.stats.written, before.written);
+        assert.equal(processor.stats.notEnabled, before.notEnabled + 1);
+        assert.equal(libc.written.length, 2);
+        assert.equal(ours(drainRawEvents(libc), names[3]).length, 0);
+      } finally {
+        await processor.shutdown();
+      }
+      // The kernel deletes an event from a work item once its last reference (our
+      // registration and fd) is gone, so the status file changes shortly after.
+      const gone = await waitFor(() =>
+        names.every((name) => !statusNames().includes(name))
+      );
+      assert.ok(
+        gone,
+        `still in user_events_status after shutdown: ${
+          statusNames().filter((n) => names.includes(n))
+        }`,
+      );
+      assert.equal(processor.stats.registered, 0);
+      assert.deepEqual(diagnostics, []);
+    },
+  );
+});
+
+describe("UserEventsSpanProcessor on a real kernel", () => {
+  it(
+    "writes ended spans that decode field by field",
+    { skip: SKIP },
+    async () => {
+      const provider = `seed_${RUNTIME}_spans_${process.pid}`;
+      const name = `${provider}_L4K1`;
+      const libc = new RecordingLibc(await openLibc());
+      const diagnostics: Diagnostic[] = [];
+      const processor = new UserEventsSpanProcessor(libc, {
+        providerName: provider,
+        diagnostics: (d) => diagnostics.push(d),
+      });
+      try {
+        assert.deepEqual(diagnostics, []);
+        assert.ok(statusNames().includes(name));
+        assert.equal(processor.enabled(), false);
+        const tracerProvider = new TracerProvider({
+          processors: [processor],
+          resource: new Resource({ "service.name": "svc" }),
+        });
+        const tracer = tracerProvider.getTracer("kernel");
+        tracer.startSpan("skipped").end();
+        assert.equal(processor.stats.notEnabled, 1);
+
+        clearTrace();
+        setEnable(name, true);
+        assert.ok(
+          await waitFor(() => processor.enabled()),
+          "the kernel did not set the enable word",
+        );
+        const span = tracer.startSpan("GET /items", {
+          kind: 1,
+          attributes: {
+            "http.request.method": "GET",
+            "http.response.status_code": 500,
+            "app.tier": "gold",
+          },
+          links: [{
+            context: { traceId: TRACE_ID, spanId: SPAN_ID, traceFlags: 1 },
+          }],
+        });
+        span.setStatus({ code: SpanStatusCode.ERROR, message: "boom" });
+        span.end();
+        assert.equal(processor.stats.written, 1);
+
+        const events = ours(drainRawEvents(libc), name);
+        assert.equal(events.length, 1);
+        assertSameBytes(events[0].payload, libc.written[0]);
+        const event = decodeEventHeader(name, events[0].payload);
+        assert.equal(event.name, "Span");
+        assert.equal(event.level, 4);
+        const object = decodedFieldsToObject(event.fields) as Record<
+          string,
+          Record<string, unknown>
+        >;
+        assert.equal(object.__csver__ as unknown, 1024);
+        assert.equal(object.PartA.ext_dt_spanId, span.spanId);
+        assert.equal(object.PartA.ext_dt_traceId, span.traceId);
+        assert.equal(object.PartA.ext_cloud_role, "svc");
+        assert.deepEqual(object.PartB, {
+          _typeName: "Span",
+          name: "GET /items",
+          startTime: formatRfc3339(span.startTimeUnixNano),
+          success: false,
+          kind: 1,
+          links: `[{"toTraceId":"${TRACE_ID}","toSpanId":"${SPAN_ID}"}]`,
+          httpMethod: "GET",
+          httpStatusCode: 500,
+        });
+        assert.deepEqual(object.PartC, { "app.tier": "gold" });
+        setEnable(name, false);
+        assert.ok(await waitFor(() => !processor.enabled()));
+      } finally {
+        await processor.shutdown();
+      }
+      assert.ok(
+        await waitFor(() => !statusNames().includes(name)),
+        `${name} still in user_events_status after shutdown`,
+      );
+    },
+  );
+});
+
+describe("user_events permissions on a real kernel", () => {
+  it("is a no-op with one EACCES diagnostic for a non-root user", {
+    skip: SKIP,
+  }, () => {
+    const args = RUNTIME === "bun"
+      ? ["run", "tests/kernel/_open_child.ts"]
+      : ["run", "-A", "--no-check", "tests/kernel/_open_child.ts"];
+    const result = spawnSync("setpriv", [
+      "--reuid=65534",
+      "--regid=65534",
+      "--clear-groups",
+      "--",
+      process.execPath,
+      ...args,
+    ], {
+      encoding: "utf8",
+      env: {
+        ...process.env,
+        HOME: "/tmp",
+        DENO_DIR: "/tmp/deno-nobody",
+        NO_COLOR: "1",
+      },
+    });
+    assert.equal(result.status, 0, `child failed: ${result.stderr}`);
+    const report = JSON.parse(result.stdout.trim().split("\n").at(-1)!);
+    assert.equal(report.messages.length, 1, JSON.stringify(report.messages));
+    assert.match(
+      report.messages[0],
+      /EACCES \(13\); grant group write access .*chmod g\+w .*user_events_data\) or run as root/,
+    );
+    assert.equal(report.stats.notEnabled, 1);
+    assert.equal(report.stats.registered, 0);
+    assert.deepEqual(report.tracepoints, []);
+  });
+});
