@@ -45,9 +45,18 @@ import {
 } from "@opentelemetry/api";
 import type { LogRecord as PeerLogRecord } from "@opentelemetry/api-logs";
 import { UserEventsProcessor } from "../processors/user_events/mod.ts";
+import { OtlpHttpLogExporter } from "../exporters/otlp/mod.ts";
+import { encodeLogsRequest } from "../exporters/_otlp_proto.ts";
+import { encodeLogsRequestJson } from "../exporters/_otlp_json.ts";
 import { openLibc } from "../ffi/load_libc.ts";
 import { DevNullLibc, FakeLibc } from "./_fake_libc.ts";
-import { consume, RECORD, seededRecords, SUCCESS } from "./_fixtures.ts";
+import {
+  consume,
+  okFetch,
+  RECORD,
+  seededRecords,
+  SUCCESS,
+} from "./_fixtures.ts";
 
 /** One benchmark case. */
 export interface BenchCase {
@@ -356,12 +365,19 @@ function peerExporter(
   };
 }
 
-/** Seed-side exporters the batch case can use, keyed by variant. */
-export type SeedLogExporterFactory = () => Exporter<LogRecordData>;
-
-/** Extra seed-side variants (the OTLP exporter) registered by _wiring.ts. */
-export const seedBatchExporters: Map<string, SeedLogExporterFactory> =
-  new Map();
+/** The seed's OTLP/HTTP log exporter over a fetch that answers 200 at once. */
+export function otlpExporterOverOkFetch(
+  protocol: "http/protobuf" | "http/json",
+): OtlpHttpLogExporter {
+  return new OtlpHttpLogExporter({
+    env: noEnv,
+    endpoint: "http://127.0.0.1:4318",
+    protocol,
+    compression: "none",
+    fetch: okFetch(),
+    diagnostics: silent,
+  });
+}
 
 /** Case 4: 512 emits + flush, per emit, ours vs the peer. */
 export function batchCases(): Promise<BenchCase[]> {
@@ -387,9 +403,7 @@ export function batchCases(): Promise<BenchCase[]> {
       await provider.forceFlush();
     }));
   };
-  for (const [variant, factory] of seedBatchExporters) {
-    seedVariant(variant, factory());
-  }
+  seedVariant("seed-otlp-protobuf", otlpExporterOverOkFetch("http/protobuf"));
   seedVariant("seed-noop-exporter", new NoopExporter<LogRecordData>());
 
   const peerVariant = (
@@ -424,12 +438,6 @@ export function batchCases(): Promise<BenchCase[]> {
 
 // ---------------------------------------------------------------------------
 // 5. OTLP encoding of 512 records, ours vs @opentelemetry/otlp-transformer.
-
-/** The seed's OTLP encoders, registered by _wiring.ts when they exist. */
-export const seedEncoders: {
-  protobuf?: (records: readonly LogRecordData[]) => { length: number };
-  json?: (records: readonly LogRecordData[]) => { length: number };
-} = {};
 
 /** The 512 seeded records as our pipeline snapshots them. */
 export async function seedLogRecordData(): Promise<LogRecordData[]> {
@@ -468,17 +476,15 @@ export async function encodeCases(): Promise<BenchCase[]> {
   const unit = "batch of 512";
   const proto = "otlp-encode/protobuf-512";
   const json = "otlp-encode/json-512";
-  if (seedEncoders.protobuf !== undefined) {
-    const encode = seedEncoders.protobuf;
-    cases.push(mk(proto, "seed", 1, unit, () => consume(encode(ours).length)));
-  }
+  cases.push(mk(proto, "seed", 1, unit, () => {
+    consume(encodeLogsRequest(ours).length);
+  }));
   cases.push(mk(proto, "peer-otlp-transformer", 1, unit, () => {
     consume(PeerProtobufLogsSerializer.serializeRequest(peer)?.length ?? 0);
   }, true));
-  if (seedEncoders.json !== undefined) {
-    const encode = seedEncoders.json;
-    cases.push(mk(json, "seed", 1, unit, () => consume(encode(ours).length)));
-  }
+  cases.push(mk(json, "seed", 1, unit, () => {
+    consume(encodeLogsRequestJson(ours).length);
+  }));
   cases.push(mk(json, "peer-otlp-transformer", 1, unit, () => {
     consume(PeerJsonLogsSerializer.serializeRequest(peer)?.length ?? 0);
   }, true));
@@ -535,7 +541,7 @@ export function spanCases(): Promise<BenchCase[]> {
   ]);
 }
 
-/** Every area, in report order. Extra areas are appended by _wiring.ts. */
+/** Every area, in report order.  */
 export const AREAS: CaseArea[] = [
   { area: "sync-vs-async", build: syncVsAsyncCases },
   { area: "user-events", build: userEventsCases },
