@@ -31,27 +31,35 @@ const SYMBOLS = {
 
 type Lib = ReturnType<typeof dlopen<typeof SYMBOLS>>;
 
-let cached: LibcBinding | undefined;
+/** Open bindings by library name: each library opens once per process. */
+const cache = new Map<string, LibcBinding>();
 
 /**
  * Opens libc with `bun:ffi` (once per process) and wraps it.
  *
  * @param names Library names to try, in order.
+ * @param os The OS name; defaults to the runtime's.
  * @returns The binding.
  * @throws {FfiUnavailableError} When no name loads or the OS is not Linux.
  */
-export function openBunLibc(names: readonly string[]): LibcBinding {
-  if (cached !== undefined) return cached;
-  if (process.platform !== "linux") {
+export function openBunLibc(
+  names: readonly string[],
+  os: string = process.platform,
+): LibcBinding {
+  if (os !== "linux") {
     throw new FfiUnavailableError(
-      `Cannot use user_events: the OS is ${process.platform}; user_events exists only on Linux`,
+      `Cannot use user_events: the OS is ${os}; user_events exists only on Linux`,
     );
   }
   let lib: Lib | undefined;
   let lastError: unknown;
+  let loaded = "";
   for (const name of names) {
+    const cached = cache.get(name);
+    if (cached !== undefined) return cached;
     try {
       lib = dlopen(name, SYMBOLS);
+      loaded = name;
       break;
     } catch (error) {
       lastError = error;
@@ -65,8 +73,9 @@ export function openBunLibc(names: readonly string[]): LibcBinding {
       { cause: lastError },
     );
   }
-  cached = new BunLibc(lib);
-  return cached;
+  const binding = new BunLibc(lib);
+  cache.set(loaded, binding);
+  return binding;
 }
 
 class BunLibc implements LibcBinding {

@@ -21,20 +21,24 @@ const SYMBOLS = {
 
 type Lib = Deno.DynamicLibrary<typeof SYMBOLS>;
 
-let cached: LibcBinding | undefined;
+/** Open bindings by library name: each library opens once per process. */
+const cache = new Map<string, LibcBinding>();
 
 /**
  * Opens libc with `Deno.dlopen` (once per process) and wraps it.
  *
  * @param names Library names to try, in order.
+ * @param os The OS name; defaults to the runtime's.
  * @returns The binding.
  * @throws {FfiUnavailableError} Without `--allow-ffi`, or when no name loads.
  */
-export function openDenoLibc(names: readonly string[]): LibcBinding {
-  if (cached !== undefined) return cached;
-  if (Deno.build.os !== "linux") {
+export function openDenoLibc(
+  names: readonly string[],
+  os: string = Deno.build.os,
+): LibcBinding {
+  if (os !== "linux") {
     throw new FfiUnavailableError(
-      `Cannot use user_events: the OS is ${Deno.build.os}; user_events exists only on Linux`,
+      `Cannot use user_events: the OS is ${os}; user_events exists only on Linux`,
     );
   }
   const status = Deno.permissions.querySync({ name: "ffi" });
@@ -45,9 +49,13 @@ export function openDenoLibc(names: readonly string[]): LibcBinding {
   }
   let lib: Lib | undefined;
   let lastError: unknown;
+  let loaded = "";
   for (const name of names) {
+    const cached = cache.get(name);
+    if (cached !== undefined) return cached;
     try {
       lib = Deno.dlopen(name, SYMBOLS);
+      loaded = name;
       break;
     } catch (error) {
       if (
@@ -70,8 +78,9 @@ export function openDenoLibc(names: readonly string[]): LibcBinding {
       { cause: lastError },
     );
   }
-  cached = new DenoLibc(lib);
-  return cached;
+  const binding = new DenoLibc(lib);
+  cache.set(loaded, binding);
+  return binding;
 }
 
 class DenoLibc implements LibcBinding {

@@ -15,25 +15,38 @@ export const LIBC_NAMES: readonly string[] = [
   "libc.so",
 ];
 
+/** Overrides of {@linkcode openLibc}'s detection, for tests. */
+export interface OpenLibcOptions {
+  /** The runtime's user agent; defaults to `navigator.userAgent`. */
+  readonly userAgent?: string;
+  /** The OS name (`"linux"`, `"darwin"`, `"windows"`, ...); defaults to the runtime's. */
+  readonly os?: string;
+  /** Library names to try; defaults to {@linkcode LIBC_NAMES}. */
+  readonly names?: readonly string[];
+}
+
 /**
  * Opens libc through the FFI of the running runtime (Deno or Bun), once per
  * process.
  *
- * @param userAgent The runtime's user agent; defaults to `navigator.userAgent`.
+ * @param options Overrides of the detection, for tests.
  * @returns The binding.
  * @throws {FfiUnavailableError} When the runtime has no supported FFI, the OS
  * is not Linux, Deno lacks `--allow-ffi`, or libc cannot be found.
  */
-export async function openLibc(userAgent?: string): Promise<LibcBinding> {
-  const ua = userAgent ??
+export async function openLibc(
+  options: OpenLibcOptions = {},
+): Promise<LibcBinding> {
+  const names = options.names ?? LIBC_NAMES;
+  const ua = options.userAgent ??
     (typeof navigator === "object" ? navigator.userAgent : "") ?? "";
   if (ua.startsWith("Deno/")) {
     const { openDenoLibc } = await import("./libc_deno.ts");
-    return openDenoLibc(LIBC_NAMES);
+    return openDenoLibc(names, options.os);
   }
   if (ua.startsWith("Bun/")) {
     const { openBunLibc } = await import("./libc_bun.ts");
-    return openBunLibc(LIBC_NAMES);
+    return openBunLibc(names, options.os);
   }
   throw new FfiUnavailableError(
     `Cannot load libc: runtime ${

@@ -1,0 +1,138 @@
+// The real libc through the runtime's FFI on the host, and the processors'
+// environment failure paths on a kernel without user_events.
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import process from "node:process";
+import { FfiUnavailableError } from "../../ffi/errors.ts";
+import { O_CLOEXEC, O_WRONLY } from "../../ffi/libc.ts";
+import { openLibc } from "../../ffi/load_libc.ts";
+import {
+  openUserEventsProcessor,
+  openUserEventsSpanProcessor,
+} from "../../processors/user_events/mod.ts";
+import type { Diagnostic } from "../../mod.ts";
+
+const linux = process.platform === "linux";
+const hasUserEvents = existsSync("/sys/kernel/tracing/user_events_data");
+const isDeno = navigator.userAgent.startsWith("Deno/");
+
+describe("openLibc", () => {
+  it(
+    "opens the real libc and calls it (open, write, close, alloc, free, errno)",
+    { skip: !linux && "Linux only" },
+    async () => {
+      const libc = await openLibc();
+      assert.equal(await openLibc(), libc, "opens once per process");
+      const memory = libc.alloc(64);
+      assert.ok(memory !== null);
+      assert.equal(memory.size, 64);
+      assert.ok(memory.address > 0n && memory.address % 16n === 0n);
+      const bytes = new Uint8Array(memory.buffer);
+      assert.ok(bytes.every((b) => b === 0), "calloc zeroes");
+      bytes.set([104, 105]);
+      const words = new Int32Array(memory.buffer, 0, 2);
+      assert.equal(Atomics.load(words, 0), 0x6968);
+      const fd = libc.open("/dev/null", O_WRONLY | O_CLOEXEC);
+      assert.ok(fd >= 0);
+      assert.equal(libc.write(fd, memory, 2), 2);
+      assert.equal(libc.close(fd), 0);
+      assert.equal(libc.write(fd, memory, 2), -9); // EBADF after close
+      assert.equal(libc.errno(), 9);
+      assert.equal(libc.open("/nonexistent/user_events_data", O_WRONLY), -2);
+      assert.equal(libc.ioctl(0x7fff, 0xc0082a00, memory), -9);
+      libc.free(memory);
+    },
+  );
+
+  it("rejects with FfiUnavailableError on another OS, runtime or without libc", async () => {
+    const ua = navigator.userAgent;
+    await assert.rejects(openLibc({ os: "darwin" }), (e: unknown) => {
+      assert.ok(e instanceof FfiUnavailableError);
+      assert.match(
+        e.message,
+        /the OS is darwin; user_events exists only on Linux/,
+      );
+      return true;
+    });
+    await assert.rejects(
+      openLibc({ userAgent: "Node.js/22.0.0" }),
+      /runtime Node\.js\/22\.0\.0 has no supported FFI; run on Deno \(--allow-ffi\) or Bun/,
+    );
+    await assert.rejects(
+      openLibc({ userAgent: ua, names: ["libdoes-not-exist.so.9"] }),
+      (e: unknown) => {
+        assert.ok(e instanceof FfiUnavailableError);
+        assert.match(
+          e.message,
+          /none of libdoes-not-exist\.so\.9 could be opened; install glibc or musl/,
+        );
+        return true;
+      },
+    );
+  });
+});
+
+describe("openUserEventsProcessor on a kernel without user_events", () => {
+  const skip = hasUserEvents
+    ? "this kernel has user_events"
+    : !linux && "Linux only";
+  it(
+    "resolves to a counted no-op processor with one diagnostic",
+    { skip },
+    async () => {
+      const diagnostics: Diagnostic[] = [];
+      const processor = await openUserEventsProcessor({
+        providerName: "seed_host",
+        diagnostics: (d) => diagnostics.push(d),
+      });
+      assert.equal(diagnostics.length, 1);
+      assert.equal(diagnostics[0].source, "UserEventsProcessor");
+      assert.match(
+        diagnostics[0].message,
+        /(ENOTSUP|ENOENT \(2\)|EACCES \(13\)).*; UserEventsProcessor disabled$/,
+      );
+      processor.onEmit({ severityNumber: 9, body: "x" }, undefined as never);
+      assert.equal(processor.enabled(9), false);
+      assert.equal(processor.stats.notEnabled, 1);
+      assert.equal(processor.stats.registered, 0);
+      await processor.shutdown();
+      assert.equal(diagnostics.length, 1);
+
+      const spanDiagnostics: Diagnostic[] = [];
+      const spans = await openUserEventsSpanProcessor({
+        providerName: "seed_host",
+        diagnostics: (d) => spanDiagnostics.push(d),
+      });
+      assert.equal(spanDiagnostics.length, 1);
+      assert.match(
+        spanDiagnostics[0].message,
+        /UserEventsSpanProcessor disabled$/,
+      );
+      spans.onEnd({ name: "x" } as never);
+      assert.equal(spans.stats.notEnabled, 1);
+      await spans.shutdown();
+    },
+  );
+
+  it("is a no-op naming --allow-ffi when Deno runs without FFI permission", {
+    skip: !isDeno && "Deno only",
+  }, () => {
+    const result = spawnSync(process.execPath, [
+      "run",
+      "--no-check",
+      "--allow-read",
+      "tests/user_events/_child_open.ts",
+    ], {
+      encoding: "utf8",
+      env: { ...process.env, NO_COLOR: "1" },
+    });
+    assert.equal(result.status, 0, result.stderr);
+    const report = JSON.parse(result.stdout.trim().split("\n").at(-1)!);
+    assert.deepEqual(report.messages, [
+      "Cannot load libc: FFI permission not granted; run deno with --allow-ffi (or -A); UserEventsProcessor disabled",
+    ]);
+    assert.equal(report.stats.notEnabled, 1);
+  });
+});
