@@ -13,7 +13,6 @@ import {
   toLogRecordData,
 } from "../../pipeline/log_record.ts";
 import type { LogRecordProcessor } from "../../pipeline/processor.ts";
-import { formatRfc3339 } from "../../pipeline/time.ts";
 import { InType, OutType } from "../_tracelogging.ts";
 import { EtwCore, openBindingOrNull } from "./_etw_core.ts";
 import { writeValue } from "./_otel_values.ts";
@@ -137,7 +136,7 @@ export class EtwProcessor implements LogRecordProcessor, Disposable {
       const time = data.timeUnixNano !== 0
         ? data.timeUnixNano
         : data.observedTimeUnixNano;
-      w.str8("time", formatRfc3339(time), 0);
+      w.rfc3339("time", time);
 
       // PartC: opted-in resource attributes, then record attributes but an int `event_id`.
       const mark = w.metadataPosition;

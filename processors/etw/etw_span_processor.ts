@@ -8,7 +8,6 @@ import type { Advapi32Binding } from "../../ffi/advapi32.ts";
 import type { AnyValue } from "../../pipeline/attributes.ts";
 import type { SpanProcessor } from "../../pipeline/processor.ts";
 import type { ReadableSpan } from "../../pipeline/span.ts";
-import { formatRfc3339 } from "../../pipeline/time.ts";
 import { OutType } from "../_tracelogging.ts";
 import { EtwCore, openBindingOrNull } from "./_etw_core.ts";
 import { writeValue } from "./_otel_values.ts";
@@ -110,7 +109,7 @@ export class EtwSpanProcessor implements SpanProcessor, Disposable {
       const hasCloud = core.hasExtCloud(resource);
       const a = w.beginStruct("PartA");
       w.setStructCount(a, 2 + (hasCloud ? 1 : 0));
-      w.str8("time", formatRfc3339(span.endTimeUnixNano), 0);
+      w.rfc3339("time", span.endTimeUnixNano);
       const dt = w.beginStruct("ext_dt");
       w.setStructCount(dt, 2);
       w.str8("traceId", span.traceId, 0);
@@ -157,7 +156,7 @@ export class EtwSpanProcessor implements SpanProcessor, Disposable {
       w.str8("_typeName", "Span", 0);
       w.str8("name", span.name, OutType.UTF8);
       w.u8("kind", span.kind);
-      w.str8("startTime", formatRfc3339(span.startTimeUnixNano), 0);
+      w.rfc3339("startTime", span.startTimeUnixNano);
       if (parent !== undefined) w.str8("parentId", parent, OutType.UTF8);
       if (links.length > 0) {
         let json = "[";

@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import {
@@ -17,6 +18,7 @@ import {
   decodeTraceLogging,
   traceLoggingFieldsToObject,
 } from "../../processors/etw/mod.ts";
+import { formatRfc3339 } from "../../mod.ts";
 import { bytes, hex } from "./_fake_advapi32.ts";
 
 function newWriter(capacity = 65536, budget?: number): TraceLoggingWriter {
@@ -391,5 +393,43 @@ describe("TraceLoggingWriter", () => {
     w.reset("E");
     w.int64("ok", InType.INT64, 1);
     assert.equal(w.finish(), true);
+  });
+
+  it("writes RFC 3339 times exactly like formatRfc3339", () => {
+    const w = newWriter();
+    const check = (ns: number) => {
+      w.reset("E");
+      w.rfc3339("t", ns);
+      assert.ok(w.finish());
+      const field = decodeTraceLogging(meta(w), payload(w)).fields[0];
+      assert.equal(field.inType, InType.COUNTEDANSISTRING);
+      assert.equal(field.value, formatRfc3339(ns), String(ns));
+    };
+    for (
+      const ns of [
+        0,
+        1,
+        999,
+        1000,
+        1e6,
+        1704164645678000000,
+        1704164645000000000,
+        1704164645000001000,
+        1704164645123456789,
+      ]
+    ) {
+      check(ns);
+    }
+    check(1704164645678000000); // same second again: the cached prefix
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 9223372036854 }),
+        fc.integer({ min: 0, max: 999999 }),
+        (ms, sub) => {
+          check(ms * 1e6 + sub);
+        },
+      ),
+      { numRuns: 500 },
+    );
   });
 });
