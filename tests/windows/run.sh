@@ -5,11 +5,12 @@
 # functions are stubs: they read no buffer and always answer "not enabled",
 # so bytes are checked by tests/etw/ (known answers, fake binding) instead.
 #
-#   bash tests/windows/run.sh            # Deno (deno.exe) only
-#   bash tests/windows/run.sh deno bun   # also Bun (bun.exe, bun:ffi)
+#   bash tests/windows/run.sh            # deno.exe, then bun.exe (bun:ffi)
+#   bash tests/windows/run.sh deno       # deno.exe only
 #
-# Deno runs through WINE_RUNNER (default: ../shared/wine/run-windows-deno.sh
-# next to the checkout), which installs Wine and fetches deno.exe. Bun's
+# Deno runs through WINE_RUNNER (default: $SEED_SHARED/wine/run-windows-deno.sh,
+# SEED_SHARED defaulting to ../shared beside the checkout), which installs
+# Wine and fetches deno.exe. Bun's
 # bun.exe (@oven/bun-windows-x64, WINE_BUN_VERSION, default 1.4.5) is fetched
 # with npm into node_modules/.cache/wine-bun and gets the ProcessPrng shim the
 # Deno runner builds. Prints `N passed, N failed` last; exits non-zero when a
@@ -17,7 +18,7 @@
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
-runner="${WINE_RUNNER:-$root/../shared/wine/run-windows-deno.sh}"
+runner="${WINE_RUNNER:-${SEED_SHARED:-$root/../shared}/wine/run-windows-deno.sh}"
 bun_version="${WINE_BUN_VERSION:-1.4.5}"
 log="$(mktemp -t etw-wine.XXXXXX)"
 out="$(mktemp -t etw-out.XXXXXX)"
@@ -125,7 +126,7 @@ check_runtime() { # check_runtime deno|bun STATUS
 }
 
 runtimes=("$@")
-((${#runtimes[@]})) || runtimes=(deno)
+((${#runtimes[@]})) || runtimes=(deno bun)
 for rt in "${runtimes[@]}"; do
   case "$rt" in
   deno | bun) ;;
