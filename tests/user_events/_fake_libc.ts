@@ -82,6 +82,7 @@ export class FakeLibc implements LibcBinding {
     throw new Error(`fault at 0x${address.toString(16)}`);
   }
   ioctl(fd: number, request: number, arg: NativeMemory): number {
+    if (fd !== this.openResult) return -9;
     const v = new DataView(arg.buffer);
     if (request === REG) {
       const [m, off] = this.resolve(v.getBigUint64(16, true));
