@@ -428,6 +428,7 @@ export class TraceLoggingWriter {
   #view: DataView;
   #meta = 0;
   #pay = 0;
+  #replaying = false;
   #second = new Uint8Array(32);
   #secondValue = NaN;
   #secondLength = 0;
@@ -508,6 +509,7 @@ export class TraceLoggingWriter {
    */
   reset(name: string, tags = 0): void {
     this.overflow = false;
+    this.#replaying = false;
     this.#meta = this.metadataOffset + 2;
     this.#pay = this.payloadOffset;
     if (tags === 0) {
@@ -579,6 +581,7 @@ export class TraceLoggingWriter {
    * @param tags Field tags (0 = none; else 4 bytes as TraceLogging writes them).
    */
   field(name: string, inMeta: number, outType = 0, tags = 0): void {
+    if (this.#replaying) return;
     this.#name(name);
     if (outType === 0 && tags === 0) {
       if (this.#metaFits(1)) this.bytes[this.#meta++] = inMeta;
@@ -605,6 +608,7 @@ export class TraceLoggingWriter {
    * @returns The position of the count byte.
    */
   beginStruct(name: string): number {
+    if (this.#replaying) return -1;
     this.#name(name);
     if (!this.#metaFits(2)) return -1;
     this.bytes[this.#meta++] = InType.STRUCT | CHAIN_FLAG;
@@ -629,6 +633,39 @@ export class TraceLoggingWriter {
    */
   rewindMetadata(position: number): void {
     this.#meta = position;
+  }
+
+  /**
+   * Appends metadata recorded earlier with
+   * {@linkcode TraceLoggingWriter.metadataSince} and, until
+   * {@linkcode TraceLoggingWriter.endReplay}, writes only the payload of the
+   * fields that follow. The caller must write exactly the fields (names,
+   * types, struct counts) the recording holds; string fields must not use
+   * {@linkcode OUT_AUTO_UTF8} (their metadata would depend on the value).
+   *
+   * @param metadata The recorded metadata bytes.
+   */
+  replayMetadata(metadata: Uint8Array): void {
+    if (!this.#metaFits(metadata.length)) return;
+    this.bytes.set(metadata, this.#meta);
+    this.#meta += metadata.length;
+    this.#replaying = true;
+  }
+
+  /** Ends a {@linkcode TraceLoggingWriter.replayMetadata}: fields write their metadata again. */
+  endReplay(): void {
+    this.#replaying = false;
+  }
+
+  /**
+   * A copy of the metadata written since `position`, to replay for later
+   * events of the same shape; `undefined` after an overflow.
+   *
+   * @param position A former {@linkcode TraceLoggingWriter.metadataPosition}.
+   * @returns The bytes.
+   */
+  metadataSince(position: number): Uint8Array<ArrayBuffer> | undefined {
+    return this.overflow ? undefined : this.bytes.slice(position, this.#meta);
   }
 
   /**
@@ -814,13 +851,15 @@ export class TraceLoggingWriter {
    * @param outType OutType, or {@linkcode OUT_AUTO_UTF8}.
    */
   str8(name: string, value: string, outType: number = OUT_AUTO_UTF8): void {
-    this.#name(name);
+    const replaying = this.#replaying;
+    if (!replaying) this.#name(name);
     const typeAt = this.#meta;
-    if (!this.#metaFits(2) || !this.#payFits(2)) return;
+    if ((!replaying && !this.#metaFits(2)) || !this.#payFits(2)) return;
     const start = this.#pay + 2;
     const written = this.#utf8(value, start, this.#stringLimit());
     this.#view.setUint16(this.#pay, written < 0 ? ~written : written, true);
     this.#pay = start + (written < 0 ? ~written : written);
+    if (replaying) return;
     const out = outType === OUT_AUTO_UTF8
       ? (written < 0 ? OutType.UTF8 : 0)
       : outType;

@@ -14,7 +14,7 @@ import {
   reportDiagnostic,
 } from "../../pipeline/diagnostics.ts";
 import type { Resource } from "../../pipeline/resource.ts";
-import type { TraceLoggingWriter } from "../_tracelogging.ts";
+import { OutType, type TraceLoggingWriter } from "../_tracelogging.ts";
 import {
   checkMaxEventSize,
   checkProviderName,
@@ -22,6 +22,17 @@ import {
 } from "./_etw_provider.ts";
 import { writeValue } from "./_otel_values.ts";
 import type { EtwProcessorOptions, EtwProcessorStats } from "./options.ts";
+
+function isAscii(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    if (value.charCodeAt(i) >= 0x80) return false;
+  }
+  return true;
+}
+
+function text(value: unknown): string {
+  return typeof value === "string" ? value : String(value);
+}
 
 /** Mutable counters behind `stats`. */
 export class Counters {
@@ -45,6 +56,12 @@ export class EtwCore {
   readonly eventName: string;
   readonly resourceKeys: readonly string[];
   readonly diagnostics: DiagnosticSink;
+  /** Recorded `__csver__` + `PartA` metadata per PartA variant (trace context / role / instance bits). */
+  readonly prefixes: (Uint8Array | undefined)[] = new Array<
+    Uint8Array | undefined
+  >(32).fill(undefined);
+  #lastResource: Resource | undefined = undefined;
+  #lastBits = 0;
   readonly #source: string;
   #reportedEncodeError = false;
   #shutdown = false;
@@ -152,33 +169,55 @@ export class EtwCore {
     );
   }
 
-  /** `PartA.ext_cloud` (role ← service.name, roleInstance ← service.instance.id), if either is set. */
-  writeExtCloud(w: TraceLoggingWriter, resource: Resource | undefined): void {
-    const role = resource?.attributes["service.name"];
-    const instance = resource?.attributes["service.instance.id"];
-    const hasRole = role !== undefined && role !== null;
-    const hasInstance = instance !== undefined && instance !== null;
-    if (!hasRole && !hasInstance) return;
-    const at = w.beginStruct("ext_cloud");
-    w.setStructCount(at, (hasRole ? 1 : 0) + (hasInstance ? 1 : 0));
-    if (hasRole) {
-      w.str8("role", typeof role === "string" ? role : String(role), -1);
+  /**
+   * The PartA variant of a resource: bit 1 `service.name`, bit 2
+   * `service.instance.id`, bits 3/4 when those have non-ASCII characters
+   * (written with OutType UTF8). Bit 0 (trace context) is the caller's.
+   * Computed once per resource object.
+   */
+  cloudBits(resource: Resource | undefined): number {
+    if (resource === this.#lastResource) return this.#lastBits;
+    let bits = 0;
+    const a = resource?.attributes;
+    if (a !== undefined) {
+      const role = a["service.name"];
+      const instance = a["service.instance.id"];
+      if (role !== undefined && role !== null) {
+        bits |= 2 | (isAscii(text(role)) ? 0 : 8);
+      }
+      if (instance !== undefined && instance !== null) {
+        bits |= 4 | (isAscii(text(instance)) ? 0 : 16);
+      }
     }
-    if (hasInstance) {
-      w.str8(
-        "roleInstance",
-        typeof instance === "string" ? instance : String(instance),
-        -1,
-      );
-    }
+    this.#lastResource = resource;
+    this.#lastBits = bits;
+    return bits;
   }
 
-  /** Whether `PartA.ext_cloud` will be written. */
-  hasExtCloud(resource: Resource | undefined): boolean {
-    const a = resource?.attributes;
-    return a !== undefined &&
-      ((a["service.name"] ?? null) !== null ||
-        (a["service.instance.id"] ?? null) !== null);
+  /**
+   * `PartA.ext_cloud` (role ← service.name, roleInstance ← service.instance.id)
+   * for the bits of {@linkcode EtwCore.cloudBits}. The OutTypes depend only
+   * on the bits, so PartA's metadata can be replayed per variant.
+   */
+  writeExtCloud(
+    w: TraceLoggingWriter,
+    resource: Resource | undefined,
+    bits: number,
+  ): void {
+    if ((bits & 6) === 0) return;
+    const a = resource!.attributes;
+    const at = w.beginStruct("ext_cloud");
+    w.setStructCount(at, (bits & 2 ? 1 : 0) + (bits & 4 ? 1 : 0));
+    if (bits & 2) {
+      w.str8("role", text(a["service.name"]), bits & 8 ? OutType.UTF8 : 0);
+    }
+    if (bits & 4) {
+      w.str8(
+        "roleInstance",
+        text(a["service.instance.id"]),
+        bits & 16 ? OutType.UTF8 : 0,
+      );
+    }
   }
 
   /** Writes the opted-in resource attributes into PartC; returns the count written. */

@@ -119,24 +119,32 @@ export class EtwProcessor implements LogRecordProcessor, Disposable {
       const w = provider.writer;
       const resource = data.resource;
       w.reset(core.eventName);
-      w.u16("__csver__", 0x0400, OutType.UNSIGNED);
-
-      // PartA: [ext_dt] [ext_cloud] time
+      // __csver__ and PartA: metadata recorded once per variant, then replayed.
       const hasTrace = data.traceId !== undefined && data.spanId !== undefined;
-      const hasCloud = core.hasExtCloud(resource);
+      const variant = (hasTrace ? 1 : 0) | core.cloudBits(resource);
+      const cached = core.prefixes[variant];
+      const start = w.metadataPosition;
+      if (cached !== undefined) w.replayMetadata(cached);
+      w.u16("__csver__", 0x0400, OutType.UNSIGNED);
+      // PartA: [ext_dt] [ext_cloud] time
       const a = w.beginStruct("PartA");
-      w.setStructCount(a, 1 + (hasTrace ? 1 : 0) + (hasCloud ? 1 : 0));
+      w.setStructCount(
+        a,
+        1 + (hasTrace ? 1 : 0) + ((variant & 6) !== 0 ? 1 : 0),
+      );
       if (hasTrace) {
         const dt = w.beginStruct("ext_dt");
         w.setStructCount(dt, 2);
         w.str8("traceId", data.traceId!, 0);
         w.str8("spanId", data.spanId!, 0);
       }
-      if (hasCloud) core.writeExtCloud(w, resource);
+      core.writeExtCloud(w, resource, variant);
       const time = data.timeUnixNano !== 0
         ? data.timeUnixNano
         : data.observedTimeUnixNano;
       w.rfc3339("time", time);
+      if (cached === undefined) core.prefixes[variant] = w.metadataSince(start);
+      else w.endReplay();
 
       // PartC: opted-in resource attributes, then record attributes but an int `event_id`.
       const mark = w.metadataPosition;

@@ -103,18 +103,23 @@ export class EtwSpanProcessor implements SpanProcessor, Disposable {
       const w = provider.writer;
       const resource = span.resource;
       w.reset(core.eventName);
+      // __csver__ and PartA: metadata recorded once per variant, then replayed.
+      const variant = 1 | core.cloudBits(resource);
+      const cached = core.prefixes[variant];
+      const start = w.metadataPosition;
+      if (cached !== undefined) w.replayMetadata(cached);
       w.u16("__csver__", 0x0400, OutType.UNSIGNED);
-
       // PartA: time (end), ext_dt, [ext_cloud]
-      const hasCloud = core.hasExtCloud(resource);
       const a = w.beginStruct("PartA");
-      w.setStructCount(a, 2 + (hasCloud ? 1 : 0));
+      w.setStructCount(a, 2 + ((variant & 6) !== 0 ? 1 : 0));
       w.rfc3339("time", span.endTimeUnixNano);
       const dt = w.beginStruct("ext_dt");
       w.setStructCount(dt, 2);
       w.str8("traceId", span.traceId, 0);
       w.str8("spanId", span.spanId, 0);
-      if (hasCloud) core.writeExtCloud(w, resource);
+      core.writeExtCloud(w, resource, variant);
+      if (cached === undefined) core.prefixes[variant] = w.metadataSince(start);
+      else w.endReplay();
 
       // PartC: opted-in resource attributes, then span attributes but the well-known ones.
       const mark = w.metadataPosition;

@@ -220,6 +220,55 @@ describe("EtwProcessor", () => {
     );
   });
 
+  it("replays cached PartA metadata byte-identical to a fresh encoding, per variant", () => {
+    const fake = new FakeAdvapi32();
+    fake.enabledAnswer = 1;
+    using processor = new EtwProcessor(fake, { providerName: NAME });
+    const trace = {
+      traceId: "4bf92f3577b34da6a3ce929d0e0e4736",
+      spanId: "00f067aa0ba902b7",
+    };
+    const resources = [
+      new Resource({}),
+      new Resource({ "service.name": "a" }),
+      new Resource({ "service.instance.id": "i" }),
+      new Resource({ "service.name": "ä", "service.instance.id": 7 }),
+    ];
+    const records: [LogRecord, Resource][] = [];
+    for (const resource of resources) {
+      records.push([
+        { severityNumber: 9, body: "x", timestamp: TIME },
+        resource,
+      ]);
+      records.push([
+        { severityNumber: 9, body: "x", timestamp: TIME, ...trace },
+        resource,
+      ]);
+    }
+    // First pass records each variant, second and third passes replay them (in another order).
+    const runs: Uint8Array[][] = [[], [], []];
+    for (let pass = 0; pass < 3; pass++) {
+      const order = pass === 1 ? [...records].reverse() : records;
+      for (const [record, resource] of order) {
+        processor.onEmit(record, context(resource));
+        const w = fake.writes.at(-1)!;
+        runs[pass].push(
+          Uint8Array.from([...w.blobs[1].bytes, 0xff, ...w.blobs[2].bytes]),
+        );
+        decodeWrite(w); // still decodes
+      }
+    }
+    runs[1].reverse();
+    assert.deepEqual(runs[1], runs[0]);
+    assert.deepEqual(runs[2], runs[0]);
+    const last = fieldsOf(fake.writes.at(-1)!);
+    assert.deepEqual(last.PartA, {
+      ext_dt: trace,
+      ext_cloud: { role: "ä", roleInstance: "7" }, // non-ASCII: OutType UTF8
+      time: "2024-01-02T03:04:05.678Z",
+    });
+  });
+
   it("keeps 127 PartC fields and counts the attributes left out", () => {
     const fake = new FakeAdvapi32();
     fake.enabledAnswer = 1;
