@@ -58,10 +58,15 @@ export interface EtwProcessorOptions {
    */
   readonly forceEnabled?: boolean;
   /**
-   * The most bytes of provider traits + event metadata + payload per event;
-   * strings and byte arrays are cut to fit, anything else that does not fit
-   * drops the event (`stats.oversize`). ETW itself drops events over 64 KB
-   * (headers included) or over the session's buffer size.
+   * The most bytes of provider traits + event metadata + payload per event.
+   * Rules, in order: every string, JSON text and byte array is cut (UTF-8 at
+   * a character boundary) to at most 65,535 bytes and so that 1 KiB of the
+   * budget stays free for the fields after it (`stats.truncatedValues`);
+   * `PartC` keeps at most 127 attributes (`stats.droppedAttributes`); an
+   * event that still does not fit (e.g. very many or very long attribute
+   * names, whose metadata is limited to 32 KiB) is dropped
+   * (`stats.oversize`). ETW itself drops events over 64 KiB (headers
+   * included) or over the session's buffer size. 2048 to 65535.
    * @default {65000}
    */
   readonly maxEventSize?: number;
