@@ -196,14 +196,14 @@ const encoder = new TextEncoder();
 function putString(pos: number, s: string): number {
   const n = s.length;
   if (pos + 5 + n * 3 > cap) grow(pos, 5 + n * 3);
-  const lenSize = varintSize(n);
-  let p = pos + lenSize;
+  let p = pos + (n < 0x80 ? 1 : varintSize(n));
   for (let i = 0; i < n; i++) {
     const c = s.charCodeAt(i);
     if (c >= 0x80) return putStringUtf8(pos, s);
     buf[p++] = c;
   }
-  putVarint32(pos, n);
+  if (n < 0x80) buf[pos] = n;
+  else putVarint32(pos, n);
   return p;
 }
 
@@ -301,8 +301,42 @@ function putKeyValues(
     if (p + 3 > cap) grow(p, 3);
     buf[p] = 0x12;
     const valueLen = p + 1;
-    p = patchLength(valueLen, 1, putAnyValue(valueLen + 1, value, depth));
-    pos = patchLength(kvLen, 1, p);
+    p = valueLen + 1;
+    switch (typeof value) {
+      case "string":
+        buf[p] = 0x0a;
+        p = putString(p + 1, value);
+        break;
+      case "boolean":
+        if (p + 2 > cap) grow(p, 2);
+        buf[p] = 0x10;
+        buf[p + 1] = value ? 1 : 0;
+        p += 2;
+        break;
+      case "number":
+        if (p + 11 > cap) grow(p, 11);
+        if (Number.isSafeInteger(value)) {
+          buf[p] = 0x18;
+          p = value >= 0 && value < 0x80000000
+            ? putVarint32(p + 1, value)
+            : putInt64(p + 1, value);
+        } else {
+          buf[p] = 0x21;
+          view.setFloat64(p + 1, value, true);
+          p += 9;
+        }
+        break;
+      default:
+        p = putAnyValue(p, value, depth);
+    }
+    let len = p - valueLen - 1;
+    if (len < 0x80) buf[valueLen] = len;
+    else p = patchLength(valueLen, 1, p);
+    len = p - kvLen - 1;
+    if (len < 0x80) {
+      buf[kvLen] = len;
+      pos = p;
+    } else pos = patchLength(kvLen, 1, p);
   }
   return pos;
 }
@@ -538,10 +572,18 @@ function putLogRecord(pos: number, r: LogRecordData): number {
   if (severityText) p = putTagString(p, 0x1a, severityText);
   const body = r.body;
   if (body !== undefined) {
-    if (p + 2 > cap) grow(p, 2);
+    if (p + 3 > cap) grow(p, 3);
     buf[p] = 0x2a;
     const bodyLen = p + 1;
-    p = patchLength(bodyLen, 1, putAnyValue(bodyLen + 1, body, 0));
+    if (typeof body === "string") {
+      buf[bodyLen + 1] = 0x0a;
+      p = putString(bodyLen + 2, body);
+    } else {
+      p = putAnyValue(bodyLen + 1, body, 0);
+    }
+    const n = p - bodyLen - 1;
+    if (n < 0x80) buf[bodyLen] = n;
+    else p = patchLength(bodyLen, 1, p);
   }
   p = putKeyValues(p, r.attributes, 0x32, 0);
   if (p + 64 > cap) grow(p, 64);
@@ -575,6 +617,12 @@ function putLogRecord(pos: number, r: LogRecordData): number {
   }
   const eventName = r.eventName;
   if (eventName) p = putTagString(p, 0x62, eventName);
+  const n = p - len - 2;
+  if (n >= 0x80 && n < 0x4000) {
+    buf[len] = (n & 0x7f) | 0x80;
+    buf[len + 1] = n >>> 7;
+    return p;
+  }
   return patchLength(len, 2, p);
 }
 
@@ -738,7 +786,15 @@ export function writeTraceRequest(
   return putRequest(offset, spans, putSpan);
 }
 
-const shared = new ProtoBuffer();
+let shared = new ProtoBuffer();
+/** A buffer grown past this by one huge batch is dropped after use. */
+const KEEP_AT_MOST = 8 * 1024 * 1024;
+
+function detach(end: number): Uint8Array<ArrayBuffer> {
+  const out = shared.bytes.slice(0, end);
+  if (shared.bytes.length > KEEP_AT_MOST) shared = new ProtoBuffer();
+  return out;
+}
 
 /**
  * Encodes an `ExportLogsServiceRequest` into a new array (the module's
@@ -747,16 +803,14 @@ const shared = new ProtoBuffer();
 export function encodeLogsRequest(
   records: readonly LogRecordData[],
 ): Uint8Array<ArrayBuffer> {
-  const end = writeLogsRequest(records, shared, 0);
-  return shared.bytes.slice(0, end);
+  return detach(writeLogsRequest(records, shared, 0));
 }
 
 /** Encodes an `ExportTraceServiceRequest` into a new array. */
 export function encodeTraceRequest(
   spans: readonly ReadableSpan[],
 ): Uint8Array<ArrayBuffer> {
-  const end = writeTraceRequest(spans, shared, 0);
-  return shared.bytes.slice(0, end);
+  return detach(writeTraceRequest(spans, shared, 0));
 }
 
 // ---------------------------------------------------------------------------

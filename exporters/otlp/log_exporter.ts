@@ -105,6 +105,7 @@ export class OtlpHttpLogExporter implements Exporter<LogRecordData> {
     batch: readonly LogRecordData[],
     signal: AbortSignal,
   ): Promise<ExportResult> {
+    if (batch.length === 0) return Promise.resolve({ code: "success" });
     let body: Uint8Array<ArrayBuffer>;
     try {
       body = this.#json
