@@ -152,6 +152,6 @@ export function plainAttributes(
   kvs: Decoded[] | undefined,
 ): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const kv of kvs ?? []) out[kv.key] = plainValue(kv.value);
+  for (const kv of kvs ?? []) out[kv.key ?? ""] = plainValue(kv.value); // proto3: "" is absent
   return out;
 }
