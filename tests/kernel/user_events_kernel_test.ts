@@ -3,7 +3,9 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { chmodSync, chownSync, statSync } from "node:fs";
 import process from "node:process";
+import type { NativeMemory } from "../../ffi/libc.ts";
 import { openLibc } from "../../ffi/load_libc.ts";
 import {
   type DecodedField,
@@ -15,6 +17,7 @@ import {
 import {
   type Diagnostic,
   formatRfc3339,
+  LogEmitContext,
   LoggerProvider,
   Resource,
   SpanStatusCode,
@@ -29,6 +32,7 @@ import {
   setEnable,
   SKIP,
   statusNames,
+  TRACEFS,
   waitFor,
 } from "./_tracefs.ts";
 
@@ -325,4 +329,104 @@ describe("user_events permissions on a real kernel", () => {
     assert.equal(report.stats.registered, 0);
     assert.deepEqual(report.tracepoints, []);
   });
+});
+
+describe("UserEventsProcessor races on a real kernel", () => {
+  it(
+    "counts EBADF when the listener detaches between the check and the write",
+    { skip: SKIP },
+    async () => {
+      const provider = `seed_${RUNTIME}_race_${process.pid}`;
+      const name = `${provider}_L2K1`;
+      // Detaches the tracer right before each write: the enable word was set
+      // when onEmit checked it, the kernel has no probe when the write arrives.
+      class DetachingLibc extends RecordingLibc {
+        override write(
+          fd: number,
+          memory: NativeMemory,
+          length: number,
+        ): number {
+          setEnable(name, false);
+          return super.write(fd, memory, length);
+        }
+      }
+      const libc = new DetachingLibc(await openLibc());
+      const diagnostics: Diagnostic[] = [];
+      const processor = new UserEventsProcessor(libc, {
+        providerName: provider,
+        diagnostics: (d) => diagnostics.push(d),
+      });
+      try {
+        setEnable(name, true);
+        assert.ok(await waitFor(() => processor.enabled(17)));
+        processor.onEmit(
+          { severityNumber: 17, body: "raced" },
+          new LogEmitContext(new Resource({}), { name: "race" }),
+        );
+        const stats = processor.stats;
+        assert.equal(stats.droppedNoListener, 1, JSON.stringify(stats));
+        assert.equal(stats.written, 0);
+        assert.equal(stats.droppedWriteError, 0);
+        assert.deepEqual(diagnostics, []);
+      } finally {
+        await processor.shutdown();
+      }
+    },
+  );
+});
+
+describe("user_events group permissions on a real kernel", () => {
+  it(
+    "registers as a non-root user once the tracing group has x on tracefs and w on user_events_data",
+    { skip: SKIP },
+    () => {
+      const data = `${TRACEFS}/user_events_data`;
+      const dirStat = statSync(TRACEFS);
+      const dataStat = statSync(data);
+      const gid = 4242;
+      try {
+        chownSync(TRACEFS, dirStat.uid, gid);
+        chmodSync(TRACEFS, dirStat.mode | 0o010);
+        chownSync(data, dataStat.uid, gid);
+        chmodSync(data, dataStat.mode | 0o020);
+        const args = RUNTIME === "bun"
+          ? ["run", "tests/kernel/_open_child.ts"]
+          : ["run", "-A", "--no-check", "tests/kernel/_open_child.ts"];
+        const result = spawnSync(
+          "setpriv",
+          [
+            "--reuid=65534",
+            `--regid=${gid}`,
+            `--groups=${gid}`,
+            "--",
+            process.execPath,
+            ...args,
+          ],
+          {
+            encoding: "utf8",
+            env: {
+              ...process.env,
+              HOME: "/tmp",
+              DENO_DIR: "/tmp/deno-nobody",
+              NO_COLOR: "1",
+            },
+          },
+        );
+        assert.equal(result.status, 0, `child failed: ${result.stderr}`);
+        const report = JSON.parse(result.stdout.trim().split("\n").at(-1)!);
+        assert.deepEqual(report.messages, []);
+        assert.deepEqual(
+          report.tracepoints,
+          [1, 2, 3, 4, 5].map((l) => `seed_nonroot_L${l}K1`),
+        );
+        assert.equal(report.stats.registered, 5);
+        assert.equal(report.stats.notEnabled, 1);
+      } finally {
+        chownSync(TRACEFS, dirStat.uid, dirStat.gid);
+        chmodSync(TRACEFS, dirStat.mode & 0o7777);
+        chownSync(data, dataStat.uid, dataStat.gid);
+        chmodSync(data, dataStat.mode & 0o7777);
+      }
+    },
+  );
 });

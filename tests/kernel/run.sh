@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Runs the real-kernel user_events tests inside the test VM, under Deno and
+# then Bun (one VM boot each), from the project root. Fails if the VM cannot
+# boot (run-in-vm.sh exits 125) instead of skipping.
+#   tests/kernel/run.sh            # both runtimes
+#   tests/kernel/run.sh deno|bun   # one
+# SEED_SHARED: the shared/ directory (default: ../shared next to the checkout).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+SHARED=${SEED_SHARED:-$(cd .. && pwd)/shared}
+VM="$SHARED/vm/run-in-vm.sh"
+[ -x "$VM" ] || { echo "tests/kernel/run.sh: $VM not found (set SEED_SHARED)" >&2; exit 2; }
+runtimes=("${@:-deno bun}")
+# shellcheck disable=SC2206
+runtimes=(${runtimes[*]})
+status=0
+for rt in "${runtimes[@]}"; do
+	case $rt in
+	deno) cmd=(./node_modules/.bin/deno test -A --no-check tests/kernel/) ;;
+	bun) cmd=(./node_modules/.bin/bun test tests/kernel/) ;;
+	*) echo "unknown runtime $rt" >&2; exit 2 ;;
+	esac
+	echo "=== $rt: ${cmd[*]} (in the user_events VM)"
+	if "$VM" -t 900 -e NO_COLOR=1 -- "${cmd[@]}"; then
+		echo "=== $rt: ok"
+	else
+		rc=$?
+		note=""
+		[ "$rc" = 125 ] && note=": the VM did not boot"
+		echo "=== $rt: FAILED (exit $rc$note)"
+		status=1
+	fi
+done
+exit $status
