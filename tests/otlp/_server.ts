@@ -30,6 +30,7 @@ export type Reply =
     status: number;
     headers?: Record<string, string>;
     body?: Uint8Array | string;
+    delayMs?: number;
   }
   | "reset"
   | "stall";
@@ -97,10 +98,14 @@ export class FakeCollector {
         req.socket.destroy();
         return;
       }
-      res.writeHead(reply.status, reply.headers ?? {});
-      res.end(reply.body ?? undefined, () => {
-        this.repliedAt[request.index] = performance.now();
-      });
+      const send = () => {
+        res.writeHead(reply.status, reply.headers ?? {});
+        res.end(reply.body ?? undefined, () => {
+          this.repliedAt[request.index] = performance.now();
+        });
+      };
+      if (reply.delayMs === undefined) send();
+      else setTimeout(send, reply.delayMs);
     });
   }
 

@@ -458,6 +458,50 @@ describe("OtlpHttpLogExporter", () => {
     assert.equal(after.code === "failure" && after.retryable, false);
   });
 
+  it("lets shutdown wait for an export in flight that finishes in time", async () => {
+    await using collector = await FakeCollector.start(() => ({
+      status: 200,
+      delayMs: 150,
+    }));
+    const exporter = new OtlpHttpLogExporter({
+      env: noEnv,
+      endpoint: collector.url("/v1/logs"),
+      shutdownTimeoutMillis: 10_000,
+    });
+    const pending = exporter.export(
+      await oneRecord(),
+      new AbortController().signal,
+    );
+    await until(() => collector.requests.length === 1, "the request");
+    await exporter.shutdown();
+    assert.equal(exporter.stats.inFlight, 0);
+    assert.deepEqual(await pending, { code: "success" });
+  });
+
+  it("gives up at once when Retry-After would end past the retry budget", async () => {
+    await using collector = await FakeCollector.start(() => ({
+      status: 503,
+      headers: { "retry-after": "3600" },
+    }));
+    const exporter = new OtlpHttpLogExporter({
+      env: noEnv,
+      endpoint: collector.url("/v1/logs"),
+      retry: { maxElapsedMillis: 5000 },
+    });
+    const result = await exporter.export(
+      await oneRecord(),
+      new AbortController().signal,
+    );
+    assert.equal(result.code, "failure");
+    assert.equal(result.code === "failure" && result.retryable, true);
+    assert.match(
+      result.code === "failure" ? result.error!.message : "",
+      /HTTP 503.*maxElapsedMillis/,
+    );
+    assert.equal(collector.requests.length, 1);
+    await exporter.shutdown();
+  });
+
   it("stops retrying when the processor's signal aborts", async () => {
     await using collector = await FakeCollector.start(() => ({ status: 503 }));
     const exporter = new OtlpHttpLogExporter({
