@@ -8,7 +8,7 @@
  * events back.
  *
  * Needs Linux >= 6.4 with `CONFIG_USER_EVENTS`, write access to
- * `user_events_data`, and the FFI permission (`--allow-ffi`) under Deno.
+ * `user_events_data`, and the FFI permission under Deno (`--allow-ffi`).
  * Elsewhere the factories resolve to counted no-op processors and report one diagnostic.
  *
  * @example Decode an event
