@@ -1,13 +1,16 @@
 // The mitata runner: the same cases as bench/*_bench.ts, under Bun or Deno.
 //
 //   bun run bench/suite.mitata.ts                     # mitata's table
-//   deno run -A --v8-flags=--expose-gc bench/suite.mitata.ts
-//   ... suite.mitata.ts --json out.json [--filter REGEX] [--quiet]
+//   deno run -A bench/suite.mitata.ts
+//   ... suite.mitata.ts --json out.json [--filter REGEX]
+//   deno run -A bench/suite.mitata.ts --alloc --json alloc.json
 //
-// With --json it also measures allocations per operation (V8 only: median
-// over 11 rounds of `used_heap_size` after minus before ~2000 operations,
-// each round after a forced full GC, minus the same for an empty round; JSC
-// exposes no precise allocation counter, so Bun's column stays empty).
+// --alloc measures allocations per operation instead of time (V8 only): the
+// median over 5 rounds of V8's `total_allocated_bytes` (bytes ever
+// allocated on the JS heap; GC does not disturb it) after minus before ~100,000
+// operations (at most 100 calls), minus the same for an empty round.
+// ArrayBuffer backing stores live outside the heap and are not counted. JSC
+// exposes no allocation counter, so Bun has no allocation figures.
 
 import { bench, do_not_optimize, group, run } from "mitata";
 import { AREAS, type BenchCase } from "./_cases.ts";
@@ -25,7 +28,7 @@ export interface MitataResult {
   readonly nsPerOp: number;
   /** Median time per operation. */
   readonly p50NsPerOp: number;
-  /** Heap bytes allocated per operation (V8 only), else null. */
+  /** Heap bytes allocated per operation (from a separate --alloc run), or null. */
   readonly bytesPerOp: number | null;
 }
 
@@ -39,15 +42,17 @@ interface Args {
   json?: string;
   filter?: RegExp;
   quiet: boolean;
+  alloc: boolean;
 }
 
 function parseArgs(argv: readonly string[]): Args {
-  const args: Args = { quiet: false };
+  const args: Args = { quiet: false, alloc: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--json") args.json = argv[++i];
     else if (a === "--filter") args.filter = new RegExp(argv[++i]);
     else if (a === "--quiet") args.quiet = true;
+    else if (a === "--alloc") args.alloc = true;
   }
   return args;
 }
@@ -56,9 +61,20 @@ type Gc = () => void;
 
 async function heapProbe(): Promise<{ heap: () => number; gc: Gc } | null> {
   const g = globalThis as { gc?: Gc; Bun?: unknown };
-  if (g.Bun !== undefined || typeof g.gc !== "function") return null;
+  if (g.Bun !== undefined) return null;
   const v8 = await import("node:v8");
-  const gc = g.gc;
+  type Stats = { used_heap_size: number; total_allocated_bytes?: number };
+  const gc = typeof g.gc === "function" ? g.gc : () => {};
+  // V8 >= 13: bytes ever allocated on the heap, unaffected by GC.
+  if (
+    typeof (v8.getHeapStatistics() as Stats).total_allocated_bytes === "number"
+  ) {
+    return {
+      heap: () => (v8.getHeapStatistics() as Stats).total_allocated_bytes!,
+      gc,
+    };
+  }
+  if (typeof g.gc !== "function") return null;
   return { heap: () => v8.getHeapStatistics().used_heap_size, gc };
 }
 
@@ -67,14 +83,16 @@ async function callOnce(fn: BenchCase["fn"]): Promise<void> {
   if (r instanceof Promise) await r;
 }
 
-const ROUNDS = 11;
-const OPS_PER_ROUND = 2000;
+const ROUNDS = 5;
+const OPS_PER_ROUND = 100_000;
 
 async function bytesPerOp(
   c: BenchCase,
   probe: { heap: () => number; gc: Gc },
 ): Promise<number> {
-  const calls = Math.max(1, Math.ceil(OPS_PER_ROUND / c.ops));
+  // ~100,000 operations, but at most 100 calls (a call may encode 512
+  // records); the warm-up round below runs the same calls unmeasured.
+  const calls = Math.min(100, Math.max(1, Math.ceil(OPS_PER_ROUND / c.ops)));
   const measure = async (fn: BenchCase["fn"], n: number): Promise<number> => {
     const deltas: number[] = [];
     for (let r = 0; r < ROUNDS; r++) {
@@ -101,6 +119,20 @@ async function main(): Promise<void> {
     for (const c of await area.build()) {
       if (args.filter === undefined || args.filter.test(c.name)) cases.push(c);
     }
+  }
+  if (args.alloc) {
+    const probe = await heapProbe();
+    if (probe === null) {
+      throw new Error(
+        "--alloc needs V8 (run it with Deno)",
+      );
+    }
+    const allocs: Record<string, number> = {};
+    for (const c of cases) allocs[c.name] = await bytesPerOp(c, probe);
+    const text = JSON.stringify(allocs, null, 2) + "\n";
+    if (args.json === undefined) console.log(text);
+    else (await import("node:fs")).writeFileSync(args.json, text);
+    return;
   }
   const byName = new Map(cases.map((c) => [c.name, c]));
   let currentGroup = "";
@@ -135,7 +167,6 @@ async function main(): Promise<void> {
   const out = await run({ format: quiet ? "quiet" : "mitata", colors: false });
   if (args.json === undefined) return;
 
-  const probe = await heapProbe();
   const results: MitataResult[] = [];
   for (const trial of out.benchmarks) {
     const run0 = trial.runs[0];
@@ -150,7 +181,7 @@ async function main(): Promise<void> {
       unit: c.unit,
       nsPerOp: run0.stats.avg / c.ops,
       p50NsPerOp: run0.stats.p50 / c.ops,
-      bytesPerOp: probe === null ? null : await bytesPerOp(c, probe),
+      bytesPerOp: null, // filled in by bench/_report.ts from the --alloc run
     });
   }
   const report: MitataReport = { host: await hostInfo(), results };

@@ -1,0 +1,485 @@
+// Turns the raw outputs of one bench/report run into bench/RESULTS.md.
+//
+//   deno run -A bench/_report.ts RESULTS_DIR OUT.md
+//
+// RESULTS_DIR holds deno_bench.json (deno bench --json), mitata_deno.json and
+// mitata_bun.json (bench/suite.mitata.ts --json), memory_deno.json and
+// memory_bun.json (bench/memory.ts --json), c_devnull.json (bench/ue_emit
+// --devnull), meta.json, and kernel.jsonl when the VM step ran.
+
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import type { MemoryReport, MemoryRow } from "./memory.ts";
+import type { MitataReport, MitataResult } from "./suite.mitata.ts";
+
+interface DenoBenchJson {
+  runtime: string;
+  cpu: string;
+  benches: {
+    name: string;
+    group: string | null;
+    baseline: boolean;
+    results: { ok?: { avg: number; min: number; p75: number; n: number } }[];
+  }[];
+}
+
+interface KernelLine {
+  runtime: string;
+  version?: string;
+  variant: string;
+  nsPerOp: number;
+  rounds: number[];
+  written: number;
+}
+
+interface Meta {
+  commit: string;
+  started: string;
+  seconds: number;
+  vm: string;
+}
+
+const [dir, out] = Deno.args;
+const read = <T>(name: string): T | undefined => {
+  const path = `${dir}/${name}`;
+  return existsSync(path)
+    ? JSON.parse(readFileSync(path, "utf8")) as T
+    : undefined;
+};
+
+const denoBench = read<DenoBenchJson>("deno_bench.json");
+const mDeno = read<MitataReport>("mitata_deno.json");
+const mBun = read<MitataReport>("mitata_bun.json");
+const memDeno = read<MemoryReport>("memory_deno.json");
+const memBun = read<MemoryReport>("memory_bun.json");
+const cDevnull = read<KernelLine>("c_devnull.json");
+const meta = read<Meta>("meta.json");
+const kernelPath = `${dir}/kernel.jsonl`;
+const kernel: KernelLine[] = existsSync(kernelPath)
+  ? readFileSync(kernelPath, "utf8").split("\n").filter((l) =>
+    l.startsWith("{")
+  )
+    .map((l) => JSON.parse(l) as KernelLine)
+  : [];
+
+// --- lookups ---------------------------------------------------------------
+
+const allocDeno = read<Record<string, number>>("alloc_deno.json") ?? {};
+const byName = (r: MitataReport | undefined, alloc?: Record<string, number>) =>
+  new Map(
+    (r?.results ?? []).map((x) => [
+      x.name,
+      alloc === undefined ? x : { ...x, bytesPerOp: alloc[x.name] ?? null },
+    ]),
+  );
+const denoM = byName(mDeno, allocDeno);
+const bunM = byName(mBun);
+const denoB = new Map<string, number>();
+for (const b of denoBench?.benches ?? []) {
+  const ok = b.results[0]?.ok;
+  if (ok === undefined) continue;
+  const m = /^(.*?)(?: \[x(\d+)\])?$/.exec(b.name)!;
+  denoB.set(m[1], ok.avg / Number(m[2] ?? 1));
+}
+
+const allCases: MitataResult[] = mDeno?.results ?? mBun?.results ?? [];
+const groups = new Map<string, MitataResult[]>();
+for (const c of allCases) {
+  const list = groups.get(c.group) ?? [];
+  list.push(c);
+  groups.set(c.group, list);
+}
+
+// --- formatting --------------------------------------------------------------
+
+function ns(x: number | undefined): string {
+  if (x === undefined || !Number.isFinite(x)) return "–";
+  if (x >= 1e6) return `${(x / 1e6).toFixed(2)} ms`;
+  if (x >= 1e4) return `${(x / 1e3).toFixed(1)} µs`;
+  if (x >= 1e3) return `${(x / 1e3).toFixed(2)} µs`;
+  if (x >= 10) return `${x.toFixed(0)} ns`;
+  return `${x.toFixed(1)} ns`;
+}
+function bytes(x: number | null | undefined): string {
+  if (x === null || x === undefined) return "–";
+  if (x >= 10_000) return `${(x / 1024).toFixed(0)} KiB`;
+  if (x < 1) return "0";
+  return `${Math.round(x)} B`;
+}
+function ratio(x: number | undefined, base: number | undefined): string {
+  if (x === undefined || base === undefined || base === 0) return "–";
+  return `${(x / base).toFixed(2)}x`;
+}
+function verdict(ok: boolean | undefined): string {
+  return ok === undefined ? "not measured" : ok ? "**met**" : "**missed**";
+}
+
+const p50 = (m: Map<string, MitataResult>, name: string) =>
+  m.get(name)?.p50NsPerOp;
+
+function groupTable(group: string, note = ""): string {
+  const cases = groups.get(group) ?? [];
+  const base = cases.find((c) => c.baseline);
+  const unit = cases[0]?.unit ?? "op";
+  const lines = [
+    `| variant | Deno p50 /${unit} | Deno avg /${unit} (deno bench) | Bun p50 /${unit} | Deno heap B/${unit} | ratio Deno | ratio Bun |`,
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+  ];
+  for (const c of cases) {
+    const name = c.baseline ? `${c.variant} (baseline)` : c.variant;
+    lines.push(
+      `| ${name} | ${ns(p50(denoM, c.name))} | ${ns(denoB.get(c.name))} | ${
+        ns(p50(bunM, c.name))
+      } | ${bytes(denoM.get(c.name)?.bytesPerOp)} | ${
+        base ? ratio(p50(denoM, c.name), p50(denoM, base.name)) : "–"
+      } | ${base ? ratio(p50(bunM, c.name), p50(bunM, base.name)) : "–"} |`,
+    );
+  }
+  return `${note}${lines.join("\n")}\n`;
+}
+
+function hostLine(r: { host: MitataReport["host"] } | undefined): string {
+  if (r === undefined) return "not run";
+  const h = r.host;
+  return `${h.runtime} ${h.version} (${h.engine}), ${h.cpu} x${h.cores}, ${h.os}`;
+}
+
+// --- budgets -----------------------------------------------------------------
+
+const md: string[] = [];
+const budgets: string[] = [];
+const budget = (what: string, value: string, goal: string, ok?: boolean) =>
+  budgets.push(`| ${what} | ${value} | ${goal} | ${verdict(ok)} |`);
+
+for (const [rt, m] of [["Deno", denoM], ["Bun", bunM]] as const) {
+  const v = p50(m, "user-events/disabled/processor-onEmit");
+  budget(
+    `${rt}: user_events emit, no listener (processor.onEmit)`,
+    ns(v),
+    "≤ 10 ns",
+    v === undefined ? undefined : v <= 10,
+  );
+  const l = p50(m, "user-events/disabled/logger-emit");
+  budget(
+    `${rt}: user_events emit, no listener (Logger.emit)`,
+    ns(l),
+    "≤ 10 ns",
+    l === undefined ? undefined : l <= 10,
+  );
+}
+
+const cKernel = kernel.filter((k) => k.runtime === "c");
+const cKernelNs = cKernel.length === 0
+  ? undefined
+  : cKernel.reduce((a, k) => a + k.nsPerOp, 0) / cKernel.length;
+for (const rt of ["deno", "bun"]) {
+  const k = kernel.find((x) =>
+    x.runtime === rt && x.variant === "processor-onEmit"
+  );
+  const r = k === undefined || cKernelNs === undefined
+    ? undefined
+    : k.nsPerOp / cKernelNs;
+  budget(
+    `${rt === "deno" ? "Deno" : "Bun"}: enabled emit on the VM kernel / C`,
+    r === undefined ? "–" : `${r.toFixed(2)}x`,
+    "≤ 1.5x C",
+    r === undefined ? undefined : r <= 1.5,
+  );
+}
+for (const [rt, m] of [["Deno", denoM], ["Bun", bunM]] as const) {
+  const v = p50(m, "user-events/enabled/processor-onEmit-devnull");
+  const r = v === undefined || cDevnull === undefined
+    ? undefined
+    : v / cDevnull.nsPerOp;
+  budget(
+    `${rt}: enabled emit, host proxy (FFI write to /dev/null) / C`,
+    r === undefined ? "–" : `${r.toFixed(2)}x`,
+    "≤ 1.5x C",
+    r === undefined ? undefined : r <= 1.5,
+  );
+}
+for (const [rt, m] of [["Deno", denoM], ["Bun", bunM]] as const) {
+  const ours = p50(m, "batch/emit-then-flush/seed-otlp-protobuf");
+  const peer = p50(m, "batch/emit-then-flush/peer-noop-exporter");
+  const r = ours === undefined || peer === undefined ? undefined : ours / peer;
+  budget(
+    `${rt}: emit → batch → OTLP protobuf (fake fetch) / peer batch + no-op exporter`,
+    r === undefined ? "–" : `${r.toFixed(2)}x`,
+    "≤ 0.20x",
+    r === undefined ? undefined : r <= 0.2,
+  );
+}
+for (const [rt, m] of [["Deno", denoM], ["Bun", bunM]] as const) {
+  const ours = p50(m, "otlp-encode/protobuf-512/seed");
+  const peer = p50(m, "otlp-encode/protobuf-512/peer-otlp-transformer");
+  const r = ours === undefined || peer === undefined ? undefined : peer / ours;
+  budget(
+    `${rt}: OTLP protobuf encode of 512 records, speed-up over otlp-transformer`,
+    r === undefined ? "–" : `${r.toFixed(2)}x faster`,
+    "≥ 3x faster",
+    r === undefined ? undefined : r >= 3,
+  );
+}
+for (const [rt, mem] of [["Deno", memDeno], ["Bun", memBun]] as const) {
+  for (const row of mem?.rows ?? []) {
+    if (!row.scenario.startsWith("seed")) continue;
+    const growth = row.heapAfterMiB - row.heapWarmMiB;
+    budget(
+      `${rt}: heap growth, ${row.scenario} (${
+        row.emits.toLocaleString("en")
+      } emits after warm-up)`,
+      `${growth.toFixed(1)} MiB`,
+      "bounded (< 1 MiB)",
+      growth < 1,
+    );
+  }
+}
+
+// --- document ----------------------------------------------------------------
+
+md.push("# Benchmark results");
+md.push("");
+md.push(
+  "Generated by `bench/report` from ONE run; do not edit by hand. " +
+    "Regenerate with `bench/report` (add `--no-vm` to skip the VM step).",
+);
+md.push("");
+md.push(
+  `- Run: ${meta?.started ?? "?"}, commit \`${meta?.commit ?? "?"}\`, ${
+    meta ? Math.round(meta.seconds) : "?"
+  } s in total`,
+);
+md.push(`- Deno: ${hostLine(mDeno)}`);
+md.push(`- Bun: ${hostLine(mBun)}`);
+md.push(
+  `- deno bench: ${denoBench?.runtime ?? "not run"}, CPU ${
+    denoBench?.cpu ?? "?"
+  }`,
+);
+md.push(`- VM (case 3): ${meta?.vm ?? "not run"}`);
+md.push("");
+md.push(
+  "How to read: times are per operation (the unit in the column head). " +
+    "**p50** is mitata's median per call divided by the operations per call " +
+    "(primitives run 100–10,000 operations per call); **avg** is `deno bench`'s " +
+    "mean, which on this shared 2-core machine also carries GC and " +
+    "scheduling noise. **Heap B/op** (a separate Deno process, " +
+    "`suite.mitata.ts --alloc`) is V8's `getHeapStatistics().total_allocated_bytes` " +
+    "(bytes ever allocated on the JS heap, so GC does not disturb it) after minus " +
+    "before ~100,000 operations (at most 100 calls; one warm-up round first), median of 5 rounds, minus an " +
+    "empty round; ArrayBuffer backing stores (e.g. an encoder's output bytes) live " +
+    "outside the heap and are not counted. Bun (JavaScriptCore) exposes " +
+    "no precise allocation counter (its `memoryUsage().current` moves in 128 KiB " +
+    "steps), so Bun has no allocation column. **ratio** = variant / the group's " +
+    "baseline, on p50.",
+);
+md.push("");
+
+md.push("## Budgets and goals");
+md.push("");
+md.push("| what | measured | goal | |");
+md.push("| --- | ---: | --- | --- |");
+md.push(...budgets);
+md.push("");
+
+// Case 1, the headline table.
+md.push(
+  "## 1. Sync Processor vs async Exporter (the seed's table, in TypeScript)",
+);
+md.push("");
+md.push(
+  "One record (a body plus three attributes), the same encode work in each " +
+    "variant (severity, body and attributes into a preallocated buffer). " +
+    "`processor-onEmit-sync` calls `LogRecordProcessor.onEmit`; " +
+    "`exporter-export-await` awaits an `async export([record])`; " +
+    "`exporter-export-no-await` calls it and drops the Promise. " +
+    "Rust reference (opentelemetry-rust): 50 ns sync, 51.9 ns native async, 59 ns `async_trait`.",
+);
+md.push("");
+{
+  const g = "sync-vs-async/one-record";
+  const rust: Record<string, string> = {
+    "processor-onEmit-sync": "50 ns",
+    "exporter-export-await": "51.9 ns native async, 59 ns `async_trait`",
+    "exporter-export-no-await":
+      "– (no Rust analogue: a future does nothing unless polled)",
+  };
+  const base = `${g}/processor-onEmit-sync`;
+  md.push(
+    "| variant | Deno p50 | Bun p50 | Deno heap B/record | Deno ratio | Bun ratio | Rust reference |",
+  );
+  md.push("| --- | ---: | ---: | ---: | ---: | ---: | --- |");
+  for (const c of groups.get(g) ?? []) {
+    md.push(
+      `| ${c.variant} | ${ns(p50(denoM, c.name))} | ${
+        ns(p50(bunM, c.name))
+      } | ${bytes(denoM.get(c.name)?.bytesPerOp)} | ${
+        ratio(p50(denoM, c.name), p50(denoM, base))
+      } | ${ratio(p50(bunM, c.name), p50(bunM, base))} | ${
+        rust[c.variant] ?? "–"
+      } |`,
+    );
+  }
+  md.push("");
+  md.push("All columns:");
+  md.push("");
+  md.push(groupTable(g));
+}
+
+md.push("## 2. user_events, no listener (budget ≤ 10 ns per emit)");
+md.push("");
+md.push(
+  "The production `UserEventsProcessor` over a libc binding whose enable words " +
+    "stay 0: `onEmit` maps the severity to a level, does one `Atomics.load` and " +
+    "returns. `noop-processor-onEmit` is an empty processor (the call floor). " +
+    "10,000 emits per call.",
+);
+md.push("");
+md.push(groupTable("user-events/disabled"));
+
+md.push("## 3. user_events, enabled: TypeScript vs C");
+md.push("");
+if (kernel.length > 0) {
+  md.push(
+    "On the real 6.12 kernel in the VM (`bench/kernel.sh`, QEMU **TCG**: JIT-compiled " +
+      "JavaScript is emulated far more slowly than C, so only the ratio to C " +
+      "measured in the same VM boot is meaningful). C (`bench/ue_emit.c`) encodes " +
+      "the byte-identical event (checked before the run) and calls `write(2)`; " +
+      "it ran first and last, the mean of both is the reference.",
+  );
+  md.push("");
+  md.push("| runtime | variant | ratio to C | median rounds |");
+  md.push("| --- | --- | ---: | --- |");
+  for (const k of kernel) {
+    md.push(
+      `| ${k.runtime}${k.version ? " " + k.version : ""} | ${k.variant} | ${
+        cKernelNs ? (k.nsPerOp / cKernelNs).toFixed(2) + "x" : "–"
+      } | ${k.rounds.length} rounds |`,
+    );
+  }
+} else {
+  md.push("The VM step did not run (`bench/report --no-vm`, or no VM here).");
+}
+md.push("");
+md.push(
+  "Host proxy (no user_events on the host): the same processor with the real " +
+    "libc binding, only `DIAG_IOCSREG` faked and the fd opened on `/dev/null`, " +
+    "so encode + FFI `write(2)` are the production path; `processor-onEmit-fake-write` " +
+    `encodes but does not call libc. C (\`ue_emit --devnull\`): ${
+      cDevnull ? ns(cDevnull.nsPerOp) : "–"
+    } per event.`,
+);
+md.push("");
+{
+  const cases = groups.get("user-events/enabled") ?? [];
+  md.push(
+    "| variant | Deno p50 | Bun p50 | Deno heap B/emit | Deno / C | Bun / C |",
+  );
+  md.push("| --- | ---: | ---: | ---: | ---: | ---: |");
+  for (const c of cases) {
+    md.push(
+      `| ${c.variant} | ${ns(p50(denoM, c.name))} | ${
+        ns(p50(bunM, c.name))
+      } | ${bytes(denoM.get(c.name)?.bytesPerOp)} | ${
+        ratio(p50(denoM, c.name), cDevnull?.nsPerOp)
+      } | ${ratio(p50(bunM, c.name), cDevnull?.nsPerOp)} |`,
+    );
+  }
+  md.push(
+    `| C ue_emit --devnull | ${ns(cDevnull?.nsPerOp)} | | 0 | 1.00x | 1.00x |`,
+  );
+}
+md.push("");
+
+md.push(
+  "## 4. emit → batching processor → exporter, vs @opentelemetry/sdk-logs",
+);
+md.push("");
+md.push(
+  "512 seeded records emitted, then `await provider.forceFlush()`; per emit. " +
+    "`seed-otlp-protobuf`: `BatchLogRecordProcessor` + `OtlpHttpLogExporter` " +
+    "(protobuf, no compression) over a fake `fetch` that answers 200 at once, so " +
+    "it includes the OTLP encoding; `seed-noop-exporter` / `peer-noop-exporter`: " +
+    "an exporter that does nothing; `peer-protobuf-serializer`: the peer's " +
+    "exporter work, `ProtobufLogsSerializer.serializeRequest`, with no transport. " +
+    "Our emit path allocates no Promise: one export (a bounded number of " +
+    "Promises) per 512 records.",
+);
+md.push("");
+md.push(groupTable("batch/emit-then-flush"));
+
+md.push(
+  "## 5. OTLP encoding of 512 records, vs @opentelemetry/otlp-transformer",
+);
+md.push("");
+md.push(
+  "The same 512 seeded records, as each SDK hands them to its exporter " +
+    "(ours: `LogRecordData`; peer: `ReadableLogRecord`). Ours: " +
+    "`exporters/_otlp_proto.ts` `encodeLogsRequest` and `_otlp_json.ts` " +
+    "`encodeLogsRequestJson` (both return a fresh `Uint8Array`); peer: " +
+    "`ProtobufLogsSerializer` / `JsonLogsSerializer`.",
+);
+md.push("");
+md.push(groupTable("otlp-encode/protobuf-512"));
+md.push(groupTable("otlp-encode/json-512"));
+
+md.push(
+  "## 6. Span start + end with three attributes, vs @opentelemetry/sdk-trace",
+);
+md.push("");
+md.push(
+  "A SERVER span with three attributes, started and ended, into a processor " +
+    "that does nothing (ours: a `SpanProcessor` object; peer: `NoopSpanProcessor` " +
+    "in sdk-trace 3.x `TracerProvider`, the successor of `BasicTracerProvider`). " +
+    "Both sample every root span.",
+);
+md.push("");
+md.push(groupTable("span/start-end-3-attributes"));
+
+md.push("## 7. Memory");
+md.push("");
+md.push(
+  "`bench/memory.ts`: RSS and heap (after a forced full GC) before any emit, " +
+    "after 10,000 warm-up emits, and after the whole run. The batching cases " +
+    "use an exporter that never answers, so the queue (2,048) fills and every " +
+    "later emit is a counted drop; the user_events case has no listener.",
+);
+md.push("");
+const memTable = (label: string, r: MemoryReport | undefined) => {
+  md.push(`${label}: ${r ? hostLine(r) : "not run"}`);
+  md.push("");
+  md.push(
+    "| scenario | emits (+10k warm-up) | heap before / warm / after (MiB) | RSS before / warm / after (MiB) | kept | dropped | s |",
+  );
+  md.push("| --- | ---: | --- | --- | ---: | ---: | ---: |");
+  for (const row of r?.rows ?? ([] as MemoryRow[])) {
+    md.push(
+      `| ${row.scenario} | ${
+        row.emits.toLocaleString("en")
+      } | ${row.heapBeforeMiB} / ${row.heapWarmMiB} / ${row.heapAfterMiB} | ${row.rssBeforeMiB} / ${row.rssWarmMiB} / ${row.rssAfterMiB} | ${
+        row.kept ?? "–"
+      } | ${row.dropped ?? "–"} | ${row.seconds} |`,
+    );
+  }
+  md.push("");
+};
+memTable("Deno", memDeno);
+memTable("Bun", memBun);
+
+md.push("## Reproduce");
+md.push("");
+md.push("```sh");
+md.push("npm ci");
+md.push(
+  "bench/report                 # everything above, writes bench/RESULTS.md (add --no-vm to skip case 3)",
+);
+md.push("./node_modules/.bin/deno bench -A bench/        # = deno task bench");
+md.push("npm run bench:bun                                # Bun, mitata");
+md.push(
+  "./node_modules/.bin/deno run -A --v8-flags=--expose-gc bench/suite.mitata.ts   # Deno, mitata",
+);
+md.push("bench/kernel.sh              # case 3 alone, in the VM");
+md.push("```");
+md.push("");
+
+writeFileSync(out, md.join("\n"));
+console.log(`wrote ${out}`);

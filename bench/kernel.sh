@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Case 3, opt-in: enabled user_events emit on a real kernel, TypeScript (Deno
+# and Bun, through the real UserEventsProcessor and libc FFI) vs C
+# (bench/ue_emit.c, compiled here with the system cc), in ONE boot of the
+# user_events VM (../shared/vm/run-in-vm.sh, or $UEVM_RUNNER). The VM runs
+# under TCG here, so only the ratio to C from the same boot means anything.
+#
+#   bench/kernel.sh [OUT.jsonl]       default bench/bin/kernel.jsonl
+#   UE_BENCH_N=20000 UE_BENCH_ROUNDS=5 bench/kernel.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=${1:-bench/bin/kernel.jsonl}
+n=${UE_BENCH_N:-20000}
+rounds=${UE_BENCH_ROUNDS:-5}
+deno=./node_modules/.bin/deno
+bun=./node_modules/.bin/bun
+
+if [ "${UEVM_GUEST:-}" = 1 ]; then
+  # Inside the VM: C first and last (drift check), the runtimes in between.
+  : >"$out"
+  bench/bin/ue_emit "$n" "$rounds" >>"$out"
+  "$deno" run -A --no-check bench/kernel_emit.ts "$n" "$rounds" >>"$out"
+  "$bun" run bench/kernel_emit.ts "$n" "$rounds" >>"$out"
+  bench/bin/ue_emit "$n" "$rounds" >>"$out"
+  exit 0
+fi
+
+runner=${UEVM_RUNNER:-$(pwd)/../shared/vm/run-in-vm.sh}
+if [ ! -x "$runner" ]; then
+  echo "kernel.sh: no VM runner at $runner (set UEVM_RUNNER)" >&2
+  exit 2
+fi
+mkdir -p bench/bin "$(dirname "$out")"
+cc -O2 -Wall -Wextra -o bench/bin/ue_emit bench/ue_emit.c
+# The C program must write exactly the bytes the processor writes.
+ts=$("$deno" run -A bench/kernel_emit.ts --dump)
+c=$(bench/bin/ue_emit --dump)
+if [ "$ts" != "$c" ]; then
+  printf 'kernel.sh: C and TypeScript encode different events\n  ts %s\n  c  %s\n' "$ts" "$c" >&2
+  exit 1
+fi
+"$deno" check bench/kernel_emit.ts >/dev/null 2>&1 # type-check on the host; the VM uses --no-check
+UE_BENCH_N=$n UE_BENCH_ROUNDS=$rounds "$runner" -t 900 \
+  -e UE_BENCH_N="$n" -e UE_BENCH_ROUNDS="$rounds" -- bash bench/kernel.sh "$out"
+cat "$out"
