@@ -91,7 +91,11 @@ const SOURCE = "UserEventsProcessor";
  * When no tracer listens to a level, `onEmit` reads one enable word and
  * returns. Records without a valid `severityNumber` are not written.
  * `onEmit` never throws: every skipped or dropped record is counted in
- * {@linkcode UserEventsProcessor.stats}.
+ * {@linkcode UserEventsProcessor.stats}. Size rules (those of
+ * `eventheader_dynamic`): an event whose metadata plus data exceed 65,467
+ * bytes is not written (`droppedTooLarge`), nothing is truncated; `PartC`
+ * keeps at most 127 attributes, first come first kept (`cappedFields`).
+ * Field names containing `;` or NUL get `_` in their place.
  *
  * Use {@linkcode openUserEventsProcessor}; the constructor takes an open
  * {@linkcode LibcBinding} (tests pass a fake one).

@@ -35,7 +35,10 @@ const LEVEL = 4;
  *
  * `onEnd` reads one enable word and returns when nobody listens; it never
  * throws, and counts every skipped or dropped span in
- * {@linkcode UserEventsSpanProcessor.stats}.
+ * {@linkcode UserEventsSpanProcessor.stats}. Size rules: an event whose
+ * metadata plus data exceed 65,467 bytes is not written (`droppedTooLarge`);
+ * `PartC` keeps at most 127 attributes (`cappedFields`). Renamed attributes
+ * go to `PartB` in the order of the rename table, not the span's.
  *
  * @example Over a fake binding without user_events
  * ```ts
@@ -96,11 +99,6 @@ export class UserEventsSpanProcessor implements SpanProcessor, Disposable {
     });
     this.#words = this.#set.words;
   }
-
-  /**
-   * Nothing to do when a span starts.
-   */
-  onStart(): void {}
 
   /**
    * Writes one ended span if someone listens.
