@@ -97,8 +97,19 @@ export function toUnixNano(input: TimeInput | undefined): number | undefined {
 export function formatRfc3339(unixNano: number): string {
   const ms = Math.floor(unixNano / 1e6);
   const subNanos = Math.round(unixNano - ms * 1e6); // 0..999999 below the millisecond
-  const iso = new Date(ms).toISOString(); // YYYY-MM-DDTHH:MM:SS.mmmZ
-  const base = iso.slice(0, 19);
+  // YYYY-MM-DDTHH:MM:SS depends only on the second: format it once per second
+  // (Date + toISOString dominated the user_events/ETW encode time).
+  const second = Math.floor(ms / 1000);
+  let base: string;
+  if (second === cachedSecond) {
+    base = cachedBase;
+  } else {
+    base = new Date(ms).toISOString().slice(0, 19);
+    if (ms >= 0) {
+      cachedSecond = second;
+      cachedBase = base;
+    }
+  }
   const nanosOfSecond = (ms % 1000) * 1e6 + subNanos;
   if (nanosOfSecond === 0) return base + "Z";
   if (nanosOfSecond % 1e6 === 0) {
@@ -109,6 +120,9 @@ export function formatRfc3339(unixNano: number): string {
   }
   return base + "." + pad(nanosOfSecond, 9) + "Z";
 }
+
+let cachedSecond = NaN;
+let cachedBase = "";
 
 function pad(value: number, width: number): string {
   return String(value).padStart(width, "0");
