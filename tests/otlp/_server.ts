@@ -39,7 +39,7 @@ export type Script = (request: ReceivedRequest) => Reply;
 
 export class FakeCollector {
   readonly requests: ReceivedRequest[] = [];
-  /** performance.now() when each reply finished being written, by request index. */
+  /** performance.now() just before each reply was written, by request index. */
   readonly repliedAt: number[] = [];
   readonly #server: Server;
   readonly #sockets = new Set<Socket>();
@@ -99,10 +99,10 @@ export class FakeCollector {
         return;
       }
       const send = () => {
+        // Taken before the first byte goes out, so no client can have seen the reply earlier.
+        this.repliedAt[request.index] = performance.now();
         res.writeHead(reply.status, reply.headers ?? {});
-        res.end(reply.body ?? undefined, () => {
-          this.repliedAt[request.index] = performance.now();
-        });
+        res.end(reply.body ?? undefined);
       };
       if (reply.delayMs === undefined) send();
       else setTimeout(send, reply.delayMs);

@@ -519,6 +519,7 @@ describe("OtlpHttpLogExporter", () => {
     controller.abort(new Error("processor timeout"));
     const result = await pending;
     assert.equal(result.code, "failure");
+    await new Promise((resolve) => setTimeout(resolve, 30)); // let a request already on the wire land
     const count = collector.requests.length;
     await new Promise((resolve) => setTimeout(resolve, 80));
     assert.equal(
