@@ -92,8 +92,8 @@ export interface DecodedEvent {
 }
 
 const NAME_PATTERN = /^(.+)_L([0-9a-f]+)K([0-9a-f]+)((?:[A-Z][0-9a-z]*)*)$/;
-const utf8 = new TextDecoder("utf-8");
-const utf16 = new TextDecoder("utf-16le");
+const utf8 = new TextDecoder("utf-8", { ignoreBOM: true });
+const utf16 = new TextDecoder("utf-16le", { ignoreBOM: true });
 
 interface MetaNode {
   name: string;

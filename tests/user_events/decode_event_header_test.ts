@@ -79,6 +79,17 @@ describe("decodeEventHeader", () => {
     assert.deepEqual(decodedFieldsToObject(event.fields), { x: 42 });
   });
 
+  it("keeps a leading byte-order mark in strings", () => {
+    const b = new EventBuffer();
+    beginEvent(b, 4, 0, "E");
+    addAnyValue(b, "s", "\uFEFFx");
+    const n = finishEvent(b);
+    assert.equal(
+      decodeEventHeader("p_L4K1", b.bytes.slice(4, n)).fields[0].value,
+      "\uFEFFx",
+    );
+  });
+
   it("decodes arrays, zero-terminated strings, UTF-16/32 strings, value128 and binary", () => {
     const enc = new TextEncoder();
     const meta = [
