@@ -252,12 +252,16 @@ export async function userEventsCases(): Promise<BenchCase[]> {
     forceFlush: () => Promise.resolve(),
     shutdown: () => Promise.resolve(),
   };
+  const noopLogger = userEventsLogger(noop);
   const g = "user-events/disabled";
   const n = DISABLED_OPS;
   cases.push(
     mk(g, "noop-processor-onEmit", n, "emit", () => {
       for (let i = 0; i < n; i++) noop.onEmit(record, context);
     }, true),
+    mk(g, "noop-processor-logger-emit", n, "emit", () => {
+      for (let i = 0; i < n; i++) noopLogger.emit(record);
+    }),
     mk(g, "processor-onEmit", n, "emit", () => {
       for (let i = 0; i < n; i++) disabled.onEmit(record, context);
     }),

@@ -330,7 +330,8 @@ md.push("");
 md.push(
   "The production `UserEventsProcessor` over a libc binding whose enable words " +
     "stay 0: `onEmit` maps the severity to a level, does one `Atomics.load` and " +
-    "returns. `noop-processor-onEmit` is an empty processor (the call floor). " +
+    "returns. `noop-processor-onEmit` is an empty processor (the call floor), " +
+    "`noop-processor-logger-emit` the same through `Logger.emit` (the logger's own cost). " +
     "10,000 emits per call.",
 );
 md.push("");
