@@ -90,7 +90,10 @@ export interface OtlpHttpExporterOptions extends EnvReadOptions {
   readonly endpoint?: string;
   /**
    * Extra request headers; they win over `OTEL_EXPORTER_OTLP_*_HEADERS`
-   * entries of the same name. Values never appear in diagnostics or errors.
+   * entries of the same name (case-insensitive), and may replace the
+   * `User-Agent` (`@seed/telemetry/<version>`); `Content-Type`,
+   * `Content-Encoding` and `Content-Length` are set by the exporter. Values
+   * never appear in diagnostics or errors.
    * @default {{}}
    */
   readonly headers?: Readonly<Record<string, string>>;
