@@ -211,6 +211,67 @@ describe("UserEventsProcessor on a real kernel", () => {
   );
 });
 
+describe("UserEventsProcessor levels on a real kernel", () => {
+  it(
+    "routes each severity range to its own tracepoint",
+    { skip: SKIP },
+    async () => {
+      const provider = `seed_${RUNTIME}_levels_${process.pid}`;
+      const names = [1, 2, 3, 4, 5].map((l) => `${provider}_L${l}K1`);
+      const libc = new RecordingLibc(await openLibc());
+      const processor = new UserEventsProcessor(libc, {
+        providerName: provider,
+      });
+      const context = new LogEmitContext(new Resource({}), { name: "levels" });
+      try {
+        clearTrace();
+        for (const name of names) setEnable(name, true);
+        assert.ok(
+          await waitFor(() =>
+            [1, 5, 9, 13, 17, 21].every((s) => processor.enabled(s))
+          ),
+        );
+        // severity → expected level: TRACE/DEBUG 5, INFO 4, WARN 3, ERROR 2, FATAL 1
+        const cases: [number, number][] = [
+          [1, 5],
+          [8, 5],
+          [9, 4],
+          [13, 3],
+          [17, 2],
+          [21, 1],
+          [24, 1],
+        ];
+        for (const [severity] of cases) {
+          processor.onEmit(
+            { severityNumber: severity, body: `s${severity}` },
+            context,
+          );
+        }
+        assert.equal(processor.stats.written, cases.length);
+        const events = drainRawEvents(libc);
+        for (const [severity, level] of cases) {
+          const found = ours(events, names[level - 1])
+            .map((e) => decodeEventHeader(names[level - 1], e.payload))
+            .filter((e) => decodedFieldsToObject(e.fields).PartB !== undefined)
+            .map((e) =>
+              decodedFieldsToObject(e.fields).PartB as Record<string, unknown>
+            )
+            .filter((b) => b.severityNumber === severity);
+          assert.equal(
+            found.length,
+            1,
+            `severity ${severity} on ${names[level - 1]}`,
+          );
+          assert.equal(found[0].body, `s${severity}`);
+        }
+        for (const name of names) setEnable(name, false);
+      } finally {
+        await processor.shutdown();
+      }
+    },
+  );
+});
+
 describe("UserEventsSpanProcessor on a real kernel", () => {
   it(
     "writes ended spans that decode field by field",
