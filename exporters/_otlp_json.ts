@@ -76,7 +76,11 @@ function keyValues(attributes: Attributes, depth = 0): Json[] {
   for (const key in attributes) {
     const value = attributes[key];
     if (value === undefined) continue;
-    out.push({ key, value: anyValue(value, depth) });
+    const kv: { key: string; value: JsonObject } = {
+      key,
+      value: anyValue(value, depth),
+    };
+    out.push(kv);
   }
   return out;
 }
@@ -133,25 +137,40 @@ function group<T extends Grouped>(
   return out;
 }
 
-function logRecordJson(r: LogRecordData): JsonObject {
-  const out: JsonObject = {};
-  if (r.timeUnixNano > 0) out.timeUnixNano = int64(r.timeUnixNano);
-  if (r.observedTimeUnixNano > 0) {
-    out.observedTimeUnixNano = int64(r.observedTimeUnixNano);
-  }
-  if (r.severityNumber > 0) out.severityNumber = r.severityNumber;
-  if (r.severityText) out.severityText = r.severityText;
-  if (r.body !== undefined) out.body = anyValue(r.body, 0);
+/** A log record with one fixed shape; `undefined` fields are left out by JSON.stringify. */
+function logRecordJson(r: LogRecordData): LogRecordJson {
   const attributes = keyValues(r.attributes);
-  if (attributes.length > 0) out.attributes = attributes;
-  if (r.droppedAttributesCount > 0) {
-    out.droppedAttributesCount = r.droppedAttributesCount;
-  }
-  if (r.traceFlags !== 0) out.flags = r.traceFlags;
-  if (r.traceId !== undefined) out.traceId = r.traceId;
-  if (r.spanId !== undefined) out.spanId = r.spanId;
-  if (r.eventName) out.eventName = r.eventName;
-  return out;
+  return {
+    timeUnixNano: r.timeUnixNano > 0 ? int64(r.timeUnixNano) : undefined,
+    observedTimeUnixNano: r.observedTimeUnixNano > 0
+      ? int64(r.observedTimeUnixNano)
+      : undefined,
+    severityNumber: r.severityNumber > 0 ? r.severityNumber : undefined,
+    severityText: r.severityText || undefined,
+    body: r.body === undefined ? undefined : anyValue(r.body, 0),
+    attributes: attributes.length > 0 ? attributes : undefined,
+    droppedAttributesCount: r.droppedAttributesCount > 0
+      ? r.droppedAttributesCount
+      : undefined,
+    flags: r.traceFlags !== 0 ? r.traceFlags : undefined,
+    traceId: r.traceId,
+    spanId: r.spanId,
+    eventName: r.eventName || undefined,
+  };
+}
+
+interface LogRecordJson {
+  timeUnixNano: string | undefined;
+  observedTimeUnixNano: string | undefined;
+  severityNumber: number | undefined;
+  severityText: string | undefined;
+  body: JsonObject | undefined;
+  attributes: Json[] | undefined;
+  droppedAttributesCount: number | undefined;
+  flags: number | undefined;
+  traceId: string | undefined;
+  spanId: string | undefined;
+  eventName: string | undefined;
 }
 
 function eventJson(e: SpanEvent): JsonObject {
@@ -207,7 +226,7 @@ function request<T extends Grouped>(
   resourceKey: string,
   scopeKey: string,
   itemsKey: string,
-  itemJson: (item: T) => JsonObject,
+  itemJson: (item: T) => unknown,
 ): JsonObject {
   const resources: Json[] = [];
   for (const r of group(items)) {
@@ -215,7 +234,7 @@ function request<T extends Grouped>(
     for (const s of r.scopes) {
       const scoped: JsonObject = {
         scope: scopeJson(s.scope),
-        [itemsKey]: s.items.map(itemJson),
+        [itemsKey]: s.items.map(itemJson) as Json[],
       };
       if (s.scope.schemaUrl) scoped.schemaUrl = s.scope.schemaUrl;
       scopes.push(scoped);
