@@ -125,6 +125,7 @@ export class Logger {
   readonly context: LogEmitContext;
   #core: ProviderCore<LogRecordProcessor>;
   #processors: readonly LogRecordProcessor[];
+  #single: LogRecordProcessor | undefined;
 
   /**
    * Creates a logger. Use {@linkcode LoggerProvider.getLogger} instead.
@@ -136,6 +137,9 @@ export class Logger {
     this.#core = core;
     this.context = context;
     this.#processors = core.disabled ? [] : core.processors;
+    this.#single = this.#processors.length === 1
+      ? this.#processors[0]
+      : undefined;
   }
 
   /**
@@ -145,18 +149,19 @@ export class Logger {
    * @param record The record.
    */
   emit(record: LogRecord): void {
-    const processors = this.#processors;
     if (this.#core.shutDown) return;
-    if (processors.length === 1) {
+    const single = this.#single;
+    if (single !== undefined) {
       // The common case: no fan-out bookkeeping, so a processor that returns
       // at once (a user_events tracepoint nobody listens to) costs one call.
       try {
-        processors[0].onEmit(record, this.context);
+        single.onEmit(record, this.context);
       } catch (error) {
-        this.#core.processorThrew(processors[0], error);
+        this.#core.processorThrew(single, error);
       }
       return;
     }
+    const processors = this.#processors;
     const context = this.context;
     context.beginFanOut();
     for (let i = 0; i < processors.length; i++) {
