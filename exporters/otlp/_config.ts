@@ -87,8 +87,9 @@ export function displayUrl(url: URL): string {
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 function validHeaderValue(value: string): boolean {
-  // No CR, LF or NUL; the fetch Headers class trims the rest.
-  return !/[\r\n\0]/.test(value);
+  // What fetch accepts (bytes, no CR, LF or NUL), checked here so that fetch
+  // never throws an error that might quote the value.
+  return /^[\t\x20-\x7e\x80-\xff]*$/.test(value);
 }
 
 export function resolveOtlpConfig(

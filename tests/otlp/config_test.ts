@@ -238,6 +238,15 @@ describe("OtlpHttpLogExporter configuration", () => {
     assert.throws(
       () =>
         new OtlpHttpLogExporter({
+          headers: { "x-token": "emoji-secret-\u{1F511}" },
+        }),
+      (e: Error) =>
+        e instanceof TypeError && e.message.includes("x-token") &&
+        !e.message.includes("secret"),
+    );
+    assert.throws(
+      () =>
+        new OtlpHttpLogExporter({
           headers: { "x-token": "line\nbreak-secret" },
         }),
       (e: Error) =>
