@@ -348,13 +348,18 @@ if (kernel.length > 0) {
       "it ran first and last, the mean of both is the reference.",
   );
   md.push("");
-  md.push("| runtime | variant | ratio to C | median rounds |");
-  md.push("| --- | --- | ---: | --- |");
+  md.push(
+    "| runtime | variant | ratio to C (median round) | fastest – slowest round, / C | events written |",
+  );
+  md.push("| --- | --- | ---: | ---: | ---: |");
   for (const k of kernel) {
+    const r = (x: number) => cKernelNs ? (x / cKernelNs).toFixed(2) + "x" : "–";
     md.push(
       `| ${k.runtime}${k.version ? " " + k.version : ""} | ${k.variant} | ${
-        cKernelNs ? (k.nsPerOp / cKernelNs).toFixed(2) + "x" : "–"
-      } | ${k.rounds.length} rounds |`,
+        r(k.nsPerOp)
+      } | ${r(Math.min(...k.rounds))} – ${r(Math.max(...k.rounds))} | ${
+        k.written.toLocaleString("en")
+      } |`,
     );
   }
 } else {
@@ -471,14 +476,26 @@ md.push("");
 md.push("```sh");
 md.push("npm ci");
 md.push(
-  "bench/report                 # everything above, writes bench/RESULTS.md (add --no-vm to skip case 3)",
+  "bench/report              # everything above in one run -> bench/RESULTS.md (--no-vm skips case 3); about 3-5 min",
 );
-md.push("./node_modules/.bin/deno bench -A bench/        # = deno task bench");
-md.push("npm run bench:bun                                # Bun, mitata");
 md.push(
-  "./node_modules/.bin/deno run -A --v8-flags=--expose-gc bench/suite.mitata.ts   # Deno, mitata",
+  "./node_modules/.bin/deno bench -A bench/            # deno task bench",
 );
-md.push("bench/kernel.sh              # case 3 alone, in the VM");
+md.push(
+  "npm run bench:bun                                   # Bun + mitata (bun run bench/suite.mitata.ts)",
+);
+md.push(
+  "./node_modules/.bin/deno run -A bench/suite.mitata.ts           # Deno + mitata",
+);
+md.push(
+  "./node_modules/.bin/deno run -A bench/suite.mitata.ts --alloc   # heap bytes per op (V8)",
+);
+md.push(
+  "./node_modules/.bin/deno run -A --v8-flags=--expose-gc bench/memory.ts   # case 7 (bun run bench/memory.ts)",
+);
+md.push(
+  "bench/kernel.sh                                     # case 3 alone, in the user_events VM",
+);
 md.push("```");
 md.push("");
 

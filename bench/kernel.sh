@@ -6,12 +6,12 @@
 # under TCG here, so only the ratio to C from the same boot means anything.
 #
 #   bench/kernel.sh [OUT.jsonl]       default bench/bin/kernel.jsonl
-#   UE_BENCH_N=20000 UE_BENCH_ROUNDS=5 bench/kernel.sh
+#   UE_BENCH_N=40000 UE_BENCH_ROUNDS=7 bench/kernel.sh   (the defaults)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-bench/bin/kernel.jsonl}
-n=${UE_BENCH_N:-20000}
-rounds=${UE_BENCH_ROUNDS:-5}
+n=${UE_BENCH_N:-40000}
+rounds=${UE_BENCH_ROUNDS:-7}
 deno=./node_modules/.bin/deno
 bun=./node_modules/.bin/bun
 
