@@ -790,15 +790,29 @@ let shared = new ProtoBuffer();
 /** A buffer grown past this by one huge batch is dropped after use. */
 const KEEP_AT_MOST = 8 * 1024 * 1024;
 
+// Results are carved out of 1 MiB slabs: one ArrayBuffer per ~1 MiB of
+// output instead of one per call. A slab lives while any result in it does;
+// its regions are never written twice.
+const SLAB_SIZE = 1024 * 1024;
+let slab = new Uint8Array(0);
+let slabUsed = 0;
+
 function detach(end: number): Uint8Array<ArrayBuffer> {
-  const out = shared.bytes.slice(0, end);
+  if (end > slab.length - slabUsed) {
+    slab = new Uint8Array(Math.max(SLAB_SIZE, end));
+    slabUsed = 0;
+  }
+  const out = slab.subarray(slabUsed, slabUsed + end);
+  out.set(shared.bytes.subarray(0, end));
+  slabUsed += (end + 7) & ~7;
   if (shared.bytes.length > KEEP_AT_MOST) shared = new ProtoBuffer();
   return out;
 }
 
 /**
- * Encodes an `ExportLogsServiceRequest` into a new array (the module's
- * buffer is reused; only the result is allocated).
+ * Encodes an `ExportLogsServiceRequest` into bytes of its own: written in
+ * the module's reused buffer, then copied into a slab region that no later
+ * call writes.
  */
 export function encodeLogsRequest(
   records: readonly LogRecordData[],
@@ -806,7 +820,7 @@ export function encodeLogsRequest(
   return detach(writeLogsRequest(records, shared, 0));
 }
 
-/** Encodes an `ExportTraceServiceRequest` into a new array. */
+/** Encodes an `ExportTraceServiceRequest` into bytes of its own (see encodeLogsRequest). */
 export function encodeTraceRequest(
   spans: readonly ReadableSpan[],
 ): Uint8Array<ArrayBuffer> {

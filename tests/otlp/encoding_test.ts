@@ -249,6 +249,16 @@ describe("encodeLogsRequest", () => {
     assert.equal(again, end - 3);
   });
 
+  it("returns bytes that later calls never overwrite", () => {
+    const first = makeRecords(30);
+    const second = makeRecords(7).reverse();
+    const a = encodeLogsRequest(first);
+    const copy = a.slice();
+    for (let i = 0; i < 50; i++) encodeLogsRequest(i % 2 === 0 ? second : first);
+    assert.deepEqual(a, copy);
+    assertLogsRequest(decodeLogs(a), first);
+  });
+
   it("writes a time beyond 2^53 ns exactly as two 32-bit halves", () => {
     const context = new LogEmitContext(resourceA, scope1);
     const t = 2 ** 63; // a double, exactly 9223372036854775808
