@@ -254,7 +254,9 @@ describe("encodeLogsRequest", () => {
     const second = makeRecords(7).reverse();
     const a = encodeLogsRequest(first);
     const copy = a.slice();
-    for (let i = 0; i < 50; i++) encodeLogsRequest(i % 2 === 0 ? second : first);
+    for (let i = 0; i < 50; i++) {
+      encodeLogsRequest(i % 2 === 0 ? second : first);
+    }
     assert.deepEqual(a, copy);
     assertLogsRequest(decodeLogs(a), first);
   });
