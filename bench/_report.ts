@@ -36,6 +36,8 @@ interface Meta {
   started: string;
   seconds: number;
   vm: string;
+  load?: string;
+  cpus?: number;
 }
 
 const [dir, out] = Deno.args;
@@ -247,6 +249,13 @@ md.push(
   `- Run: ${meta?.started ?? "?"}, commit \`${meta?.commit ?? "?"}\`, ${
     meta ? Math.round(meta.seconds) : "?"
   } s in total`,
+);
+md.push(
+  `- Machine load (1/5/15-min load average at start -> end, ${
+    meta?.cpus ?? "?"
+  } CPUs): ${
+    meta?.load ?? "?"
+  }; other work on the machine slows every figure, not all equally`,
 );
 md.push(`- Deno: ${hostLine(mDeno)}`);
 md.push(`- Bun: ${hostLine(mBun)}`);
