@@ -134,7 +134,10 @@ async function main(): Promise<void> {
     else (await import("node:fs")).writeFileSync(args.json, text);
     return;
   }
-  const byName = new Map(cases.map((c) => [c.name, c]));
+  // Shown as in `deno bench`: "[xN]" when one call runs N operations.
+  const label = (c: BenchCase) =>
+    c.ops === 1 ? c.name : `${c.name} [x${c.ops}]`;
+  const byName = new Map(cases.map((c) => [label(c), c]));
   let currentGroup = "";
   let members: BenchCase[] = [];
   const flush = () => {
@@ -144,7 +147,7 @@ async function main(): Promise<void> {
       for (const c of list) {
         const fn = c.fn;
         // Return the Promise of async cases so mitata awaits it.
-        const b = bench(c.name, () => {
+        const b = bench(label(c), () => {
           const r = fn();
           do_not_optimize(r);
           return r;
