@@ -98,7 +98,7 @@ function ns(x: number | undefined): string {
   if (x >= 1e6) return `${(x / 1e6).toFixed(2)} ms`;
   if (x >= 1e4) return `${(x / 1e3).toFixed(1)} µs`;
   if (x >= 1e3) return `${(x / 1e3).toFixed(2)} µs`;
-  if (x >= 10) return `${x.toFixed(0)} ns`;
+  if (x >= 100) return `${x.toFixed(0)} ns`;
   return `${x.toFixed(1)} ns`;
 }
 function bytes(x: number | null | undefined): string {
