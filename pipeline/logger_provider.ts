@@ -184,8 +184,18 @@ export class Logger {
    * @returns `false` when every processor would drop it, the SDK is disabled or shut down.
    */
   enabled(severityNumber?: number, eventName?: string): boolean {
-    const processors = this.#processors;
     if (this.#core.shutDown) return false;
+    const single = this.#single;
+    if (single !== undefined) {
+      if (single.enabled === undefined) return true;
+      try {
+        return !!single.enabled(severityNumber, eventName, this.context);
+      } catch (error) {
+        this.#core.processorThrew(single, error);
+        return false;
+      }
+    }
+    const processors = this.#processors;
     for (let i = 0; i < processors.length; i++) {
       const p = processors[i];
       try {
