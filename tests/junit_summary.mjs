@@ -10,7 +10,10 @@ const re = /<testcase name="([^"]*)"[^>]*?(\/>|>([\s\S]*?)<\/testcase>)/g;
 for (let m; (m = re.exec(xml));) {
   const body = m[3] ?? "";
   cases.push({
-    name: m[1].replaceAll("&gt;", ">").replaceAll("&lt;", "<").replaceAll("&amp;", "&").replaceAll("&quot;", '"'),
+    name: m[1].replaceAll("&gt;", ">").replaceAll("&lt;", "<").replaceAll(
+      "&amp;",
+      "&",
+    ).replaceAll("&quot;", '"'),
     failed: /<failure|<error/.test(body),
     skipped: /<skipped/.test(body),
   });
@@ -20,7 +23,10 @@ let passed = 0, failed = 0, skipped = 0;
 for (const c of cases) {
   const isParent = names.some((n) => n.startsWith(c.name + " > "));
   if (isParent && !c.failed) continue;
-  if (isParent && c.failed && cases.some((o) => o.name.startsWith(c.name + " > ") && o.failed)) continue;
+  if (
+    isParent && c.failed &&
+    cases.some((o) => o.name.startsWith(c.name + " > ") && o.failed)
+  ) continue;
   if (c.failed) failed++;
   else if (c.skipped) skipped++;
   else passed++;
