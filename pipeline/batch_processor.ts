@@ -7,7 +7,8 @@
  * @module
  */
 
-import { Batcher, type BatchScheduler, realScheduler } from "./_batcher.ts";
+import { type BatchScheduler, realScheduler } from "./_batcher.ts";
+import { ExportingProcessor } from "./exporting_processor.ts";
 import { consoleDiagnosticSink, type DiagnosticSink } from "./diagnostics.ts";
 import { type EnvReadOptions, readBatchEnv } from "./env.ts";
 import type { Exporter } from "./exporter.ts";
@@ -71,45 +72,6 @@ export interface BatchProcessorOptions extends EnvReadOptions {
    * @default {node:timers, unref'd}
    */
   readonly scheduler?: BatchScheduler;
-}
-
-/**
- * Counters of a batching or simple processor, as of the moment they were
- * read. Every item offered ends up in exactly one of `dropped`, `exported`,
- * `failed`, `queued` or `inFlightItems`; of those exported, the receiver
- * refused `rejected`.
- *
- * @example
- * ```ts
- * import { BatchLogRecordProcessor, InMemoryExporter } from "@seed/telemetry";
- * import assert from "node:assert/strict";
- *
- * await using processor = new BatchLogRecordProcessor(new InMemoryExporter());
- * const stats = processor.stats;
- * assert.equal(stats.accepted + stats.dropped, 0);
- * ```
- */
-export interface BatchProcessorStats {
-  /** Items accepted into the queue. */
-  readonly accepted: number;
-  /** Items dropped because the queue was full or the processor was shut down. */
-  readonly dropped: number;
-  /** Of `dropped`, those offered after shutdown. */
-  readonly droppedAfterShutdown: number;
-  /** Items in exports that succeeded. */
-  readonly exported: number;
-  /** Items in exports that failed (after the exporter's own retries) or timed out. */
-  readonly failed: number;
-  /** Items the receiver refused within successful exports (OTLP partial success). */
-  readonly rejected: number;
-  /** Items waiting in the queue. */
-  readonly queued: number;
-  /** Exports in flight. */
-  readonly inFlight: number;
-  /** Calls to the exporter. */
-  readonly exportCalls: number;
-  /** Calls to the exporter that failed. */
-  readonly exportFailures: number;
 }
 
 interface ResolvedBatchConfig {
@@ -193,25 +155,6 @@ export function resolveBatchConfig(
   return config;
 }
 
-function statsOf(
-  batcher: Batcher<unknown>,
-  inFlight: number,
-): BatchProcessorStats {
-  const c = batcher.counters;
-  return {
-    accepted: c.accepted,
-    dropped: c.dropped,
-    droppedAfterShutdown: c.droppedAfterShutdown,
-    exported: c.exported,
-    failed: c.failed,
-    rejected: c.rejected,
-    queued: batcher.queued,
-    inFlight,
-    exportCalls: c.exportCalls,
-    exportFailures: c.exportFailures,
-  };
-}
-
 /**
  * Batches log records for an exporter. `onEmit` resolves the record (see
  * `toLogRecordData`) and queues it; it never blocks, throws or allocates a
@@ -231,9 +174,8 @@ function statsOf(
  * assert.equal(processor.stats.exported, 1);
  * ```
  */
-export class BatchLogRecordProcessor implements LogRecordProcessor {
-  #batcher: Batcher<LogRecordData>;
-
+export class BatchLogRecordProcessor extends ExportingProcessor<LogRecordData>
+  implements LogRecordProcessor {
   /**
    * Creates the processor.
    *
@@ -246,19 +188,12 @@ export class BatchLogRecordProcessor implements LogRecordProcessor {
     options: BatchProcessorOptions = {},
   ) {
     const source = "BatchLogRecordProcessor";
-    this.#batcher = new Batcher({
-      source,
-      exporter,
+    super(source, exporter, {
       ...resolveBatchConfig(source, "logs", options),
       exportOnOffer: false,
       scheduler: options.scheduler ?? realScheduler,
       diagnostics: options.diagnostics ?? consoleDiagnosticSink,
     });
-  }
-
-  /** The counters, as of now. */
-  get stats(): BatchProcessorStats {
-    return statsOf(this.#batcher, this.#batcher.inFlight);
   }
 
   /**
@@ -268,45 +203,7 @@ export class BatchLogRecordProcessor implements LogRecordProcessor {
    * @param context The emitting logger's context.
    */
   onEmit(record: LogRecord, context: LogEmitContext): void {
-    const batcher = this.#batcher;
-    if (batcher.wouldDrop()) {
-      batcher.countDrop();
-      return;
-    }
-    batcher.offer(toLogRecordData(record, context));
-  }
-
-  /**
-   * `false` once shut down.
-   *
-   * @returns Whether records are accepted.
-   */
-  enabled(): boolean {
-    return !this.#batcher.closed;
-  }
-
-  /**
-   * Exports every record queued before the call and waits for those exports.
-   *
-   * @returns Resolves when they are done (exported or counted as failed).
-   */
-  forceFlush(): Promise<void> {
-    return this.#batcher.flush();
-  }
-
-  /**
-   * Refuses new records, exports the queued ones, then shuts the exporter
-   * down. Idempotent.
-   *
-   * @returns Resolves when done.
-   */
-  shutdown(): Promise<void> {
-    return this.#batcher.shutdown();
-  }
-
-  /** Shuts down; for `await using`. */
-  [Symbol.asyncDispose](): Promise<void> {
-    return this.shutdown();
+    if (this.accepting()) this.enqueue(toLogRecordData(record, context));
   }
 }
 
@@ -329,9 +226,8 @@ export class BatchLogRecordProcessor implements LogRecordProcessor {
  * assert.equal(exporter.items[0].name, "work");
  * ```
  */
-export class BatchSpanProcessor implements SpanProcessor {
-  #batcher: Batcher<ReadableSpan>;
-
+export class BatchSpanProcessor extends ExportingProcessor<ReadableSpan>
+  implements SpanProcessor {
   /**
    * Creates the processor.
    *
@@ -344,19 +240,12 @@ export class BatchSpanProcessor implements SpanProcessor {
     options: BatchProcessorOptions = {},
   ) {
     const source = "BatchSpanProcessor";
-    this.#batcher = new Batcher({
-      source,
-      exporter,
+    super(source, exporter, {
       ...resolveBatchConfig(source, "traces", options),
       exportOnOffer: false,
       scheduler: options.scheduler ?? realScheduler,
       diagnostics: options.diagnostics ?? consoleDiagnosticSink,
     });
-  }
-
-  /** The counters, as of now. */
-  get stats(): BatchProcessorStats {
-    return statsOf(this.#batcher, this.#batcher.inFlight);
   }
 
   /**
@@ -367,32 +256,9 @@ export class BatchSpanProcessor implements SpanProcessor {
    */
   onEnd(span: ReadableSpan): void {
     if ((span.traceFlags & TRACE_FLAG_SAMPLED) === 0) return;
-    this.#batcher.offer(span);
-  }
-
-  /**
-   * Exports every span queued before the call and waits for those exports.
-   *
-   * @returns Resolves when they are done.
-   */
-  forceFlush(): Promise<void> {
-    return this.#batcher.flush();
-  }
-
-  /**
-   * Refuses new spans, exports the queued ones, then shuts the exporter
-   * down. Idempotent.
-   *
-   * @returns Resolves when done.
-   */
-  shutdown(): Promise<void> {
-    return this.#batcher.shutdown();
-  }
-
-  /** Shuts down; for `await using`. */
-  [Symbol.asyncDispose](): Promise<void> {
-    return this.shutdown();
+    if (this.accepting()) this.enqueue(span);
   }
 }
 
 export type { BatchScheduler } from "./_batcher.ts";
+export type { BatchProcessorStats } from "./exporting_processor.ts";

@@ -69,6 +69,10 @@ export {
 } from "./env.ts";
 export { type Exporter, ExportError, type ExportResult } from "./exporter.ts";
 export {
+  ExportingProcessor,
+  type ExportingProcessorSettings,
+} from "./exporting_processor.ts";
+export {
   bytesToHex,
   isValidSpanId,
   isValidTraceId,

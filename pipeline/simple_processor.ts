@@ -7,8 +7,11 @@
  * @module
  */
 
-import { Batcher, type BatchScheduler, realScheduler } from "./_batcher.ts";
-import type { BatchProcessorStats } from "./batch_processor.ts";
+import { type BatchScheduler, realScheduler } from "./_batcher.ts";
+import {
+  ExportingProcessor,
+  type ExportingProcessorSettings,
+} from "./exporting_processor.ts";
 import { consoleDiagnosticSink, type DiagnosticSink } from "./diagnostics.ts";
 import type { Exporter } from "./exporter.ts";
 import {
@@ -57,11 +60,10 @@ export interface SimpleProcessorOptions {
   readonly scheduler?: BatchScheduler;
 }
 
-function makeBatcher<T>(
+function simpleSettings(
   source: string,
-  exporter: Exporter<T>,
   options: SimpleProcessorOptions,
-): Batcher<T> {
+): ExportingProcessorSettings {
   const maxQueueSize = options.maxQueueSize ?? 2048;
   const exportTimeoutMillis = options.exportTimeoutMillis ?? 30000;
   if (!Number.isSafeInteger(maxQueueSize) || maxQueueSize < 1) {
@@ -74,9 +76,7 @@ function makeBatcher<T>(
       `Cannot create ${source} with exportTimeoutMillis ${exportTimeoutMillis}: expected an integer >= 1`,
     );
   }
-  return new Batcher({
-    source,
-    exporter,
+  return {
     maxQueueSize,
     maxExportBatchSize: 1,
     scheduledDelayMillis: 0,
@@ -85,12 +85,7 @@ function makeBatcher<T>(
     exportOnOffer: true,
     scheduler: options.scheduler ?? realScheduler,
     diagnostics: options.diagnostics ?? consoleDiagnosticSink,
-  });
-}
-
-function statsOf(batcher: Batcher<unknown>): BatchProcessorStats {
-  const c = batcher.counters;
-  return { ...c, queued: batcher.queued, inFlight: batcher.inFlight };
+  };
 }
 
 /**
@@ -108,9 +103,8 @@ function statsOf(batcher: Batcher<unknown>): BatchProcessorStats {
  * assert.equal(exporter.items.length, 1);
  * ```
  */
-export class SimpleLogRecordProcessor implements LogRecordProcessor {
-  #batcher: Batcher<LogRecordData>;
-
+export class SimpleLogRecordProcessor extends ExportingProcessor<LogRecordData>
+  implements LogRecordProcessor {
   /**
    * Creates the processor.
    *
@@ -122,12 +116,8 @@ export class SimpleLogRecordProcessor implements LogRecordProcessor {
     exporter: Exporter<LogRecordData>,
     options: SimpleProcessorOptions = {},
   ) {
-    this.#batcher = makeBatcher("SimpleLogRecordProcessor", exporter, options);
-  }
-
-  /** The counters, as of now. */
-  get stats(): BatchProcessorStats {
-    return statsOf(this.#batcher);
+    const source = "SimpleLogRecordProcessor";
+    super(source, exporter, simpleSettings(source, options));
   }
 
   /**
@@ -137,35 +127,7 @@ export class SimpleLogRecordProcessor implements LogRecordProcessor {
    * @param context The emitting logger's context.
    */
   onEmit(record: LogRecord, context: LogEmitContext): void {
-    const batcher = this.#batcher;
-    if (batcher.wouldDrop()) {
-      batcher.countDrop();
-      return;
-    }
-    batcher.offer(toLogRecordData(record, context));
-  }
-
-  /**
-   * Waits until every record emitted before the call is exported.
-   *
-   * @returns Resolves when done.
-   */
-  forceFlush(): Promise<void> {
-    return this.#batcher.flush();
-  }
-
-  /**
-   * Refuses new records, finishes the queued ones, shuts the exporter down.
-   *
-   * @returns Resolves when done.
-   */
-  shutdown(): Promise<void> {
-    return this.#batcher.shutdown();
-  }
-
-  /** Shuts down; for `await using`. */
-  [Symbol.asyncDispose](): Promise<void> {
-    return this.shutdown();
+    if (this.accepting()) this.enqueue(toLogRecordData(record, context));
   }
 }
 
@@ -185,9 +147,8 @@ export class SimpleLogRecordProcessor implements LogRecordProcessor {
  * assert.equal(exporter.items[0].name, "a");
  * ```
  */
-export class SimpleSpanProcessor implements SpanProcessor {
-  #batcher: Batcher<ReadableSpan>;
-
+export class SimpleSpanProcessor extends ExportingProcessor<ReadableSpan>
+  implements SpanProcessor {
   /**
    * Creates the processor.
    *
@@ -199,12 +160,8 @@ export class SimpleSpanProcessor implements SpanProcessor {
     exporter: Exporter<ReadableSpan>,
     options: SimpleProcessorOptions = {},
   ) {
-    this.#batcher = makeBatcher("SimpleSpanProcessor", exporter, options);
-  }
-
-  /** The counters, as of now. */
-  get stats(): BatchProcessorStats {
-    return statsOf(this.#batcher);
+    const source = "SimpleSpanProcessor";
+    super(source, exporter, simpleSettings(source, options));
   }
 
   /**
@@ -214,29 +171,6 @@ export class SimpleSpanProcessor implements SpanProcessor {
    */
   onEnd(span: ReadableSpan): void {
     if ((span.traceFlags & TRACE_FLAG_SAMPLED) === 0) return;
-    this.#batcher.offer(span);
-  }
-
-  /**
-   * Waits until every span ended before the call is exported.
-   *
-   * @returns Resolves when done.
-   */
-  forceFlush(): Promise<void> {
-    return this.#batcher.flush();
-  }
-
-  /**
-   * Refuses new spans, finishes the queued ones, shuts the exporter down.
-   *
-   * @returns Resolves when done.
-   */
-  shutdown(): Promise<void> {
-    return this.#batcher.shutdown();
-  }
-
-  /** Shuts down; for `await using`. */
-  [Symbol.asyncDispose](): Promise<void> {
-    return this.shutdown();
+    if (this.accepting()) this.enqueue(span);
   }
 }
