@@ -8,6 +8,8 @@ import {
 } from "./diagnostics.ts";
 import { type EnvReadOptions, readBooleanEnv } from "./env.ts";
 import { defaultResource, type Resource } from "./resource.ts";
+import type { Attributes } from "./attributes.ts";
+import type { InstrumentationScope } from "./scope.ts";
 
 export interface ProviderBaseOptions extends EnvReadOptions {
   readonly resource?: Resource;
@@ -101,4 +103,22 @@ export function scopeKey(
   schemaUrl: string | undefined,
 ): string {
   return `${name}\u0000${version ?? ""}\u0000${schemaUrl ?? ""}`;
+}
+
+/** Builds an instrumentation scope, leaving out the fields that were not given. */
+export function makeScope(
+  name: string,
+  version: string | undefined,
+  options: { readonly schemaUrl?: string; readonly attributes?: Attributes },
+): InstrumentationScope {
+  const scope: {
+    name: string;
+    version?: string;
+    schemaUrl?: string;
+    attributes?: Attributes;
+  } = { name: String(name) };
+  if (version !== undefined) scope.version = version;
+  if (options.schemaUrl !== undefined) scope.schemaUrl = options.schemaUrl;
+  if (options.attributes !== undefined) scope.attributes = options.attributes;
+  return scope;
 }

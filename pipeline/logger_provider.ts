@@ -8,14 +8,13 @@
  */
 
 import { type AttributeLimits, AttributeSanitizer } from "./attributes.ts";
-import { ProviderCore, scopeKey } from "./_dispatch.ts";
+import { makeScope, ProviderCore, scopeKey } from "./_dispatch.ts";
 import type { EnvReadOptions } from "./env.ts";
 import type { DiagnosticSink } from "./diagnostics.ts";
 import { readLimitsEnv } from "./env.ts";
 import { LogEmitContext, type LogRecord } from "./log_record.ts";
 import type { LogRecordProcessor } from "./processor.ts";
 import type { Resource } from "./resource.ts";
-import type { InstrumentationScope } from "./scope.ts";
 import type { Attributes } from "./attributes.ts";
 
 /**
@@ -289,16 +288,7 @@ export class LoggerProvider {
     const key = scopeKey(name, version, options.schemaUrl);
     let logger = this.#loggers.get(key);
     if (logger === undefined) {
-      const scope: InstrumentationScope = {
-        name: String(name),
-        ...(version === undefined ? {} : { version }),
-        ...(options.schemaUrl === undefined
-          ? {}
-          : { schemaUrl: options.schemaUrl }),
-        ...(options.attributes === undefined
-          ? {}
-          : { attributes: options.attributes }),
-      };
+      const scope = makeScope(name, version, options);
       logger = new Logger(
         this.#core,
         new LogEmitContext(this.resource, scope, {

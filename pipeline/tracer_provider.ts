@@ -9,7 +9,7 @@
  */
 
 import type { Attributes } from "./attributes.ts";
-import { ProviderCore, scopeKey } from "./_dispatch.ts";
+import { makeScope, ProviderCore, scopeKey } from "./_dispatch.ts";
 import type { EnvReadOptions } from "./env.ts";
 import type { DiagnosticSink } from "./diagnostics.ts";
 import { readLimitsEnv, readSamplerEnv, type SamplerName } from "./env.ts";
@@ -447,16 +447,7 @@ export class TracerProvider {
     const key = scopeKey(name, version, options.schemaUrl);
     let tracer = this.#tracers.get(key);
     if (tracer === undefined) {
-      const scope: InstrumentationScope = {
-        name: String(name),
-        ...(version === undefined ? {} : { version }),
-        ...(options.schemaUrl === undefined
-          ? {}
-          : { schemaUrl: options.schemaUrl }),
-        ...(options.attributes === undefined
-          ? {}
-          : { attributes: options.attributes }),
-      };
+      const scope = makeScope(name, version, options);
       tracer = new Tracer(
         createSpanSharedState(this.resource, scope, this.#limits, this.#onEnd),
         this.#counters,
