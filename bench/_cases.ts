@@ -356,13 +356,17 @@ export function toPeerRecords(
   });
 }
 
+const RESOLVED: Promise<void> = Promise.resolve();
+
 function peerExporter(
   work: (logs: PeerReadableLogRecord[]) => void,
 ): PeerLogRecordExporter {
   return {
     export(logs, resultCallback): void {
       work(logs);
-      resultCallback({ code: 0 });
+      // As OTLPLogExporter over a transport that answers at once: the
+      // result arrives when the transport's Promise settles.
+      RESOLVED.then(() => resultCallback({ code: 0 }));
     },
     shutdown: () => Promise.resolve(),
     forceFlush: () => Promise.resolve(),
@@ -383,14 +387,31 @@ export function otlpExporterOverOkFetch(
   });
 }
 
-/** Case 4: 512 emits + flush, per emit, ours vs the peer. */
+/**
+ * Case 4: 512 emits + `forceFlush`, per emit (the batch's export amortized
+ * over its records), ours vs the peer.
+ *
+ * Headline group (`batch/emit-then-flush`): each side's OTLP protobuf log
+ * exporter minus the network. Ours: `Logger.emit` → `BatchLogRecordProcessor`
+ * → `OtlpHttpLogExporter` (protobuf) over a `fetch` that answers 200 at once.
+ * Peer: `LoggerProvider` → `BatchLogRecordProcessor` → an exporter doing what
+ * `OTLPLogExporter` does before its transport,
+ * `ProtobufLogsSerializer.serializeRequest` (otlp-transformer), then reporting
+ * success once a resolved Promise settles (a transport that answers at once).
+ *
+ * Secondary group (`batch/emit-then-flush-no-encoding`): the same pipelines
+ * into exporters that do nothing, i.e. emit + batching alone.
+ */
 export function batchCases(): Promise<BenchCase[]> {
-  const group = "batch/emit-then-flush";
   const records = seededRecords(BATCH);
   const peerRecords = toPeerRecords(records);
   const cases: BenchCase[] = [];
 
-  const seedVariant = (variant: string, exporter: Exporter<LogRecordData>) => {
+  const seedVariant = (
+    group: string,
+    variant: string,
+    exporter: Exporter<LogRecordData>,
+  ) => {
     const provider = new LoggerProvider({
       env: noEnv,
       resource: new Resource(RESOURCE_ATTRIBUTES),
@@ -407,13 +428,10 @@ export function batchCases(): Promise<BenchCase[]> {
       await provider.forceFlush();
     }));
   };
-  seedVariant("seed-otlp-protobuf", otlpExporterOverOkFetch("http/protobuf"));
-  seedVariant("seed-noop-exporter", new NoopExporter<LogRecordData>());
-
   const peerVariant = (
+    group: string,
     variant: string,
     exporter: PeerLogRecordExporter,
-    baseline: boolean,
   ) => {
     const provider = new PeerLoggerProvider({
       resource: peerResourceFromAttributes(RESOURCE_ATTRIBUTES),
@@ -423,19 +441,28 @@ export function batchCases(): Promise<BenchCase[]> {
     cases.push(mk(group, variant, BATCH, "emit", async () => {
       for (let i = 0; i < BATCH; i++) logger.emit(peerRecords[i]);
       await provider.forceFlush();
-    }, baseline));
+    }, true));
   };
-  peerVariant(
-    "peer-noop-exporter",
-    peerExporter((l) => consume(l.length)),
-    true,
+
+  const otlp = "batch/emit-then-flush";
+  seedVariant(
+    otlp,
+    "seed-otlp-protobuf",
+    otlpExporterOverOkFetch("http/protobuf"),
   );
   peerVariant(
-    "peer-protobuf-serializer",
+    otlp,
+    "peer-otlp-protobuf",
     peerExporter((l) => {
       consume(PeerProtobufLogsSerializer.serializeRequest(l)?.length ?? 0);
     }),
-    false,
+  );
+  const bare = "batch/emit-then-flush-no-encoding";
+  seedVariant(bare, "seed-noop-exporter", new NoopExporter<LogRecordData>());
+  peerVariant(
+    bare,
+    "peer-noop-exporter",
+    peerExporter((l) => consume(l.length)),
   );
   return Promise.resolve(cases);
 }
