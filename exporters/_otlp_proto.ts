@@ -8,8 +8,10 @@
 // resource,logs,trace}/v1/*.proto` and `collector/{logs,trace}/v1/*.proto`.
 //
 // How it stays fast:
-// - one growable buffer (kept between calls) and one DataView; positions are
-//   passed and returned, never a writer object per message;
+// - one growable buffer and one DataView; positions are passed and returned,
+//   never a writer object per message. The exporters write into buffers they
+//   take back after each request (ProtoBufferPool): no output bytes are
+//   allocated per export, and no fresh pages are touched;
 // - a length prefix is reserved with the width it usually needs (1 byte for
 //   values and key-values, 2 for records and spans, 3 for the scope and
 //   resource wrappers) and back-patched; only a wrong guess moves bytes;
@@ -786,45 +788,87 @@ export function writeTraceRequest(
   return putRequest(offset, spans, putSpan);
 }
 
-let shared = new ProtoBuffer();
-/** A buffer grown past this by one huge batch is dropped after use. */
+/**
+ * Output buffers an exporter writes its requests into and takes back once
+ * the request is done, so a steady stream of exports writes into memory that
+ * is already mapped (fresh pages cost more than the encoding itself on some
+ * machines) and allocates no output bytes at all.
+ */
+export class ProtoBufferPool {
+  readonly #free: ProtoBuffer[] = [];
+  readonly #keep: number;
+
+  /**
+   * Creates a pool.
+   *
+   * @param keep The most idle buffers kept.
+   */
+  constructor(keep = 2) {
+    this.#keep = keep;
+  }
+
+  /** A buffer to write into (an idle one, or a new one). */
+  take(): ProtoBuffer {
+    return this.#free.pop() ?? new ProtoBuffer();
+  }
+
+  /** Gives a buffer back once nothing reads its bytes any more. */
+  give(buffer: ProtoBuffer): void {
+    if (
+      this.#free.length < this.#keep && buffer.bytes.length <= KEEP_AT_MOST
+    ) this.#free.push(buffer);
+  }
+}
+
+/** A slab grown past this by one huge batch is not written again. */
 const KEEP_AT_MOST = 8 * 1024 * 1024;
 
-// Results are carved out of 1 MiB slabs: one ArrayBuffer per ~1 MiB of
-// output instead of one per call. A slab lives while any result in it does;
-// its regions are never written twice.
+// Results are written straight into 1 MiB slabs and handed out as views of
+// them: one ArrayBuffer per ~1 MiB of output instead of one per call, and no
+// copy. A slab lives while any result in it does; its regions are never
+// written twice (a call that outgrows the slab moves to a larger one, copying
+// the slab's earlier bytes along; the earlier results keep the old one).
 const SLAB_SIZE = 1024 * 1024;
-let slab = new Uint8Array(0);
+const slab = new ProtoBuffer(0);
 let slabUsed = 0;
+let lastSize = 0;
 
-function detach(end: number): Uint8Array<ArrayBuffer> {
-  if (end > slab.length - slabUsed) {
-    slab = new Uint8Array(Math.max(SLAB_SIZE, end));
+/** Where the next result starts: a fresh slab when the last size may not fit. */
+function slabStart(): number {
+  const want = lastSize + (lastSize >> 2) + 1024;
+  if (slab.bytes.length - slabUsed < want) {
+    slab.bytes = new Uint8Array(Math.max(SLAB_SIZE, want * 2));
+    slab.view = new DataView(slab.bytes.buffer);
     slabUsed = 0;
   }
-  const out = slab.subarray(slabUsed, slabUsed + end);
-  out.set(shared.bytes.subarray(0, end));
-  slabUsed += (end + 7) & ~7;
-  if (shared.bytes.length > KEEP_AT_MOST) shared = new ProtoBuffer();
+  return slabUsed;
+}
+
+function slabResult(start: number, end: number): Uint8Array<ArrayBuffer> {
+  const out = slab.bytes.subarray(start, end);
+  lastSize = end - start;
+  slabUsed = (end + 7) & ~7;
+  if (slab.bytes.length > KEEP_AT_MOST) slabUsed = slab.bytes.length;
   return out;
 }
 
 /**
- * Encodes an `ExportLogsServiceRequest` into bytes of its own: written in
- * the module's reused buffer, then copied into a slab region that no later
- * call writes.
+ * Encodes an `ExportLogsServiceRequest` into bytes of its own: a region of
+ * the current slab that no later call writes.
  */
 export function encodeLogsRequest(
   records: readonly LogRecordData[],
 ): Uint8Array<ArrayBuffer> {
-  return detach(writeLogsRequest(records, shared, 0));
+  const start = slabStart();
+  return slabResult(start, writeLogsRequest(records, slab, start));
 }
 
 /** Encodes an `ExportTraceServiceRequest` into bytes of its own (see encodeLogsRequest). */
 export function encodeTraceRequest(
   spans: readonly ReadableSpan[],
 ): Uint8Array<ArrayBuffer> {
-  return detach(writeTraceRequest(spans, shared, 0));
+  const start = slabStart();
+  return slabResult(start, writeTraceRequest(spans, slab, start));
 }
 
 // ---------------------------------------------------------------------------

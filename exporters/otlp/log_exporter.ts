@@ -10,7 +10,7 @@ import type {
   LogRecordData,
 } from "../../pipeline/mod.ts";
 import { encodeLogsRequestJson } from "../_otlp_json.ts";
-import { encodeLogsRequest } from "../_otlp_proto.ts";
+import { ProtoBufferPool, writeLogsRequest } from "../_otlp_proto.ts";
 import { resolveOtlpConfig } from "./_config.ts";
 import { type OtlpExporterStats, OtlpHttpTransport } from "./_transport.ts";
 import type { OtlpHttpExporterOptions } from "./options.ts";
@@ -52,6 +52,7 @@ import type { OtlpHttpExporterOptions } from "./options.ts";
 export class OtlpHttpLogExporter implements Exporter<LogRecordData> {
   readonly #transport: OtlpHttpTransport;
   readonly #json: boolean;
+  readonly #buffers: ProtoBufferPool = new ProtoBufferPool();
 
   /**
    * Creates the exporter; options win over `OTEL_EXPORTER_OTLP_*` variables.
@@ -106,19 +107,30 @@ export class OtlpHttpLogExporter implements Exporter<LogRecordData> {
     signal: AbortSignal,
   ): Promise<ExportResult> {
     if (batch.length === 0) return Promise.resolve({ code: "success" });
-    let body: Uint8Array<ArrayBuffer>;
-    try {
-      body = this.#json
-        ? encodeLogsRequestJson(batch)
-        : encodeLogsRequest(batch);
-    } catch (error) {
-      return Promise.resolve({
-        code: "failure",
-        retryable: false,
-        error: error instanceof Error ? error : new Error(String(error)),
-      });
+    if (this.#json) {
+      let body: Uint8Array<ArrayBuffer>;
+      try {
+        body = encodeLogsRequestJson(batch);
+      } catch (error) {
+        return Promise.resolve(encodingFailure(error));
+      }
+      return this.#transport.send(body, signal);
     }
-    return this.#transport.send(body, signal);
+    // Protobuf: written into a pooled buffer, taken back once the request
+    // (retries included) is over; fetch copies a BufferSource body when it
+    // builds the request, so nothing reads it after that.
+    const pool = this.#buffers;
+    const out = pool.take();
+    let end: number;
+    try {
+      end = writeLogsRequest(batch, out, 0);
+    } catch (error) {
+      pool.give(out);
+      return Promise.resolve(encodingFailure(error));
+    }
+    return this.#transport.send(out.bytes.subarray(0, end), signal).finally(
+      () => pool.give(out),
+    );
   }
 
   /**
@@ -144,4 +156,12 @@ export class OtlpHttpLogExporter implements Exporter<LogRecordData> {
   [Symbol.asyncDispose](): Promise<void> {
     return this.shutdown();
   }
+}
+
+function encodingFailure(error: unknown): ExportResult {
+  return {
+    code: "failure",
+    retryable: false,
+    error: error instanceof Error ? error : new Error(String(error)),
+  };
 }
