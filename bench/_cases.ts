@@ -46,7 +46,11 @@ import {
 import type { LogRecord as PeerLogRecord } from "@opentelemetry/api-logs";
 import { UserEventsProcessor } from "../processors/user_events/mod.ts";
 import { OtlpHttpLogExporter } from "../exporters/otlp/mod.ts";
-import { encodeLogsRequest } from "../exporters/_otlp_proto.ts";
+import {
+  encodeLogsRequest,
+  ProtoBuffer,
+  writeLogsRequest,
+} from "../exporters/_otlp_proto.ts";
 import { encodeLogsRequestJson } from "../exporters/_otlp_json.ts";
 import { openLibc } from "../ffi/load_libc.ts";
 import { DevNullLibc, FakeLibc } from "./_fake_libc.ts";
@@ -507,7 +511,13 @@ export async function encodeCases(): Promise<BenchCase[]> {
   const unit = "batch of 512";
   const proto = "otlp-encode/protobuf-512";
   const json = "otlp-encode/json-512";
+  // What OtlpHttpLogExporter does per batch: write into a buffer it reuses.
+  const reused = new ProtoBuffer();
   cases.push(mk(proto, "seed", 1, unit, () => {
+    consume(writeLogsRequest(ours, reused, 0));
+  }));
+  // The same encoding into bytes of their own (a fresh slab region per call).
+  cases.push(mk(proto, "seed-fresh-bytes", 1, unit, () => {
     consume(encodeLogsRequest(ours).length);
   }));
   cases.push(mk(proto, "peer-otlp-transformer", 1, unit, () => {
