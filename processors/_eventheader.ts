@@ -13,6 +13,12 @@
  * | 16 | metadata, then (after {@linkcode finishEvent}) the field data |
  * | 65536 | scratch area: field data while encoding |
  *
+ * Metadata (event name, field names and encodings) is recorded as tokens
+ * while the field data goes to the scratch area; {@linkcode finishEvent}
+ * then copies the metadata block of that exact token sequence from the
+ * buffer's {@linkcode MetadataCache}, or renders it (and caches it) on a miss.
+ * The bytes are the same either way; only the work differs.
+ *
  * Size rule: an event whose metadata plus data exceed
  * {@linkcode MAX_EVENT_PAYLOAD} bytes (the `eventheader_dynamic` limit) is not
  * written: the encoder returns `-ERANGE` and the caller counts the drop.
@@ -63,6 +69,188 @@ const FMT_FLOAT = 8;
 
 const encoder = new TextEncoder();
 
+/** Shapes a {@linkcode MetadataCache} keeps by default. */
+export const METADATA_CACHE_SHAPES = 256;
+/** Largest metadata block a {@linkcode MetadataCache} keeps (bigger ones are rendered each time). */
+export const METADATA_CACHE_MAX_BYTES = 2048;
+/** The most metadata tokens of one event (the struct caps keep real events far below). */
+const MAX_TOKENS = 1024;
+/** Token code of a bare name (the event name): no encoding byte. */
+const NAME_ONLY = -1;
+
+class CachedShape {
+  constructor(
+    readonly hash: number,
+    readonly names: readonly string[],
+    readonly codes: Int32Array,
+    readonly meta: Uint8Array,
+    public used: number,
+  ) {}
+}
+
+/**
+ * The metadata blocks of recent event shapes, so an event whose field names
+ * and encodings repeat an earlier event's copies that block instead of
+ * encoding every name again. A shape is the exact token sequence (names
+ * compared with `===`, encoding and format bytes, struct member counts), so
+ * a hit yields the bytes a fresh encoding would. Bounded: at most
+ * `capacity` shapes (two-way set-associative; a new shape evicts the least
+ * recently used of its two slots) of at most
+ * {@linkcode METADATA_CACHE_MAX_BYTES} bytes each.
+ */
+export class MetadataCache {
+  /** The most shapes kept (a power of two; 0 disables the cache). */
+  readonly capacity: number;
+  /** Lookups answered from the cache. */
+  hits = 0;
+  /** Lookups that had to render the metadata. */
+  misses = 0;
+  /** Shapes dropped to make room. */
+  evictions = 0;
+  /** Shapes held now. */
+  size = 0;
+  readonly #slots: (CachedShape | undefined)[];
+  #clock = 0;
+  #hash = 0;
+  #last: CachedShape | undefined = undefined;
+
+  /**
+   * Creates an empty cache.
+   *
+   * @param capacity The most shapes kept, rounded up to a power of two; 0
+   * disables caching.
+   */
+  constructor(capacity: number = METADATA_CACHE_SHAPES) {
+    let c = 0;
+    if (capacity > 0) {
+      c = 2;
+      while (c < capacity) c *= 2;
+    }
+    this.capacity = c;
+    this.#slots = new Array<CachedShape | undefined>(c).fill(undefined);
+  }
+
+  /**
+   * The cached metadata of a token sequence, or `undefined` (then
+   * {@linkcode MetadataCache.add} may store it).
+   *
+   * @param names The token names.
+   * @param codes The token codes.
+   * @param n The number of tokens.
+   * @returns The metadata bytes, or `undefined`.
+   */
+  find(
+    names: readonly string[],
+    codes: Int32Array,
+    n: number,
+  ): Uint8Array | undefined {
+    if (this.capacity === 0) return undefined;
+    const last = this.#last;
+    if (last !== undefined && sameTokens(last, names, codes, n)) {
+      this.hits++;
+      return last.meta;
+    }
+    let h = n;
+    for (let i = 0; i < n; i++) {
+      const name = names[i];
+      const length = name.length;
+      h = Math.imul(h ^ codes[i], 0x01000193);
+      h = Math.imul(
+        h ^ (length | (name.charCodeAt(0) << 12) ^
+            (name.charCodeAt(length - 1) << 20)),
+        0x9e3779b1,
+      );
+    }
+    h ^= h >>> 15;
+    this.#hash = h;
+    const slots = this.#slots;
+    const at = h & (this.capacity - 1);
+    let entry = slots[at];
+    if (entry === undefined || !matches(entry, h, names, codes, n)) {
+      entry = slots[at ^ 1];
+      if (entry === undefined || !matches(entry, h, names, codes, n)) {
+        this.misses++;
+        return undefined;
+      }
+    }
+    this.hits++;
+    entry.used = ++this.#clock;
+    this.#last = entry;
+    return entry.meta;
+  }
+
+  /**
+   * Stores the metadata of the token sequence last passed to
+   * {@linkcode MetadataCache.find} (copied; too large blocks are not kept).
+   *
+   * @param names The token names.
+   * @param codes The token codes.
+   * @param n The number of tokens.
+   * @param meta The rendered metadata.
+   */
+  add(
+    names: readonly string[],
+    codes: Int32Array,
+    n: number,
+    meta: Uint8Array,
+  ): void {
+    if (this.capacity === 0 || meta.length > METADATA_CACHE_MAX_BYTES) return;
+    const slots = this.#slots;
+    const h = this.#hash;
+    let at = h & (this.capacity - 1);
+    const a = slots[at];
+    const b = slots[at ^ 1];
+    if (a !== undefined) {
+      if (b === undefined || b.used < a.used) at ^= 1;
+    }
+    if (slots[at] === undefined) this.size++;
+    else this.evictions++;
+    const entry = new CachedShape(
+      h,
+      names.slice(0, n),
+      codes.slice(0, n),
+      meta.slice(),
+      ++this.#clock,
+    );
+    slots[at] = entry;
+    this.#last = entry;
+  }
+
+  /** Forgets every shape (the counters stay). */
+  clear(): void {
+    this.#slots.fill(undefined);
+    this.#last = undefined;
+    this.size = 0;
+  }
+}
+
+function matches(
+  entry: CachedShape,
+  hash: number,
+  names: readonly string[],
+  codes: Int32Array,
+  n: number,
+): boolean {
+  return entry.hash === hash && sameTokens(entry, names, codes, n);
+}
+
+function sameTokens(
+  entry: CachedShape,
+  names: readonly string[],
+  codes: Int32Array,
+  n: number,
+): boolean {
+  if (entry.codes.length !== n) return false;
+  const cachedNames = entry.names;
+  const cachedCodes = entry.codes;
+  for (let i = 0; i < n; i++) {
+    if (cachedCodes[i] !== codes[i] || cachedNames[i] !== names[i]) {
+      return false;
+    }
+  }
+  return true;
+}
+
 /**
  * A reusable event buffer with its cursors and counters.
  */
@@ -71,7 +259,7 @@ export class EventBuffer {
   readonly bytes: Uint8Array;
   /** A view over the same bytes. */
   readonly view: DataView;
-  /** Metadata cursor. */
+  /** Metadata cursor (valid after {@linkcode finishEvent}). */
   meta: number = META_OFFSET;
   /** Data cursor (in the scratch area). */
   data: number = SCRATCH_OFFSET;
@@ -79,14 +267,30 @@ export class EventBuffer {
   overflow: boolean = false;
   /** Struct members skipped because a struct already had 127. */
   cappedFields: number = 0;
+  /** Metadata blocks of recent event shapes. */
+  readonly metadataCache: MetadataCache;
+  /** Metadata tokens of the current event: names… */
+  readonly names: string[] = [];
+  /** …and codes (encoding byte, with the format in bits 8-15; -1 for a bare name). */
+  readonly codes: Int32Array = new Int32Array(MAX_TOKENS);
+  /** Tokens of the current event. */
+  tokens: number = 0;
+  /** The second whose `YYYY-MM-DDTHH:MM:SS` is in `secondText`. */
+  second: number = NaN;
+  /** ASCII bytes of that text. */
+  readonly secondText: Uint8Array = new Uint8Array(19);
 
   /**
    * Wraps a buffer.
    *
    * @param buffer At least {@linkcode EVENT_BUFFER_SIZE} bytes; a new one by default.
+   * @param cacheShapes Shapes its {@linkcode MetadataCache} keeps (0 disables it).
    * @throws {RangeError} When it is too small.
    */
-  constructor(buffer: ArrayBuffer = new ArrayBuffer(EVENT_BUFFER_SIZE)) {
+  constructor(
+    buffer: ArrayBuffer = new ArrayBuffer(EVENT_BUFFER_SIZE),
+    cacheShapes: number = METADATA_CACHE_SHAPES,
+  ) {
     if (buffer.byteLength < EVENT_BUFFER_SIZE) {
       throw new RangeError(
         `Cannot use an event buffer of ${buffer.byteLength} bytes: expected ${EVENT_BUFFER_SIZE}`,
@@ -94,7 +298,21 @@ export class EventBuffer {
     }
     this.bytes = new Uint8Array(buffer, 0, EVENT_BUFFER_SIZE);
     this.view = new DataView(buffer, 0, EVENT_BUFFER_SIZE);
+    this.metadataCache = new MetadataCache(cacheShapes);
   }
+}
+
+/** Records a metadata token; returns its index. */
+function token(b: EventBuffer, name: string, code: number): number {
+  const i = b.tokens;
+  if (i === MAX_TOKENS) {
+    b.overflow = true;
+    return i;
+  }
+  b.names[i] = name;
+  b.codes[i] = code;
+  b.tokens = i + 1;
+  return i;
 }
 
 /**
@@ -123,7 +341,8 @@ export function beginEvent(
   b.meta = META_OFFSET;
   b.data = SCRATCH_OFFSET;
   b.overflow = false;
-  metaName(b, eventName);
+  b.tokens = 0;
+  token(b, eventName, NAME_ONLY);
 }
 
 /**
@@ -134,6 +353,18 @@ export function beginEvent(
  * @returns The number of bytes to write (including the 4-byte index), or `-ERANGE`.
  */
 export function finishEvent(b: EventBuffer): number {
+  if (b.overflow) return -ERANGE;
+  const n = b.tokens;
+  const cache = b.metadataCache;
+  const cached = cache.find(b.names, b.codes, n);
+  if (cached !== undefined) {
+    b.bytes.set(cached, META_OFFSET);
+    b.meta = META_OFFSET + cached.length;
+  } else {
+    renderMetadata(b, n);
+    if (b.overflow) return -ERANGE;
+    cache.add(b.names, b.codes, n, b.bytes.subarray(META_OFFSET, b.meta));
+  }
   const metaLength = b.meta - META_OFFSET;
   const dataLength = b.data - SCRATCH_OFFSET;
   if (b.overflow || metaLength + dataLength > MAX_EVENT_PAYLOAD) return -ERANGE;
@@ -173,6 +404,23 @@ function metaName(b: EventBuffer, name: string): void {
   b.meta = p + 1;
 }
 
+/** Writes the metadata of the current tokens from {@linkcode META_OFFSET}. */
+function renderMetadata(b: EventBuffer, n: number): void {
+  const names = b.names;
+  const codes = b.codes;
+  const bytes = b.bytes;
+  b.meta = META_OFFSET;
+  for (let i = 0; i < n; i++) {
+    metaName(b, names[i]);
+    const code = codes[i];
+    if (code === NAME_ONLY) continue;
+    if (b.meta + 2 > META_END) b.overflow = true;
+    if (b.overflow) return;
+    bytes[b.meta++] = code & 0xff;
+    if (code > 0xff) bytes[b.meta++] = code >>> 8;
+  }
+}
+
 /**
  * Adds a field's metadata: name, encoding and (when not 0) format.
  *
@@ -187,17 +435,7 @@ export function metaField(
   encoding: number,
   format: number,
 ): void {
-  metaName(b, name);
-  if (b.meta + 2 > META_END) {
-    b.overflow = true;
-    return;
-  }
-  if (format === 0) {
-    b.bytes[b.meta++] = encoding;
-  } else {
-    b.bytes[b.meta++] = encoding | 0x80;
-    b.bytes[b.meta++] = format;
-  }
+  token(b, name, format === 0 ? encoding : encoding | 0x80 | (format << 8));
 }
 
 /**
@@ -205,18 +443,17 @@ export function metaField(
  *
  * @param b The buffer.
  * @param name The struct's name.
- * @returns The position of its member count.
+ * @returns Its token, for {@linkcode endStruct}.
  */
 export function beginStruct(b: EventBuffer, name: string): number {
-  metaField(b, name, ENC_STRUCT, 1);
-  return b.meta - 1;
+  return token(b, name, ENC_STRUCT | 0x80 | (1 << 8));
 }
 
 /**
  * Sets a struct's member count (1-127).
  *
  * @param b The buffer.
- * @param position What {@linkcode beginStruct} returned.
+ * @param position What {@linkcode beginStruct} returned (its token).
  * @param count The number of members.
  */
 export function endStruct(
@@ -224,7 +461,9 @@ export function endStruct(
   position: number,
   count: number,
 ): void {
-  if (!b.overflow) b.bytes[position] = count;
+  if (position < MAX_TOKENS) {
+    b.codes[position] = ENC_STRUCT | 0x80 | (count << 8);
+  }
 }
 
 function reserve(b: EventBuffer, n: number): number {
@@ -288,6 +527,69 @@ function dataStringSlow(b: EventBuffer, s: string): void {
   }
   b.view.setUint16(p, result.written, true);
   b.data = start + result.written;
+}
+
+/**
+ * Adds a time as a counted string, the text of `formatRfc3339` (RFC 3339
+ * UTC, 0/3/6/9 fraction digits), written straight into the data; the
+ * date and time of day are kept per second in the buffer.
+ *
+ * @param b The buffer.
+ * @param name The field name.
+ * @param unixNano Nanoseconds since the epoch.
+ */
+export function addTime(b: EventBuffer, name: string, unixNano: number): void {
+  metaField(b, name, ENC_STRING16, 0);
+  const ms = Math.floor(unixNano / 1e6);
+  const second = Math.floor(ms / 1000);
+  // The same arithmetic as formatRfc3339 (ms - second * 1000 is ms % 1000
+  // for ms >= 0, without a floating-point modulo).
+  const nanos = (ms - second * 1000) * 1e6 + Math.round(unixNano - ms * 1e6);
+  const p = b.data;
+  // Fast path for 1970-2554 (what toUnixNano yields); formatRfc3339 otherwise.
+  if (
+    !(ms >= 0 && ms < 18446744073709 && nanos >= 0 && nanos < 1e9) ||
+    p + 32 > DATA_END
+  ) {
+    dataString(b, formatRfc3339(unixNano));
+    return;
+  }
+  const text = b.secondText;
+  if (second !== b.second) {
+    const iso = new Date(ms).toISOString();
+    for (let i = 0; i < 19; i++) text[i] = iso.charCodeAt(i);
+    b.second = second;
+  }
+  const bytes = b.bytes;
+  let q = p + 2;
+  for (let i = 0; i < 19; i++) bytes[q++] = text[i];
+  if (nanos !== 0) {
+    // nanos < 1e9 fits an int32: integer division only.
+    let value = nanos | 0;
+    let digits = 9;
+    const micros = (value / 1000) | 0;
+    if (micros * 1000 === value) {
+      value = micros;
+      digits = 6;
+      const millis = (value / 1000) | 0;
+      if (millis * 1000 === value) {
+        value = millis;
+        digits = 3;
+      }
+    }
+    bytes[q] = 0x2e; // "."
+    for (let i = digits; i > 0; i--) {
+      const rest = (value / 10) | 0;
+      bytes[q + i] = 0x30 + value - rest * 10;
+      value = rest;
+    }
+    q += digits + 1;
+  }
+  bytes[q++] = 0x5a; // "Z"
+  const length = q - p - 2;
+  bytes[p] = length;
+  bytes[p + 1] = 0;
+  b.data = q;
 }
 
 /**
@@ -436,7 +738,7 @@ function partA(
 ): void {
   const position = beginStruct(b, "PartA");
   let count = 1;
-  addString(b, "time", formatRfc3339(timeUnixNano));
+  addTime(b, "time", timeUnixNano);
   if (traceId !== undefined && spanId !== undefined) {
     addString(b, "ext_dt_traceId", traceId);
     addString(b, "ext_dt_spanId", spanId);
@@ -597,7 +899,7 @@ export function encodeSpan(
   let count = 5;
   addString(b, "_typeName", "Span");
   addString(b, "name", span.name);
-  addString(b, "startTime", formatRfc3339(span.startTimeUnixNano));
+  addTime(b, "startTime", span.startTimeUnixNano);
   addBool(b, "success", span.status.code !== 2);
   addUint32(b, "kind", span.kind);
   if (isValidParent(span.parentSpanId)) {
