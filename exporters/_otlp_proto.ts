@@ -820,55 +820,38 @@ export class ProtoBufferPool {
   }
 }
 
-/** A slab grown past this by one huge batch is not written again. */
+/** A buffer grown past this by one huge batch is dropped after use. */
 const KEEP_AT_MOST = 8 * 1024 * 1024;
 
-// Results are written straight into 1 MiB slabs and handed out as views of
-// them: one ArrayBuffer per ~1 MiB of output instead of one per call, and no
-// copy. A slab lives while any result in it does; its regions are never
-// written twice (a call that outgrows the slab moves to a larger one, copying
-// the slab's earlier bytes along; the earlier results keep the old one).
-const SLAB_SIZE = 1024 * 1024;
-const slab = new ProtoBuffer(0);
-let slabUsed = 0;
-let lastSize = 0;
+let shared = new ProtoBuffer();
 
-/** Where the next result starts: a fresh slab when the last size may not fit. */
-function slabStart(): number {
-  const want = lastSize + (lastSize >> 2) + 1024;
-  if (slab.bytes.length - slabUsed < want) {
-    slab.bytes = new Uint8Array(Math.max(SLAB_SIZE, want * 2));
-    slab.view = new DataView(slab.bytes.buffer);
-    slabUsed = 0;
-  }
-  return slabUsed;
-}
-
-function slabResult(start: number, end: number): Uint8Array<ArrayBuffer> {
-  const out = slab.bytes.subarray(start, end);
-  lastSize = end - start;
-  slabUsed = (end + 7) & ~7;
-  if (slab.bytes.length > KEEP_AT_MOST) slabUsed = slab.bytes.length;
+// A result gets an ArrayBuffer of exactly its size, copied from the shared
+// buffer. Measured against carving results out of 1 MiB slabs (no copy, one
+// ArrayBuffer per ~1 MiB): the slabs were 2-3x slower per 70 kB batch, as every
+// slab is fresh memory whose pages fault on first write, while allocations of
+// this size reuse memory the allocator already holds.
+function detach(end: number): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(end);
+  out.set(shared.bytes.subarray(0, end));
+  if (shared.bytes.length > KEEP_AT_MOST) shared = new ProtoBuffer();
   return out;
 }
 
 /**
- * Encodes an `ExportLogsServiceRequest` into bytes of its own: a region of
- * the current slab that no later call writes.
+ * Encodes an `ExportLogsServiceRequest` into bytes of its own (written in the
+ * module's reused buffer, then copied out).
  */
 export function encodeLogsRequest(
   records: readonly LogRecordData[],
 ): Uint8Array<ArrayBuffer> {
-  const start = slabStart();
-  return slabResult(start, writeLogsRequest(records, slab, start));
+  return detach(writeLogsRequest(records, shared, 0));
 }
 
 /** Encodes an `ExportTraceServiceRequest` into bytes of its own (see encodeLogsRequest). */
 export function encodeTraceRequest(
   spans: readonly ReadableSpan[],
 ): Uint8Array<ArrayBuffer> {
-  const start = slabStart();
-  return slabResult(start, writeTraceRequest(spans, slab, start));
+  return detach(writeTraceRequest(spans, shared, 0));
 }
 
 // ---------------------------------------------------------------------------
