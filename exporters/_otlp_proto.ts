@@ -198,15 +198,16 @@ const encoder = new TextEncoder();
 function putString(pos: number, s: string): number {
   const n = s.length;
   if (pos + 5 + n * 3 > cap) grow(pos, 5 + n * 3);
-  let p = pos + (n < 0x80 ? 1 : varintSize(n));
+  const b = buf; // a local: the loop keeps the array in a register
+  const start = pos + (n < 0x80 ? 1 : varintSize(n));
   for (let i = 0; i < n; i++) {
     const c = s.charCodeAt(i);
     if (c >= 0x80) return putStringUtf8(pos, s);
-    buf[p++] = c;
+    b[start + i] = c;
   }
-  if (n < 0x80) buf[pos] = n;
+  if (n < 0x80) b[pos] = n;
   else putVarint32(pos, n);
-  return p;
+  return start + n;
 }
 
 function putStringUtf8(pos: number, s: string): number {
