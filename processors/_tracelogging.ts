@@ -5,10 +5,17 @@
  *
  * The {@linkcode TraceLoggingWriter} writes one event's metadata and payload
  * into caller-owned regions of one buffer; it never allocates per field for
- * ASCII names and values.
+ * ASCII names and values. In deferred mode (`reset(name, 0, true)`) it
+ * writes only the payload and records the metadata as tokens; `finish()`
+ * then copies that metadata from its {@linkcode MetadataCache} or renders
+ * it. A deferred event that comes near a size limit (or would cut a value)
+ * is not finished: `needsExact` asks the caller to encode it again in the
+ * normal mode, which makes every limit decision exactly as before.
  *
  * @module
  */
+
+import { MetadataCache } from "./_metadata_cache.ts";
 
 /** TraceLogging input types (TlgIn_t); the low 5 bits of a field's InMeta byte. */
 export const InType = {
@@ -401,6 +408,15 @@ export const OUT_AUTO_UTF8 = -1;
 /** Room kept free for the fields after a string when a string is cut to fit the event. */
 export const STRING_RESERVE = 1024;
 
+/** Most tokens of a deferred event (the struct caps keep real events far below). */
+const MAX_TOKENS = 1024;
+/** Token code bit: an OutMeta byte (bits 8-15) follows the InMeta byte (bits 0-7). */
+const HAS_OUT = 0x10000;
+/** Token code of a bare name (the event name). */
+const NAME_ONLY = -1;
+/** Bytes a deferred event keeps free below each limit (covers every per-field check). */
+const DEFERRED_SLACK = 8;
+
 /**
  * Writes one TraceLogging event (metadata + payload) into two regions of a
  * caller-owned buffer. Reuse it: `reset()` starts the next event. Values too
@@ -429,6 +445,15 @@ export class TraceLoggingWriter {
   #meta = 0;
   #pay = 0;
   #replaying = false;
+  #deferred = false;
+  #needsExact = false;
+  #finished = 0; // 0 not yet, 1 true, 2 false
+  #metaBound = 0;
+  #tokens = 0;
+  readonly #names: string[] = [];
+  readonly #codes: Int32Array = new Int32Array(MAX_TOKENS);
+  /** Metadata blocks of recent event shapes (deferred mode). */
+  readonly metadataCache: MetadataCache = new MetadataCache();
   #second = new Uint8Array(32);
   #secondValue = NaN;
   #secondLength = 0;
@@ -468,15 +493,42 @@ export class TraceLoggingWriter {
   get payloadLength(): number {
     return this.#pay - this.payloadOffset;
   }
-  /** Current metadata write position (for {@linkcode TraceLoggingWriter.rewindMetadata}). */
+  /** Current metadata write position (for {@linkcode TraceLoggingWriter.rewindMetadata}); a token count in deferred mode. */
   get metadataPosition(): number {
-    return this.#meta;
+    return this.#deferred ? this.#tokens : this.#meta;
   }
 
+  /** Set when a deferred event must be encoded again in the normal mode (see the class). */
+  get needsExact(): boolean {
+    return this.#needsExact;
+  }
+
+  // Deferred mode: the metadata size is bounded from above, so a check that
+  // passes here passes with the exact size; one that fails asks for the
+  // normal mode.
   #room(): number {
-    const used = this.#meta - this.metadataOffset + this.#pay -
-      this.payloadOffset;
-    return this.budget - used;
+    const meta = this.#deferred
+      ? this.#metaBound
+      : this.#meta - this.metadataOffset;
+    return this.budget - meta - (this.#pay - this.payloadOffset);
+  }
+
+  #exact(): void {
+    this.overflow = true;
+    this.#needsExact = true;
+  }
+
+  #token(name: string, code: number, bytes: number): number {
+    const i = this.#tokens;
+    this.#metaBound += 3 * name.length + 1 + bytes;
+    if (i === MAX_TOKENS) {
+      this.#exact();
+      return -1;
+    }
+    this.#names[i] = name;
+    this.#codes[i] = code;
+    this.#tokens = i + 1;
+    return i;
   }
 
   #metaFits(n: number): boolean {
@@ -495,7 +547,8 @@ export class TraceLoggingWriter {
       this.#pay + n - this.payloadOffset > this.payloadCapacity ||
       n > this.#room()
     ) {
-      this.overflow = true;
+      if (this.#deferred) this.#exact();
+      else this.overflow = true;
       return false;
     }
     return true;
@@ -506,12 +559,24 @@ export class TraceLoggingWriter {
    *
    * @param name The event name.
    * @param tags The event tags (28 bits).
+   * @param deferred Record the metadata as tokens (see the class); only
+   *   without tags.
    */
-  reset(name: string, tags = 0): void {
+  reset(name: string, tags = 0, deferred = false): void {
     this.overflow = false;
     this.#replaying = false;
+    this.#needsExact = false;
+    this.#finished = 0;
     this.#meta = this.metadataOffset + 2;
     this.#pay = this.payloadOffset;
+    this.#deferred = deferred && tags === 0;
+    if (this.#deferred) {
+      this.bytes[this.#meta++] = 0;
+      this.#tokens = 0;
+      this.#metaBound = 3;
+      this.#token(name, NAME_ONLY, 0);
+      return;
+    }
     if (tags === 0) {
       this.bytes[this.#meta++] = 0;
     } else {
@@ -527,7 +592,43 @@ export class TraceLoggingWriter {
    * @returns `true` when the event is complete and fits; `false` on overflow.
    */
   finish(): boolean {
+    if (this.#finished !== 0) return this.#finished === 1;
+    const ok = this.#finish();
+    this.#finished = ok ? 1 : 2;
+    return ok;
+  }
+
+  #finish(): boolean {
     if (this.overflow) return false;
+    if (this.#deferred) {
+      this.#deferred = false; // #name and #metaFits below: the normal mode
+      const n = this.#tokens;
+      const start = this.#meta; // after the size and the tags byte
+      const cached = this.metadataCache.find(this.#names, this.#codes, n);
+      if (cached !== undefined) {
+        this.bytes.set(cached, start);
+        this.#meta = start + cached.length;
+      } else if (!this.#render(n)) {
+        this.#exact();
+        return false;
+      }
+      const meta = this.#meta - this.metadataOffset;
+      if (
+        meta + DEFERRED_SLACK > this.metadataCapacity ||
+        meta + (this.#pay - this.payloadOffset) + DEFERRED_SLACK > this.budget
+      ) {
+        this.#exact();
+        return false;
+      }
+      if (cached === undefined) {
+        this.metadataCache.add(
+          this.#names,
+          this.#codes,
+          n,
+          this.bytes.subarray(start, this.#meta),
+        );
+      }
+    }
     this.#view.setUint16(
       this.metadataOffset,
       this.#meta - this.metadataOffset,
@@ -536,8 +637,29 @@ export class TraceLoggingWriter {
     return true;
   }
 
+  // Writes the tokens' metadata (deferred mode); false when it did not fit.
+  #render(n: number): boolean {
+    const names = this.#names;
+    const codes = this.#codes;
+    const bytes = this.bytes;
+    for (let i = 0; i < n; i++) {
+      this.#name(names[i]);
+      const code = codes[i];
+      if (code === NAME_ONLY) continue;
+      const size = code & HAS_OUT ? 2 : 1;
+      if (this.overflow || !this.#metaFits(size)) return false;
+      bytes[this.#meta++] = code & 0xff;
+      if (size === 2) bytes[this.#meta++] = (code >>> 8) & 0xff;
+    }
+    return !this.overflow;
+  }
+
   // Writes a NUL-terminated UTF-8 name into the metadata (NULs inside become '?').
   #name(name: string): void {
+    if (this.#deferred) {
+      this.#token(name, NAME_ONLY, 0);
+      return;
+    }
     const n = name.length;
     if (!this.#metaFits(n + 1)) return;
     const bytes = this.bytes;
@@ -582,6 +704,18 @@ export class TraceLoggingWriter {
    */
   field(name: string, inMeta: number, outType = 0, tags = 0): void {
     if (this.#replaying) return;
+    if (this.#deferred) {
+      if (tags !== 0) this.#exact();
+      else if (outType === 0) this.#token(name, inMeta & 0xff, 1);
+      else {
+        this.#token(
+          name,
+          ((inMeta | CHAIN_FLAG) & 0xff) | ((outType & 0x7f) << 8) | HAS_OUT,
+          2,
+        );
+      }
+      return;
+    }
     this.#name(name);
     if (outType === 0 && tags === 0) {
       if (this.#metaFits(1)) this.bytes[this.#meta++] = inMeta;
@@ -609,6 +743,13 @@ export class TraceLoggingWriter {
    */
   beginStruct(name: string): number {
     if (this.#replaying) return -1;
+    if (this.#deferred) {
+      return this.#token(
+        name,
+        (InType.STRUCT | CHAIN_FLAG) | (1 << 8) | HAS_OUT,
+        2,
+      );
+    }
     this.#name(name);
     if (!this.#metaFits(2)) return -1;
     this.bytes[this.#meta++] = InType.STRUCT | CHAIN_FLAG;
@@ -623,7 +764,13 @@ export class TraceLoggingWriter {
    * @param count 1..127.
    */
   setStructCount(at: number, count: number): void {
-    if (at >= 0) this.bytes[at] = count & 0x7f;
+    if (at < 0) return;
+    if (this.#deferred) {
+      this.#codes[at] = (InType.STRUCT | CHAIN_FLAG) | ((count & 0x7f) << 8) |
+        HAS_OUT;
+    } else {
+      this.bytes[at] = count & 0x7f;
+    }
   }
 
   /**
@@ -632,7 +779,8 @@ export class TraceLoggingWriter {
    * @param position A former {@linkcode TraceLoggingWriter.metadataPosition}.
    */
   rewindMetadata(position: number): void {
-    this.#meta = position;
+    if (this.#deferred) this.#tokens = position;
+    else this.#meta = position;
   }
 
   /**
@@ -646,6 +794,10 @@ export class TraceLoggingWriter {
    * @param metadata The recorded metadata bytes.
    */
   replayMetadata(metadata: Uint8Array): void {
+    if (this.#deferred) {
+      this.#exact(); // not meant for deferred mode
+      return;
+    }
     if (!this.#metaFits(metadata.length)) return;
     this.bytes.set(metadata, this.#meta);
     this.#meta += metadata.length;
@@ -803,6 +955,12 @@ export class TraceLoggingWriter {
     }
   }
 
+  // A value is cut: counted, or in deferred mode a reason for the normal mode.
+  #cut(): void {
+    if (this.#deferred) this.#exact();
+    else this.truncated++;
+  }
+
   #stringLimit(): number {
     const free = Math.min(
       this.payloadCapacity - (this.#pay - this.payloadOffset),
@@ -831,7 +989,7 @@ export class TraceLoggingWriter {
     const limit = this.#stringLimit();
     if (n > limit) {
       n = limit;
-      this.truncated++;
+      this.#cut();
     }
     this.#view.setUint16(this.#pay, n, true);
     this.bytes.set(
@@ -851,6 +1009,25 @@ export class TraceLoggingWriter {
    * @param outType OutType, or {@linkcode OUT_AUTO_UTF8}.
    */
   str8(name: string, value: string, outType: number = OUT_AUTO_UTF8): void {
+    if (this.#deferred) {
+      const at = this.#token(name, 0, 2);
+      if (!this.#payFits(2)) return;
+      const start = this.#pay + 2;
+      const written = this.#utf8(value, start, this.#stringLimit());
+      const length = written < 0 ? ~written : written;
+      this.#view.setUint16(this.#pay, length, true);
+      this.#pay = start + length;
+      const out = outType === OUT_AUTO_UTF8
+        ? (written < 0 ? OutType.UTF8 : 0)
+        : outType;
+      if (at >= 0) {
+        this.#codes[at] = out === 0
+          ? InType.COUNTEDANSISTRING
+          : (InType.COUNTEDANSISTRING | CHAIN_FLAG) | ((out & 0x7f) << 8) |
+            HAS_OUT;
+      }
+      return;
+    }
     const replaying = this.#replaying;
     if (!replaying) this.#name(name);
     const typeAt = this.#meta;
@@ -896,12 +1073,12 @@ export class TraceLoggingWriter {
         }
       }
       if (ascii) {
-        this.truncated++;
+        this.#cut();
         return m;
       }
     }
     const r = utf8.encodeInto(value, bytes.subarray(at, at + limit));
-    if (r.read < n) this.truncated++;
+    if (r.read < n) this.#cut();
     return ~r.written;
   }
 
@@ -973,6 +1150,10 @@ export class TraceLoggingWriter {
   ): void {
     if (encoding === "counted8") {
       this.str8(name, value, outType);
+      return;
+    }
+    if (this.#deferred) {
+      this.#exact(); // only counted8 is deferred
       return;
     }
     if (encoding === "nul8") {

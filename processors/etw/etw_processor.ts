@@ -10,11 +10,13 @@ import type { AnyValue } from "../../pipeline/attributes.ts";
 import {
   type LogEmitContext,
   type LogRecord,
+  type LogRecordData,
   toLogRecordData,
 } from "../../pipeline/log_record.ts";
 import type { LogRecordProcessor } from "../../pipeline/processor.ts";
 import { InType, OutType } from "../_tracelogging.ts";
 import { EtwCore, openBindingOrNull } from "./_etw_core.ts";
+import type { EtwProvider } from "./_etw_provider.ts";
 import { writeValue } from "./_otel_values.ts";
 import {
   etwLevelOf,
@@ -116,13 +118,39 @@ export class EtwProcessor implements LogRecordProcessor, Disposable {
     if (provider === null) return;
     try {
       const data = toLogRecordData(record, context);
+      // Deferred metadata first (copied from the writer's cache per shape);
+      // an event near a limit is encoded again the normal way.
+      // A throw is redone too, so that its side effects (counters) are
+      // those of the normal mode.
+      const dropped = core.counters.droppedAttributes;
+      let exact = true;
+      try {
+        this.#encode(provider, data, true);
+        exact = !provider.writer.finish() && provider.writer.needsExact;
+      } catch {
+        exact = true;
+      }
+      if (exact) {
+        core.counters.droppedAttributes = dropped;
+        this.#encode(provider, data, false);
+      }
+      core.commit(provider, level);
+    } catch (error) {
+      core.encodeFailed(error);
+    }
+  }
+
+  #encode(provider: EtwProvider, data: LogRecordData, deferred: boolean): void {
+    const core = this.#core;
+    {
       const w = provider.writer;
       const resource = data.resource;
-      w.reset(core.eventName);
-      // __csver__ and PartA: metadata recorded once per variant, then replayed.
+      w.reset(core.eventName, 0, deferred);
+      // __csver__ and PartA: metadata recorded once per variant, then
+      // replayed (normal mode; deferred mode caches the whole event's).
       const hasTrace = data.traceId !== undefined && data.spanId !== undefined;
       const variant = (hasTrace ? 1 : 0) | core.cloudBits(resource);
-      const cached = core.prefixes[variant];
+      const cached = deferred ? undefined : core.prefixes[variant];
       const start = w.metadataPosition;
       if (cached !== undefined) w.replayMetadata(cached);
       w.u16("__csver__", 0x0400, OutType.UNSIGNED);
@@ -143,8 +171,11 @@ export class EtwProcessor implements LogRecordProcessor, Disposable {
         ? data.timeUnixNano
         : data.observedTimeUnixNano;
       w.rfc3339("time", time);
-      if (cached === undefined) core.prefixes[variant] = w.metadataSince(start);
-      else w.endReplay();
+      if (deferred) {
+        // the prefix is part of the cached shape
+      } else if (cached === undefined) {
+        core.prefixes[variant] = w.metadataSince(start);
+      } else w.endReplay();
 
       // PartC: opted-in resource attributes, then record attributes but an int `event_id`.
       const mark = w.metadataPosition;
@@ -196,9 +227,6 @@ export class EtwProcessor implements LogRecordProcessor, Disposable {
       if (text !== undefined) w.str8("severityText", text, -1);
       if (eventId !== undefined) w.int64("eventId", InType.INT64, eventId);
       if (name !== undefined) w.str8("name", name, -1);
-      core.commit(provider, level);
-    } catch (error) {
-      core.encodeFailed(error);
     }
   }
 

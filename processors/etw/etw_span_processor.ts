@@ -10,6 +10,7 @@ import type { SpanProcessor } from "../../pipeline/processor.ts";
 import type { ReadableSpan } from "../../pipeline/span.ts";
 import { OutType } from "../_tracelogging.ts";
 import { EtwCore, openBindingOrNull } from "./_etw_core.ts";
+import type { EtwProvider } from "./_etw_provider.ts";
 import { writeValue } from "./_otel_values.ts";
 import type { EtwProcessorOptions, EtwProcessorStats } from "./options.ts";
 
@@ -100,12 +101,38 @@ export class EtwSpanProcessor implements SpanProcessor, Disposable {
     const provider = core.gate(SPAN_LEVEL);
     if (provider === null) return;
     try {
+      // Deferred metadata first (copied from the writer's cache per shape);
+      // a span near a limit is encoded again the normal way.
+      // A throw is redone too, so that its side effects (counters) are
+      // those of the normal mode.
+      const dropped = core.counters.droppedAttributes;
+      let exact = true;
+      try {
+        this.#encode(provider, span, true);
+        exact = !provider.writer.finish() && provider.writer.needsExact;
+      } catch {
+        exact = true;
+      }
+      if (exact) {
+        core.counters.droppedAttributes = dropped;
+        this.#encode(provider, span, false);
+      }
+      core.commit(provider, SPAN_LEVEL);
+    } catch (error) {
+      core.encodeFailed(error);
+    }
+  }
+
+  #encode(provider: EtwProvider, span: ReadableSpan, deferred: boolean): void {
+    const core = this.#core;
+    {
       const w = provider.writer;
       const resource = span.resource;
-      w.reset(core.eventName);
-      // __csver__ and PartA: metadata recorded once per variant, then replayed.
+      w.reset(core.eventName, 0, deferred);
+      // __csver__ and PartA: metadata recorded once per variant, then
+      // replayed (normal mode; deferred mode caches the whole event's).
       const variant = 1 | core.cloudBits(resource);
-      const cached = core.prefixes[variant];
+      const cached = deferred ? undefined : core.prefixes[variant];
       const start = w.metadataPosition;
       if (cached !== undefined) w.replayMetadata(cached);
       w.u16("__csver__", 0x0400, OutType.UNSIGNED);
@@ -118,8 +145,11 @@ export class EtwSpanProcessor implements SpanProcessor, Disposable {
       w.str8("traceId", span.traceId, 0);
       w.str8("spanId", span.spanId, 0);
       core.writeExtCloud(w, resource, variant);
-      if (cached === undefined) core.prefixes[variant] = w.metadataSince(start);
-      else w.endReplay();
+      if (deferred) {
+        // the prefix is part of the cached shape
+      } else if (cached === undefined) {
+        core.prefixes[variant] = w.metadataSince(start);
+      } else w.endReplay();
 
       // PartC: opted-in resource attributes, then span attributes but the well-known ones.
       const mark = w.metadataPosition;
@@ -180,9 +210,6 @@ export class EtwSpanProcessor implements SpanProcessor, Disposable {
         }
       }
       w.u8("success", failed ? 0 : 1, OutType.BOOLEAN);
-      core.commit(provider, SPAN_LEVEL);
-    } catch (error) {
-      core.encodeFailed(error);
     }
   }
 

@@ -1,0 +1,184 @@
+/**
+ * A bounded cache of encoded event metadata, keyed by the event's exact
+ * sequence of metadata tokens (field name + an encoder-defined int code).
+ *
+ * @module
+ */
+
+/** Shapes a {@linkcode MetadataCache} keeps by default. */
+export const METADATA_CACHE_SHAPES = 256;
+/** Largest metadata block a {@linkcode MetadataCache} keeps (bigger ones are rendered each time). */
+export const METADATA_CACHE_MAX_BYTES = 2048;
+class CachedShape {
+  constructor(
+    readonly hash: number,
+    readonly names: readonly string[],
+    readonly codes: Int32Array,
+    readonly meta: Uint8Array,
+    public used: number,
+  ) {}
+}
+
+/**
+ * The metadata blocks of recent event shapes, so an event whose field names
+ * and encodings repeat an earlier event's copies that block instead of
+ * encoding every name again (used by the EventHeader and TraceLogging
+ * encoders; each encoder defines its token codes). A shape is the exact token sequence (names
+ * compared with `===`, encoding and format bytes, struct member counts), so
+ * a hit yields the bytes a fresh encoding would. Bounded: at most
+ * `capacity` shapes (two-way set-associative; a new shape evicts the least
+ * recently used of its two slots) of at most
+ * {@linkcode METADATA_CACHE_MAX_BYTES} bytes each.
+ */
+export class MetadataCache {
+  /** The most shapes kept (a power of two; 0 disables the cache). */
+  readonly capacity: number;
+  /** Lookups answered from the cache. */
+  hits = 0;
+  /** Lookups that had to render the metadata. */
+  misses = 0;
+  /** Shapes dropped to make room. */
+  evictions = 0;
+  /** Shapes held now. */
+  size = 0;
+  readonly #slots: (CachedShape | undefined)[];
+  #clock = 0;
+  #hash = 0;
+  #last: CachedShape | undefined = undefined;
+
+  /**
+   * Creates an empty cache.
+   *
+   * @param capacity The most shapes kept, rounded up to a power of two; 0
+   * disables caching.
+   */
+  constructor(capacity: number = METADATA_CACHE_SHAPES) {
+    let c = 0;
+    if (capacity > 0) {
+      c = 2;
+      while (c < capacity) c *= 2;
+    }
+    this.capacity = c;
+    this.#slots = new Array<CachedShape | undefined>(c).fill(undefined);
+  }
+
+  /**
+   * The cached metadata of a token sequence, or `undefined` (then
+   * {@linkcode MetadataCache.add} may store it).
+   *
+   * @param names The token names.
+   * @param codes The token codes.
+   * @param n The number of tokens.
+   * @returns The metadata bytes, or `undefined`.
+   */
+  find(
+    names: readonly string[],
+    codes: Int32Array,
+    n: number,
+  ): Uint8Array | undefined {
+    if (this.capacity === 0) return undefined;
+    const last = this.#last;
+    if (last !== undefined && sameTokens(last, names, codes, n)) {
+      this.hits++;
+      return last.meta;
+    }
+    let h = n;
+    for (let i = 0; i < n; i++) {
+      const name = names[i];
+      const length = name.length;
+      h = Math.imul(h ^ codes[i], 0x01000193);
+      h = Math.imul(
+        h ^ (length | (name.charCodeAt(0) << 12) ^
+            (name.charCodeAt(length - 1) << 20)),
+        0x9e3779b1,
+      );
+    }
+    h ^= h >>> 15;
+    this.#hash = h;
+    const slots = this.#slots;
+    const at = h & (this.capacity - 1);
+    let entry = slots[at];
+    if (entry === undefined || !matches(entry, h, names, codes, n)) {
+      entry = slots[at ^ 1];
+      if (entry === undefined || !matches(entry, h, names, codes, n)) {
+        this.misses++;
+        return undefined;
+      }
+    }
+    this.hits++;
+    entry.used = ++this.#clock;
+    this.#last = entry;
+    return entry.meta;
+  }
+
+  /**
+   * Stores the metadata of the token sequence last passed to
+   * {@linkcode MetadataCache.find} (copied; too large blocks are not kept).
+   *
+   * @param names The token names.
+   * @param codes The token codes.
+   * @param n The number of tokens.
+   * @param meta The rendered metadata.
+   */
+  add(
+    names: readonly string[],
+    codes: Int32Array,
+    n: number,
+    meta: Uint8Array,
+  ): void {
+    if (this.capacity === 0 || meta.length > METADATA_CACHE_MAX_BYTES) return;
+    const slots = this.#slots;
+    const h = this.#hash;
+    let at = h & (this.capacity - 1);
+    const a = slots[at];
+    const b = slots[at ^ 1];
+    if (a !== undefined) {
+      if (b === undefined || b.used < a.used) at ^= 1;
+    }
+    if (slots[at] === undefined) this.size++;
+    else this.evictions++;
+    const entry = new CachedShape(
+      h,
+      names.slice(0, n),
+      codes.slice(0, n),
+      meta.slice(),
+      ++this.#clock,
+    );
+    slots[at] = entry;
+    this.#last = entry;
+  }
+
+  /** Forgets every shape (the counters stay). */
+  clear(): void {
+    this.#slots.fill(undefined);
+    this.#last = undefined;
+    this.size = 0;
+  }
+}
+
+function matches(
+  entry: CachedShape,
+  hash: number,
+  names: readonly string[],
+  codes: Int32Array,
+  n: number,
+): boolean {
+  return entry.hash === hash && sameTokens(entry, names, codes, n);
+}
+
+function sameTokens(
+  entry: CachedShape,
+  names: readonly string[],
+  codes: Int32Array,
+  n: number,
+): boolean {
+  if (entry.codes.length !== n) return false;
+  const cachedNames = entry.names;
+  const cachedCodes = entry.codes;
+  for (let i = 0; i < n; i++) {
+    if (cachedCodes[i] !== codes[i] || cachedNames[i] !== names[i]) {
+      return false;
+    }
+  }
+  return true;
+}
