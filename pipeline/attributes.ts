@@ -170,6 +170,10 @@ export function isIntValue(value: number): boolean {
   return Number.isSafeInteger(value);
 }
 
+// `hasOwnProperty.call` inside `for...in`: V8 answers it from the enum
+// cache for free, while `Object.hasOwn` there costs ~8 ns per key.
+const hasOwn = Object.prototype.hasOwnProperty;
+
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 
@@ -256,7 +260,7 @@ export class AttributeSanitizer {
     let count = 0;
     let clean = true;
     for (const key in attributes) {
-      if (!Object.hasOwn(attributes, key)) continue;
+      if (!hasOwn.call(attributes, key)) continue;
       const value = attributes[key];
       if (
         value === undefined ||
@@ -335,7 +339,7 @@ export class AttributeSanitizer {
         if (!isPlainObject(value)) return false;
         const map = value as Record<string, unknown>;
         for (const key in map) {
-          if (!Object.hasOwn(map, key)) continue;
+          if (!hasOwn.call(map, key)) continue;
           const item = map[key];
           if (
             item === undefined || !this.#isClean(item, lengthLimit, depth + 1)
@@ -356,7 +360,7 @@ export class AttributeSanitizer {
     this.#seen.length = 0;
     this.#seen.push(attributes);
     for (const key in attributes) {
-      if (!Object.hasOwn(attributes, key)) continue;
+      if (!hasOwn.call(attributes, key)) continue;
       const raw = (attributes as Record<string, unknown>)[key];
       if (raw === undefined) continue;
       const value = this.#copy(raw, limit, 1);
@@ -466,7 +470,7 @@ export class AttributeSanitizer {
       if (!isPlainObject(value)) this.converted++;
       const map: Record<string, AnyValue> = {};
       for (const key in value) {
-        if (!Object.hasOwn(value, key)) continue;
+        if (!hasOwn.call(value, key)) continue;
         const item = (value as Record<string, unknown>)[key];
         if (item === undefined) continue;
         const copied = this.#copy(item, limit, depth + 1);
