@@ -201,12 +201,18 @@ export class LogEmitContext {
    * {@linkcode toLogRecordData}.
    *
    * @param record The record being emitted.
+   * @param lazyObservedTime See {@linkcode toLogRecordData}.
    * @returns Its snapshot.
    */
-  snapshot(record: LogRecord): LogRecordData {
-    if (!this.#fanOut) return new LogRecordSnapshot(record, this);
+  snapshot(
+    record: LogRecord,
+    lazyObservedTime: boolean = false,
+  ): LogRecordData {
+    if (!this.#fanOut) {
+      return new LogRecordSnapshot(record, this, lazyObservedTime);
+    }
     if (this.#record === record && this.#data !== undefined) return this.#data;
-    this.#data = new LogRecordSnapshot(record, this);
+    this.#data = new LogRecordSnapshot(record, this, false);
     this.#record = record;
     return this.#data;
   }
@@ -239,11 +245,15 @@ class LogRecordSnapshot implements LogRecordData {
   readonly resource: Resource;
   readonly scope: InstrumentationScope;
 
-  constructor(record: LogRecord, context: LogEmitContext) {
+  constructor(
+    record: LogRecord,
+    context: LogEmitContext,
+    lazyObservedTime: boolean,
+  ) {
     const sanitizer = context.sanitizer;
     this.timeUnixNano = toUnixNano(record.timestamp) ?? 0;
     this.observedTimeUnixNano = toUnixNano(record.observedTimestamp) ??
-      nowUnixNano();
+      (lazyObservedTime && this.timeUnixNano !== 0 ? 0 : nowUnixNano());
     this.severityNumber = isValidSeverityNumber(record.severityNumber)
       ? record.severityNumber
       : 0;
@@ -287,8 +297,15 @@ class LogRecordSnapshot implements LogRecordData {
  * Call it synchronously inside `onEmit`: the active span is read from the
  * current async context.
  *
+ * A synchronous processor that uses the observed time only when the record
+ * has no timestamp may pass `lazyObservedTime`: a record with a valid
+ * `timestamp` and no `observedTimestamp` then gets `observedTimeUnixNano` 0
+ * instead of a clock read, unless the snapshot is shared with other
+ * processors (a logger fanning out), which always get the real time.
+ *
  * @param record The record as emitted.
  * @param context The emitting logger's context.
+ * @param lazyObservedTime Skip the clock read when the record has a timestamp (see above).
  * @returns The snapshot.
  *
  * @example
@@ -305,6 +322,7 @@ class LogRecordSnapshot implements LogRecordData {
 export function toLogRecordData(
   record: LogRecord,
   context: LogEmitContext,
+  lazyObservedTime: boolean = false,
 ): LogRecordData {
-  return context.snapshot(record);
+  return context.snapshot(record, lazyObservedTime);
 }

@@ -117,7 +117,8 @@ export class EtwProcessor implements LogRecordProcessor, Disposable {
     const provider = core.gate(level);
     if (provider === null) return;
     try {
-      const data = toLogRecordData(record, context);
+      // The observed time is only used without a timestamp: no clock read.
+      const data = toLogRecordData(record, context, true);
       // Deferred metadata first (copied from the writer's cache per shape);
       // an event near a limit is encoded again the normal way.
       // A throw is redone too, so that its side effects (counters) are

@@ -178,7 +178,8 @@ export class UserEventsProcessor implements LogRecordProcessor, Disposable {
     try {
       length = encodeLogRecord(
         set.buffer,
-        toLogRecordData(record, context),
+        // The observed time is only used without a timestamp: no clock read.
+        toLogRecordData(record, context, true),
         level,
         this.#options,
       );
