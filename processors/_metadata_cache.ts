@@ -86,14 +86,21 @@ export class MetadataCache {
     for (let i = 0; i < n; i++) {
       const name = names[i];
       const length = name.length;
-      h = Math.imul(h ^ codes[i], 0x01000193);
+      // Length and four characters (first, middle, last two): cheap, and
+      // enough to spread keys like `key1`…`key999` (a collision costs a
+      // slot, never a wrong answer: hits compare every token).
+      h = Math.imul(h ^ codes[i] ^ (length << 20), 0x01000193);
       h = Math.imul(
-        h ^ (length | (name.charCodeAt(0) << 12) ^
-            (name.charCodeAt(length - 1) << 20)),
+        h ^ name.charCodeAt(0) ^ (name.charCodeAt(length >> 1) << 8),
         0x9e3779b1,
       );
+      h = Math.imul(
+        h ^ name.charCodeAt(length - 1) ^ (name.charCodeAt(length - 2) << 8),
+        0x85ebca6b,
+      );
+      h ^= h >>> 13;
     }
-    h ^= h >>> 15;
+    h ^= h >>> 16;
     this.#hash = h;
     const slots = this.#slots;
     const at = h & (this.capacity - 1);

@@ -1,0 +1,201 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { LogEmitContext, type LogRecord, Resource } from "../../mod.ts";
+import {
+  InType,
+  OUT_AUTO_UTF8,
+  OutType,
+  TraceLoggingWriter,
+} from "../../processors/_tracelogging.ts";
+import {
+  decodeTraceLogging,
+  EtwProcessor,
+  type TraceLoggingField,
+  traceLoggingFieldsToObject,
+} from "../../processors/etw/mod.ts";
+import { FakeAdvapi32 } from "./_fake_advapi32.ts";
+
+function newWriter(budget?: number): TraceLoggingWriter {
+  const buf = new Uint8Array(new ArrayBuffer(32768 + 65536));
+  return new TraceLoggingWriter(buf, 0, 32768, 32768, 65536, budget);
+}
+
+function event(w: TraceLoggingWriter): [number[], number[]] {
+  const meta = w.bytes.slice(
+    w.metadataOffset,
+    w.metadataOffset + w.metadataLength,
+  );
+  const pay = w.bytes.slice(w.payloadOffset, w.payloadOffset + w.payloadLength);
+  return [[...meta], [...pay]];
+}
+
+// One event with every kind of field the processors write, values varying.
+function write(
+  w: TraceLoggingWriter,
+  deferred: boolean,
+  text: string,
+  n: number,
+) {
+  w.reset("Log", 0, deferred);
+  w.u16("__csver__", 0x400, OutType.UNSIGNED);
+  const a = w.beginStruct("PartA");
+  w.setStructCount(a, 2);
+  w.rfc3339("time", 1704164645678123000 + n);
+  const dt = w.beginStruct("ext_dt");
+  w.setStructCount(dt, 1);
+  w.str8("traceId", "4bf92f3577b34da6a3ce929d0e0e4736", 0);
+  const mark = w.metadataPosition;
+  const c = w.beginStruct("PartC");
+  if (n % 2 === 0) {
+    w.str8("key\0nul", text, OUT_AUTO_UTF8);
+    w.int64("n", InType.INT64, n);
+    w.setStructCount(c, 2);
+  } else {
+    w.rewindMetadata(mark);
+  }
+  const b = w.beginStruct("PartB");
+  w.setStructCount(b, 4);
+  w.str8("_typeName", "Log", 0);
+  w.f64("body", n + 0.5);
+  w.u8("ok", 1, OutType.BOOLEAN);
+  w.binary("bytes", new Uint8Array([1, 2, n & 0xff]));
+  return w.finish();
+}
+
+describe("TraceLoggingWriter deferred metadata", () => {
+  it("writes the bytes of the normal mode, from the cache on repeated shapes", () => {
+    const deferred = newWriter();
+    const normal = newWriter();
+    const texts = ["ascii", "ünïcode", "ascii again", "日本"];
+    for (let round = 0; round < 3; round++) {
+      for (let n = 0; n < 8; n++) {
+        const text = texts[(n >> 1) % texts.length];
+        assert.equal(write(deferred, true, text, n), true);
+        assert.equal(deferred.needsExact, false);
+        assert.equal(write(normal, false, text, n), true);
+        assert.deepEqual(
+          event(deferred),
+          event(normal),
+          `round ${round} n ${n}`,
+        );
+      }
+    }
+    // Shapes: PartC absent (odd n), PartC with an ASCII or a UTF-8 string.
+    const cache = deferred.metadataCache;
+    assert.equal(cache.misses, 3);
+    assert.equal(cache.hits, 3 * 8 - 3);
+    assert.equal(normal.metadataCache.hits + normal.metadataCache.misses, 0);
+    // The OutType follows the value: UTF8 only for the non-ASCII one.
+    const outTypeOf = (text: string) => {
+      write(deferred, true, text, 0);
+      const [meta, pay] = event(deferred);
+      const fields = decodeTraceLogging(
+        Uint8Array.from(meta),
+        Uint8Array.from(pay),
+      ).fields;
+      const partC = fields.find((f) => f.name === "PartC")!
+        .value as readonly TraceLoggingField[];
+      assert.equal(partC[0].name, "key?nul");
+      assert.equal(partC[0].value, text);
+      return partC[0].outType;
+    };
+    assert.equal(outTypeOf("ünïcode"), OutType.UTF8);
+    assert.equal(outTypeOf("plain"), 0);
+    assert.equal(outTypeOf("日本"), OutType.UTF8);
+  });
+
+  it("asks for the normal mode near the budget or when a value would be cut", () => {
+    const w = newWriter(2000);
+    const normal = newWriter(2000);
+    // 1990 bytes of payload: only the normal mode can tell whether it fits.
+    w.reset("E", 0, true);
+    w.str8("s", "x".repeat(1500), 0);
+    assert.equal(w.finish(), false);
+    assert.equal(w.needsExact, true);
+    assert.equal(w.truncated, 0);
+    normal.reset("E", 0, false);
+    normal.str8("s", "x".repeat(1500), 0);
+    assert.equal(normal.finish(), normal.finish());
+    // A string longer than the room is cut in the normal mode only.
+    w.reset("E", 0, true);
+    w.str8("s", "y".repeat(5000), 0);
+    assert.equal(w.finish(), false);
+    assert.equal(w.needsExact, true);
+    assert.equal(w.truncated, 0);
+    w.reset("E", 0, false);
+    w.str8("s", "y".repeat(5000), 0);
+    assert.equal(w.finish(), true);
+    assert.equal(w.needsExact, false);
+    assert.equal(w.truncated, 1);
+    // A small event in deferred mode finishes.
+    w.reset("E", 0, true);
+    w.str8("s", "small", 0);
+    assert.equal(w.finish(), true);
+    assert.equal(w.finish(), true); // idempotent
+  });
+});
+
+describe("EtwProcessor with cached metadata", () => {
+  const context = new LogEmitContext(
+    new Resource({ "service.name": "svc" }),
+    { name: "t" },
+  );
+  const RECORD: LogRecord = {
+    timestamp: 1704164645678000000,
+    severityNumber: 9,
+    severityText: "INFO",
+    body: "user signed in",
+    attributes: { "user.id": 4242, method: "POST", retry: false },
+  };
+
+  it("writes the first event of a shape (rendered) and later ones (copied) alike", () => {
+    const warm = new FakeAdvapi32();
+    warm.enabledAnswer = 1;
+    using a = new EtwProcessor(warm, { providerName: "Test.Cache" });
+    a.onEmit(RECORD, context);
+    a.onEmit({ ...RECORD, body: "ü" }, context); // the body's OutType changes
+    a.onEmit(RECORD, context);
+    const cold = new FakeAdvapi32();
+    cold.enabledAnswer = 1;
+    using b = new EtwProcessor(cold, { providerName: "Test.Cache" });
+    b.onEmit(RECORD, context);
+    assert.equal(warm.writes.length, 3);
+    const bytesOf = (w: typeof warm.writes[0]) =>
+      w.blobs.map((x) => [...x.bytes]);
+    assert.deepEqual(bytesOf(warm.writes[2]), bytesOf(cold.writes[0]));
+    assert.deepEqual(bytesOf(warm.writes[0]), bytesOf(cold.writes[0]));
+    const body = traceLoggingFieldsToObject(
+      decodeTraceLogging(
+        warm.writes[1].blobs[1].bytes,
+        warm.writes[1].blobs[2].bytes,
+      )
+        .fields,
+    ).PartB as Record<string, unknown>;
+    assert.equal(body.body, "ü");
+  });
+
+  it("counts each value cut near maxEventSize once, and writes the cut event", () => {
+    const fake = new FakeAdvapi32();
+    fake.enabledAnswer = 1;
+    using processor = new EtwProcessor(fake, {
+      providerName: "Test.Cache",
+      maxEventSize: 2048,
+    });
+    processor.onEmit({ ...RECORD, body: "z".repeat(5000) }, context);
+    assert.equal(fake.writes.length, 1);
+    // The body is cut, then severityText (the body left STRING_RESERVE bytes,
+    // which the cut counts as taken): two cuts, each counted once although
+    // the deferred pass saw them first.
+    assert.equal(processor.stats.truncatedValues, 2);
+    assert.equal(processor.stats.written, 1);
+    const partB = traceLoggingFieldsToObject(
+      decodeTraceLogging(
+        fake.writes[0].blobs[1].bytes,
+        fake.writes[0].blobs[2].bytes,
+      )
+        .fields,
+    ).PartB as Record<string, unknown>;
+    assert.ok((partB.body as string).length < 2048);
+    assert.match(partB.body as string, /^z+$/);
+  });
+});
