@@ -143,92 +143,90 @@ export class EtwProcessor implements LogRecordProcessor, Disposable {
 
   #encode(provider: EtwProvider, data: LogRecordData, deferred: boolean): void {
     const core = this.#core;
-    {
-      const w = provider.writer;
-      const resource = data.resource;
-      w.reset(core.eventName, 0, deferred);
-      // __csver__ and PartA: metadata recorded once per variant, then
-      // replayed (normal mode; deferred mode caches the whole event's).
-      const hasTrace = data.traceId !== undefined && data.spanId !== undefined;
-      const variant = (hasTrace ? 1 : 0) | core.cloudBits(resource);
-      const cached = deferred ? undefined : core.prefixes[variant];
-      const start = w.metadataPosition;
-      if (cached !== undefined) w.replayMetadata(cached);
-      w.u16("__csver__", 0x0400, OutType.UNSIGNED);
-      // PartA: [ext_dt] [ext_cloud] time
-      const a = w.beginStruct("PartA");
-      w.setStructCount(
-        a,
-        1 + (hasTrace ? 1 : 0) + ((variant & 6) !== 0 ? 1 : 0),
-      );
-      if (hasTrace) {
-        const dt = w.beginStruct("ext_dt");
-        w.setStructCount(dt, 2);
-        w.str8("traceId", data.traceId!, 0);
-        w.str8("spanId", data.spanId!, 0);
-      }
-      core.writeExtCloud(w, resource, variant);
-      const time = data.timeUnixNano !== 0
-        ? data.timeUnixNano
-        : data.observedTimeUnixNano;
-      w.rfc3339("time", time);
-      if (deferred) {
-        // the prefix is part of the cached shape
-      } else if (cached === undefined) {
-        core.prefixes[variant] = w.metadataSince(start);
-      } else w.endReplay();
-
-      // PartC: opted-in resource attributes, then record attributes but an int `event_id`.
-      const mark = w.metadataPosition;
-      const c = w.beginStruct("PartC");
-      let n = core.writeResourceAttributes(w, resource, 0);
-      let eventId: number | bigint | undefined;
-      const attributes = data.attributes;
-      for (const key in attributes) {
-        const value: AnyValue = attributes[key];
-        if (value === undefined) continue;
-        if (
-          key === "event_id" && eventId === undefined &&
-          ((typeof value === "number" && Number.isSafeInteger(value)) ||
-            typeof value === "bigint")
-        ) {
-          eventId = value;
-          continue;
-        }
-        if (n >= 127) {
-          core.counters.droppedAttributes++;
-          continue;
-        }
-        writeValue(w, key, value);
-        n++;
-      }
-      if (n === 0) w.rewindMetadata(mark);
-      else w.setStructCount(c, n);
-
-      // PartB: _typeName, [body], severityNumber, [severityText], [eventId], [name]
-      const body = data.body;
-      const hasBody = body !== undefined && body !== null;
-      const text = data.severityText;
-      const name = data.eventName;
-      const b = w.beginStruct("PartB");
-      w.setStructCount(
-        b,
-        2 + (hasBody ? 1 : 0) + (text !== undefined ? 1 : 0) +
-          (eventId !== undefined ? 1 : 0) +
-          (name !== undefined ? 1 : 0),
-      );
-      w.str8("_typeName", "Log", 0);
-      if (hasBody) writeValue(w, "body", body);
-      w.u16(
-        "severityNumber",
-        data.severityNumber === 0 ? 5 : data.severityNumber,
-        0,
-        true,
-      );
-      if (text !== undefined) w.str8("severityText", text, -1);
-      if (eventId !== undefined) w.int64("eventId", InType.INT64, eventId);
-      if (name !== undefined) w.str8("name", name, -1);
+    const w = provider.writer;
+    const resource = data.resource;
+    w.reset(core.eventName, 0, deferred);
+    // __csver__ and PartA: metadata recorded once per variant, then
+    // replayed (normal mode; deferred mode caches the whole event's).
+    const hasTrace = data.traceId !== undefined && data.spanId !== undefined;
+    const variant = (hasTrace ? 1 : 0) | core.cloudBits(resource);
+    const cached = deferred ? undefined : core.prefixes[variant];
+    const start = w.metadataPosition;
+    if (cached !== undefined) w.replayMetadata(cached);
+    w.u16("__csver__", 0x0400, OutType.UNSIGNED);
+    // PartA: [ext_dt] [ext_cloud] time
+    const a = w.beginStruct("PartA");
+    w.setStructCount(
+      a,
+      1 + (hasTrace ? 1 : 0) + ((variant & 6) !== 0 ? 1 : 0),
+    );
+    if (hasTrace) {
+      const dt = w.beginStruct("ext_dt");
+      w.setStructCount(dt, 2);
+      w.str8("traceId", data.traceId!, 0);
+      w.str8("spanId", data.spanId!, 0);
     }
+    core.writeExtCloud(w, resource, variant);
+    const time = data.timeUnixNano !== 0
+      ? data.timeUnixNano
+      : data.observedTimeUnixNano;
+    w.rfc3339("time", time);
+    if (deferred) {
+      // the prefix is part of the cached shape
+    } else if (cached === undefined) {
+      core.prefixes[variant] = w.metadataSince(start);
+    } else w.endReplay();
+
+    // PartC: opted-in resource attributes, then record attributes but an int `event_id`.
+    const mark = w.metadataPosition;
+    const c = w.beginStruct("PartC");
+    let n = core.writeResourceAttributes(w, resource, 0);
+    let eventId: number | bigint | undefined;
+    const attributes = data.attributes;
+    for (const key in attributes) {
+      const value: AnyValue = attributes[key];
+      if (value === undefined) continue;
+      if (
+        key === "event_id" && eventId === undefined &&
+        ((typeof value === "number" && Number.isSafeInteger(value)) ||
+          typeof value === "bigint")
+      ) {
+        eventId = value;
+        continue;
+      }
+      if (n >= 127) {
+        core.counters.droppedAttributes++;
+        continue;
+      }
+      writeValue(w, key, value);
+      n++;
+    }
+    if (n === 0) w.rewindMetadata(mark);
+    else w.setStructCount(c, n);
+
+    // PartB: _typeName, [body], severityNumber, [severityText], [eventId], [name]
+    const body = data.body;
+    const hasBody = body !== undefined && body !== null;
+    const text = data.severityText;
+    const name = data.eventName;
+    const b = w.beginStruct("PartB");
+    w.setStructCount(
+      b,
+      2 + (hasBody ? 1 : 0) + (text !== undefined ? 1 : 0) +
+        (eventId !== undefined ? 1 : 0) +
+        (name !== undefined ? 1 : 0),
+    );
+    w.str8("_typeName", "Log", 0);
+    if (hasBody) writeValue(w, "body", body);
+    w.u16(
+      "severityNumber",
+      data.severityNumber === 0 ? 5 : data.severityNumber,
+      0,
+      true,
+    );
+    if (text !== undefined) w.str8("severityText", text, -1);
+    if (eventId !== undefined) w.int64("eventId", InType.INT64, eventId);
+    if (name !== undefined) w.str8("name", name, -1);
   }
 
   /**

@@ -125,92 +125,90 @@ export class EtwSpanProcessor implements SpanProcessor, Disposable {
 
   #encode(provider: EtwProvider, span: ReadableSpan, deferred: boolean): void {
     const core = this.#core;
-    {
-      const w = provider.writer;
-      const resource = span.resource;
-      w.reset(core.eventName, 0, deferred);
-      // __csver__ and PartA: metadata recorded once per variant, then
-      // replayed (normal mode; deferred mode caches the whole event's).
-      const variant = 1 | core.cloudBits(resource);
-      const cached = deferred ? undefined : core.prefixes[variant];
-      const start = w.metadataPosition;
-      if (cached !== undefined) w.replayMetadata(cached);
-      w.u16("__csver__", 0x0400, OutType.UNSIGNED);
-      // PartA: time (end), ext_dt, [ext_cloud]
-      const a = w.beginStruct("PartA");
-      w.setStructCount(a, 2 + ((variant & 6) !== 0 ? 1 : 0));
-      w.rfc3339("time", span.endTimeUnixNano);
-      const dt = w.beginStruct("ext_dt");
-      w.setStructCount(dt, 2);
-      w.str8("traceId", span.traceId, 0);
-      w.str8("spanId", span.spanId, 0);
-      core.writeExtCloud(w, resource, variant);
-      if (deferred) {
-        // the prefix is part of the cached shape
-      } else if (cached === undefined) {
-        core.prefixes[variant] = w.metadataSince(start);
-      } else w.endReplay();
+    const w = provider.writer;
+    const resource = span.resource;
+    w.reset(core.eventName, 0, deferred);
+    // __csver__ and PartA: metadata recorded once per variant, then
+    // replayed (normal mode; deferred mode caches the whole event's).
+    const variant = 1 | core.cloudBits(resource);
+    const cached = deferred ? undefined : core.prefixes[variant];
+    const start = w.metadataPosition;
+    if (cached !== undefined) w.replayMetadata(cached);
+    w.u16("__csver__", 0x0400, OutType.UNSIGNED);
+    // PartA: time (end), ext_dt, [ext_cloud]
+    const a = w.beginStruct("PartA");
+    w.setStructCount(a, 2 + ((variant & 6) !== 0 ? 1 : 0));
+    w.rfc3339("time", span.endTimeUnixNano);
+    const dt = w.beginStruct("ext_dt");
+    w.setStructCount(dt, 2);
+    w.str8("traceId", span.traceId, 0);
+    w.str8("spanId", span.spanId, 0);
+    core.writeExtCloud(w, resource, variant);
+    if (deferred) {
+      // the prefix is part of the cached shape
+    } else if (cached === undefined) {
+      core.prefixes[variant] = w.metadataSince(start);
+    } else w.endReplay();
 
-      // PartC: opted-in resource attributes, then span attributes but the well-known ones.
-      const mark = w.metadataPosition;
-      const c = w.beginStruct("PartC");
-      let n = core.writeResourceAttributes(w, resource, 0);
-      const attributes = span.attributes;
-      for (const key in attributes) {
-        const value: AnyValue = attributes[key];
-        if (value === undefined || WELL_KNOWN_KEYS.has(key)) continue;
-        if (n >= 127) {
-          core.counters.droppedAttributes++;
-          continue;
-        }
-        writeValue(w, key, value);
-        n++;
+    // PartC: opted-in resource attributes, then span attributes but the well-known ones.
+    const mark = w.metadataPosition;
+    const c = w.beginStruct("PartC");
+    let n = core.writeResourceAttributes(w, resource, 0);
+    const attributes = span.attributes;
+    for (const key in attributes) {
+      const value: AnyValue = attributes[key];
+      if (value === undefined || WELL_KNOWN_KEYS.has(key)) continue;
+      if (n >= 127) {
+        core.counters.droppedAttributes++;
+        continue;
       }
-      if (n === 0) w.rewindMetadata(mark);
-      else w.setStructCount(c, n);
-
-      // PartB
-      const parent = span.parentSpanId;
-      const links = span.links;
-      const status = span.status;
-      const failed = status.code === 2;
-      const message =
-        failed && typeof status.message === "string" && status.message !== ""
-          ? status.message
-          : undefined;
-      let known = 0;
-      for (let i = 0; i < WELL_KNOWN.length; i++) {
-        if (attributes[WELL_KNOWN[i][0]] !== undefined) known++;
-      }
-      const b = w.beginStruct("PartB");
-      w.setStructCount(
-        b,
-        5 + (parent !== undefined ? 1 : 0) + (links.length > 0 ? 1 : 0) +
-          (message !== undefined ? 1 : 0) + known,
-      );
-      w.str8("_typeName", "Span", 0);
-      w.str8("name", span.name, OutType.UTF8);
-      w.u8("kind", span.kind);
-      w.rfc3339("startTime", span.startTimeUnixNano);
-      if (parent !== undefined) w.str8("parentId", parent, OutType.UTF8);
-      if (links.length > 0) {
-        let json = "[";
-        for (let i = 0; i < links.length; i++) {
-          json += (i === 0 ? "" : ",") + '{"toTraceId":"' + links[i].traceId +
-            '","toSpanId":"' + links[i].spanId +
-            '"}';
-        }
-        w.str8("links", json + "]", OutType.UTF8);
-      }
-      if (message !== undefined) w.str8("statusMessage", message, OutType.UTF8);
-      if (known > 0) {
-        for (let i = 0; i < WELL_KNOWN.length; i++) {
-          const value = attributes[WELL_KNOWN[i][0]];
-          if (value !== undefined) writeValue(w, WELL_KNOWN[i][1], value);
-        }
-      }
-      w.u8("success", failed ? 0 : 1, OutType.BOOLEAN);
+      writeValue(w, key, value);
+      n++;
     }
+    if (n === 0) w.rewindMetadata(mark);
+    else w.setStructCount(c, n);
+
+    // PartB
+    const parent = span.parentSpanId;
+    const links = span.links;
+    const status = span.status;
+    const failed = status.code === 2;
+    const message =
+      failed && typeof status.message === "string" && status.message !== ""
+        ? status.message
+        : undefined;
+    let known = 0;
+    for (let i = 0; i < WELL_KNOWN.length; i++) {
+      if (attributes[WELL_KNOWN[i][0]] !== undefined) known++;
+    }
+    const b = w.beginStruct("PartB");
+    w.setStructCount(
+      b,
+      5 + (parent !== undefined ? 1 : 0) + (links.length > 0 ? 1 : 0) +
+        (message !== undefined ? 1 : 0) + known,
+    );
+    w.str8("_typeName", "Span", 0);
+    w.str8("name", span.name, OutType.UTF8);
+    w.u8("kind", span.kind);
+    w.rfc3339("startTime", span.startTimeUnixNano);
+    if (parent !== undefined) w.str8("parentId", parent, OutType.UTF8);
+    if (links.length > 0) {
+      let json = "[";
+      for (let i = 0; i < links.length; i++) {
+        json += (i === 0 ? "" : ",") + '{"toTraceId":"' + links[i].traceId +
+          '","toSpanId":"' + links[i].spanId +
+          '"}';
+      }
+      w.str8("links", json + "]", OutType.UTF8);
+    }
+    if (message !== undefined) w.str8("statusMessage", message, OutType.UTF8);
+    if (known > 0) {
+      for (let i = 0; i < WELL_KNOWN.length; i++) {
+        const value = attributes[WELL_KNOWN[i][0]];
+        if (value !== undefined) writeValue(w, WELL_KNOWN[i][1], value);
+      }
+    }
+    w.u8("success", failed ? 0 : 1, OutType.BOOLEAN);
   }
 
   /**
