@@ -286,6 +286,18 @@ function putAnyValue(pos: number, v: AnyValue, depth: number): number {
   }
 }
 
+// Attribute keys repeat from record to record, mostly in the same order:
+// the encoded bytes (length + ASCII) of the last key seen at each of the
+// first KEY_SLOTS ordinals are kept, and a key that is the same string as
+// last time (one pointer compare for the interned literals keys usually
+// are) is copied from there instead of being re-read char by char.
+const KEY_SLOTS = 16;
+const KEY_SLOT_SIZE = 48;
+const slotKeys: (string | undefined)[] = [];
+for (let i = 0; i < KEY_SLOTS; i++) slotKeys.push(undefined); // never a key
+const slotSizes = new Uint8Array(KEY_SLOTS);
+const slotBytes = new Uint8Array(KEY_SLOTS * KEY_SLOT_SIZE);
+
 /** Writes each entry of `attributes` as a KeyValue field with tag byte `tag`. */
 function putKeyValues(
   pos: number,
@@ -293,14 +305,37 @@ function putKeyValues(
   tag: number,
   depth: number,
 ): number {
+  let k = depth === 0 ? 0 : KEY_SLOTS; // the key's ordinal: its cache slot
   for (const key in attributes) {
     const value = attributes[key];
     if (value === undefined) continue;
-    if (pos + 8 > cap) grow(pos, 8);
+    if (pos + KEY_SLOT_SIZE + 8 > cap) grow(pos, KEY_SLOT_SIZE + 8);
     buf[pos] = tag;
     const kvLen = pos + 1;
     buf[kvLen + 1] = 0x0a;
-    let p = putString(kvLen + 2, key);
+    let p: number;
+    if (k < KEY_SLOTS) {
+      p = kvLen + 2;
+      if (key === slotKeys[k]) {
+        // The same key as at this ordinal last time: copy its bytes.
+        const b = buf;
+        const n = slotSizes[k];
+        for (let i = 0, j = k * KEY_SLOT_SIZE; i < n; i++, j++) {
+          b[p + i] = slotBytes[j];
+        }
+        p += n;
+      } else {
+        p = putString(p, key);
+        const n = p - kvLen - 2;
+        if (n <= KEY_SLOT_SIZE && n === key.length + 1) {
+          // ASCII, one length byte: remember it.
+          slotBytes.set(buf.subarray(kvLen + 2, p), k * KEY_SLOT_SIZE);
+          slotSizes[k] = n;
+          slotKeys[k] = key;
+        }
+      }
+      k++;
+    } else p = putString(kvLen + 2, key);
     if (p + 3 > cap) grow(p, 3);
     buf[p] = 0x12;
     const valueLen = p + 1;

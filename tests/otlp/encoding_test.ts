@@ -223,6 +223,83 @@ describe("encodeLogsRequest", () => {
     records.forEach((r, i) => assertLogRecord(logRecords[i], r, i));
   });
 
+  it("writes every attribute key right while keys repeat, move, change and turn non-ASCII", () => {
+    // The encoder reuses the bytes of a key seen at the same position in the
+    // previous record; this walks it through hits, misses and keys it never
+    // caches (non-ASCII, longer than its slots, equal but distinct strings).
+    const context = new LogEmitContext(resourceA, scope1);
+    const long = "k".repeat(47);
+    const keySets: string[][] = [
+      ["a", "bb", "ccc"],
+      ["a", "bb", "ccc"],
+      ["bb", "a", "ccc"],
+      ["a", "clé", "ccc"],
+      ["a", "clé", "ccc"],
+      [long, long + "x", "k".repeat(200)],
+      [long, long + "x", "k".repeat(200)],
+      ["a".concat("b", "b"), ["a", "b", "b"].join(""), "x"],
+      [
+        "abb",
+        "c",
+        "d",
+        "e",
+        "f",
+        "g",
+        "h",
+        "i",
+        "j",
+        "k",
+        "l",
+        "m",
+        "n",
+        "o",
+        "p",
+        "q",
+        "r",
+        "s",
+      ],
+      [
+        "abb",
+        "c",
+        "d",
+        "e",
+        "f",
+        "g",
+        "h",
+        "i",
+        "j",
+        "k",
+        "l",
+        "m",
+        "n",
+        "o",
+        "p",
+        "q",
+        "r",
+        "s",
+      ],
+      ["a"],
+      [],
+      ["a", "bb", "ccc"],
+    ];
+    const records = keySets.map((keys, i) => {
+      const attributes: Record<string, AnyValue> = {};
+      keys.forEach((key, j) => attributes[key] = i * 100 + j);
+      return toLogRecordData({ attributes, observedTimestamp: i + 1 }, context);
+    });
+    for (let round = 0; round < 2; round++) {
+      const decoded = decodeLogs(encodeLogsRequest(records));
+      const logRecords: Decoded[] =
+        decoded.resourceLogs[0].scopeLogs[0].logRecords;
+      records.forEach((r, i) => assertLogRecord(logRecords[i], r, i));
+      // One record at a time too, so each starts against the last one's keys.
+      for (const r of records) {
+        const one = decodeLogs(encodeLogsRequest([r]));
+        assertLogRecord(one.resourceLogs[0].scopeLogs[0].logRecords[0], r, 0);
+      }
+    }
+  });
+
   it("groups records by resource, then by scope, keeping their order", () => {
     const records = makeRecords(12);
     const decoded = decodeLogs(encodeLogsRequest(records));
