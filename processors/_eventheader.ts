@@ -99,6 +99,8 @@ export class EventBuffer {
   readonly codes: Int32Array = new Int32Array(MAX_TOKENS);
   /** Tokens of the current event. */
   tokens: number = 0;
+  /** The last shape's names while this event's names are equal so far (then `names` is stale). */
+  following: readonly string[] | undefined = undefined;
   /** The second whose `YYYY-MM-DDTHH:MM:SS` is in `secondText`. */
   second: number = NaN;
   /** ASCII bytes of that text. */
@@ -133,10 +135,28 @@ function token(b: EventBuffer, name: string, code: number): number {
     b.overflow = true;
     return i;
   }
-  b.names[i] = name;
+  // While the names follow the last shape's, they are only compared; the
+  // first difference copies the ones that matched.
+  const following = b.following;
+  if (following === undefined) {
+    b.names[i] = name;
+  } else if (following[i] !== name) {
+    copyNames(b, following, i);
+    b.names[i] = name;
+  }
   b.codes[i] = code;
   b.tokens = i + 1;
   return i;
+}
+
+function copyNames(
+  b: EventBuffer,
+  following: readonly string[],
+  n: number,
+): void {
+  const names = b.names;
+  for (let j = 0; j < n; j++) names[j] = following[j];
+  b.following = undefined;
 }
 
 /**
@@ -166,6 +186,7 @@ export function beginEvent(
   b.data = SCRATCH_OFFSET;
   b.overflow = false;
   b.tokens = 0;
+  b.following = b.metadataCache.lastNames;
   token(b, eventName, NAME_ONLY);
 }
 
@@ -180,7 +201,13 @@ export function finishEvent(b: EventBuffer): number {
   if (b.overflow) return -ERANGE;
   const n = b.tokens;
   const cache = b.metadataCache;
-  const cached = cache.find(b.names, b.codes, n);
+  const following = b.following;
+  let cached: Uint8Array | undefined;
+  if (following !== undefined) {
+    if (following.length === n) cached = cache.findLast(b.codes, n);
+    if (cached === undefined) copyNames(b, following, n);
+  }
+  if (cached === undefined) cached = cache.find(b.names, b.codes, n);
   if (cached !== undefined) {
     b.bytes.set(cached, META_OFFSET);
     b.meta = META_OFFSET + cached.length;

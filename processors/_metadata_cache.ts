@@ -119,6 +119,35 @@ export class MetadataCache {
   }
 
   /**
+   * The names of the shape last found or added (`undefined` when none): an
+   * encoder may compare names against it as it records them and then ask
+   * {@linkcode MetadataCache.findLast} instead of {@linkcode MetadataCache.find}.
+   */
+  get lastNames(): readonly string[] | undefined {
+    return this.#last?.names;
+  }
+
+  /**
+   * The metadata of the shape last found or added, when its names (already
+   * compared by the caller) and these codes are the token sequence's.
+   *
+   * @param codes The token codes.
+   * @param n The number of tokens.
+   * @returns The metadata bytes, or `undefined` (nothing counted then).
+   */
+  findLast(codes: Int32Array, n: number): Uint8Array | undefined {
+    const last = this.#last;
+    if (last === undefined) return undefined;
+    const cachedCodes = last.codes;
+    if (cachedCodes.length !== n) return undefined;
+    for (let i = 0; i < n; i++) {
+      if (cachedCodes[i] !== codes[i]) return undefined;
+    }
+    this.hits++;
+    return last.meta;
+  }
+
+  /**
    * Stores the metadata of the token sequence last passed to
    * {@linkcode MetadataCache.find} (copied; too large blocks are not kept).
    *
