@@ -194,7 +194,32 @@ export class OtlpHttpTransport {
     body: Uint8Array<ArrayBuffer>,
     processorSignal: AbortSignal,
   ): Promise<ExportResult> {
-    const signal = AbortSignal.any([processorSignal, this.#stop.signal]);
+    // Aborted by the processor's signal or by shutdown, whichever comes
+    // first. Linked by hand: AbortSignal.any registers every export on the
+    // long-lived shutdown signal through weak references (~10 us per
+    // export on Deno, and work for the GC).
+    const stop = this.#stop.signal;
+    const controller = new AbortController();
+    const fromProcessor = () => controller.abort(processorSignal.reason);
+    const fromStop = () => controller.abort(stop.reason);
+    if (processorSignal.aborted) fromProcessor();
+    else if (stop.aborted) fromStop();
+    else {
+      processorSignal.addEventListener("abort", fromProcessor, { once: true });
+      stop.addEventListener("abort", fromStop, { once: true });
+    }
+    try {
+      return await this.#runLinked(body, controller.signal);
+    } finally {
+      processorSignal.removeEventListener("abort", fromProcessor);
+      stop.removeEventListener("abort", fromStop);
+    }
+  }
+
+  async #runLinked(
+    body: Uint8Array<ArrayBuffer>,
+    signal: AbortSignal,
+  ): Promise<ExportResult> {
     if (!(await this.#acquire(signal))) {
       return this.#aborted(signal, 0, undefined);
     }
