@@ -199,3 +199,77 @@ describe("EtwProcessor with cached metadata", () => {
     assert.match(partB.body as string, /^z+$/);
   });
 });
+
+describe("TraceLoggingWriter deferred metadata, random events", () => {
+  it("finishes only when the normal mode writes the same bytes, else asks for it", () => {
+    let seed = 0x5eed;
+    const rnd = () => {
+      seed = (seed + 0x6d2b79f5) >>> 0;
+      let t = seed;
+      t = Math.imul(t ^ (t >>> 15), t | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+    const pick = <T>(list: readonly T[]): T =>
+      list[Math.floor(rnd() * list.length)];
+    const names = ["a", "b", "name\0", "ü", "x".repeat(40)];
+    const strings = [
+      "",
+      "ascii",
+      "ünï",
+      "日本",
+      "s".repeat(700),
+      "é".repeat(400),
+    ];
+    let finished = 0;
+    let exact = 0;
+    for (const budget of [2048, 3000, 65000]) {
+      const deferred = newWriter(budget);
+      const normal = newWriter(budget);
+      for (let i = 0; i < 400; i++) {
+        const ops: ((w: TraceLoggingWriter) => void)[] = [];
+        const n = Math.floor(rnd() * 8);
+        for (let k = 0; k < n; k++) {
+          const name = pick(names);
+          const choice = Math.floor(rnd() * 6);
+          const s = pick(strings);
+          const x = Math.floor(rnd() * 1000);
+          ops.push(
+            [
+              (w: TraceLoggingWriter) => w.str8(name, s, OUT_AUTO_UTF8),
+              (w: TraceLoggingWriter) => w.str8(name, s, OutType.JSON),
+              (w: TraceLoggingWriter) => w.int64(name, InType.INT64, x),
+              (w: TraceLoggingWriter) => w.u8(name, x, OutType.BOOLEAN),
+              (w: TraceLoggingWriter) => w.binary(name, new Uint8Array(x * 3)),
+              (w: TraceLoggingWriter) => {
+                const at = w.beginStruct(name);
+                w.rfc3339("t", 1704164645678000000 + x);
+                w.setStructCount(at, 1);
+              },
+            ][choice],
+          );
+        }
+        const run = (w: TraceLoggingWriter, mode: boolean) => {
+          w.reset("Ev", 0, mode);
+          for (const op of ops) op(w);
+          return w.finish();
+        };
+        const truncated = normal.truncated;
+        const ok = run(deferred, true);
+        const expected = run(normal, false);
+        if (ok) {
+          finished++;
+          assert.equal(expected, true);
+          assert.equal(normal.truncated, truncated);
+          assert.deepEqual(event(deferred), event(normal));
+        } else if (deferred.needsExact) {
+          exact++;
+        } else {
+          assert.equal(expected, false);
+        }
+      }
+    }
+    assert.ok(finished > 500, `finished ${finished}`);
+    assert.ok(exact > 20, `exact ${exact}`);
+  });
+});
