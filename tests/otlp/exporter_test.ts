@@ -529,7 +529,73 @@ describe("OtlpHttpLogExporter", () => {
     );
     await exporter.shutdown();
   });
+  it("never rewrites the bytes of a request still in flight (protobuf bodies come from reused buffers)", async () => {
+    // A fetch that keeps each body by reference, as a lazy transport could,
+    // and answers only when the test says so.
+    const bodies: Uint8Array[] = [];
+    const answers: (() => void)[] = [];
+    const fetch = ((_url: unknown, init?: RequestInit) => {
+      bodies.push(init?.body as Uint8Array);
+      return new Promise<Response>((resolve) =>
+        answers.push(() => resolve(new Response(null, { status: 200 })))
+      );
+    }) as typeof globalThis.fetch;
+    const exporter = new OtlpHttpLogExporter({
+      env: noEnv,
+      endpoint: "http://127.0.0.1:4318",
+      protocol: "http/protobuf",
+      compression: "none",
+      maxConcurrentExports: 2,
+      fetch,
+    });
+    const never = new AbortController().signal;
+    const a = await recordsWithBodies("a", 3);
+    const b = await recordsWithBodies("b", 40);
+    const c = await recordsWithBodies("c", 2);
+    const first = exporter.export(a, never);
+    const second = exporter.export(b, never);
+    await until(() => bodies.length === 2, "two requests in flight");
+    assert.deepEqual(bodiesIn(bodies[0]), ["a0", "a1", "a2"]);
+    answers[0]();
+    assert.deepEqual(await first, { code: "success" });
+    // The first request is over: its buffer may be written again, never the
+    // second's, which is still in flight.
+    const third = exporter.export(c, never);
+    await until(() => bodies.length === 3, "the third request");
+    assert.deepEqual(bodiesIn(bodies[1]), b.map((r) => r.body));
+    assert.deepEqual(bodiesIn(bodies[2]), ["c0", "c1"]);
+    answers[1]();
+    answers[2]();
+    assert.deepEqual(await Promise.all([second, third]), [
+      { code: "success" },
+      { code: "success" },
+    ]);
+    await exporter.shutdown();
+  });
 });
+
+function bodiesIn(bytes: Uint8Array): unknown[] {
+  return decodeLogs(bytes).resourceLogs.flatMap((r: Decoded) =>
+    r.scopeLogs.flatMap((s: Decoded) =>
+      s.logRecords.map((l: Decoded) => l.body.stringValue)
+    )
+  );
+}
+
+async function recordsWithBodies(
+  prefix: string,
+  count: number,
+): Promise<LogRecordData[]> {
+  const memory = new InMemoryExporter<LogRecordData>();
+  const provider = new LoggerProvider({
+    env: noEnv,
+    processors: [new SimpleLogRecordProcessor(memory)],
+  });
+  const logger = provider.getLogger("bodies");
+  for (let i = 0; i < count; i++) logger.emit({ body: prefix + i });
+  await provider.shutdown();
+  return memory.items;
+}
 
 async function oneRecord(): Promise<LogRecordData[]> {
   const memory = new InMemoryExporter<LogRecordData>();
