@@ -144,6 +144,7 @@ export class MetadataCache {
       if (cachedCodes[i] !== codes[i]) return undefined;
     }
     this.hits++;
+    last.used = ++this.#clock;
     return last.meta;
   }
 
