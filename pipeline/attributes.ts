@@ -259,13 +259,20 @@ export class AttributeSanitizer {
     }
     let count = 0;
     let clean = true;
+    const limit = this.attributeValueLengthLimit;
     for (const key in attributes) {
       if (!hasOwn.call(attributes, key)) continue;
       const value = attributes[key];
+      // Primitives inline (most values); the rest through #isClean.
+      const type = typeof value;
       if (
-        value === undefined ||
-        !this.#isClean(value, this.attributeValueLengthLimit, 0)
+        type === "number" || type === "boolean" ||
+        (type === "string" && (value as string).length <= limit)
       ) {
+        count++;
+        continue;
+      }
+      if (value === undefined || !this.#isClean(value, limit, 0)) {
         clean = false;
         break;
       }
