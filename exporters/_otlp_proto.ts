@@ -337,7 +337,8 @@ const KEY_SLOT_SIZE = 48;
 const slotKeys: (string | undefined)[] = [];
 for (let i = 0; i < KEY_SLOTS; i++) slotKeys.push(undefined); // never a key
 const slotSizes = new Uint8Array(KEY_SLOTS);
-const slotBytes = new Uint8Array(KEY_SLOTS * KEY_SLOT_SIZE);
+const slotBytes = new Uint8Array(KEY_SLOTS * KEY_SLOT_SIZE + 4);
+const slotView = new DataView(slotBytes.buffer);
 
 /** Writes each entry of `attributes` as a KeyValue field with tag byte `tag`. */
 function putKeyValues(
@@ -359,10 +360,12 @@ function putKeyValues(
       p = kvLen + 2;
       if (key === slotKeys[k]) {
         // The same key as at this ordinal last time: copy its bytes.
-        const b = buf;
+        // Four bytes per step; up to three bytes past the key are written
+        // too (room was made above), and overwritten by what follows.
+        const v = view;
         const n = slotSizes[k];
-        for (let i = 0, j = k * KEY_SLOT_SIZE; i < n; i++, j++) {
-          b[p + i] = slotBytes[j];
+        for (let i = 0, j = k * KEY_SLOT_SIZE; i < n; i += 4, j += 4) {
+          v.setUint32(p + i, slotView.getUint32(j));
         }
         p += n;
       } else {
