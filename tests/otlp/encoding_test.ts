@@ -300,6 +300,41 @@ describe("encodeLogsRequest", () => {
     }
   });
 
+  it("writes every record length right whichever length prefix it guessed", () => {
+    // The encoder guesses a 1- or 2-byte length prefix per record from its
+    // fields and the previous record's attributes; these records make both
+    // guesses wrong in turn (short after long attributes, non-ASCII bodies
+    // that look short, structured bodies that are short), and right.
+    const context = new LogEmitContext(resourceA, scope1);
+    const many: Record<string, AnyValue> = {};
+    for (let i = 0; i < 12; i++) many["attribute." + i] = "value " + i;
+    const inputs: LogRecord[] = [
+      { body: "x", attributes: many },
+      { body: "short" },
+      { body: "é".repeat(60), severityText: "INFO" },
+      { body: "ascii only" },
+      { body: { a: 1 } },
+      { body: "y".repeat(100) },
+      { body: "z".repeat(95), attributes: { k: 1 } },
+      { body: "ü".repeat(40), attributes: { k: "ö".repeat(30) } },
+      { eventName: "e".repeat(120) },
+      {},
+      { body: "w".repeat(20000) },
+      { body: "tiny", attributes: many },
+    ];
+    const records = inputs.map((input, i) =>
+      toLogRecordData({ ...input, observedTimestamp: i + 1 }, context)
+    );
+    for (let round = 0; round < 2; round++) {
+      const decoded = decodeLogs(encodeLogsRequest(records));
+      const logRecords: Decoded[] =
+        decoded.resourceLogs[0].scopeLogs[0].logRecords;
+      assert.equal(logRecords.length, records.length);
+      records.forEach((r, i) => assertLogRecord(logRecords[i], r, i));
+      records.reverse();
+    }
+  });
+
   it("groups records by resource, then by scope, keeping their order", () => {
     const records = makeRecords(12);
     const decoded = decodeLogs(encodeLogsRequest(records));
