@@ -305,7 +305,7 @@ class LogRecordSnapshot implements LogRecordData {
  *
  * @param record The record as emitted.
  * @param context The emitting logger's context.
- * @param lazyObservedTime Skip the clock read when the record has a timestamp (see above).
+ * @param options `lazyObservedTime`: skip the clock read when the record has a timestamp (see above).
  * @returns The snapshot.
  *
  * @example
@@ -322,7 +322,32 @@ class LogRecordSnapshot implements LogRecordData {
 export function toLogRecordData(
   record: LogRecord,
   context: LogEmitContext,
-  lazyObservedTime: boolean = false,
+  options?: ToLogRecordDataOptions,
 ): LogRecordData {
-  return context.snapshot(record, lazyObservedTime);
+  return context.snapshot(record, options?.lazyObservedTime === true);
+}
+
+/**
+ * Options of {@linkcode toLogRecordData}.
+ *
+ * @example
+ * ```ts
+ * import { LogEmitContext, Resource, toLogRecordData, type ToLogRecordDataOptions } from "@seed/telemetry";
+ * import assert from "node:assert/strict";
+ *
+ * const lazy: ToLogRecordDataOptions = { lazyObservedTime: true };
+ * const context = new LogEmitContext(new Resource({}), { name: "example" });
+ * assert.equal(toLogRecordData({ timestamp: 5 }, context, lazy).observedTimeUnixNano, 0);
+ * ```
+ */
+export interface ToLogRecordDataOptions {
+  /**
+   * Skip the clock read for `observedTimeUnixNano` when the record has a
+   * valid `timestamp` (it is then 0), unless the snapshot is shared with
+   * other processors. For synchronous processors that use the observed time
+   * only when there is no timestamp. Pass a constant object: no allocation
+   * per emit.
+   * @default {false}
+   */
+  readonly lazyObservedTime?: boolean;
 }

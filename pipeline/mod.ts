@@ -88,6 +88,7 @@ export {
   type LogRecord,
   type LogRecordData,
   toLogRecordData,
+  type ToLogRecordDataOptions,
 } from "./log_record.ts";
 export {
   Logger,

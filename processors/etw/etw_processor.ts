@@ -12,6 +12,7 @@ import {
   type LogRecord,
   type LogRecordData,
   toLogRecordData,
+  type ToLogRecordDataOptions,
 } from "../../pipeline/log_record.ts";
 import type { LogRecordProcessor } from "../../pipeline/processor.ts";
 import { InType, OutType } from "../_tracelogging.ts";
@@ -23,6 +24,9 @@ import {
   type EtwProcessorOptions,
   type EtwProcessorStats,
 } from "./options.ts";
+
+// The processors write the observed time only when a record has no timestamp.
+const LAZY_OBSERVED_TIME: ToLogRecordDataOptions = { lazyObservedTime: true };
 
 /**
  * Writes each log record to ETW as a TraceLogging event in the layout of
@@ -118,7 +122,7 @@ export class EtwProcessor implements LogRecordProcessor, Disposable {
     if (provider === null) return;
     try {
       // The observed time is only used without a timestamp: no clock read.
-      const data = toLogRecordData(record, context, true);
+      const data = toLogRecordData(record, context, LAZY_OBSERVED_TIME);
       // Deferred metadata first (copied from the writer's cache per shape);
       // an event near a limit is encoded again the normal way.
       // A throw is redone too, so that its side effects (counters) are

@@ -14,6 +14,7 @@ import {
   type LogEmitContext,
   type LogRecord,
   toLogRecordData,
+  type ToLogRecordDataOptions,
 } from "../../pipeline/log_record.ts";
 import type { LogRecordProcessor } from "../../pipeline/processor.ts";
 import {
@@ -27,6 +28,9 @@ import {
   validateProviderName,
 } from "./_tracepoints.ts";
 import type { UserEventsProcessorOptions, UserEventsStats } from "./options.ts";
+
+// The processors write the observed time only when a record has no timestamp.
+const LAZY_OBSERVED_TIME: ToLogRecordDataOptions = { lazyObservedTime: true };
 
 /** OpenTelemetry severity number (index) → EventHeader level; 0 = invalid. */
 const SEVERITY_TO_LEVEL = new Uint8Array([
@@ -179,7 +183,7 @@ export class UserEventsProcessor implements LogRecordProcessor, Disposable {
       length = encodeLogRecord(
         set.buffer,
         // The observed time is only used without a timestamp: no clock read.
-        toLogRecordData(record, context, true),
+        toLogRecordData(record, context, LAZY_OBSERVED_TIME),
         level,
         this.#options,
       );

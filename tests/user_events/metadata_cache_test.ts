@@ -207,17 +207,19 @@ describe("metadata cache (user_events)", () => {
   });
 });
 
+const LAZY = { lazyObservedTime: true } as const;
+
 describe("toLogRecordData lazyObservedTime", () => {
   it("skips the clock only for a timestamped record that nobody shares", () => {
-    const lazy = toLogRecordData({ timestamp: TIME }, context, true);
+    const lazy = toLogRecordData({ timestamp: TIME }, context, LAZY);
     assert.equal(lazy.observedTimeUnixNano, 0);
     assert.equal(lazy.timeUnixNano, TIME);
-    const untimed = toLogRecordData({ body: "x" }, context, true);
+    const untimed = toLogRecordData({ body: "x" }, context, LAZY);
     assert.ok(untimed.observedTimeUnixNano > 0);
     const given = toLogRecordData(
       { timestamp: TIME, observedTimestamp: 5 },
       context,
-      true,
+      LAZY,
     );
     assert.equal(given.observedTimeUnixNano, 5);
     assert.ok(
@@ -225,7 +227,7 @@ describe("toLogRecordData lazyObservedTime", () => {
     );
     context.beginFanOut();
     try {
-      const shared = toLogRecordData({ timestamp: TIME }, context, true);
+      const shared = toLogRecordData({ timestamp: TIME }, context, LAZY);
       assert.ok(shared.observedTimeUnixNano > 0);
     } finally {
       context.endFanOut();
