@@ -1,0 +1,58 @@
+// Copies the headline of bench/RESULTS.md (run facts, the seed's table and
+// the budgets table) into README.md between the bench markers, so the README
+// always shows numbers from one generated run. Called by bench/report.
+import { readFileSync, writeFileSync } from "node:fs";
+
+const [resultsPath = "bench/RESULTS.md", readmePath = "README.md"] = Deno.args;
+const results = readFileSync(resultsPath, "utf8");
+const readme = readFileSync(readmePath, "utf8");
+
+/** The lines of a `## heading` section up to the next `## `. */
+function section(heading: string): string[] {
+  const lines = results.split("\n");
+  const start = lines.findIndex((l) => l.startsWith(`## ${heading}`));
+  if (start < 0) {
+    throw new Error(`${resultsPath} has no section "## ${heading}"`);
+  }
+  const rest = lines.slice(start + 1);
+  const end = rest.findIndex((l) => l.startsWith("## "));
+  return end < 0 ? rest : rest.slice(0, end);
+}
+
+/** The first markdown table in some lines. */
+function firstTable(lines: string[]): string {
+  const start = lines.findIndex((l) => l.startsWith("|"));
+  if (start < 0) throw new Error("no table found");
+  const end = lines.findIndex((l, i) => i > start && !l.startsWith("|"));
+  return lines.slice(start, end < 0 ? undefined : end).join("\n");
+}
+
+const facts = results.split("\n").filter((l) =>
+  /^- (Run:|Machine load|Deno:|Bun:)/.test(l)
+).join("\n");
+const block = [
+  "<!-- bench:start -->",
+  "### Measured (copied from `bench/RESULTS.md` by `bench/report`; one run, noisy shared 2-core machine)",
+  "",
+  facts,
+  "",
+  "One record (a body plus three attributes), the same encode work in each variant:",
+  "",
+  firstTable(section("1. Sync Processor vs async Exporter")),
+  "",
+  "Budgets of the hot path and peers side by side (`@opentelemetry/sdk-logs`, `sdk-trace`, `otlp-transformer`):",
+  "",
+  firstTable(section("Budgets and goals")),
+  "",
+  "Every table, with allocations and all variants: [`bench/RESULTS.md`](bench/RESULTS.md). Reproduce with `npm ci && bash bench/report` (about 5 minutes; `--no-vm` skips the kernel case).",
+  "<!-- bench:end -->",
+].join("\n");
+
+const re = /<!-- bench:start -->[\s\S]*?<!-- bench:end -->/;
+if (!re.test(readme)) {
+  throw new Error(
+    `${readmePath} has no <!-- bench:start --> ... <!-- bench:end --> block`,
+  );
+}
+writeFileSync(readmePath, readme.replace(re, block));
+console.log(`updated ${readmePath} from ${resultsPath}`);
