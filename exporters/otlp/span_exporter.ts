@@ -4,15 +4,8 @@
  * @module
  */
 
-import type {
-  Exporter,
-  ExportResult,
-  ReadableSpan,
-} from "../../pipeline/mod.ts";
-import { encodeTraceRequestJson } from "../_otlp_json.ts";
-import { ProtoBufferPool, writeTraceRequest } from "../_otlp_proto.ts";
-import { resolveOtlpConfig } from "./_config.ts";
-import { type OtlpExporterStats, OtlpHttpTransport } from "./_transport.ts";
+import type { ReadableSpan } from "../../pipeline/mod.ts";
+import { OtlpHttpExporter } from "./otlp_http_exporter.ts";
 import type { OtlpHttpExporterOptions } from "./options.ts";
 
 /**
@@ -49,11 +42,7 @@ import type { OtlpHttpExporterOptions } from "./options.ts";
  * assert.equal(processor.stats.exported, 1);
  * ```
  */
-export class OtlpHttpSpanExporter implements Exporter<ReadableSpan> {
-  readonly #transport: OtlpHttpTransport;
-  readonly #json: boolean;
-  readonly #buffers: ProtoBufferPool = new ProtoBufferPool();
-
+export class OtlpHttpSpanExporter extends OtlpHttpExporter<ReadableSpan> {
   /**
    * Creates the exporter; options win over `OTEL_EXPORTER_OTLP_*` variables.
    *
@@ -62,106 +51,6 @@ export class OtlpHttpSpanExporter implements Exporter<ReadableSpan> {
    * @throws {RangeError} When a number option is out of range.
    */
   constructor(options: OtlpHttpExporterOptions = {}) {
-    const source = "OtlpHttpSpanExporter";
-    this.#transport = new OtlpHttpTransport(
-      source,
-      resolveOtlpConfig(source, "traces", options),
-    );
-    this.#json = this.#transport.config.protocol === "http/json";
+    super("OtlpHttpSpanExporter", "traces", options);
   }
-
-  /** The URL batches are sent to. */
-  get endpoint(): string {
-    return this.#transport.config.url;
-  }
-
-  /** The encoding in use. */
-  get protocol(): "http/protobuf" | "http/json" {
-    return this.#transport.config.protocol;
-  }
-
-  /** The compression in use. */
-  get compression(): "gzip" | "none" {
-    return this.#transport.config.compression;
-  }
-
-  /** The per-request timeout in ms. */
-  get timeoutMillis(): number {
-    return this.#transport.config.timeoutMillis;
-  }
-
-  /** Request, retry and outcome counters, as of now. */
-  get stats(): OtlpExporterStats {
-    return this.#transport.stats;
-  }
-
-  /**
-   * Encodes and sends one batch, retrying as the policy allows.
-   *
-   * @param batch The spans; encoded before this returns.
-   * @param signal Aborts the export (the processor's timeout or shutdown).
-   * @returns The outcome; never rejects.
-   */
-  export(
-    batch: readonly ReadableSpan[],
-    signal: AbortSignal,
-  ): Promise<ExportResult> {
-    if (batch.length === 0) return Promise.resolve({ code: "success" });
-    if (this.#json) {
-      let body: Uint8Array<ArrayBuffer>;
-      try {
-        body = encodeTraceRequestJson(batch);
-      } catch (error) {
-        return Promise.resolve(encodingFailure(error));
-      }
-      return this.#transport.send(body, signal);
-    }
-    // Protobuf: written into a pooled buffer, taken back once the request
-    // (retries included) is over; fetch copies a BufferSource body when it
-    // builds the request, so nothing reads it after that.
-    const pool = this.#buffers;
-    const out = pool.take();
-    let end: number;
-    try {
-      end = writeTraceRequest(batch, out, 0);
-    } catch (error) {
-      pool.give(out);
-      return Promise.resolve(encodingFailure(error));
-    }
-    return this.#transport.send(out.bytes.subarray(0, end), signal).finally(
-      () => pool.give(out),
-    );
-  }
-
-  /**
-   * Waits for the exports in flight.
-   *
-   * @returns Resolves when they have settled.
-   */
-  forceFlush(): Promise<void> {
-    return this.#transport.forceFlush();
-  }
-
-  /**
-   * Refuses new exports, waits up to `shutdownTimeoutMillis` for those in
-   * flight, then aborts them. Idempotent.
-   *
-   * @returns Resolves when no export is in flight.
-   */
-  shutdown(): Promise<void> {
-    return this.#transport.shutdown();
-  }
-
-  /** Shuts down; for `await using`. */
-  [Symbol.asyncDispose](): Promise<void> {
-    return this.shutdown();
-  }
-}
-
-function encodingFailure(error: unknown): ExportResult {
-  return {
-    code: "failure",
-    retryable: false,
-    error: error instanceof Error ? error : new Error(String(error)),
-  };
 }
