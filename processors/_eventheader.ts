@@ -28,6 +28,7 @@
  * @module
  */
 
+import { writeRfc3339Fraction } from "./_rfc3339.ts";
 import type { AnyValue, Attributes } from "../pipeline/attributes.ts";
 import type { LogRecordData } from "../pipeline/log_record.ts";
 import type { Resource } from "../pipeline/resource.ts";
@@ -414,28 +415,7 @@ export function addTime(b: EventBuffer, name: string, unixNano: number): void {
   const bytes = b.bytes;
   let q = p + 2;
   for (let i = 0; i < 19; i++) bytes[q++] = text[i];
-  if (nanos !== 0) {
-    // nanos < 1e9 fits an int32: integer division only.
-    let value = nanos | 0;
-    let digits = 9;
-    const micros = (value / 1000) | 0;
-    if (micros * 1000 === value) {
-      value = micros;
-      digits = 6;
-      const millis = (value / 1000) | 0;
-      if (millis * 1000 === value) {
-        value = millis;
-        digits = 3;
-      }
-    }
-    bytes[q] = 0x2e; // "."
-    for (let i = digits; i > 0; i--) {
-      const rest = (value / 10) | 0;
-      bytes[q + i] = 0x30 + value - rest * 10;
-      value = rest;
-    }
-    q += digits + 1;
-  }
+  if (nanos !== 0) q = writeRfc3339Fraction(bytes, q, nanos);
   bytes[q++] = 0x5a; // "Z"
   const length = q - p - 2;
   bytes[p] = length;

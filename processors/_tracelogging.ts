@@ -15,6 +15,7 @@
  * @module
  */
 
+import { writeRfc3339Fraction } from "./_rfc3339.ts";
 import { MetadataCache } from "./_metadata_cache.ts";
 
 /** TraceLogging input types (TlgIn_t); the low 5 bits of a field's InMeta byte. */
@@ -1112,26 +1113,7 @@ export class TraceLoggingWriter {
     for (let i = 0; i < n; i++) bytes[p++] = cache[i];
     const nanos = (ms - second * 1000) * 1e6 + subNanos;
     if (nanos > 0 && nanos < 1e9) {
-      // An int32: integer division only (same digits as below).
-      let value = nanos | 0;
-      let digits = 9;
-      const micros = (value / 1000) | 0;
-      if (micros * 1000 === value) {
-        value = micros;
-        digits = 6;
-        const millis = (value / 1000) | 0;
-        if (millis * 1000 === value) {
-          value = millis;
-          digits = 3;
-        }
-      }
-      bytes[p] = 0x2e; // "."
-      for (let i = digits; i > 0; i--) {
-        const rest = (value / 10) | 0;
-        bytes[p + i] = 0x30 + value - rest * 10;
-        value = rest;
-      }
-      p += digits + 1;
+      p = writeRfc3339Fraction(bytes, p, nanos);
     } else if (nanos !== 0) {
       let digits = 9;
       let value = nanos;
