@@ -311,6 +311,27 @@ export class TracepointSet {
   }
 
   /**
+   * {@linkcode TracepointSet.close}, reporting tracepoints that could not be
+   * unregistered as one diagnostic.
+   *
+   * @param diagnostics Where the diagnostic goes.
+   * @param source The processor reporting it.
+   */
+  closeAndReport(diagnostics: DiagnosticSink, source: string): void {
+    const failures = this.close();
+    if (failures.length > 0) {
+      reportDiagnostic(
+        diagnostics,
+        source,
+        "warn",
+        `Cannot unregister user_events tracepoints: ${
+          failures.join(", ")
+        }; their enable memory is leaked`,
+      );
+    }
+  }
+
+  /**
    * Unregisters every tracepoint, then frees the enable words and the event
    * buffer and releases the fd. Idempotent.
    *

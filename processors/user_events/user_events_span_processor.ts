@@ -198,17 +198,7 @@ export class UserEventsSpanProcessor implements SpanProcessor, Disposable {
   /** Same as {@linkcode UserEventsSpanProcessor.shutdown}, synchronously. */
   [Symbol.dispose](): void {
     this.#words = new Int32Array(8);
-    const failures = this.#set.close();
-    if (failures.length > 0) {
-      reportDiagnostic(
-        this.#diagnostics,
-        SOURCE,
-        "warn",
-        `Cannot unregister user_events tracepoints: ${
-          failures.join(", ")
-        }; their enable memory is leaked`,
-      );
-    }
+    this.#set.closeAndReport(this.#diagnostics, SOURCE);
   }
 }
 
