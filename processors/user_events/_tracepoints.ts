@@ -20,10 +20,12 @@ import {
   reportDiagnostic,
 } from "../../pipeline/diagnostics.ts";
 import {
+  ERANGE,
   EVENT_BUFFER_SIZE,
   EventBuffer,
   EVENTHEADER_FIELDS,
 } from "../_eventheader.ts";
+import type { UserEventsStats } from "./options.ts";
 
 /** `DIAG_IOCSREG`: `_IOWR('*', 0, struct user_reg *)`. */
 export const DIAG_IOCSREG = 0xc0082a00;
@@ -426,5 +428,69 @@ export async function loadLibc(): Promise<LibcBinding | FfiUnavailableError> {
           cause: error,
         },
       );
+  }
+}
+
+/**
+ * What became of the events a processor tried to write (the enabled path),
+ * shared by the log and span processors: encode errors, oversize events,
+ * and each `write` result, with one diagnostic for the first unexpected
+ * errno.
+ */
+export class WriteOutcomes {
+  written = 0;
+  noListener = 0;
+  tooLarge = 0;
+  writeError = 0;
+  encodeError = 0;
+  #reported = false;
+
+  /**
+   * Counts one `write` result: bytes written, or `-errno`. `EBADF` means
+   * the listener went away after the enable check; `ERANGE` that the kernel
+   * found the event too large.
+   */
+  count(
+    r: number,
+    diagnostics: DiagnosticSink,
+    source: string,
+    what: string,
+  ): void {
+    if (r >= 0) this.written++;
+    else if (r === -9) this.noListener++;
+    else if (r === -ERANGE) this.tooLarge++;
+    else {
+      this.writeError++;
+      if (!this.#reported) {
+        this.#reported = true;
+        reportDiagnostic(
+          diagnostics,
+          source,
+          "warn",
+          `Cannot write to user_events: errno ${-r}; the ${what} was dropped (counted in stats.droppedWriteError)`,
+        );
+      }
+    }
+  }
+
+  /** The processor's stats, given its disabled-path counters. */
+  stats(
+    set: TracepointSet,
+    notEnabled: number,
+    noSeverity: number,
+  ): UserEventsStats {
+    return {
+      emitted: notEnabled + noSeverity + this.written + this.noListener +
+        this.tooLarge + this.writeError + this.encodeError,
+      notEnabled,
+      written: this.written,
+      droppedNoSeverity: noSeverity,
+      droppedNoListener: this.noListener,
+      droppedTooLarge: this.tooLarge,
+      droppedWriteError: this.writeError,
+      droppedEncodeError: this.encodeError,
+      cappedFields: set.buffer.cappedFields,
+      registered: set.fd >= 0 ? set.registered.length : 0,
+    };
   }
 }

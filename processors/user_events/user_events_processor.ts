@@ -6,10 +6,7 @@
 
 import type { FfiUnavailableError } from "../../ffi/errors.ts";
 import type { LibcBinding } from "../../ffi/libc.ts";
-import {
-  consoleDiagnosticSink,
-  reportDiagnostic,
-} from "../../pipeline/diagnostics.ts";
+import { consoleDiagnosticSink } from "../../pipeline/diagnostics.ts";
 import {
   type LogEmitContext,
   type LogRecord,
@@ -17,15 +14,12 @@ import {
   type ToLogRecordDataOptions,
 } from "../../pipeline/log_record.ts";
 import type { LogRecordProcessor } from "../../pipeline/processor.ts";
-import {
-  encodeLogRecord,
-  type EncodeOptions,
-  ERANGE,
-} from "../_eventheader.ts";
+import { encodeLogRecord, type EncodeOptions } from "../_eventheader.ts";
 import {
   loadLibc,
   TracepointSet,
   validateProviderName,
+  WriteOutcomes,
 } from "./_tracepoints.ts";
 import type { UserEventsProcessorOptions, UserEventsStats } from "./options.ts";
 
@@ -128,12 +122,7 @@ export class UserEventsProcessor implements LogRecordProcessor, Disposable {
   #words: Int32Array;
   #notEnabled = 0;
   #noSeverity = 0;
-  #written = 0;
-  #noListener = 0;
-  #tooLarge = 0;
-  #writeError = 0;
-  #encodeError = 0;
-  #reportedWriteError = false;
+  readonly #outcomes = new WriteOutcomes();
 
   /**
    * Registers the five tracepoints. Never throws for kernel-side failures:
@@ -188,37 +177,19 @@ export class UserEventsProcessor implements LogRecordProcessor, Disposable {
         this.#options,
       );
     } catch {
-      this.#encodeError++;
+      this.#outcomes.encodeError++;
       return;
     }
     if (length < 0) {
-      this.#tooLarge++;
+      this.#outcomes.tooLarge++;
       return;
     }
-    const r = set.write(level, length);
-    if (r >= 0) this.#written++;
-    else this.#writeFailed(r);
-  }
-
-  #writeFailed(r: number): void {
-    if (r === -9) {
-      this.#noListener++;
-      return;
-    }
-    if (r === -ERANGE) {
-      this.#tooLarge++;
-      return;
-    }
-    this.#writeError++;
-    if (!this.#reportedWriteError) {
-      this.#reportedWriteError = true;
-      reportDiagnostic(
-        this.#diagnostics!,
-        SOURCE,
-        "warn",
-        `Cannot write to user_events: errno ${-r}; the record was dropped (counted in stats.droppedWriteError)`,
-      );
-    }
+    this.#outcomes.count(
+      set.write(level, length),
+      this.#diagnostics!,
+      SOURCE,
+      "record",
+    );
   }
 
   /**
@@ -237,22 +208,7 @@ export class UserEventsProcessor implements LogRecordProcessor, Disposable {
 
   /** The counters. */
   get stats(): UserEventsStats {
-    const cappedFields = this.#set.buffer.cappedFields;
-    const written = this.#written;
-    return {
-      emitted: this.#notEnabled + this.#noSeverity + written +
-        this.#noListener + this.#tooLarge + this.#writeError +
-        this.#encodeError,
-      notEnabled: this.#notEnabled,
-      written,
-      droppedNoSeverity: this.#noSeverity,
-      droppedNoListener: this.#noListener,
-      droppedTooLarge: this.#tooLarge,
-      droppedWriteError: this.#writeError,
-      droppedEncodeError: this.#encodeError,
-      cappedFields,
-      registered: this.#set.fd >= 0 ? this.#set.registered.length : 0,
-    };
+    return this.#outcomes.stats(this.#set, this.#notEnabled, this.#noSeverity);
   }
 
   /** The tracepoint names registered, e.g. `["demo_L1K1", …, "demo_L5K1"]`. */

@@ -9,15 +9,15 @@ import type { LibcBinding } from "../../ffi/libc.ts";
 import {
   consoleDiagnosticSink,
   type DiagnosticSink,
-  reportDiagnostic,
 } from "../../pipeline/diagnostics.ts";
 import type { SpanProcessor } from "../../pipeline/processor.ts";
 import type { ReadableSpan } from "../../pipeline/span.ts";
-import { type EncodeOptions, encodeSpan, ERANGE } from "../_eventheader.ts";
+import { type EncodeOptions, encodeSpan } from "../_eventheader.ts";
 import {
   loadLibc,
   TracepointSet,
   validateProviderName,
+  WriteOutcomes,
 } from "./_tracepoints.ts";
 import type { UserEventsProcessorOptions, UserEventsStats } from "./options.ts";
 
@@ -64,12 +64,7 @@ export class UserEventsSpanProcessor implements SpanProcessor, Disposable {
   readonly #diagnostics: DiagnosticSink;
   #words: Int32Array;
   #notEnabled = 0;
-  #written = 0;
-  #noListener = 0;
-  #tooLarge = 0;
-  #writeError = 0;
-  #encodeError = 0;
-  #reportedWriteError = false;
+  readonly #outcomes = new WriteOutcomes();
 
   /**
    * Registers `<provider>_L4K1`. Never throws for kernel-side failures: the
@@ -115,32 +110,19 @@ export class UserEventsSpanProcessor implements SpanProcessor, Disposable {
     try {
       length = encodeSpan(set.buffer, span, this.#options);
     } catch {
-      this.#encodeError++;
+      this.#outcomes.encodeError++;
       return;
     }
     if (length < 0) {
-      this.#tooLarge++;
+      this.#outcomes.tooLarge++;
       return;
     }
-    const r = set.write(LEVEL, length);
-    if (r >= 0) {
-      this.#written++;
-    } else if (r === -9) {
-      this.#noListener++;
-    } else if (r === -ERANGE) {
-      this.#tooLarge++;
-    } else {
-      this.#writeError++;
-      if (!this.#reportedWriteError) {
-        this.#reportedWriteError = true;
-        reportDiagnostic(
-          this.#diagnostics,
-          SOURCE,
-          "warn",
-          `Cannot write to user_events: errno ${-r}; the span was dropped (counted in stats.droppedWriteError)`,
-        );
-      }
-    }
+    this.#outcomes.count(
+      set.write(LEVEL, length),
+      this.#diagnostics,
+      SOURCE,
+      "span",
+    );
   }
 
   /**
@@ -154,20 +136,7 @@ export class UserEventsSpanProcessor implements SpanProcessor, Disposable {
 
   /** The counters (`droppedNoSeverity` is always 0). */
   get stats(): UserEventsStats {
-    const written = this.#written;
-    return {
-      emitted: this.#notEnabled + written + this.#noListener + this.#tooLarge +
-        this.#writeError + this.#encodeError,
-      notEnabled: this.#notEnabled,
-      written,
-      droppedNoSeverity: 0,
-      droppedNoListener: this.#noListener,
-      droppedTooLarge: this.#tooLarge,
-      droppedWriteError: this.#writeError,
-      droppedEncodeError: this.#encodeError,
-      cappedFields: this.#set.buffer.cappedFields,
-      registered: this.#set.fd >= 0 ? this.#set.registered.length : 0,
-    };
+    return this.#outcomes.stats(this.#set, this.#notEnabled, 0);
   }
 
   /** The tracepoint names registered: `["<provider>_L4K1"]`, or none. */
