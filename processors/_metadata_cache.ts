@@ -10,13 +10,24 @@ export const METADATA_CACHE_SHAPES = 256;
 /** Largest metadata block a {@linkcode MetadataCache} keeps (bigger ones are rendered each time). */
 export const METADATA_CACHE_MAX_BYTES = 2048;
 class CachedShape {
+  readonly hash: number;
+  readonly names: readonly string[];
+  readonly codes: Int32Array;
+  readonly meta: Uint8Array;
+  used: number;
   constructor(
-    readonly hash: number,
-    readonly names: readonly string[],
-    readonly codes: Int32Array,
-    readonly meta: Uint8Array,
-    public used: number,
-  ) {}
+    hash: number,
+    names: readonly string[],
+    codes: Int32Array,
+    meta: Uint8Array,
+    used: number,
+  ) {
+    this.hash = hash;
+    this.names = names;
+    this.codes = codes;
+    this.meta = meta;
+    this.used = used;
+  }
 }
 
 /**

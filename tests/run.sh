@@ -7,6 +7,10 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
+# `npm test` puts node_modules/.bin first on PATH, and node_modules/.bin/node
+# is the Node 26 devDependency: drop it, so `node` and npm stay the system's.
+PATH=$(printf '%s' "$PATH" | tr ':' '\n' | grep -v '/node_modules/\.bin$' | paste -sd: -)
+export PATH
 [ -x node_modules/.bin/deno ] && [ -x node_modules/.bin/bun ] || npm ci --no-audit --no-fund
 DENO=$ROOT/node_modules/.bin/deno
 BUN=$ROOT/node_modules/.bin/bun

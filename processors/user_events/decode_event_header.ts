@@ -110,13 +110,14 @@ function fail(message: string): never {
 }
 
 class Cursor {
+  readonly view: DataView;
+  readonly bytes: Uint8Array;
+  readonly end: number;
   pos: number;
-  constructor(
-    readonly view: DataView,
-    readonly bytes: Uint8Array,
-    start: number,
-    readonly end: number,
-  ) {
+  constructor(view: DataView, bytes: Uint8Array, start: number, end: number) {
+    this.view = view;
+    this.bytes = bytes;
+    this.end = end;
     this.pos = start;
   }
   need(n: number, what: string): number {

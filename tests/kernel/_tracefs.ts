@@ -159,7 +159,10 @@ function parsePage(
 /** Wraps a binding and keeps a copy of every successful write's bytes after the index. */
 export class RecordingLibc implements LibcBinding {
   written: Uint8Array[] = [];
-  constructor(readonly inner: LibcBinding) {}
+  readonly inner: LibcBinding;
+  constructor(inner: LibcBinding) {
+    this.inner = inner;
+  }
   open(path: string, flags: number): number {
     return this.inner.open(path, flags);
   }

@@ -89,7 +89,12 @@ describe("AttributeSanitizer", () => {
   it("converts Date, Map, Set, Error, typed arrays and class instances", () => {
     const s = new AttributeSanitizer();
     class Point {
-      constructor(public x: number, public y: number) {}
+      x: number;
+      y: number;
+      constructor(x: number, y: number) {
+        this.x = x;
+        this.y = y;
+      }
     }
     const out = s.attributes({
       when: new Date(0),
