@@ -13,8 +13,15 @@ import {
 } from "../../pipeline/mod.ts";
 import type { OtlpHttpExporterOptions } from "./options.ts";
 
-/** The User-Agent every request carries. */
-export const USER_AGENT = `${SDK_NAME}/${SDK_VERSION}`;
+/**
+ * The User-Agent every request carries: the OTLP exporter specification's
+ * `OTel-OTLP-Exporter-<language>/<version>` product, then this package's
+ * own. Both are RFC 9110 product tokens, so the package name is written
+ * without its `@` and `/` (`@seed/telemetry` becomes `seed-telemetry`).
+ */
+export const USER_AGENT = `OTel-OTLP-Exporter-JavaScript/${SDK_VERSION} ${
+  SDK_NAME.replace(/^@/, "").replace(/\//g, "-")
+}/${SDK_VERSION}`;
 
 export interface ResolvedRetry {
   readonly maxAttempts: number;

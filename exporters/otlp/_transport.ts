@@ -1,6 +1,7 @@
 // The OTLP/HTTP transport shared by the log and span exporters: a bounded
 // number of exports in flight, one POST per attempt with its own timeout,
-// optional gzip (once per batch), the OTLP retry policy, partial-success
+// optional gzip (once per batch), the OTLP retry policy inside one deadline,
+// redirects handled by hand (`redirect: "manual"`), partial-success
 // decoding, and a shutdown that waits, then aborts.
 
 import {
@@ -10,7 +11,7 @@ import {
 } from "../../pipeline/mod.ts";
 import { decodePartialSuccessJson } from "../_otlp_json.ts";
 import { decodePartialSuccess, decodeStatusMessage } from "../_otlp_proto.ts";
-import type { ResolvedOtlpConfig } from "./_config.ts";
+import { displayUrl, type ResolvedOtlpConfig } from "./_config.ts";
 
 /** Counters of an OTLP/HTTP exporter, as of the moment they were read. */
 export interface OtlpExporterStats {
@@ -63,6 +64,62 @@ async function gzip(
 
 function errorOf(reason: unknown): Error {
   return reason instanceof Error ? reason : new Error(String(reason));
+}
+
+/** A URL's printable form (no user info, query or fragment); `"?"` when it does not parse. */
+function displayOf(url: string): string {
+  try {
+    return displayUrl(new URL(url));
+  } catch {
+    return "?";
+  }
+}
+
+/** The most redirects (307/308 to the same origin) one attempt follows. */
+export const MAX_REDIRECTS = 3;
+
+/** Text of an unknown value that never throws (a hostile `toString` or getter). */
+function safeText(read: () => unknown): string | undefined {
+  try {
+    const value = read();
+    return typeof value === "string" ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The messages of an error and of its `cause` chain, joined by ": ", each
+ * once (a runtime often repeats its cause in its own message), with a
+ * system error code (Bun's `code: "ECONNREFUSED"`) when the text lacks it.
+ */
+export function describeError(error: unknown, maxDepth = 5): string {
+  const parts: string[] = [];
+  let current: unknown = error;
+  const seen = new Set<unknown>();
+  for (let depth = 0; depth < maxDepth; depth++) {
+    if (current === undefined || current === null || seen.has(current)) break;
+    seen.add(current);
+    const isObject = typeof current === "object";
+    const message = isObject
+      ? safeText(() => (current as { message?: unknown }).message)
+      : safeText(() => String(current));
+    if (message !== undefined && message !== "") {
+      const text = message.length > 300 ? message.slice(0, 300) + "…" : message;
+      if (!parts.some((p) => p.includes(text))) parts.push(text);
+    }
+    if (!isObject) break;
+    const code = safeText(() => (current as { code?: unknown }).code);
+    if (code !== undefined && !parts.some((p) => p.includes(code))) {
+      parts.push(code);
+    }
+    try {
+      current = (current as { cause?: unknown }).cause;
+    } catch {
+      break;
+    }
+  }
+  return parts.length === 0 ? "unknown error" : parts.join(": ");
 }
 
 /**
@@ -224,9 +281,12 @@ export class OtlpHttpTransport {
       return this.#aborted(signal, 0, undefined);
     }
     try {
-      const { retry, compression } = this.config;
+      const { retry, compression, timeoutMillis } = this.config;
       const payload = compression === "gzip" ? await gzip(body) : body;
-      const started = performance.now();
+      // One deadline for the export, retries and waits included: each
+      // attempt's timeout is cut to what is left of it, so no attempt runs
+      // past it (0: one attempt with its full timeout, no retries).
+      const deadline = performance.now() + retry.maxElapsedMillis;
       let last: Attempt & { kind: "retry" } = {
         kind: "retry",
         error: new Error("no attempt made"),
@@ -235,21 +295,33 @@ export class OtlpHttpTransport {
         if (signal.aborted) {
           return this.#aborted(signal, attempt - 1, last.error);
         }
+        let timeout = timeoutMillis;
+        if (attempt > 1 || retry.maxElapsedMillis > 0) {
+          const left = Math.floor(deadline - performance.now());
+          if (left < 1) {
+            return this.#givingUp(
+              attempt - 1,
+              last,
+              `no time left of retry.maxElapsedMillis ${retry.maxElapsedMillis} for another attempt`,
+            );
+          }
+          if (left < timeout) timeout = left;
+        }
         if (attempt > 1) this.#retries++;
         this.#attempts++;
-        const outcome = await this.#attempt(payload, signal);
+        const outcome = await this.#attempt(payload, signal, timeout);
         if (outcome.kind === "done") return outcome.result;
         last = outcome;
         if (signal.aborted) return this.#aborted(signal, attempt, last.error);
         if (attempt === retry.maxAttempts) break;
         const delay = outcome.retryAfterMillis ?? this.#backoff(attempt);
-        if (performance.now() - started + delay > retry.maxElapsedMillis) {
+        if (performance.now() + delay >= deadline) {
           return this.#givingUp(
             attempt,
             last,
             `the next attempt (in ${
               Math.round(delay)
-            } ms) would end past retry.maxElapsedMillis ${retry.maxElapsedMillis}`,
+            } ms) would start past retry.maxElapsedMillis ${retry.maxElapsedMillis}`,
           );
         }
         if (!(await sleep(delay, signal))) {
@@ -323,8 +395,9 @@ export class OtlpHttpTransport {
   async #attempt(
     payload: Uint8Array<ArrayBuffer>,
     signal: AbortSignal,
+    timeoutMillis: number,
   ): Promise<Attempt> {
-    const { timeoutMillis, headers, url, displayUrl, protocol } = this.config;
+    const { headers, displayUrl, protocol } = this.config;
     const controller = new AbortController();
     let timedOut = false;
     const onAbort = () => controller.abort(signal.reason);
@@ -338,13 +411,32 @@ export class OtlpHttpTransport {
         ),
       );
     }, timeoutMillis);
+    // The URL of this hop: the endpoint, or where a same-origin 307/308 sent us.
+    let url = this.config.url;
     try {
-      const response = await this.config.fetch(url, {
-        method: "POST",
-        headers: headers as [string, string][],
-        body: payload,
-        signal: controller.signal,
-      });
+      let response: Response;
+      for (let hop = 0;; hop++) {
+        response = await this.config.fetch(url, {
+          method: "POST",
+          headers: headers as [string, string][],
+          body: payload,
+          signal: controller.signal,
+          // Never let fetch follow a redirect: it would turn 301/302/303
+          // into a body-less GET that answers 200, and send our headers to
+          // whatever origin the Location names.
+          redirect: "manual",
+        });
+        const redirect = this.#redirect(response, url, hop);
+        if (redirect === undefined) break;
+        await response.body?.cancel().catch(() => {});
+        if (typeof redirect === "string") {
+          return {
+            kind: "done",
+            result: this.#notFollowed(redirect, response.status),
+          };
+        }
+        url = redirect.href;
+      }
       const status = response.status;
       if (status >= 200 && status < 300) {
         const bytes = new Uint8Array(await response.arrayBuffer());
@@ -401,20 +493,21 @@ export class OtlpHttpTransport {
         return {
           kind: "retry",
           error: new ExportError(
-            `Export to ${displayUrl} timed out after ${timeoutMillis} ms`,
-            {
-              retryable: true,
-              cause: error,
-            },
+            `Export to ${displayUrl} timed out after ${timeoutMillis} ms${
+              timeoutMillis < this.config.timeoutMillis
+                ? ` (timeoutMillis ${this.config.timeoutMillis}, cut to what was left of retry.maxElapsedMillis)`
+                : ""
+            }`,
+            { retryable: true },
           ),
         };
       }
-      const cause = this.#redact(error);
+      const reason = this.#redact(describeError(error), url);
       return {
         kind: "retry",
         error: new ExportError(
-          `Export to ${displayUrl} failed: ${cause.message}`,
-          { retryable: true, cause },
+          `Export to ${displayUrl} failed: ${reason}`,
+          { retryable: true, cause: this.#redactedError(error, reason) },
         ),
       };
     } finally {
@@ -423,22 +516,93 @@ export class OtlpHttpTransport {
     }
   }
 
-  /** A runtime's network error, with the full URL (its query may hold a token) replaced by the display URL. */
-  #redact(error: unknown): Error {
-    const e = errorOf(error);
-    const { url, displayUrl } = this.config;
-    if (url === displayUrl) return e;
-    const leaks = (text: string | undefined) =>
-      text !== undefined && text.includes(url);
-    let deep = false;
-    let cause: unknown = e.cause;
-    for (let i = 0; i < 4 && cause instanceof Error; i++, cause = cause.cause) {
-      if (leaks(cause.message) || leaks(cause.stack)) deep = true;
+  /**
+   * What to do with a response: `undefined` when it is not a redirect, the
+   * URL of the next hop for a 307 or 308 to the same origin (within
+   * MAX_REDIRECTS), else why it is not followed.
+   */
+  #redirect(
+    response: Response,
+    url: string,
+    hop: number,
+  ): URL | string | undefined {
+    const status = response.status;
+    if (response.type === "opaqueredirect" || status === 0) {
+      // What a browser-like fetch hands back for redirect: "manual".
+      return "a redirect whose status and Location the runtime hides (opaque redirect)";
     }
-    if (!deep && !leaks(e.message) && !leaks(e.stack)) return e;
-    const redacted = new Error(e.message.split(url).join(displayUrl));
-    redacted.name = e.name;
-    return redacted;
+    if (response.redirected) {
+      // A fetch passed in options that follows redirects anyway.
+      return `a redirect (to ${
+        displayOf(response.url)
+      }) that the fetch in use followed although asked not to`;
+    }
+    if (status < 300 || status > 399) return undefined;
+    const location = response.headers.get("location");
+    if (location === null || location === "") {
+      return `HTTP ${status} without a Location`;
+    }
+    let target: URL;
+    try {
+      target = new URL(location, url);
+    } catch {
+      return `HTTP ${status} with an invalid Location`;
+    }
+    const where = `HTTP ${status} redirect to ${displayUrl(target)}`;
+    if (status !== 307 && status !== 308) {
+      return `${where}; only 307 and 308 (which keep the method and body) are followed`;
+    }
+    if (target.origin !== new URL(this.config.url).origin) {
+      return `${where}, another origin; not followed, so that the configured headers never reach it`;
+    }
+    if (target.username !== "" || target.password !== "") {
+      return `${where}, with credentials in the Location; not followed`;
+    }
+    if (target.href === url) return `${where}, the URL itself`;
+    if (hop >= MAX_REDIRECTS) {
+      return `${where}, more than ${MAX_REDIRECTS} redirects in a row`;
+    }
+    return target;
+  }
+
+  #notFollowed(why: string, status: number): ExportResult {
+    return {
+      code: "failure",
+      retryable: false,
+      error: new ExportError(
+        `Export to ${this.config.displayUrl} failed: ${why}; the batch was not delivered, set the endpoint to the final URL`,
+        { status: status === 0 ? undefined : status, retryable: false },
+      ),
+    };
+  }
+
+  /**
+   * A runtime's error text with every URL this export used replaced by its
+   * display form (a query may hold a token) and every configured header
+   * value cut out.
+   */
+  #redact(text: string, hopUrl: string): string {
+    const { url, headers } = this.config;
+    let out = text;
+    for (const u of hopUrl === url ? [url] : [url, hopUrl]) {
+      const shown = displayOf(u);
+      if (u !== shown) out = out.split(u).join(shown);
+    }
+    for (const [, value] of headers) {
+      if (value.length >= 4 && out.includes(value)) {
+        out = out.split(value).join("[redacted]");
+      }
+    }
+    return out;
+  }
+
+  /** The error to hand on as `cause`: the runtime's own when it holds nothing to redact, else a copy with the redacted text. */
+  #redactedError(error: unknown, redacted: string): Error {
+    const e = errorOf(error);
+    if (redacted === describeError(error)) return e;
+    const copy = new Error(redacted);
+    copy.name = safeText(() => e.name) ?? "Error";
+    return copy;
   }
 
   #success(

@@ -53,8 +53,12 @@ export interface OtlpRetryOptions {
    */
   readonly jitter?: number;
   /**
-   * The longest one export may take with its retries and waits, in ms; a
-   * retry whose wait would end later is not made.
+   * The longest one export may take with its retries and waits, in ms. It is
+   * a deadline, not a hint: each attempt's timeout (`timeoutMillis`) is cut
+   * to what is left of it, so no attempt runs past it, and a retry whose
+   * wait would end at or past it is not made. `0` means one attempt with its
+   * full `timeoutMillis` and no retries. (The processor's
+   * `exportTimeoutMillis` still aborts the export when it is shorter.)
    * @default {30000}
    */
   readonly maxElapsedMillis?: number;
@@ -85,20 +89,31 @@ export interface OtlpHttpExporterOptions extends EnvReadOptions {
    * `OTEL_EXPORTER_OTLP_{LOGS,TRACES}_ENDPOINT` as is, else
    * `OTEL_EXPORTER_OTLP_ENDPOINT` with `/v1/logs` or `/v1/traces` appended
    * to its path, else the default.
+   *
+   * Redirects are never followed silently (requests use
+   * `redirect: "manual"`): a 307 or 308 whose `Location` is on the same
+   * origin (scheme, host and port) is followed, with the same method, body
+   * and headers, up to 3 times in a row; any other redirect (301, 302, 303,
+   * other 3xx, a 307/308 to another origin, an opaque redirect) fails the
+   * export without a retry, with an error naming the status and the
+   * `Location` (without its query), and the batch is counted as failed.
+   * Configured headers are never sent to another origin.
    * @default {"http://localhost:4318/v1/logs" or "http://localhost:4318/v1/traces"}
    */
   readonly endpoint?: string;
   /**
    * Extra request headers; they win over `OTEL_EXPORTER_OTLP_*_HEADERS`
    * entries of the same name (case-insensitive), and may replace the
-   * `User-Agent` (`@seed/telemetry/<version>`); `Content-Type`,
+   * `User-Agent` (`OTel-OTLP-Exporter-JavaScript/<version> seed-telemetry/<version>`); `Content-Type`,
    * `Content-Encoding` and `Content-Length` are set by the exporter. Values
    * never appear in diagnostics or errors.
    * @default {{}}
    */
   readonly headers?: Readonly<Record<string, string>>;
   /**
-   * How long one HTTP request may take before it is aborted (and retried), in ms.
+   * How long one HTTP request (one attempt, its redirects included) may take
+   * before it is aborted (and retried), in ms; cut to what is left of
+   * `retry.maxElapsedMillis`.
    * @default {10000}
    */
   readonly timeoutMillis?: number;

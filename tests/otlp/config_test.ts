@@ -86,7 +86,10 @@ describe("OtlpHttpLogExporter configuration", () => {
     assert.equal(call.url, "http://localhost:4318/v1/logs");
     assert.equal(call.headers.get("content-type"), "application/x-protobuf");
     assert.equal(call.headers.get("content-encoding"), null);
-    assert.equal(call.headers.get("user-agent"), "@seed/telemetry/0.1.0");
+    assert.equal(
+      call.headers.get("user-agent"),
+      "OTel-OTLP-Exporter-JavaScript/0.1.0 seed-telemetry/0.1.0",
+    );
     assert.equal(exporter.timeoutMillis, 10000);
     assert.equal(exporter.protocol, "http/protobuf");
     assert.equal(exporter.compression, "none");

@@ -154,7 +154,10 @@ describe("OtlpHttpLogExporter", () => {
       assert.equal(request.method, "POST");
       assert.equal(request.path, "/v1/logs");
       assert.equal(request.headers["content-type"], "application/x-protobuf");
-      assert.equal(request.headers["user-agent"], "@seed/telemetry/0.1.0");
+      assert.equal(
+        request.headers["user-agent"],
+        "OTel-OTLP-Exporter-JavaScript/0.1.0 seed-telemetry/0.1.0",
+      );
       assert.equal(request.headers["x-tenant"], "blue");
       assert.equal(request.headers["content-encoding"], undefined);
       const count = logRecordsOf(request).length;
