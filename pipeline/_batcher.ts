@@ -49,6 +49,7 @@ export interface BatcherCounters {
   accepted: number;
   dropped: number;
   droppedAfterShutdown: number;
+  droppedOnShutdownTimeout: number;
   exported: number;
   failed: number;
   rejected: number;
@@ -64,6 +65,10 @@ export interface BatcherConfig<T> {
   readonly scheduledDelayMillis: number;
   readonly exportTimeoutMillis: number;
   readonly maxConcurrentExports: number;
+  /** How long `flush` waits before it returns with work left. */
+  readonly forceFlushTimeoutMillis: number;
+  /** How long `shutdown` waits before it aborts the exports in flight and drops the queue. */
+  readonly shutdownTimeoutMillis: number;
   /** Start an export from `offer` itself once a batch is full (the simple processor). */
   readonly exportOnOffer: boolean;
   readonly scheduler: BatchScheduler;
@@ -71,8 +76,32 @@ export interface BatcherConfig<T> {
 }
 
 interface InFlight {
-  readonly promise: Promise<void>;
+  promise: Promise<void>;
   readonly controller: AbortController;
+  /** Items in the batch. */
+  readonly size: number;
+  /** Aborted by a shutdown that ran out of time: counted, but reported in that shutdown's one diagnostic. */
+  abandoned: boolean;
+}
+
+/** What a deadline's promise resolves to. */
+const EXPIRED: unique symbol = Symbol("expired");
+
+/**
+ * A promise that resolves to EXPIRED after `ms`, on a real timer (not the
+ * scheduler seam, whose fakes fire on demand), ref'd: a caller awaiting
+ * forceFlush or shutdown waits for it, and it is cleared as soon as the work
+ * is done.
+ */
+function deadline(ms: number): {
+  readonly expired: Promise<typeof EXPIRED>;
+  cancel(): void;
+} {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<typeof EXPIRED>((resolve) => {
+    timer = setTimeout(() => resolve(EXPIRED), ms);
+  });
+  return { expired, cancel: () => clearTimeout(timer) };
 }
 
 export class Batcher<T> {
@@ -80,6 +109,7 @@ export class Batcher<T> {
     accepted: 0,
     dropped: 0,
     droppedAfterShutdown: 0,
+    droppedOnShutdownTimeout: 0,
     exported: 0,
     failed: 0,
     rejected: 0,
@@ -225,18 +255,21 @@ export class Batcher<T> {
 
   #startExport(batch: T[]): void {
     const controller = new AbortController();
-    const entry: { promise: Promise<void>; controller: AbortController } = {
+    const entry: InFlight = {
       promise: undefined as unknown as Promise<void>,
       controller,
+      size: batch.length,
+      abandoned: false,
     };
-    entry.promise = this.#runExport(batch, controller).finally(() => {
+    entry.promise = this.#runExport(batch, entry).finally(() => {
       this.#inFlight.delete(entry);
       this.#pump();
     });
     this.#inFlight.add(entry);
   }
 
-  async #runExport(batch: T[], controller: AbortController): Promise<void> {
+  async #runExport(batch: T[], entry: InFlight): Promise<void> {
+    const controller = entry.controller;
     const { exporter, exportTimeoutMillis, scheduler, diagnostics, source } =
       this.config;
     this.counters.exportCalls++;
@@ -297,6 +330,7 @@ export class Batcher<T> {
     } else {
       this.counters.failed += batch.length;
       this.counters.exportFailures++;
+      if (entry.abandoned) return; // the shutdown reports it
       reportDiagnostic(
         diagnostics,
         source,
@@ -309,41 +343,135 @@ export class Batcher<T> {
     }
   }
 
-  /** Exports everything queued at the time of the call and waits for it. */
+  /**
+   * Exports everything queued at the time of the call and waits for it, up
+   * to forceFlushTimeoutMillis; what is not done by then stays queued or in
+   * flight, reported in one diagnostic.
+   */
   async flush(): Promise<void> {
+    const timeout = this.config.forceFlushTimeoutMillis;
+    const limit = deadline(timeout);
+    try {
+      if (await this.#flushWithin(limit.expired)) return;
+    } finally {
+      limit.cancel();
+    }
+    reportDiagnostic(
+      this.config.diagnostics,
+      this.config.source,
+      "warn",
+      `forceFlush did not finish within forceFlushTimeoutMillis ${timeout}: ${this.#size} items still queued and ${this.#inFlight.size} export(s) in flight; they are kept and exported later`,
+    );
+  }
+
+  /** Exports everything queued at the time of the call; `false` when `expired` came first. */
+  async #flushWithin(expired: Promise<typeof EXPIRED>): Promise<boolean> {
     const target = this.#taken + this.#size;
     if (target > this.#flushTarget) this.#flushTarget = target;
     this.#pump();
     while (this.#taken < target) {
       if (this.#inFlight.size === 0) break; // nothing can move the queue: should not happen
-      await Promise.race(Array.from(this.#inFlight, (f) => f.promise));
+      const first = await Promise.race([
+        ...Array.from(this.#inFlight, (f) => f.promise),
+        expired,
+      ]);
+      if (first === EXPIRED) return false;
       this.#pump();
     }
-    await Promise.all(Array.from(this.#inFlight, (f) => f.promise));
+    if (this.#inFlight.size === 0) return true;
+    const all = Promise.all(Array.from(this.#inFlight, (f) => f.promise));
+    return (await Promise.race([all, expired])) !== EXPIRED;
   }
 
-  /** Refuses new items, exports everything queued, then shuts the exporter down. */
+  /**
+   * Refuses new items and exports everything queued, then shuts the exporter
+   * down, all within shutdownTimeoutMillis: at the deadline the exports in
+   * flight are aborted (counted as failed), what is still queued is dropped
+   * (counted as dropped), with one diagnostic for both.
+   */
   shutdown(): Promise<void> {
     return this.#shutdownPromise ??= this.#shutdown();
   }
 
   async #shutdown(): Promise<void> {
     this.#closed = true;
+    const timeout = this.config.shutdownTimeoutMillis;
+    const limit = deadline(timeout);
+    // The last tenth of the time (at most 100 ms) is kept for the exporter's
+    // own shutdown, which needs a moment to release an aborted request.
+    const flushLimit = deadline(
+      timeout - Math.min(100, Math.floor(timeout / 10)),
+    );
     try {
-      await this.flush();
-    } finally {
-      this.#disarm();
+      let flushed = false;
       try {
-        await this.config.exporter.shutdown();
-      } catch (error) {
+        flushed = await this.#flushWithin(flushLimit.expired);
+      } finally {
+        flushLimit.cancel();
+        this.#disarm();
+        if (!flushed) await this.#abandon(timeout);
+      }
+      const exporterDone = Promise.resolve()
+        .then(() => this.config.exporter.shutdown())
+        .then(
+          () => true,
+          (error) => {
+            reportDiagnostic(
+              this.config.diagnostics,
+              this.config.source,
+              "error",
+              "Exporter shutdown failed",
+              error,
+            );
+            return true;
+          },
+        );
+      if ((await Promise.race([exporterDone, limit.expired])) === EXPIRED) {
         reportDiagnostic(
           this.config.diagnostics,
           this.config.source,
-          "error",
-          "Exporter shutdown failed",
-          error,
+          "warn",
+          `Exporter shutdown did not finish within shutdownTimeoutMillis ${timeout}; not waiting for it`,
         );
       }
+    } finally {
+      limit.cancel();
     }
+  }
+
+  /** At the shutdown deadline: drops the queue, aborts the exports in flight, reports both once. */
+  async #abandon(timeout: number): Promise<void> {
+    const dropped = this.#size;
+    if (dropped > 0) {
+      const ring = this.#ring;
+      for (let i = 0; i < dropped; i++) {
+        ring[this.#head] = undefined;
+        this.#head = this.#head + 1 === ring.length ? 0 : this.#head + 1;
+      }
+      this.#size = 0;
+      this.counters.dropped += dropped;
+      this.counters.droppedOnShutdownTimeout += dropped;
+    }
+    const abandoned = Array.from(this.#inFlight);
+    let aborted = 0;
+    for (const entry of abandoned) {
+      entry.abandoned = true;
+      aborted += entry.size;
+      entry.controller.abort(
+        new DOMException(
+          `Shutdown timed out after ${timeout} ms`,
+          "TimeoutError",
+        ),
+      );
+    }
+    // Each aborted export settles at once (the processor's own race).
+    await Promise.all(abandoned.map((f) => f.promise));
+    if (dropped === 0 && aborted === 0) return;
+    reportDiagnostic(
+      this.config.diagnostics,
+      this.config.source,
+      "error",
+      `Shutdown did not finish within shutdownTimeoutMillis ${timeout}: aborted ${abandoned.length} export(s) in flight (${aborted} items, counted as failed) and dropped ${dropped} queued items (counted as dropped)`,
+    );
   }
 }

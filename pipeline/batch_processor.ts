@@ -63,6 +63,21 @@ export interface BatchProcessorOptions extends EnvReadOptions {
    */
   readonly maxConcurrentExports?: number;
   /**
+   * How long `forceFlush()` waits, in ms. What is not done by then stays
+   * queued or in flight, is reported once, and is exported later.
+   * @default {30000}
+   */
+  readonly forceFlushTimeoutMillis?: number;
+  /**
+   * How long `shutdown()` may take, in ms, however much is queued (the
+   * exporter's own shutdown included). At the deadline the exports in
+   * flight are aborted and counted as failed, and what is still queued is
+   * dropped and counted in `dropped` and `droppedOnShutdownTimeout`, with
+   * one diagnostic for both.
+   * @default {30000}
+   */
+  readonly shutdownTimeoutMillis?: number;
+  /**
    * Where export failures, drops and bad environment values are reported.
    * @default {consoleDiagnosticSink}
    */
@@ -191,6 +206,8 @@ export class BatchLogRecordProcessor extends ExportingProcessor<LogRecordData>
     super(source, exporter, {
       ...resolveBatchConfig(source, "logs", options),
       exportOnOffer: false,
+      forceFlushTimeoutMillis: options.forceFlushTimeoutMillis,
+      shutdownTimeoutMillis: options.shutdownTimeoutMillis,
       scheduler: options.scheduler ?? realScheduler,
       diagnostics: options.diagnostics ?? consoleDiagnosticSink,
     });
@@ -243,6 +260,8 @@ export class BatchSpanProcessor extends ExportingProcessor<ReadableSpan>
     super(source, exporter, {
       ...resolveBatchConfig(source, "traces", options),
       exportOnOffer: false,
+      forceFlushTimeoutMillis: options.forceFlushTimeoutMillis,
+      shutdownTimeoutMillis: options.shutdownTimeoutMillis,
       scheduler: options.scheduler ?? realScheduler,
       diagnostics: options.diagnostics ?? consoleDiagnosticSink,
     });

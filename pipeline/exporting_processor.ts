@@ -34,6 +34,8 @@ export interface BatchProcessorStats {
   readonly dropped: number;
   /** Of `dropped`, those offered after shutdown. */
   readonly droppedAfterShutdown: number;
+  /** Of `dropped`, those still queued when `shutdown()` ran out of time (`shutdownTimeoutMillis`). */
+  readonly droppedOnShutdownTimeout: number;
   /** Items in exports that succeeded. */
   readonly exported: number;
   /** Items in exports that failed (after the exporter's own retries) or timed out. */
@@ -75,6 +77,19 @@ export interface ExportingProcessorSettings {
   readonly scheduledDelayMillis: number;
   /** How long one export may take before it is aborted and counted as failed, in ms. */
   readonly exportTimeoutMillis: number;
+  /**
+   * How long `forceFlush()` waits, in ms; what is not done by then stays
+   * queued or in flight, with one diagnostic.
+   * @default {30000}
+   */
+  readonly forceFlushTimeoutMillis?: number;
+  /**
+   * How long `shutdown()` may take, the exporter's shutdown included, in ms;
+   * at the deadline the exports in flight are aborted (counted as failed)
+   * and the queue is dropped (counted as dropped), with one diagnostic.
+   * @default {30000}
+   */
+  readonly shutdownTimeoutMillis?: number;
   /** The most exports in flight at once. */
   readonly maxConcurrentExports: number;
   /** Start an export on the caller's stack as soon as a batch is full (the simple processors). */
@@ -130,7 +145,27 @@ export abstract class ExportingProcessor<T> implements AsyncDisposable {
     exporter: Exporter<T>,
     settings: ExportingProcessorSettings,
   ) {
-    this.#batcher = new Batcher({ source, exporter, ...settings });
+    const forceFlushTimeoutMillis = settings.forceFlushTimeoutMillis ?? 30000;
+    const shutdownTimeoutMillis = settings.shutdownTimeoutMillis ?? 30000;
+    for (
+      const [name, value] of [
+        ["forceFlushTimeoutMillis", forceFlushTimeoutMillis],
+        ["shutdownTimeoutMillis", shutdownTimeoutMillis],
+      ] as const
+    ) {
+      if (!Number.isSafeInteger(value) || value < 0) {
+        throw new RangeError(
+          `Cannot create ${source} with ${name} ${value}: expected an integer >= 0`,
+        );
+      }
+    }
+    this.#batcher = new Batcher({
+      source,
+      exporter,
+      ...settings,
+      forceFlushTimeoutMillis,
+      shutdownTimeoutMillis,
+    });
   }
 
   /** The counters, as of now. */
@@ -176,9 +211,11 @@ export abstract class ExportingProcessor<T> implements AsyncDisposable {
   }
 
   /**
-   * Exports every item queued before the call and waits for those exports.
+   * Exports every item queued before the call and waits for those exports,
+   * up to `forceFlushTimeoutMillis`; what is not done by then stays queued
+   * or in flight (reported once) and is exported later.
    *
-   * @returns Resolves when they are done (exported or counted as failed).
+   * @returns Resolves when they are done (exported or counted as failed), or at the timeout; never rejects.
    */
   forceFlush(): Promise<void> {
     return this.#batcher.flush();
@@ -186,9 +223,12 @@ export abstract class ExportingProcessor<T> implements AsyncDisposable {
 
   /**
    * Refuses new items, exports the queued ones, then shuts the exporter
-   * down. Idempotent.
+   * down, within `shutdownTimeoutMillis`: at the deadline the exports in
+   * flight are aborted (counted as failed) and what is still queued is
+   * dropped (counted in `dropped` and `droppedOnShutdownTimeout`), with one
+   * diagnostic. Idempotent.
    *
-   * @returns Resolves when done.
+   * @returns Resolves when done, or at the timeout; never rejects.
    */
   shutdown(): Promise<void> {
     return this.#batcher.shutdown();

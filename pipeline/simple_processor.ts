@@ -49,6 +49,21 @@ export interface SimpleProcessorOptions {
    */
   readonly exportTimeoutMillis?: number;
   /**
+   * How long `forceFlush()` waits, in ms. What is not done by then stays
+   * queued or in flight, is reported once, and is exported later.
+   * @default {30000}
+   */
+  readonly forceFlushTimeoutMillis?: number;
+  /**
+   * How long `shutdown()` may take, in ms, however much is queued (the
+   * exporter's own shutdown included). At the deadline the export in
+   * flight is aborted and counted as failed, and what is still queued is
+   * dropped and counted in `dropped` and `droppedOnShutdownTimeout`, with
+   * one diagnostic for both.
+   * @default {30000}
+   */
+  readonly shutdownTimeoutMillis?: number;
+  /**
    * Where failures and drops are reported.
    * @default {consoleDiagnosticSink}
    */
@@ -83,6 +98,8 @@ function simpleSettings(
     exportTimeoutMillis,
     maxConcurrentExports: 1,
     exportOnOffer: true,
+    forceFlushTimeoutMillis: options.forceFlushTimeoutMillis,
+    shutdownTimeoutMillis: options.shutdownTimeoutMillis,
     scheduler: options.scheduler ?? realScheduler,
     diagnostics: options.diagnostics ?? consoleDiagnosticSink,
   };

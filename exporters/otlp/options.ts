@@ -140,7 +140,10 @@ export interface OtlpHttpExporterOptions extends EnvReadOptions {
    */
   readonly maxConcurrentExports?: number;
   /**
-   * How long `shutdown()` waits for exports in flight before it aborts them, in ms.
+   * How long the exporter's own `shutdown()` waits for exports in flight
+   * before it aborts them, in ms. Behind a batching processor, the
+   * processor's `shutdownTimeoutMillis` bounds the whole shutdown (its queue
+   * and this exporter's): it aborts its exports at its deadline.
    * @default {10000}
    */
   readonly shutdownTimeoutMillis?: number;

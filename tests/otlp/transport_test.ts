@@ -308,6 +308,167 @@ describe("OTLP transport: the export deadline", () => {
   });
 });
 
+describe("OTLP transport: forceFlush and shutdown deadlines", () => {
+  /** 1,024 records (two batches of 512) towards a collector that accepts the connection and never answers. */
+  async function stalled(batch: {
+    forceFlushTimeoutMillis?: number;
+    shutdownTimeoutMillis?: number;
+  }) {
+    const collector = await FakeCollector.start(() => "stall");
+    const diagnostics: Diagnostic[] = [];
+    const sink = (d: Diagnostic) => diagnostics.push(d);
+    const exporter = new OtlpHttpLogExporter({
+      env: noEnv,
+      diagnostics: sink,
+      endpoint: collector.url("/v1/logs"),
+      timeoutMillis: 60_000,
+      shutdownTimeoutMillis: 10_000,
+    });
+    const processor = new BatchLogRecordProcessor(exporter, {
+      env: noEnv,
+      diagnostics: sink,
+      ...batch,
+    });
+    const provider = new LoggerProvider({
+      env: noEnv,
+      processors: [processor],
+    });
+    const logger = provider.getLogger("stalled");
+    for (let i = 0; i < 1024; i++) logger.emit({ body: `record ${i}` });
+    const deadline = Date.now() + 5000;
+    while (collector.requests.length === 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    assert.equal(
+      collector.requests.length,
+      1,
+      "the first batch is on the wire",
+    );
+    return { collector, processor, provider, diagnostics };
+  }
+
+  it("shutdown() finishes within shutdownTimeoutMillis, aborting the export in flight and dropping the queue, with one diagnostic", async () => {
+    const { collector, processor, provider, diagnostics } = await stalled({
+      shutdownTimeoutMillis: 1000,
+    });
+    await using _ = collector;
+    const started = performance.now();
+    await provider.shutdown();
+    const elapsed = performance.now() - started;
+    assert.ok(elapsed >= 850, `returned after ${elapsed.toFixed(0)} ms`);
+    assert.ok(
+      elapsed < 2000,
+      `shutdown took ${elapsed.toFixed(0)} ms with shutdownTimeoutMillis 1000`,
+    );
+    const s = processor.stats;
+    assert.equal(s.accepted, 1024);
+    assert.equal(s.exported, 0);
+    assert.equal(s.failed, 512, "the batch in flight was aborted");
+    assert.equal(s.dropped, 512, "the queued batch was dropped");
+    assert.equal(s.droppedOnShutdownTimeout, 512);
+    assert.equal(s.queued, 0);
+    assert.equal(s.inFlight, 0);
+    assert.equal(s.exported + s.failed + s.dropped, 1024);
+    assert.equal(collector.requests.length, 1, "the second batch never left");
+    assert.equal(
+      diagnostics.length,
+      1,
+      diagnostics.map((d) => d.message).join("\n"),
+    );
+    assert.match(
+      diagnostics[0].message,
+      /^Shutdown did not finish within shutdownTimeoutMillis 1000: aborted 1 export\(s\) in flight \(512 items, counted as failed\) and dropped 512 queued items \(counted as dropped\)$/,
+    );
+  });
+
+  it("forceFlush() returns at forceFlushTimeoutMillis and keeps what is left; shutdown() is bounded after it", async () => {
+    const { collector, processor, provider, diagnostics } = await stalled({
+      forceFlushTimeoutMillis: 500,
+      shutdownTimeoutMillis: 500,
+    });
+    await using _ = collector;
+    let started = performance.now();
+    await provider.forceFlush();
+    let elapsed = performance.now() - started;
+    assert.ok(
+      elapsed >= 400 && elapsed < 1000,
+      `forceFlush took ${
+        elapsed.toFixed(0)
+      } ms with forceFlushTimeoutMillis 500`,
+    );
+    assert.equal(processor.stats.queued, 512, "kept, not dropped");
+    assert.equal(processor.stats.inFlight, 1);
+    assert.equal(processor.stats.dropped, 0);
+    assert.equal(diagnostics.length, 1);
+    assert.match(
+      diagnostics[0].message,
+      /forceFlush did not finish within forceFlushTimeoutMillis 500: 512 items still queued and 1 export\(s\) in flight/,
+    );
+    started = performance.now();
+    await provider.shutdown();
+    elapsed = performance.now() - started;
+    assert.ok(elapsed < 1000, `shutdown took ${elapsed.toFixed(0)} ms`);
+    const s = processor.stats;
+    assert.equal(s.failed + s.dropped, 1024);
+    assert.equal(s.droppedOnShutdownTimeout, 512);
+    assert.equal(diagnostics.length, 2);
+  });
+});
+
+describe("OTLP transport: simple processor deadline and options", () => {
+  it("bounds a SimpleLogRecordProcessor's shutdown the same way", async () => {
+    await using collector = await FakeCollector.start(() => "stall");
+    const diagnostics: Diagnostic[] = [];
+    const exporter = new OtlpHttpLogExporter({
+      env: noEnv,
+      endpoint: collector.url("/v1/logs"),
+      timeoutMillis: 60_000,
+    });
+    const processor = new SimpleLogRecordProcessor(exporter, {
+      shutdownTimeoutMillis: 300,
+      diagnostics: (d) => diagnostics.push(d),
+    });
+    const provider = new LoggerProvider({
+      env: noEnv,
+      processors: [processor],
+    });
+    const logger = provider.getLogger("simple");
+    for (let i = 0; i < 5; i++) logger.emit({ body: `record ${i}` });
+    const started = performance.now();
+    await provider.shutdown();
+    const elapsed = performance.now() - started;
+    assert.ok(elapsed < 600, `shutdown took ${elapsed.toFixed(0)} ms`);
+    const s = processor.stats;
+    assert.equal(s.failed, 1);
+    assert.equal(s.dropped, 4);
+    assert.equal(s.droppedOnShutdownTimeout, 4);
+    assert.equal(diagnostics.length, 1);
+  });
+
+  it("refuses a negative or fractional timeout, naming the option", () => {
+    const exporter = new InMemoryExporter<LogRecordData>();
+    assert.throws(
+      () =>
+        new BatchLogRecordProcessor(exporter, { shutdownTimeoutMillis: -1 }),
+      /Cannot create BatchLogRecordProcessor with shutdownTimeoutMillis -1: expected an integer >= 0/,
+    );
+    assert.throws(
+      () =>
+        new SimpleLogRecordProcessor(exporter, {
+          forceFlushTimeoutMillis: 0.5,
+        }),
+      RangeError,
+    );
+    assert.throws(
+      () =>
+        new BatchLogRecordProcessor(exporter, {
+          forceFlushTimeoutMillis: Number.NaN,
+        }),
+      /forceFlushTimeoutMillis NaN/,
+    );
+  });
+});
+
 describe("OTLP transport: diagnostics", () => {
   it("names the runtime's cause of a refused connection, without the URL's query or header values", async () => {
     const port = await closedPort();
