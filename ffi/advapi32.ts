@@ -1,7 +1,8 @@
 /**
  * The runtime-neutral advapi32 (ETW provider API) binding: what the ETW
- * processors call, implemented by `advapi32_deno.ts` (`Deno.dlopen`) and
- * `advapi32_bun.ts` (`bun:ffi`), and by recording fakes in tests.
+ * processors call, implemented by `advapi32_deno.ts` (`Deno.dlopen`),
+ * `advapi32_bun.ts` (`bun:ffi`) and `advapi32_node.ts` (`node:ffi`), and by
+ * recording fakes in tests.
  *
  * Every function returns a plain number (a Win32 error code, or 0/1 for the
  * BOOLEAN results). A `REGHANDLE` is a `bigint`. Buffers are passed by
@@ -39,7 +40,7 @@
  * ```
  */
 export interface Advapi32Binding {
-  /** `"deno"`, `"bun"`, or anything else for a fake. */
+  /** `"deno"`, `"bun"`, `"node"`, or anything else for a fake. */
   readonly runtime: string;
   /**
    * `EventRegister(providerId, NULL, NULL, &handle)`: no enable callback.

@@ -1,7 +1,8 @@
 /**
  * The runtime-neutral interface to the few libc calls the Linux
  * `user_events` processor needs. `ffi/libc_deno.ts` implements it with
- * `Deno.dlopen`, `ffi/libc_bun.ts` with `bun:ffi`; tests pass a fake.
+ * `Deno.dlopen`, `ffi/libc_bun.ts` with `bun:ffi`, `ffi/libc_node.ts` with
+ * `node:ffi`; tests pass a fake.
  *
  * Calls return plain numbers: a result `>= 0`, or `-errno` on failure, so
  * callers never need a second call to learn why something failed.

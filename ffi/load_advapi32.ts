@@ -7,15 +7,17 @@
 
 import type { Advapi32Binding } from "./advapi32.ts";
 import { FfiUnavailableError } from "./errors.ts";
+import { isNode } from "./node_ffi.ts";
 
-/** The JavaScript runtime, from `navigator.userAgent`. */
-function runtimeName(): "deno" | "bun" | "other" {
+/** The JavaScript runtime, from `navigator.userAgent` (or Node's `process`). */
+function runtimeName(): "deno" | "bun" | "node" | "other" {
   const ua =
     typeof navigator === "object" && typeof navigator.userAgent === "string"
       ? navigator.userAgent
       : "";
   if (ua.startsWith("Deno/")) return "deno";
   if (ua.startsWith("Bun/")) return "bun";
+  if (isNode(ua)) return "node";
   return "other";
 }
 
@@ -37,7 +39,7 @@ export function hostPlatform(): string {
 let opened: Promise<Advapi32Binding> | undefined;
 
 /**
- * Opens advapi32.dll through `Deno.dlopen` or `bun:ffi`, once per process
+ * Opens advapi32.dll through `Deno.dlopen`, `bun:ffi` or `node:ffi`, once per process
  * (later calls share the binding; it is never closed).
  *
  * @returns The binding.
@@ -71,16 +73,22 @@ async function load(): Promise<Advapi32Binding> {
       const { openAdvapi32Bun } = await import("./advapi32_bun.ts");
       return openAdvapi32Bun();
     }
+    if (runtime === "node") {
+      const { openAdvapi32Node } = await import("./advapi32_node.ts");
+      return openAdvapi32Node();
+    }
   } catch (cause) {
+    // node_ffi.ts already names the fix (Node version, flags, --allow-ffi).
+    if (cause instanceof FfiUnavailableError) throw cause;
     throw new FfiUnavailableError(
       `Cannot open advapi32.dll: ${
         cause instanceof Error ? cause.message : String(cause)
       }; ` +
-        `run Deno with --allow-ffi (Bun needs no flag)`,
+        `run Deno with --allow-ffi (Bun and Node 26 need no flag)`,
       { cause },
     );
   }
   throw new FfiUnavailableError(
-    `Cannot open advapi32.dll: no FFI on this runtime (${runtime}); use Deno or Bun`,
+    `Cannot open advapi32.dll: no FFI on this runtime (${runtime}); use Deno, Bun, or Node >= 26 (--experimental-ffi)`,
   );
 }

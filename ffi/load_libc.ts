@@ -6,6 +6,7 @@
 
 import { FfiUnavailableError } from "./errors.ts";
 import type { LibcBinding } from "./libc.ts";
+import { isNode } from "./node_ffi.ts";
 
 /** The libc names tried in order: glibc, then musl on x86-64 and arm64. */
 export const LIBC_NAMES: readonly string[] = [
@@ -26,7 +27,7 @@ export interface OpenLibcOptions {
 }
 
 /**
- * Opens libc through the FFI of the running runtime (Deno or Bun), once per
+ * Opens libc through the FFI of the running runtime (Deno, Bun or Node >= 26), once per
  * process.
  *
  * @param options Overrides of the detection, for tests.
@@ -48,9 +49,13 @@ export async function openLibc(
     const { openBunLibc } = await import("./libc_bun.ts");
     return openBunLibc(names, options.os);
   }
+  if (isNode(ua)) {
+    const { openNodeLibc } = await import("./libc_node.ts");
+    return openNodeLibc(names, options.os);
+  }
   throw new FfiUnavailableError(
     `Cannot load libc: runtime ${
       ua === "" ? "unknown" : ua
-    } has no supported FFI; run on Deno (--allow-ffi) or Bun`,
+    } has no supported FFI; run on Deno (--allow-ffi), Bun, or Node >= 26 (--experimental-ffi)`,
   );
 }

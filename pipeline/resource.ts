@@ -126,7 +126,7 @@ export interface DefaultResourceOptions extends EnvReadOptions {
 
 /**
  * Builds the default resource: the SDK's `telemetry.sdk.*` attributes and
- * `process.runtime.name`/`version` (`deno` or `bun`), then
+ * `process.runtime.name`/`version` (`deno`, `bun` or `node`), then
  * `OTEL_RESOURCE_ATTRIBUTES` (percent-decoded), then `service.name` from
  * `OTEL_SERVICE_NAME`, then the options — each later source wins.
  *

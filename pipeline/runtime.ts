@@ -38,17 +38,40 @@ export interface RuntimeInfo {
  *
  * assert.deepEqual(detectRuntime("Bun/1.4.5"), { name: "bun", version: "1.4.5" });
  * assert.deepEqual(detectRuntime("Deno/2.9.6"), { name: "deno", version: "2.9.6" });
+ * assert.deepEqual(detectRuntime("Node.js/26"), { name: "node", version: "26" });
  * ```
  */
 export function detectRuntime(userAgent?: string): RuntimeInfo {
   const ua = userAgent ??
     (typeof navigator === "object" ? navigator.userAgent : "") ?? "";
   const match = /^(Deno|Bun|Node\.js)\/(\S+)/.exec(ua);
-  if (match === null) return { name: "unknown", version: "" };
+  // Node's user agent carries only the major version ("Node.js/26"), and
+  // Node 20 has no navigator at all: the full version is process.versions.
+  const nodeVersion = userAgent === undefined ? ownNodeVersion() : "";
+  if (match === null) {
+    return nodeVersion === "" || ua !== ""
+      ? { name: "unknown", version: "" }
+      : { name: "node", version: nodeVersion };
+  }
   const name = match[1] === "Deno"
     ? "deno"
     : match[1] === "Bun"
     ? "bun"
     : "node";
-  return { name, version: match[2].replace(/^v/, "") };
+  const version = name === "node" && nodeVersion !== ""
+    ? nodeVersion
+    : match[2].replace(/^v/, "");
+  return { name, version };
+}
+
+/** `process.versions.node` when this is Node itself (not Bun or Deno), else "". */
+function ownNodeVersion(): string {
+  const versions = (globalThis as {
+    process?: { versions?: Record<string, string | undefined> };
+  }).process?.versions;
+  if (
+    versions === undefined || typeof versions.node !== "string" ||
+    versions.bun !== undefined || versions.deno !== undefined
+  ) return "";
+  return versions.node;
 }

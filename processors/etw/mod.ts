@@ -1,7 +1,7 @@
 /**
  * Windows ETW processors: each log record and each ended span becomes one
  * TraceLogging event, written synchronously with `EventWriteTransfer`
- * through Deno's or Bun's FFI on advapi32.dll, in the layout of the
+ * through the FFI of Deno, Bun or Node >= 26 on advapi32.dll, in the layout of the
  * OpenTelemetry Rust ETW exporters, so ETW tools (WPR, PerfView, TraceView,
  * tracelog/tracefmt) decode them without a manifest. Importing this module
  * loads nothing; the factories open advapi32 on Windows and reject

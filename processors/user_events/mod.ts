@@ -1,14 +1,15 @@
 /**
  * Linux `user_events` back-end: synchronous processors that write each log
  * record or ended span as one EventHeader event to a kernel tracepoint,
- * through libc over the FFI of Deno or Bun, in the layout of the
+ * through libc over the FFI of Deno, Bun or Node >= 26, in the layout of the
  * OpenTelemetry Rust `user_events` exporters, so existing decoders
  * (`perf-decode`, `tracepoint_decode`, `DecodePerfToJson`) read them. When
  * nobody listens an emit costs one memory read. Plus a decoder to read the
  * events back.
  *
  * Needs Linux >= 6.4 with `CONFIG_USER_EVENTS`, write access to
- * `user_events_data`, and the FFI permission under Deno (`--allow-ffi`).
+ * `user_events_data`, and the FFI permission under Deno (`--allow-ffi`);
+ * Node needs version 26 or later (`--experimental-ffi`).
  * Elsewhere the factories resolve to counted no-op processors and report one diagnostic.
  *
  * @example Decode an event

@@ -1,6 +1,10 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { ADVAPI32_DENO_SYMBOLS } from "../../ffi/advapi32_deno.ts";
+import {
+  ADVAPI32_NODE_OPTIONAL_SYMBOLS,
+  ADVAPI32_NODE_SYMBOLS,
+} from "../../ffi/advapi32_node.ts";
 
 // etw-tracelogging.md §1, row by row: C parameters → Deno types → Bun types.
 const SPEC: Record<
@@ -42,6 +46,25 @@ describe("ADVAPI32_DENO_SYMBOLS", () => {
       assert.deepEqual([def.parameters, def.result], SPEC[name].deno, name);
       assert.equal(
         "optional" in def && def.optional === true,
+        OPTIONAL.has(name),
+        `${name} optional`,
+      );
+    }
+  });
+});
+
+describe("ADVAPI32_NODE_SYMBOLS", () => {
+  it("declares the spec's types in node:ffi names (every C pointer a pointer)", () => {
+    const all = { ...ADVAPI32_NODE_SYMBOLS, ...ADVAPI32_NODE_OPTIONAL_SYMBOLS };
+    assert.deepEqual(Object.keys(all).sort(), Object.keys(SPEC).sort());
+    // Deno's buffer and pointer are both a C pointer; node:ffi has one name.
+    const node = (t: string) => t === "buffer" ? "pointer" : t;
+    for (const [name, def] of Object.entries(all)) {
+      const [params, result] = SPEC[name].deno;
+      assert.deepEqual(def.arguments, params.map(node), name);
+      assert.equal(def.return, node(result), name);
+      assert.equal(
+        name in ADVAPI32_NODE_OPTIONAL_SYMBOLS,
         OPTIONAL.has(name),
         `${name} optional`,
       );

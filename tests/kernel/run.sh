@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
-# Runs the real-kernel user_events tests inside the test VM, under Deno and
-# then Bun (one VM boot each), from the project root. Fails if the VM cannot
+# Runs the real-kernel user_events tests inside the test VM, under Deno, Bun
+# and Node 26 (one VM boot each), from the project root. Fails if the VM cannot
 # boot (run-in-vm.sh exits 125) instead of skipping.
-#   tests/kernel/run.sh            # both runtimes
-#   tests/kernel/run.sh deno|bun   # one
+#   tests/kernel/run.sh                 # all three runtimes
+#   tests/kernel/run.sh deno|bun|node   # one
 # SEED_SHARED: the shared/ directory (default: ../shared next to the checkout).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 SHARED=${SEED_SHARED:-$(cd .. && pwd)/shared}
 VM="$SHARED/vm/run-in-vm.sh"
 [ -x "$VM" ] || { echo "tests/kernel/run.sh: $VM not found (set SEED_SHARED)" >&2; exit 2; }
-runtimes=("${@:-deno bun}")
+runtimes=("${@:-deno bun node}")
 # shellcheck disable=SC2206
 runtimes=(${runtimes[*]})
 status=0
@@ -18,6 +18,7 @@ for rt in "${runtimes[@]}"; do
 	case $rt in
 	deno) cmd=(./node_modules/.bin/deno test -A --no-check tests/kernel/) ;;
 	bun) cmd=(./node_modules/.bin/bun test tests/kernel/) ;;
+	node) cmd=(./node_modules/.bin/node --no-warnings --experimental-ffi --test tests/kernel/) ;;
 	*) echo "unknown runtime $rt" >&2; exit 2 ;;
 	esac
 	echo "=== $rt: ${cmd[*]} (in the user_events VM)"

@@ -36,7 +36,17 @@ import {
   waitFor,
 } from "./_tracefs.ts";
 
-const RUNTIME = navigator.userAgent.startsWith("Bun/") ? "bun" : "deno";
+const RUNTIME = navigator.userAgent.startsWith("Bun/")
+  ? "bun"
+  : navigator.userAgent.startsWith("Node.js/")
+  ? "node"
+  : "deno";
+/** How this runtime runs the child script (process.execPath is the runtime). */
+const RUN_CHILD: readonly string[] = RUNTIME === "bun"
+  ? ["run", "tests/kernel/_open_child.ts"]
+  : RUNTIME === "node"
+  ? ["--no-warnings", "--experimental-ffi", "tests/kernel/_open_child.ts"]
+  : ["run", "-A", "--no-check", "tests/kernel/_open_child.ts"];
 const TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736";
 const SPAN_ID = "00f067aa0ba902b7";
 
@@ -360,9 +370,7 @@ describe("user_events permissions on a real kernel", () => {
   it("is a no-op with one EACCES diagnostic for a non-root user", {
     skip: SKIP,
   }, () => {
-    const args = RUNTIME === "bun"
-      ? ["run", "tests/kernel/_open_child.ts"]
-      : ["run", "-A", "--no-check", "tests/kernel/_open_child.ts"];
+    const args = RUN_CHILD;
     const result = spawnSync("setpriv", [
       "--reuid=65534",
       "--regid=65534",
@@ -450,9 +458,7 @@ describe("user_events group permissions on a real kernel", () => {
         chmodSync(TRACEFS, dirStat.mode | 0o010);
         chownSync(data, dataStat.uid, gid);
         chmodSync(data, dataStat.mode | 0o020);
-        const args = RUNTIME === "bun"
-          ? ["run", "tests/kernel/_open_child.ts"]
-          : ["run", "-A", "--no-check", "tests/kernel/_open_child.ts"];
+        const args = RUN_CHILD;
         const result = spawnSync(
           "setpriv",
           [

