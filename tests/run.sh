@@ -90,7 +90,7 @@ if [ "${SEED_TEST_HOST_ONLY:-0}" != 1 ] && [ -d tests/kernel ]; then
   deno_counts "deno test (kernel VM)" "$OUT/deno-kernel.xml" "$status"
 
   echo "### real kernel (user_events) in the VM: bun"
-  "$SHARED/vm/run-in-vm.sh" -t 900 -- "$BUN" test tests/kernel/ >"$OUT/bun-kernel.log" 2>&1
+  "$SHARED/vm/run-in-vm.sh" -t 900 -- "$BUN" test --timeout 30000 tests/kernel/ >"$OUT/bun-kernel.log" 2>&1
   status=$?
   tail -n 30 "$OUT/bun-kernel.log"
   bun_counts "bun test (kernel VM)" "$OUT/bun-kernel.log" "$status"
