@@ -575,3 +575,69 @@ export function readSamplerEnv(
   bad(options, "OTEL_TRACES_SAMPLER_ARG", arg, "a number from 0 to 1", "1");
   return { sampler, ratio: 1 };
 }
+
+/**
+ * The propagators `OTEL_PROPAGATORS` may name that this library provides.
+ *
+ * @example
+ * ```ts
+ * import type { PropagatorName } from "@seed/telemetry";
+ * import assert from "node:assert/strict";
+ *
+ * const names: PropagatorName[] = ["tracecontext", "baggage"];
+ * assert.equal(names.length, 2);
+ * ```
+ */
+export type PropagatorName = "tracecontext" | "baggage";
+
+const KNOWN_ELSEWHERE = ["b3", "b3multi", "jaeger", "xray", "ottrace"];
+
+/**
+ * Reads `OTEL_PROPAGATORS`, a comma-separated list. `tracecontext` and
+ * `baggage` are provided; `none` means no propagation; the other names of the
+ * specification (`b3`, `b3multi`, `jaeger`, `xray`, `ottrace`) and unknown
+ * names are reported once each and skipped. Duplicates are kept once.
+ *
+ * @param options Where to read and report.
+ * @returns The propagators in order, `[]` for `none`, or `undefined` when unset
+ *   (the caller's default, `tracecontext,baggage`, applies).
+ *
+ * @example
+ * ```ts
+ * import { readPropagatorsEnv } from "@seed/telemetry";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(readPropagatorsEnv({ env: () => "baggage, tracecontext" }), ["baggage", "tracecontext"]);
+ * assert.deepEqual(readPropagatorsEnv({ env: () => "none" }), []);
+ * assert.equal(readPropagatorsEnv({ env: () => undefined }), undefined);
+ * ```
+ */
+export function readPropagatorsEnv(
+  options: EnvReadOptions = {},
+): PropagatorName[] | undefined {
+  const value = get(options, "OTEL_PROPAGATORS");
+  if (value === undefined) return undefined;
+  const out: PropagatorName[] = [];
+  let none = false;
+  for (const part of value.split(",")) {
+    const name = part.trim().toLowerCase();
+    if (name === "") continue;
+    if (name === "tracecontext" || name === "baggage") {
+      if (!out.includes(name)) out.push(name);
+    } else if (name === "none") {
+      none = true;
+    } else {
+      reportDiagnostic(
+        options.diagnostics ?? consoleDiagnosticSink,
+        "env",
+        "warn",
+        `Ignoring ${JSON.stringify(name.slice(0, 64))} in OTEL_PROPAGATORS: ${
+          KNOWN_ELSEWHERE.includes(name)
+            ? "this propagator is not provided by @seed/telemetry"
+            : "unknown propagator"
+        }; supported: tracecontext, baggage, none`,
+      );
+    }
+  }
+  return none ? [] : out;
+}

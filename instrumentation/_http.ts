@@ -1,0 +1,209 @@
+// HTTP semantic conventions (stable, v1.2x+) shared by the server and client
+// instrumentation: method normalisation, URL splitting and redaction, header
+// capture. Pure functions over strings; nothing here throws on odd input.
+
+import type { AnyValue } from "../mod.ts";
+
+const KNOWN_METHODS = new Set([
+  "CONNECT",
+  "DELETE",
+  "GET",
+  "HEAD",
+  "OPTIONS",
+  "PATCH",
+  "POST",
+  "PUT",
+  "TRACE",
+]);
+
+/** The longest `http.request.method_original` kept; longer methods are cut (with a mark). */
+export const MAX_METHOD_LENGTH = 64;
+/** The longest captured header value kept. */
+export const MAX_HEADER_VALUE_LENGTH = 4096;
+
+/** `http.request.method`: a known method, or `_OTHER` (methods are case-sensitive). */
+export function normalizeMethod(method: string): string {
+  return KNOWN_METHODS.has(method) ? method : "_OTHER";
+}
+
+/** `http.request.method_original` for an `_OTHER` method, bounded. */
+export function originalMethod(method: string): string {
+  return method.length <= MAX_METHOD_LENGTH
+    ? method
+    : method.slice(0, MAX_METHOD_LENGTH) + "...";
+}
+
+/** The parts of an absolute URL the conventions name. */
+export interface UrlParts {
+  scheme: string;
+  host: string;
+  port: number;
+  /** From the first `/` after the authority, without the query; `/` when empty. */
+  path: string;
+  /** Without the `?`; undefined when there is no query. */
+  query: string | undefined;
+  /** Whether the authority has userinfo. */
+  hasUserinfo: boolean;
+}
+
+/**
+ * Splits an absolute URL (as `Request.url` gives it) without `new URL`.
+ * Returns undefined when the string is not of the form `scheme://authority...`.
+ */
+export function splitUrl(url: string): UrlParts | undefined {
+  const schemeEnd = url.indexOf("://");
+  if (schemeEnd <= 0 || schemeEnd > 16) return undefined;
+  const scheme = url.slice(0, schemeEnd).toLowerCase();
+  const authStart = schemeEnd + 3;
+  let authEnd = authStart;
+  while (authEnd < url.length) {
+    const c = url.charCodeAt(authEnd);
+    if (c === 0x2f || c === 0x3f || c === 0x23) break; // / ? #
+    authEnd++;
+  }
+  let authority = url.slice(authStart, authEnd);
+  const at = authority.lastIndexOf("@");
+  const hasUserinfo = at >= 0;
+  if (hasUserinfo) authority = authority.slice(at + 1);
+  let host = authority;
+  let port = scheme === "https" || scheme === "wss" ? 443 : 80;
+  const colon = authority.lastIndexOf(":");
+  if (colon >= 0 && authority.indexOf("]", colon) < 0) {
+    host = authority.slice(0, colon);
+    const p = Number(authority.slice(colon + 1));
+    if (
+      Number.isInteger(p) && p >= 0 && p <= 65535 &&
+      colon + 1 < authority.length
+    ) port = p;
+  }
+  if (host.startsWith("[") && host.endsWith("]")) host = host.slice(1, -1);
+  let end = url.indexOf("#", authEnd);
+  if (end < 0) end = url.length;
+  const q = url.indexOf("?", authEnd);
+  const pathEnd = q >= 0 && q < end ? q : end;
+  const path = authEnd < pathEnd ? url.slice(authEnd, pathEnd) : "/";
+  const query = q >= 0 && q < end ? url.slice(q + 1, end) : undefined;
+  return { scheme, host, port, path, query, hasUserinfo };
+}
+
+/** Query parameters whose values the conventions say to redact. */
+const SENSITIVE_PARAMS = [
+  "AWSAccessKeyId",
+  "Signature",
+  "sig",
+  "X-Goog-Signature",
+];
+
+/** A query string with the values of the sensitive parameters replaced by `REDACTED`. */
+export function redactQuery(query: string): string {
+  let maybe = false;
+  for (const name of SENSITIVE_PARAMS) {
+    if (query.includes(name)) {
+      maybe = true;
+      break;
+    }
+  }
+  if (!maybe) return query;
+  const parts = query.split("&");
+  for (let i = 0; i < parts.length; i++) {
+    const eq = parts[i].indexOf("=");
+    const name = eq < 0 ? parts[i] : parts[i].slice(0, eq);
+    if (eq >= 0 && SENSITIVE_PARAMS.includes(name)) {
+      parts[i] = `${name}=REDACTED`;
+    }
+  }
+  return parts.join("&");
+}
+
+/** `url.full`: userinfo replaced by `REDACTED:REDACTED`, sensitive query values by `REDACTED`, no fragment. */
+export function redactedFullUrl(url: string, parts: UrlParts): string {
+  let out = url;
+  const hash = out.indexOf("#");
+  if (hash >= 0) out = out.slice(0, hash);
+  if (parts.hasUserinfo) {
+    const authStart = out.indexOf("://") + 3;
+    let authEnd = authStart;
+    while (authEnd < out.length) {
+      const c = out.charCodeAt(authEnd);
+      if (c === 0x2f || c === 0x3f) break; // / ?
+      authEnd++;
+    }
+    const at = out.lastIndexOf("@", authEnd - 1);
+    if (at >= authStart) {
+      out = out.slice(0, authStart) + "REDACTED:REDACTED" + out.slice(at);
+    }
+  }
+  if (parts.query !== undefined) {
+    const redacted = redactQuery(parts.query);
+    if (redacted !== parts.query) {
+      const q = out.indexOf("?", out.indexOf("://") + 3);
+      out = out.slice(0, q + 1) + redacted;
+    }
+  }
+  return out;
+}
+
+/** Lowercased, trimmed header names, with invalid entries dropped. */
+export function headerNames(
+  names: readonly string[] | undefined,
+  option: string,
+): string[] {
+  if (names === undefined) return [];
+  if (!Array.isArray(names)) {
+    throw new TypeError(
+      `Cannot use ${option}: expected an array of header names`,
+    );
+  }
+  const out: string[] = [];
+  for (const name of names) {
+    if (
+      typeof name !== "string" || !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name)
+    ) {
+      throw new TypeError(
+        `Cannot use ${option}: ${
+          JSON.stringify(String(name))
+        } is not a header name`,
+      );
+    }
+    out.push(name.toLowerCase());
+  }
+  return out;
+}
+
+/** Sets `{prefix}.{name}` for each allow-listed header present (value as a one-element array, bounded). */
+export function captureHeaders(
+  headers: Headers,
+  names: readonly string[],
+  prefix: string,
+  set: (key: string, value: AnyValue) => void,
+): void {
+  for (let i = 0; i < names.length; i++) {
+    const value = headers.get(names[i]);
+    if (value === null) continue;
+    set(
+      `${prefix}.${names[i]}`,
+      [
+        value.length <= MAX_HEADER_VALUE_LENGTH
+          ? value
+          : value.slice(0, MAX_HEADER_VALUE_LENGTH),
+      ],
+    );
+  }
+}
+
+/** The `error.type` of a thrown value: its constructor's name, else `_OTHER`. */
+export function errorType(error: unknown): string {
+  try {
+    if (error instanceof Error) {
+      return error.name || error.constructor?.name || "Error";
+    }
+    if (error !== null && typeof error === "object") {
+      const name = (error as { constructor?: { name?: unknown } }).constructor
+        ?.name;
+      if (typeof name === "string" && name !== "") return name;
+    }
+  } catch {
+    // A throwing getter: fall through.
+  }
+  return "_OTHER";
+}

@@ -1,0 +1,145 @@
+/**
+ * A Hono middleware: one SERVER span per request with the stable HTTP
+ * semantic conventions, `http.route` from Hono's matched route, the span
+ * active for the handlers' whole async extent, errors that Hono's `onError`
+ * turned into a response recorded on the span. Typed structurally: this
+ * module never imports Hono.
+ *
+ * @example
+ * ```ts
+ * import { Hono } from "hono";
+ * import { InMemoryExporter, type ReadableSpan, SimpleSpanProcessor, TracerProvider } from "@seed/telemetry";
+ * import { honoMiddleware } from "@seed/telemetry/hono";
+ * import assert from "node:assert/strict";
+ *
+ * const exporter = new InMemoryExporter<ReadableSpan>();
+ * await using tracerProvider = new TracerProvider({ processors: [new SimpleSpanProcessor(exporter)] });
+ * const app = new Hono();
+ * app.use(honoMiddleware({ tracerProvider }));
+ * app.get("/users/:id", (c) => c.json({ id: c.req.param("id") }));
+ * const response = await app.request("http://localhost/users/7");
+ * await response.text();
+ * await tracerProvider.forceFlush();
+ * assert.equal(exporter.items[0].name, "GET /users/:id");
+ * assert.equal(exporter.items[0].attributes["http.route"], "/users/:id");
+ * ```
+ *
+ * @module
+ */
+
+import {
+  HttpServerInstrumentation,
+  type HttpServerInstrumentationOptions,
+} from "./http_server.ts";
+
+/**
+ * The part of Hono's `Context` the middleware uses.
+ *
+ * @example
+ * ```ts
+ * import type { HonoContextLike } from "@seed/telemetry/hono";
+ * import assert from "node:assert/strict";
+ *
+ * const c: HonoContextLike = { req: { raw: new Request("http://localhost/") }, res: new Response("ok") };
+ * assert.equal(c.req.raw.method, "GET");
+ * ```
+ */
+export interface HonoContextLike {
+  /** The request: the raw `Request` and the matched route path. */
+  readonly req: { readonly raw: Request; readonly routePath?: string };
+  /** The runtime's second handler argument (Bun's server, Deno's info). */
+  readonly env?: unknown;
+  /** The response; the middleware may replace it (to watch a streamed body). */
+  res: Response;
+  /** The error Hono's `onError` handled, if any. */
+  readonly error?: unknown;
+}
+
+/**
+ * A Hono middleware function.
+ *
+ * @example
+ * ```ts
+ * import type { HonoMiddleware } from "@seed/telemetry/hono";
+ * import assert from "node:assert/strict";
+ *
+ * const noop: HonoMiddleware = async (_c, next) => { await next(); };
+ * assert.equal(typeof noop, "function");
+ * ```
+ */
+export type HonoMiddleware = (
+  c: HonoContextLike,
+  next: () => Promise<void>,
+) => Promise<void>;
+
+function routeOf(c: HonoContextLike): string | undefined {
+  try {
+    const route = c.req.routePath;
+    return typeof route === "string" && route !== "*" && route !== "/*"
+      ? route
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Creates the middleware. Pass the options of an
+ * {@linkcode HttpServerInstrumentation}, or one you already have (to share
+ * its counters with other handlers).
+ *
+ * @param options The tracer provider, propagator and header allow-lists, or an instrumentation.
+ * @returns The middleware; register it first (`app.use(...)`).
+ * @throws {TypeError} When `tracerProvider` is missing.
+ *
+ * @example Errors turned into responses by Hono are still recorded
+ * ```ts
+ * import { Hono } from "hono";
+ * import { InMemoryExporter, type ReadableSpan, SimpleSpanProcessor, TracerProvider } from "@seed/telemetry";
+ * import { HttpServerInstrumentation } from "@seed/telemetry/http";
+ * import { honoMiddleware } from "@seed/telemetry/hono";
+ * import assert from "node:assert/strict";
+ *
+ * const exporter = new InMemoryExporter<ReadableSpan>();
+ * await using tracerProvider = new TracerProvider({ processors: [new SimpleSpanProcessor(exporter)] });
+ * const http = new HttpServerInstrumentation({ tracerProvider });
+ * const app = new Hono();
+ * app.use(honoMiddleware(http));
+ * app.get("/boom", () => { throw new RangeError("no"); });
+ * app.onError((error, c) => c.text(error.message, 500));
+ * const response = await app.request("http://localhost/boom");
+ * assert.equal(await response.text(), "no"); // the span ends once the body is sent
+ * await tracerProvider.forceFlush();
+ * assert.equal(exporter.items[0].attributes["error.type"], "RangeError");
+ * assert.equal(http.stats.handlerErrors, 1);
+ * ```
+ */
+export function honoMiddleware(
+  options: HttpServerInstrumentationOptions | HttpServerInstrumentation,
+): HonoMiddleware {
+  const http = options instanceof HttpServerInstrumentation
+    ? options
+    : new HttpServerInstrumentation(options);
+  return async (c, next) => {
+    let state;
+    try {
+      state = http.begin(c.req.raw, c.env);
+    } catch {
+      return next();
+    }
+    try {
+      await state.run(next);
+    } catch (error) {
+      const route = routeOf(c);
+      if (route !== undefined) state.setRoute(route);
+      state.fail(error);
+      throw error;
+    }
+    const route = routeOf(c);
+    if (route !== undefined) state.setRoute(route);
+    if (c.error !== undefined) state.recordError(c.error);
+    const response = c.res;
+    const sent = state.end(response);
+    if (sent !== response) c.res = sent;
+  };
+}

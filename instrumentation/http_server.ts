@@ -1,0 +1,702 @@
+/**
+ * Request instrumentation for fetch-style servers: `Deno.serve(handler)`,
+ * `Bun.serve({ fetch, routes })`, and anything else that calls
+ * `(request, infoOrServer) => Response | Promise<Response>`. Each request is
+ * a SERVER span with the stable HTTP semantic conventions; the span is active
+ * for the handler's whole async extent (so logs inside carry its ids), a
+ * streamed body ends it when the stream finishes, errors or is cancelled, and
+ * a thrown error is recorded and re-thrown unchanged.
+ *
+ * Nothing here names a runtime: the client address comes from the handler's
+ * second argument, read structurally (`server.requestIP(request)` on Bun,
+ * `info.remoteAddr` on Deno).
+ *
+ * @example One line around a handler
+ * ```ts ignore
+ * import { BatchSpanProcessor, TracerProvider } from "@seed/telemetry";
+ * import { OtlpHttpSpanExporter } from "@seed/telemetry/otlp-http";
+ * import { instrumentHandler } from "@seed/telemetry/http";
+ *
+ * const tracerProvider = new TracerProvider({ processors: [new BatchSpanProcessor(new OtlpHttpSpanExporter())] });
+ * Deno.serve(instrumentHandler((request) => new Response("hello"), { tracerProvider }));
+ * ```
+ *
+ * @example Bun.serve with route patterns
+ * ```ts ignore
+ * import { TracerProvider } from "@seed/telemetry";
+ * import { HttpServerInstrumentation } from "@seed/telemetry/http";
+ *
+ * const http = new HttpServerInstrumentation({ tracerProvider: new TracerProvider() });
+ * Bun.serve({
+ *   routes: http.routes({ "/users/:id": (request) => Response.json({ id: request.params.id }) }),
+ *   fetch: http.handler(() => new Response("not found", { status: 404 })),
+ * });
+ * ```
+ *
+ * @module
+ */
+
+import {
+  type AnyValue,
+  type Attributes,
+  type DiagnosticSink,
+  type EnvReadOptions,
+  SDK_VERSION,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  TRACE_FLAG_SAMPLED,
+  type Tracer,
+  withActiveSpan,
+} from "../mod.ts";
+import {
+  captureHeaders,
+  errorType,
+  headerNames,
+  normalizeMethod,
+  originalMethod,
+  redactedFullUrl,
+  redactQuery,
+  splitUrl,
+} from "./_http.ts";
+import { withBaggage } from "./baggage.ts";
+import {
+  type PropagationContext,
+  propagatorFromEnv,
+  type TextMapPropagator,
+} from "./propagation.ts";
+
+/**
+ * What the instrumentation needs of a tracer provider (a
+ * `TracerProvider` has it).
+ *
+ * @example
+ * ```ts
+ * import { TracerProvider } from "@seed/telemetry";
+ * import type { TracerSource } from "@seed/telemetry/http";
+ * import assert from "node:assert/strict";
+ *
+ * const source: TracerSource = new TracerProvider();
+ * assert.equal(typeof source.getTracer, "function");
+ * ```
+ */
+export interface TracerSource {
+  /** Returns the tracer of a scope. */
+  getTracer(name: string, version?: string): Tracer;
+}
+
+/**
+ * Options of {@linkcode HttpServerInstrumentation} and
+ * {@linkcode instrumentHandler}.
+ *
+ * @example
+ * ```ts
+ * import { TracerProvider } from "@seed/telemetry";
+ * import type { HttpServerInstrumentationOptions } from "@seed/telemetry/http";
+ * import assert from "node:assert/strict";
+ *
+ * const options: HttpServerInstrumentationOptions = { tracerProvider: new TracerProvider(), requestHeaders: ["x-request-id"] };
+ * assert.deepEqual(options.requestHeaders, ["x-request-id"]);
+ * ```
+ */
+export interface HttpServerInstrumentationOptions extends EnvReadOptions {
+  /** Where the SERVER spans come from. */
+  readonly tracerProvider: TracerSource;
+  /**
+   * How the parent context and baggage are read from request headers.
+   * @default {propagatorFromEnv(): OTEL_PROPAGATORS, else tracecontext,baggage}
+   */
+  readonly propagator?: TextMapPropagator;
+  /**
+   * Request headers recorded as `http.request.header.<name>` (allow-list, case-insensitive).
+   * @default {[]}
+   */
+  readonly requestHeaders?: readonly string[];
+  /**
+   * Response headers recorded as `http.response.header.<name>` (allow-list, case-insensitive).
+   * @default {[]}
+   */
+  readonly responseHeaders?: readonly string[];
+  /**
+   * Where problems of the instrumentation itself are reported.
+   * @default {consoleDiagnosticSink}
+   */
+  readonly diagnostics?: DiagnosticSink;
+}
+
+/**
+ * Counters of a {@linkcode HttpServerInstrumentation}.
+ *
+ * @example
+ * ```ts
+ * import { TracerProvider } from "@seed/telemetry";
+ * import { HttpServerInstrumentation } from "@seed/telemetry/http";
+ * import assert from "node:assert/strict";
+ *
+ * const http = new HttpServerInstrumentation({ tracerProvider: new TracerProvider() });
+ * await http.handler((_request: Request) => new Response(null))(new Request("http://localhost/"));
+ * assert.equal(http.stats.requests, 1);
+ * ```
+ */
+export interface HttpServerStats {
+  /** Requests seen. */
+  readonly requests: number;
+  /** Handlers that threw or rejected (recorded, then re-thrown). */
+  readonly handlerErrors: number;
+  /** Responses with a 5xx status. */
+  readonly serverErrors: number;
+  /** Requests whose method was not a known one (`_OTHER`). */
+  readonly otherMethods: number;
+  /** Propagation headers (or baggage entries) ignored as malformed or oversized. */
+  readonly rejectedHeaders: number;
+  /** Response bodies whose stream failed. */
+  readonly bodyErrors: number;
+  /** Response bodies cancelled before the end (a client that went away). */
+  readonly bodiesCancelled: number;
+  /** Requests the instrumentation could not describe (served uninstrumented). */
+  readonly instrumentationErrors: number;
+}
+
+/**
+ * Options of one instrumented handler.
+ *
+ * @example
+ * ```ts
+ * import type { HandlerOptions } from "@seed/telemetry/http";
+ * import assert from "node:assert/strict";
+ *
+ * const options: HandlerOptions = { route: "/users/:id" };
+ * assert.equal(options.route, "/users/:id");
+ * ```
+ */
+export interface HandlerOptions {
+  /**
+   * The `http.route` of every request this handler serves (a route pattern, never a raw path).
+   * @default {none: the span is named by the method alone}
+   */
+  readonly route?: string;
+}
+
+/**
+ * A fetch-style request handler: what `Deno.serve` and `Bun.serve({ fetch })`
+ * take. The second argument is Deno's `ServeHandlerInfo` or Bun's `Server`.
+ *
+ * @example
+ * ```ts
+ * import type { FetchHandler } from "@seed/telemetry/http";
+ * import assert from "node:assert/strict";
+ *
+ * const handler: FetchHandler = (request: Request) => new Response(request.method);
+ * assert.equal(typeof handler, "function");
+ * ```
+ */
+export type FetchHandler = (
+  request: Request,
+  ...rest: never[]
+) => unknown;
+
+interface Counters {
+  requests: number;
+  handlerErrors: number;
+  serverErrors: number;
+  otherMethods: number;
+  rejectedHeaders: number;
+  bodyErrors: number;
+  bodiesCancelled: number;
+  instrumentationErrors: number;
+}
+
+interface ClientInfo {
+  requestIP?: (request: Request) => { address?: unknown } | null | undefined;
+  remoteAddr?: { hostname?: unknown };
+}
+
+function clientAddress(request: Request, info: unknown): string | undefined {
+  if (info === null || typeof info !== "object") return undefined;
+  const i = info as ClientInfo;
+  if (typeof i.requestIP === "function") {
+    const address = i.requestIP(request)?.address;
+    return typeof address === "string" ? address : undefined;
+  }
+  const hostname = i.remoteAddr?.hostname;
+  return typeof hostname === "string" ? hostname : undefined;
+}
+
+/**
+ * One request's SERVER span, for adapters that cannot wrap a handler (the
+ * Hono middleware): set the route once known, run the handler inside
+ * {@linkcode HttpServerRequest.run}, then {@linkcode HttpServerRequest.end}
+ * with the response or {@linkcode HttpServerRequest.fail} with the error.
+ *
+ * @example
+ * ```ts
+ * import { TracerProvider } from "@seed/telemetry";
+ * import { HttpServerInstrumentation } from "@seed/telemetry/http";
+ * import assert from "node:assert/strict";
+ *
+ * const http = new HttpServerInstrumentation({ tracerProvider: new TracerProvider() });
+ * const request = http.begin(new Request("http://localhost/users/7"), undefined);
+ * const response = await request.run(async () => new Response("ok"));
+ * request.setRoute("/users/:id");
+ * const sent = request.end(response);
+ * assert.equal(request.span.name, "GET /users/:id");
+ * assert.equal(await sent.text(), "ok");
+ * ```
+ */
+export class HttpServerRequest {
+  /** The SERVER span. */
+  readonly span: Span;
+  /** Whether the request asked for a protocol upgrade (`upgrade` header). */
+  upgrade = false;
+  #method: string;
+  #context: PropagationContext;
+  #counters: Counters;
+  #responseHeaders: readonly string[];
+  #ended = false;
+
+  /**
+   * Wraps a started span. Use {@linkcode HttpServerInstrumentation.begin}.
+   *
+   * @param span The SERVER span.
+   * @param method The normalised method.
+   * @param context The extracted propagation context (for its baggage).
+   * @param counters The instrumentation's counters.
+   * @param responseHeaders Response headers to capture.
+   */
+  constructor(
+    span: Span,
+    method: string,
+    context: PropagationContext,
+    counters: Counters,
+    responseHeaders: readonly string[],
+  ) {
+    this.span = span;
+    this.#method = method;
+    this.#context = context;
+    this.#counters = counters;
+    this.#responseHeaders = responseHeaders;
+  }
+
+  /**
+   * Sets `http.route` and names the span `{method} {route}`.
+   *
+   * @param route The matched route pattern.
+   */
+  setRoute(route: string): void {
+    if (typeof route !== "string" || route === "") return;
+    this.span.setAttribute("http.route", route);
+    this.span.updateName(
+      `${this.#method === "_OTHER" ? "HTTP" : this.#method} ${route}`,
+    );
+  }
+
+  /**
+   * Runs `fn` with the span (and the request's baggage) active.
+   *
+   * @param fn The handler call.
+   * @returns What `fn` returns.
+   */
+  run<T>(fn: () => T): T {
+    const baggage = this.#context.baggage;
+    return baggage === undefined
+      ? withActiveSpan(this.span, fn)
+      : withActiveSpan(this.span, () => withBaggage(baggage, fn));
+  }
+
+  /**
+   * Records a thrown error (an `exception` event, status error,
+   * `error.type`) and ends the span. Re-throw the error yourself.
+   *
+   * @param error What the handler threw.
+   */
+  fail(error: unknown): void {
+    if (this.#ended) return;
+    this.recordError(error);
+    this.#ended = true;
+    this.span.end();
+  }
+
+  /**
+   * Records a handled error (an `exception` event, status error,
+   * `error.type`) without ending the span: for frameworks that turn a
+   * thrown error into a response themselves (Hono's `onError`).
+   *
+   * @param error What the handler threw.
+   */
+  recordError(error: unknown): void {
+    if (this.#ended) return;
+    this.#counters.handlerErrors++;
+    const span = this.span;
+    try {
+      span.recordException(error);
+      span.setAttribute("error.type", errorType(error));
+      span.setStatus({
+        code: SpanStatusCode.ERROR,
+        message: error instanceof Error ? error.message : String(error),
+      });
+    } catch {
+      this.#counters.instrumentationErrors++;
+    }
+  }
+
+  /**
+   * Records the response and ends the span: now, or (for a body stream)
+   * when the stream finishes, errors or is cancelled. A `101` (WebSocket
+   * upgrade) ends it at once; so does `undefined`, what Bun's `fetch`
+   * returns after `server.upgrade()`.
+   *
+   * @param response The handler's result.
+   * @returns The response to send: the same one, or one whose body ends the span.
+   */
+  end<R>(response: R): R {
+    if (this.#ended) return response;
+    this.#ended = true;
+    const span = this.span;
+    if (!(response instanceof Response)) {
+      // Bun's fetch returns undefined once server.upgrade() took the request.
+      if (response === undefined && this.upgrade) {
+        span.setAttribute("http.response.status_code", 101);
+      }
+      span.end();
+      return response;
+    }
+    const status = response.status;
+    span.setAttribute("http.response.status_code", status);
+    if (this.#responseHeaders.length > 0) {
+      try {
+        captureHeaders(
+          response.headers,
+          this.#responseHeaders,
+          "http.response.header",
+          (k, v) => span.setAttribute(k, v),
+        );
+      } catch {
+        this.#counters.instrumentationErrors++;
+      }
+    }
+    if (status >= 500) {
+      this.#counters.serverErrors++;
+      if (span.attributes["error.type"] === undefined) {
+        span.setAttribute("error.type", String(status));
+      }
+      span.setStatus({ code: SpanStatusCode.ERROR });
+    }
+    const body = status === 101 ? null : response.body;
+    if (body === null || (span.traceFlags & TRACE_FLAG_SAMPLED) === 0) {
+      span.end();
+      return response;
+    }
+    return new Response(this.#watch(body), {
+      status,
+      statusText: response.statusText,
+      headers: response.headers,
+    }) as R;
+  }
+
+  #watch(body: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
+    const span = this.span;
+    const counters = this.#counters;
+    const reader = body.getReader();
+    return new ReadableStream<Uint8Array>({
+      pull(controller) {
+        return reader.read().then((chunk) => {
+          if (chunk.done) {
+            controller.close();
+            span.end();
+          } else controller.enqueue(chunk.value);
+        }, (error: unknown) => {
+          counters.bodyErrors++;
+          span.recordException(error);
+          span.setAttribute("error.type", errorType(error));
+          span.setStatus({ code: SpanStatusCode.ERROR });
+          span.end();
+          controller.error(error);
+        });
+      },
+      cancel(reason) {
+        if (!span.ended) counters.bodiesCancelled++;
+        span.end();
+        return reader.cancel(reason);
+      },
+    }, { highWaterMark: 0 });
+  }
+}
+
+/**
+ * Instruments fetch-style handlers: one SERVER span per request, with
+ * `http.request.method` (`_OTHER` plus `http.request.method_original` for an
+ * unknown method), `url.full` (credentials and the conventions' sensitive
+ * query parameters redacted), `url.path`, `url.query`, `url.scheme`,
+ * `server.address`, `server.port`, `client.address`, `user_agent.original`,
+ * `network.protocol.version`, `http.route` (when known),
+ * `http.response.status_code` and `error.type`. A 5xx or a thrown error sets
+ * the status to error. Hostile requests (malformed `traceparent`, huge
+ * headers, odd methods) are served normally and counted in
+ * {@linkcode HttpServerInstrumentation.stats}.
+ *
+ * @example
+ * ```ts
+ * import { InMemoryExporter, type ReadableSpan, SimpleSpanProcessor, TracerProvider } from "@seed/telemetry";
+ * import { HttpServerInstrumentation } from "@seed/telemetry/http";
+ * import assert from "node:assert/strict";
+ *
+ * const exporter = new InMemoryExporter<ReadableSpan>();
+ * await using tracerProvider = new TracerProvider({ processors: [new SimpleSpanProcessor(exporter)] });
+ * const http = new HttpServerInstrumentation({ tracerProvider });
+ * const handler = http.handler((_request: Request) => new Response(null, { status: 204 }), { route: "/health" });
+ * await handler(new Request("http://localhost:8000/health?full=1"));
+ * await tracerProvider.forceFlush();
+ * assert.equal(exporter.items[0].name, "GET /health");
+ * assert.equal(exporter.items[0].attributes["http.response.status_code"], 204);
+ * assert.equal(exporter.items[0].attributes["url.query"], "full=1");
+ * ```
+ */
+export class HttpServerInstrumentation {
+  #tracer: Tracer;
+  #propagator: TextMapPropagator;
+  #requestHeaders: readonly string[];
+  #responseHeaders: readonly string[];
+  #counters: Counters = {
+    requests: 0,
+    handlerErrors: 0,
+    serverErrors: 0,
+    otherMethods: 0,
+    rejectedHeaders: 0,
+    bodyErrors: 0,
+    bodiesCancelled: 0,
+    instrumentationErrors: 0,
+  };
+
+  /**
+   * Creates the instrumentation.
+   *
+   * @param options The tracer provider, propagator and header allow-lists.
+   * @throws {TypeError} When `tracerProvider` is missing or a header name is invalid.
+   */
+  constructor(options: HttpServerInstrumentationOptions) {
+    if (
+      options === null || typeof options !== "object" ||
+      typeof options.tracerProvider?.getTracer !== "function"
+    ) {
+      throw new TypeError(
+        "Cannot create HttpServerInstrumentation: options.tracerProvider is required (a TracerProvider)",
+      );
+    }
+    this.#tracer = options.tracerProvider.getTracer(
+      "@seed/telemetry/http",
+      SDK_VERSION,
+    );
+    this.#propagator = options.propagator ?? propagatorFromEnv(options);
+    this.#requestHeaders = headerNames(
+      options.requestHeaders,
+      "requestHeaders",
+    );
+    this.#responseHeaders = headerNames(
+      options.responseHeaders,
+      "responseHeaders",
+    );
+  }
+
+  /** The counters, as of now. */
+  get stats(): HttpServerStats {
+    return { ...this.#counters };
+  }
+
+  /**
+   * Starts the SERVER span of one request (the parent comes from its
+   * headers). For adapters; {@linkcode HttpServerInstrumentation.handler}
+   * does this for you.
+   *
+   * @param request The request.
+   * @param info The handler's second argument (Deno's info, Bun's server), for `client.address`.
+   * @returns The request's span handle.
+   */
+  begin(request: Request, info: unknown): HttpServerRequest {
+    const counters = this.#counters;
+    counters.requests++;
+    const rawMethod = request.method;
+    const method = normalizeMethod(rawMethod);
+    const attributes: Record<string, AnyValue> = {
+      "http.request.method": method,
+    };
+    if (method === "_OTHER") {
+      counters.otherMethods++;
+      attributes["http.request.method_original"] = originalMethod(rawMethod);
+    }
+    const url = request.url;
+    const parts = splitUrl(url);
+    if (parts !== undefined) {
+      attributes["url.scheme"] = parts.scheme;
+      attributes["url.path"] = parts.path;
+      if (parts.query !== undefined) {
+        attributes["url.query"] = redactQuery(parts.query);
+      }
+      attributes["url.full"] = redactedFullUrl(url, parts);
+      attributes["server.address"] = parts.host;
+      attributes["server.port"] = parts.port;
+      // Bun.serve and Deno.serve speak HTTP/1.1 over cleartext; over TLS
+      // the version (1.1 or 2) is not exposed to the handler.
+      if (parts.scheme === "http") {
+        attributes["network.protocol.version"] = "1.1";
+      }
+    }
+    const headers = request.headers;
+    let client: string | undefined;
+    try {
+      client = clientAddress(request, info);
+    } catch {
+      counters.instrumentationErrors++;
+    }
+    if (client !== undefined) attributes["client.address"] = client;
+    const userAgent = headers.get("user-agent");
+    if (userAgent !== null) attributes["user_agent.original"] = userAgent;
+    const requestHeaders = this.#requestHeaders;
+    if (requestHeaders.length > 0) {
+      captureHeaders(headers, requestHeaders, "http.request.header", (k, v) => {
+        attributes[k] = v;
+      });
+    }
+    const context = this.#propagator.extract(headers, {});
+    if (context.rejected !== undefined) {
+      counters.rejectedHeaders += context.rejected;
+    }
+    const span = this.#tracer.startSpan(method === "_OTHER" ? "HTTP" : method, {
+      kind: SpanKind.SERVER,
+      attributes: attributes as Attributes,
+      parent: context.spanContext ?? null,
+    });
+    const state = new HttpServerRequest(
+      span,
+      method,
+      context,
+      counters,
+      this.#responseHeaders,
+    );
+    if (headers.has("upgrade")) state.upgrade = true;
+    return state;
+  }
+
+  /**
+   * Wraps a fetch-style handler (`Deno.serve(handler)`,
+   * `Bun.serve({ fetch })`). The wrapper has the handler's type, passes every
+   * argument and `this` through, and returns what the handler returns (a
+   * response with a body is re-wrapped so that the body's end ends the span).
+   *
+   * @param handler The handler.
+   * @param options The route of every request it serves, if fixed.
+   * @returns The instrumented handler.
+   */
+  handler<H extends FetchHandler>(handler: H, options: HandlerOptions = {}): H {
+    if (typeof handler !== "function") {
+      throw new TypeError(
+        "Cannot instrument handler: expected a function (request, info) => Response",
+      );
+    }
+    const route = options.route;
+    const counters = this.#counters;
+    const begin = (request: Request, info: unknown) =>
+      this.begin(request, info);
+    const wrapped = function (
+      this: unknown,
+      request: Request,
+      ...rest: never[]
+    ): unknown {
+      let state: HttpServerRequest;
+      try {
+        state = begin(request, rest[0]);
+        if (route !== undefined) state.setRoute(route);
+      } catch {
+        counters.instrumentationErrors++;
+        return handler.call(this, request, ...rest);
+      }
+      let result: unknown;
+      try {
+        result = state.run(() => handler.call(this, request, ...rest));
+      } catch (error) {
+        state.fail(error);
+        throw error;
+      }
+      if (
+        result !== null && typeof result === "object" &&
+        typeof (result as PromiseLike<unknown>).then === "function"
+      ) {
+        return (result as PromiseLike<unknown>).then(
+          (response) => state.end(response),
+          (error: unknown) => {
+            state.fail(error);
+            throw error;
+          },
+        );
+      }
+      return state.end(result);
+    };
+    return wrapped as unknown as H;
+  }
+
+  /**
+   * Wraps every handler of a `Bun.serve({ routes })` table: each pattern
+   * becomes the `http.route` of its requests. Method tables
+   * (`{ GET, POST }`) are wrapped per method; static `Response` values are
+   * served by Bun without calling JavaScript, so they stay as they are
+   * (and make no span).
+   *
+   * @param routes The routes table.
+   * @returns The same table shape with instrumented handlers.
+   */
+  routes<R extends Record<string, unknown>>(routes: R): R {
+    const out: Record<string, unknown> = {};
+    for (const pattern of Object.keys(routes)) {
+      const value = routes[pattern];
+      if (typeof value === "function") {
+        out[pattern] = this.handler(value as FetchHandler, { route: pattern });
+      } else if (
+        value !== null && typeof value === "object" &&
+        !(value instanceof Response)
+      ) {
+        const methods: Record<string, unknown> = {};
+        for (const method of Object.keys(value)) {
+          const h = (value as Record<string, unknown>)[method];
+          methods[method] = typeof h === "function"
+            ? this.handler(h as FetchHandler, { route: pattern })
+            : h;
+        }
+        out[pattern] = methods;
+      } else {
+        out[pattern] = value;
+      }
+    }
+    return out as R;
+  }
+}
+
+/**
+ * Wraps one fetch-style handler; shorthand for
+ * `new HttpServerInstrumentation(options).handler(handler)`.
+ *
+ * @param handler The handler.
+ * @param options The tracer provider, propagator, header allow-lists and route.
+ * @returns The instrumented handler, of the same type.
+ * @throws {TypeError} When `tracerProvider` is missing or `handler` is not a function.
+ *
+ * @example
+ * ```ts
+ * import { InMemoryExporter, type ReadableSpan, SimpleSpanProcessor, TracerProvider } from "@seed/telemetry";
+ * import { instrumentHandler } from "@seed/telemetry/http";
+ * import assert from "node:assert/strict";
+ *
+ * const exporter = new InMemoryExporter<ReadableSpan>();
+ * await using tracerProvider = new TracerProvider({ processors: [new SimpleSpanProcessor(exporter)] });
+ * const handler = instrumentHandler((_request: Request) => new Response("boom", { status: 503 }), { tracerProvider });
+ * const response = await handler(new Request("http://localhost/"));
+ * assert.equal(await response.text(), "boom"); // a body ends the span once it is sent
+ * await tracerProvider.forceFlush();
+ * assert.equal(exporter.items[0].status.code, 2);
+ * assert.equal(exporter.items[0].attributes["error.type"], "503");
+ * ```
+ */
+export function instrumentHandler<H extends FetchHandler>(
+  handler: H,
+  options: HttpServerInstrumentationOptions & HandlerOptions,
+): H {
+  return new HttpServerInstrumentation(options).handler(handler, options);
+}
