@@ -15,6 +15,7 @@ import {
 export const isBun = typeof (globalThis as { Bun?: unknown }).Bun === "object";
 export const isDeno = !isBun &&
   typeof (globalThis as { Deno?: unknown }).Deno === "object";
+export const isNode = !isBun && !isDeno;
 
 export type TestHandler = (
   request: Request,
@@ -46,6 +47,86 @@ interface DenoLike {
   ): DenoServer;
 }
 
+/**
+ * Node has no fetch-style server: a small node:http adapter (as
+ * @hono/node-server does) turns each request into a `Request` and writes the
+ * `Response` back, streaming its body and cancelling it when the client goes.
+ */
+async function serveNode(
+  fetch: TestHandler,
+  onError: ((error: unknown) => Response) | undefined,
+): Promise<TestServer> {
+  const { createServer } = await import("node:http");
+  const sockets = new Set<{ destroy(): void }>();
+  const server = createServer(async (req, res) => {
+    let response: Response | undefined;
+    try {
+      const method = req.method ?? "GET";
+      const headers = new Headers();
+      for (const [k, v] of Object.entries(req.headers)) {
+        if (v !== undefined) {
+          headers.set(k, Array.isArray(v) ? v.join(", ") : v);
+        }
+      }
+      const hasBody = method !== "GET" && method !== "HEAD";
+      const body = hasBody
+        ? new Uint8Array(
+          await new Promise<Buffer>((resolve) => {
+            const chunks: Buffer[] = [];
+            req.on("data", (c: Buffer) => chunks.push(c));
+            req.on("end", () => resolve(Buffer.concat(chunks)));
+          }),
+        )
+        : undefined;
+      const request = new Request(`http://${req.headers.host}${req.url}`, {
+        method,
+        headers,
+        body,
+      });
+      response = await fetch(request, {
+        remoteAddr: { hostname: req.socket.remoteAddress },
+      }) ?? new Response(null, { status: 500 });
+    } catch (error) {
+      response = onError?.(error) ?? new Response(null, { status: 500 });
+    }
+    res.writeHead(response.status, Object.fromEntries(response.headers));
+    if (response.body === null) {
+      res.end();
+      return;
+    }
+    const reader = response.body.getReader();
+    res.on("close", () => {
+      if (!res.writableFinished) reader.cancel().catch(() => {});
+    });
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        res.write(value);
+      }
+      res.end();
+    } catch {
+      res.destroy();
+    }
+  });
+  server.on("connection", (socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as { port: number }).port;
+  const close = async () => {
+    for (const socket of sockets) socket.destroy();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  };
+  return {
+    port,
+    url: `http://127.0.0.1:${port}`,
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}
+
 /** Starts a real server; `routes` only on Bun. */
 export function serve(
   fetch: TestHandler,
@@ -75,6 +156,7 @@ export function serve(
       [Symbol.asyncDispose]: close,
     });
   }
+  if (isNode) return serveNode(fetch, extra.onError);
   const deno = (globalThis as unknown as { Deno: DenoLike }).Deno;
   return new Promise((resolve) => {
     const server = deno.serve({
