@@ -641,3 +641,73 @@ export function readPropagatorsEnv(
   }
   return none ? [] : out;
 }
+
+/**
+ * Metrics settings read from the environment.
+ *
+ * @example
+ * ```ts
+ * import type { MetricsFromEnv } from "@seed/telemetry";
+ * import assert from "node:assert/strict";
+ *
+ * const fromEnv: MetricsFromEnv = { exportIntervalMillis: 10000 };
+ * assert.equal(fromEnv.exportIntervalMillis, 10000);
+ * ```
+ */
+export interface MetricsFromEnv {
+  /** `OTEL_METRIC_EXPORT_INTERVAL`, in milliseconds (at least 1). */
+  readonly exportIntervalMillis?: number;
+  /** `OTEL_METRIC_EXPORT_TIMEOUT`, in milliseconds. */
+  readonly exportTimeoutMillis?: number;
+  /** `OTEL_METRICS_EXEMPLAR_FILTER`. */
+  readonly exemplarFilter?: "trace_based" | "always_on" | "always_off";
+  /** `OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE`. */
+  readonly temporalityPreference?: "cumulative" | "delta" | "lowmemory";
+}
+
+/**
+ * Reads the metrics variables: `OTEL_METRIC_EXPORT_INTERVAL`,
+ * `OTEL_METRIC_EXPORT_TIMEOUT`, `OTEL_METRICS_EXEMPLAR_FILTER` and
+ * `OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE`. Bad values are
+ * reported and ignored.
+ *
+ * @param options Where to read and report.
+ * @returns The settings that are set.
+ *
+ * @example
+ * ```ts
+ * import { readMetricsEnv } from "@seed/telemetry";
+ * import assert from "node:assert/strict";
+ *
+ * const vars: Record<string, string> = { OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE: "Delta" };
+ * assert.equal(readMetricsEnv({ env: (n) => vars[n] }).temporalityPreference, "delta");
+ * ```
+ */
+export function readMetricsEnv(options: EnvReadOptions = {}): MetricsFromEnv {
+  const out: {
+    exportIntervalMillis?: number;
+    exportTimeoutMillis?: number;
+    exemplarFilter?: "trace_based" | "always_on" | "always_off";
+    temporalityPreference?: "cumulative" | "delta" | "lowmemory";
+  } = {};
+  const interval = readIntegerEnv("OTEL_METRIC_EXPORT_INTERVAL", {
+    ...options,
+    min: 1,
+  });
+  if (interval !== undefined) out.exportIntervalMillis = interval;
+  const timeout = readIntegerEnv("OTEL_METRIC_EXPORT_TIMEOUT", options);
+  if (timeout !== undefined) out.exportTimeoutMillis = timeout;
+  const filter = readChoiceEnv(
+    "OTEL_METRICS_EXEMPLAR_FILTER",
+    ["trace_based", "always_on", "always_off"] as const,
+    options,
+  );
+  if (filter !== undefined) out.exemplarFilter = filter;
+  const temporality = readChoiceEnv(
+    "OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE",
+    ["cumulative", "delta", "lowmemory"] as const,
+    options,
+  );
+  if (temporality !== undefined) out.temporalityPreference = temporality;
+  return out;
+}
