@@ -20,15 +20,17 @@ import {
   SPAN_FLAGS_CONTEXT_IS_REMOTE_MASK,
 } from "./_otlp_proto.ts";
 
-type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
-type JsonObject = { [key: string]: Json };
+export type Json = string | number | boolean | null | Json[] | {
+  [key: string]: Json;
+};
+export type JsonObject = { [key: string]: Json };
 
 /** An int64 as the decimal string of its exact value. */
-function int64(value: number): string {
+export function int64(value: number): string {
   return Number.isSafeInteger(value) ? String(value) : BigInt(value).toString();
 }
 
-function base64(bytes: Uint8Array): string {
+export function base64(bytes: Uint8Array): string {
   let binary = "";
   for (let i = 0; i < bytes.length; i += 0x8000) {
     binary += String.fromCharCode.apply(
@@ -39,7 +41,7 @@ function base64(bytes: Uint8Array): string {
   return btoa(binary);
 }
 
-function anyValue(value: AnyValue, depth: number): JsonObject {
+export function anyValue(value: AnyValue, depth: number): JsonObject {
   switch (typeof value) {
     case "string":
       return { stringValue: value };
@@ -71,7 +73,7 @@ function anyValue(value: AnyValue, depth: number): JsonObject {
   }
 }
 
-function keyValues(attributes: Attributes, depth = 0): Json[] {
+export function keyValues(attributes: Attributes, depth = 0): Json[] {
   const out: Json[] = [];
   for (const key in attributes) {
     const value = attributes[key];
@@ -85,11 +87,11 @@ function keyValues(attributes: Attributes, depth = 0): Json[] {
   return out;
 }
 
-function resourceJson(resource: Resource): JsonObject {
+export function resourceJson(resource: Resource): JsonObject {
   return { attributes: keyValues(resource.attributes) };
 }
 
-function scopeJson(scope: InstrumentationScope): JsonObject {
+export function scopeJson(scope: InstrumentationScope): JsonObject {
   const out: JsonObject = { name: scope.name };
   if (scope.version) out.version = scope.version;
   if (scope.attributes !== undefined) {
@@ -306,9 +308,11 @@ export function decodePartialSuccessJson(
   const p = partial as {
     rejectedLogRecords?: unknown;
     rejectedSpans?: unknown;
+    rejectedDataPoints?: unknown;
     errorMessage?: unknown;
   };
-  const raw = p.rejectedLogRecords ?? p.rejectedSpans ?? 0;
+  const raw = p.rejectedLogRecords ?? p.rejectedSpans ?? p.rejectedDataPoints ??
+    0;
   const rejected = typeof raw === "number"
     ? raw
     : typeof raw === "string"

@@ -72,12 +72,12 @@ export class ProtoBuffer {
 
 // The buffer being written, set by the entry points. Module state, so the
 // writers below take and return plain positions.
-let holder: ProtoBuffer;
-let buf: Uint8Array<ArrayBuffer>;
-let view: DataView<ArrayBuffer>;
-let cap = 0;
+export let holder: ProtoBuffer;
+export let buf: Uint8Array<ArrayBuffer>;
+export let view: DataView<ArrayBuffer>;
+export let cap = 0;
 
-function bind(out: ProtoBuffer): void {
+export function bind(out: ProtoBuffer): void {
   holder = out;
   buf = out.bytes;
   view = out.view;
@@ -85,7 +85,7 @@ function bind(out: ProtoBuffer): void {
 }
 
 /** Makes room for `n` more bytes at `pos` (the only place that grows). */
-function grow(pos: number, n: number): void {
+export function grow(pos: number, n: number): void {
   let size = cap * 2;
   while (size < pos + n) size *= 2;
   const next = new Uint8Array(size);
@@ -97,7 +97,7 @@ function grow(pos: number, n: number): void {
   holder.view = view;
 }
 
-function varintSize(v: number): number {
+export function varintSize(v: number): number {
   return v < 0x80
     ? 1
     : v < 0x4000
@@ -110,7 +110,7 @@ function varintSize(v: number): number {
 }
 
 /** Writes an unsigned varint below 2^32 (room must exist). */
-function putVarint32(pos: number, v: number): number {
+export function putVarint32(pos: number, v: number): number {
   while (v > 0x7f) {
     buf[pos++] = (v & 0x7f) | 0x80;
     v >>>= 7;
@@ -124,7 +124,11 @@ function putVarint32(pos: number, v: number): number {
  * `lenPos + reserved` and ends at `end`; moves the content when the length
  * needs a different width than reserved. Returns the new end.
  */
-function patchLength(lenPos: number, reserved: number, end: number): number {
+export function patchLength(
+  lenPos: number,
+  reserved: number,
+  end: number,
+): number {
   const start = lenPos + reserved;
   const len = end - start;
   const size = varintSize(len);
@@ -148,7 +152,7 @@ for (let c = 0x61; c <= 0x66; c++) HEX_VALUE[c] = c - 0x57;
  * Writes the bytes of a valid lowercase hex id (32 or 16 digits): eight
  * digits per step into one big-endian 32-bit store.
  */
-function putHexId(pos: number, hex: string): number {
+export function putHexId(pos: number, hex: string): number {
   const n = hex.length;
   if ((n & 7) !== 0) return writeHexId(hex, buf, pos);
   const h = HEX_VALUE;
@@ -170,7 +174,7 @@ function putHexId(pos: number, hex: string): number {
 }
 
 /** Writes a fixed64 from a non-negative integer number (ns since epoch). */
-function putFixed64(pos: number, v: number): number {
+export function putFixed64(pos: number, v: number): number {
   const hi = Math.floor(v / 4294967296);
   view.setUint32(pos, v - hi * 4294967296, true);
   view.setUint32(pos + 4, hi, true);
@@ -178,7 +182,7 @@ function putFixed64(pos: number, v: number): number {
 }
 
 /** Writes an int64 varint from a safe integer (negatives take 10 bytes). */
-function putInt64(pos: number, v: number): number {
+export function putInt64(pos: number, v: number): number {
   if (v >= 0) {
     if (v < 0x80000000) return putVarint32(pos, v);
     let hi = Math.floor(v / 4294967296);
@@ -225,7 +229,7 @@ function putInt64Halves(pos: number, lo: number, hi: number): number {
 const encoder = new TextEncoder();
 
 /** Writes a string's length and UTF-8 bytes (without the tag). */
-function putString(pos: number, s: string): number {
+export function putString(pos: number, s: string): number {
   const n = s.length;
   if (pos + 5 + n * 3 > cap) grow(pos, 5 + n * 3);
   const b = buf; // locals: the loops keep the arrays in registers
@@ -341,7 +345,7 @@ const slotBytes = new Uint8Array(KEY_SLOTS * KEY_SLOT_SIZE + 4);
 const slotView = new DataView(slotBytes.buffer);
 
 /** Writes each entry of `attributes` as a KeyValue field with tag byte `tag`. */
-function putKeyValues(
+export function putKeyValues(
   pos: number,
   attributes: Attributes,
   tag: number,
@@ -423,7 +427,7 @@ function putKeyValues(
   return pos;
 }
 
-function putResource(pos: number, resource: Resource): number {
+export function putResource(pos: number, resource: Resource): number {
   // ResourceX.resource (field 1)
   if (pos + 8 > cap) grow(pos, 8);
   buf[pos] = 0x0a;
@@ -435,7 +439,7 @@ function putResource(pos: number, resource: Resource): number {
   );
 }
 
-function putScope(pos: number, scope: InstrumentationScope): number {
+export function putScope(pos: number, scope: InstrumentationScope): number {
   // ScopeX.scope (field 1)
   if (pos + 8 > cap) grow(pos, 8);
   buf[pos] = 0x0a;
@@ -456,7 +460,7 @@ function putScope(pos: number, scope: InstrumentationScope): number {
   return patchLength(len, 1, p);
 }
 
-function putTagString(pos: number, tag: number, s: string): number {
+export function putTagString(pos: number, tag: number, s: string): number {
   if (pos + 1 > cap) grow(pos, 1);
   buf[pos] = tag;
   return putString(pos + 1, s);

@@ -436,7 +436,7 @@ export function readBatchEnv(
  * ```
  */
 export interface OtlpFromEnv {
-  /** `OTEL_EXPORTER_OTLP_{LOGS,TRACES}_ENDPOINT`: used as is. */
+  /** `OTEL_EXPORTER_OTLP_{LOGS,TRACES,METRICS}_ENDPOINT`: used as is. */
   readonly signalEndpoint?: string;
   /** `OTEL_EXPORTER_OTLP_ENDPOINT`: a base URL to which `/v1/logs` or `/v1/traces` is appended. */
   readonly baseEndpoint?: string;
@@ -474,10 +474,10 @@ export interface OtlpFromEnv {
  * ```
  */
 export function readOtlpEnv(
-  signal: "logs" | "traces",
+  signal: "logs" | "traces" | "metrics",
   options: EnvReadOptions = {},
 ): OtlpFromEnv {
-  const s = signal === "logs" ? "LOGS" : "TRACES";
+  const s = signal.toUpperCase();
   const out: {
     signalEndpoint?: string;
     baseEndpoint?: string;

@@ -101,12 +101,12 @@ function validHeaderValue(value: string): boolean {
 
 export function resolveOtlpConfig(
   source: string,
-  signal: "logs" | "traces",
+  signal: "logs" | "traces" | "metrics",
   options: OtlpHttpExporterOptions,
 ): ResolvedOtlpConfig {
   const diagnostics = options.diagnostics ?? consoleDiagnosticSink;
   const env = readOtlpEnv(signal, { env: options.env, diagnostics });
-  const path = signal === "logs" ? "v1/logs" : "v1/traces";
+  const path = `v1/${signal}`;
 
   // Endpoint: option as is > signal variable as is > base variable + path > default.
   let url: URL | undefined;

@@ -178,7 +178,11 @@ export class OtlpHttpTransport {
   constructor(source: string, config: ResolvedOtlpConfig) {
     this.#source = source;
     this.config = config;
-    this.#rejectedField = source.includes("Log") ? "log records" : "spans";
+    this.#rejectedField = source.includes("Log")
+      ? "log records"
+      : source.includes("Metric")
+      ? "data points"
+      : "spans";
   }
 
   get stats(): OtlpExporterStats {

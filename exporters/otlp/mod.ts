@@ -34,6 +34,10 @@
  */
 
 export { OtlpHttpLogExporter } from "./log_exporter.ts";
+export {
+  OtlpHttpMetricExporter,
+  type OtlpHttpMetricExporterOptions,
+} from "./metric_exporter.ts";
 export { OtlpHttpExporter } from "./otlp_http_exporter.ts";
 export type { OtlpHttpExporterOptions, OtlpRetryOptions } from "./options.ts";
 export { OtlpHttpSpanExporter } from "./span_exporter.ts";

@@ -17,6 +17,8 @@ const files = [
   "opentelemetry/proto/trace/v1/trace.proto",
   "opentelemetry/proto/collector/logs/v1/logs_service.proto",
   "opentelemetry/proto/collector/trace/v1/trace_service.proto",
+  "opentelemetry/proto/metrics/v1/metrics.proto",
+  "opentelemetry/proto/collector/metrics/v1/metrics_service.proto",
 ];
 
 function buildRoot(): protobuf.Root {
@@ -73,6 +75,22 @@ function buildRoot(): protobuf.Root {
     "opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse",
     new protobuf.Field("partialSuccess", 1, "ExportTracePartialSuccess"),
   );
+  add(
+    "opentelemetry.proto.metrics.v1.ExponentialHistogramDataPoint",
+    new protobuf.Field("zeroThreshold", 14, "double"),
+  );
+  const metricsNs = root.lookup(
+    "opentelemetry.proto.collector.metrics.v1",
+  ) as protobuf.Namespace;
+  metricsNs.add(
+    new protobuf.Type("ExportMetricsPartialSuccess")
+      .add(new protobuf.Field("rejectedDataPoints", 1, "int64"))
+      .add(new protobuf.Field("errorMessage", 2, "string")),
+  );
+  add(
+    "opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceResponse",
+    new protobuf.Field("partialSuccess", 1, "ExportMetricsPartialSuccess"),
+  );
   root.resolveAll();
   return root;
 }
@@ -83,6 +101,12 @@ export const LogsRequest: protobuf.Type = root.lookupType(
 );
 export const TraceRequest: protobuf.Type = root.lookupType(
   "opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest",
+);
+export const MetricsRequest: protobuf.Type = root.lookupType(
+  "opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest",
+);
+export const MetricsResponse: protobuf.Type = root.lookupType(
+  "opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceResponse",
 );
 export const LogsResponse: protobuf.Type = root.lookupType(
   "opentelemetry.proto.collector.logs.v1.ExportLogsServiceResponse",
@@ -104,6 +128,11 @@ const toObjectOptions: protobuf.IConversionOptions = {
 /** Decodes an ExportLogsServiceRequest into a plain object (int64 as strings, bytes as number arrays). */
 export function decodeLogs(bytes: Uint8Array): Decoded {
   return LogsRequest.toObject(LogsRequest.decode(bytes), toObjectOptions);
+}
+
+/** Decodes an ExportMetricsServiceRequest into a plain object. */
+export function decodeMetrics(bytes: Uint8Array): Decoded {
+  return MetricsRequest.toObject(MetricsRequest.decode(bytes), toObjectOptions);
 }
 
 /** Decodes an ExportTraceServiceRequest into a plain object. */
