@@ -30,6 +30,13 @@ export {
   type TraceLoggingObject,
   type TraceLoggingValue,
 } from "./decode_tracelogging.ts";
+export {
+  ETW_METRICS_PROVIDER,
+  EtwMetricExporter,
+  type EtwMetricExporterOptions,
+  type EtwMetricStats,
+  openEtwMetricExporter,
+} from "./etw_metric_exporter.ts";
 export { EtwProcessor, openEtwProcessor } from "./etw_processor.ts";
 export {
   EtwSpanProcessor,

@@ -42,6 +42,14 @@ export {
   UserEventsProcessor,
 } from "./user_events_processor.ts";
 export {
+  DEFAULT_MAX_METRIC_EVENT_BYTES,
+  openUserEventsMetricExporter,
+  OTLP_METRICS_TRACEPOINT,
+  UserEventsMetricExporter,
+  type UserEventsMetricExporterOptions,
+  type UserEventsMetricStats,
+} from "./user_events_metric_exporter.ts";
+export {
   openUserEventsSpanProcessor,
   UserEventsSpanProcessor,
 } from "./user_events_span_processor.ts";
