@@ -13,6 +13,14 @@ import process from "node:process";
 const dir = process.argv[2];
 const entry = (bare, file) =>
   dir === undefined ? bare : new URL(file, `file://${dir}/`).href;
+// Every entry point (SEED_ENTRIES: JSON, {specifier: file} from deno.json's
+// exports) loads, and names its exports.
+const entries = {};
+for (
+  const [bare, file] of Object.entries(JSON.parse(process.env.SEED_ENTRIES))
+) {
+  entries[bare] = Object.keys(await import(entry(bare, file))).length;
+}
 const telemetry = await import(entry("@seed/telemetry", "mod.ts"));
 const otlp = await import(
   entry("@seed/telemetry/otlp-http", "exporters/otlp/mod.ts")
@@ -85,6 +93,7 @@ await win.shutdown();
 console.log(JSON.stringify({
   node: process.version,
   runtime: telemetry.detectRuntime(),
+  entries,
   received,
   diagnostics,
   userEventsStats: ue.stats,

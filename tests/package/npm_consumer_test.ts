@@ -89,6 +89,8 @@ const skip = !isNode
 describe("the published package under Node", { skip }, () => {
   let work = "";
   let files: string[] = [];
+  /** "@seed/telemetry/x" → "x/mod.ts": every entry point of deno.json. */
+  const entries: Record<string, string> = {};
   before(() => {
     work = mkdtempSync(join(tmpdir(), "seed-npm-"));
     files = publishedFiles();
@@ -117,6 +119,7 @@ describe("the published package under Node", { skip }, () => {
     const exports: Record<string, string> = {};
     for (const [key, value] of Object.entries(deno.exports as object)) {
       exports[key] = String(value).replace(/\.ts$/, ".js");
+      entries[deno.name + key.slice(1)] = String(value).slice(2);
     }
     writeFileSync(
       join(pkg, "package.json"),
@@ -168,9 +171,14 @@ describe("the published package under Node", { skip }, () => {
       cwd: join(work, "consumer"),
       encoding: "utf8",
       timeout: 60_000,
+      env: { ...process.env, SEED_ENTRIES: JSON.stringify(entries) },
     });
     assert.equal(result.status, 0, `${node}: ${result.stderr}`);
     const report = JSON.parse(result.stdout.trim().split("\n").at(-1)!);
+    assert.deepEqual(Object.keys(report.entries), Object.keys(entries));
+    for (const [name, count] of Object.entries(report.entries)) {
+      assert.ok((count as number) > 0, `${name} exports nothing`);
+    }
     // What the collector got, decoded by protobufjs.
     const byPath = new Map<string, Uint8Array>(
       report.received.map((r: { path: string; body: string }) => [
