@@ -78,7 +78,7 @@ tail -n 12 "$OUT/node-host.log"
 node_counts "node --test (host)" "$OUT/node-host.tap" "$status"
 
 echo "### deno test --doc (JSDoc examples)"
-"$DENO" test -A --doc --junit-path="$OUT/deno-doc.xml" mod.ts pipeline/ processors/ exporters/ ffi/ instrumentation/ 2>&1 | tee "$OUT/deno-doc.log" | tail -n 15
+"$DENO" test -A --doc --junit-path="$OUT/deno-doc.xml" mod.ts pipeline/ processors/ exporters/ receivers/ ffi/ instrumentation/ 2>&1 | tee "$OUT/deno-doc.log" | tail -n 15
 deno_counts "deno test --doc" "$OUT/deno-doc.xml" "${PIPESTATUS[0]}"
 
 if [ "${SEED_TEST_HOST_ONLY:-0}" != 1 ] && [ -d tests/kernel ]; then
@@ -90,7 +90,7 @@ if [ "${SEED_TEST_HOST_ONLY:-0}" != 1 ] && [ -d tests/kernel ]; then
   deno_counts "deno test (kernel VM)" "$OUT/deno-kernel.xml" "$status"
 
   echo "### real kernel (user_events) in the VM: bun"
-  "$SHARED/vm/run-in-vm.sh" -t 900 -- "$BUN" test --timeout 30000 tests/kernel/ >"$OUT/bun-kernel.log" 2>&1
+  "$SHARED/vm/run-in-vm.sh" -t 900 -- "$BUN" test --timeout 120000 tests/kernel/ >"$OUT/bun-kernel.log" 2>&1
   status=$?
   tail -n 30 "$OUT/bun-kernel.log"
   bun_counts "bun test (kernel VM)" "$OUT/bun-kernel.log" "$status"

@@ -17,7 +17,7 @@ status=0
 for rt in "${runtimes[@]}"; do
 	case $rt in
 	deno) cmd=(./node_modules/.bin/deno test -A --no-check tests/kernel/) ;;
-	bun) cmd=(./node_modules/.bin/bun test tests/kernel/) ;;
+	bun) cmd=(./node_modules/.bin/bun test --timeout 120000 tests/kernel/) ;;
 	node) cmd=(./node_modules/.bin/node --no-warnings --experimental-ffi --test tests/kernel/) ;;
 	*) echo "unknown runtime $rt" >&2; exit 2 ;;
 	esac

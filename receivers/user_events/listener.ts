@@ -1,0 +1,1027 @@
+/**
+ * The Linux `user_events` listener: reads EventHeader tracepoints through
+ * `perf_event_open(2)` and per-CPU ring buffers, without perf installed
+ * (`shared/docs/perf-ring.md`).
+ *
+ * @module
+ */
+
+import { readFileSync } from "node:fs";
+import { FfiUnavailableError } from "../../ffi/errors.ts";
+import {
+  type LibcBinding,
+  type NativeMemory,
+  O_CLOEXEC,
+  O_WRONLY,
+} from "../../ffi/libc.ts";
+import { openLibc } from "../../ffi/load_libc.ts";
+import { openPerf } from "../../ffi/load_perf.ts";
+import type { MappedMemory, PerfBinding } from "../../ffi/perf.ts";
+import { EVENTHEADER_FIELDS } from "../../processors/_eventheader.ts";
+import {
+  type DecodedEvent,
+  decodeEventHeader,
+} from "../../processors/user_events/decode_event_header.ts";
+import {
+  CLOCK_MONOTONIC,
+  CLOCK_REALTIME,
+  drainRing,
+  MAX_RECORD,
+  PERF_ATTR_SIZE,
+  PERF_EVENT_IOC_DISABLE,
+  PERF_EVENT_IOC_ENABLE,
+  PERF_EVENT_IOC_SET_OUTPUT,
+  PERF_FLAG_FD_CLOEXEC,
+  type RecordSink,
+  RingView,
+  writePerfAttr,
+} from "./_ring.ts";
+
+const DIAG_IOCSREG = 0xc0082a00;
+const DIAG_IOCSUNREG = 0x40082a02;
+const DEFAULT_TRACEFS = "/sys/kernel/tracing";
+const PROVIDER_PATTERN = /^[A-Za-z0-9_]{1,233}$/;
+const TRACEPOINT_PATTERN =
+  /^[A-Za-z0-9_]+_L[0-9a-f]+K[0-9a-f]+(?:[A-Z][0-9a-z]*)*$/;
+
+const ERRNO_NAMES: Record<number, string> = {
+  1: "EPERM",
+  2: "ENOENT",
+  7: "E2BIG",
+  9: "EBADF",
+  12: "ENOMEM",
+  13: "EACCES",
+  16: "EBUSY",
+  19: "ENODEV",
+  22: "EINVAL",
+  24: "EMFILE",
+  98: "EADDRINUSE",
+};
+
+function errnoName(errno: number): string {
+  return `${ERRNO_NAMES[errno] ?? "errno"} (${errno})`;
+}
+
+/**
+ * The listener could not start: a bad option, a missing kernel feature or a
+ * permission. `code` is the errno when a call failed.
+ *
+ * @example
+ * ```ts
+ * import { UserEventsListenerError } from "@seed/telemetry/user-events/listener";
+ * import assert from "node:assert/strict";
+ *
+ * const error = new UserEventsListenerError("Cannot open perf events: EACCES (13); run as root", 13);
+ * assert.equal(error.code, 13);
+ * assert.equal(error.name, "UserEventsListenerError");
+ * ```
+ */
+export class UserEventsListenerError extends Error {
+  /** The errno, when a call failed. */
+  readonly code: number | undefined;
+
+  /**
+   * Creates the error.
+   *
+   * @param message What failed and what to change.
+   * @param code The errno, if any.
+   * @param cause The error behind it, if any.
+   */
+  constructor(message: string, code?: number, cause?: unknown) {
+    super(message, cause === undefined ? undefined : { cause });
+    this.name = "UserEventsListenerError";
+    this.code = code;
+  }
+}
+
+/**
+ * Which tracepoints to listen to.
+ *
+ * @example
+ * ```ts
+ * import type { UserEventsListenerOptions } from "@seed/telemetry/user-events/listener";
+ * import assert from "node:assert/strict";
+ *
+ * const options: UserEventsListenerOptions = { providers: ["myservice"], levels: [1, 2, 3] };
+ * assert.equal(options.levels?.length, 3);
+ * ```
+ */
+export interface UserEventsListenerOptions {
+  /**
+   * EventHeader provider names; each gets the tracepoints
+   * `<provider>_L<level>K<keyword>` of every level and keyword.
+   * @default {[]}
+   */
+  readonly providers?: readonly string[];
+  /**
+   * Levels to listen to (1 critical … 5 verbose). Listening turns the level
+   * on in every process that writes it.
+   * @default {[1, 2, 3, 4, 5]}
+   */
+  readonly levels?: readonly number[];
+  /**
+   * Keywords (the `K` part of the name, as numbers).
+   * @default {[1]}
+   */
+  readonly keywords?: readonly number[];
+  /**
+   * More tracepoints by their full EventHeader name, e.g. `Other_L4K2`.
+   * @default {[]}
+   */
+  readonly tracepoints?: readonly string[];
+  /**
+   * Register each tracepoint first (`DIAG_IOCSREG`, as a writer would), so
+   * listening can start before any writer and no writer exit can delete it
+   * mid-way. Needs write access to `user_events_data`; when that fails the
+   * listener uses the tracepoints that exist.
+   * @default {true}
+   */
+  readonly preregister?: boolean;
+  /**
+   * Size of each CPU's ring data area in KiB: a power of two of pages.
+   * Events up to the kernel's 8 KiB limit need at least 16.
+   * @default {128}
+   */
+  readonly bufferKiB?: number;
+  /**
+   * How often {@linkcode UserEventsListener.run} drains the rings, in ms.
+   * @default {50}
+   */
+  readonly pollIntervalMs?: number;
+  /**
+   * The tracefs mount.
+   * @default {"/sys/kernel/tracing", else the first tracefs in /proc/mounts}
+   */
+  readonly tracefsPath?: string;
+  /**
+   * CPUs to open a ring on.
+   * @default {the list in /sys/devices/system/cpu/online}
+   */
+  readonly cpus?: readonly number[];
+  /**
+   * The perf binding (tests pass a fake one).
+   * @default {the runtime's, from ffi/load_perf.ts}
+   */
+  readonly perf?: PerfBinding;
+  /**
+   * The libc binding used to pre-register (tests pass a fake one).
+   * @default {the runtime's, from ffi/load_libc.ts}
+   */
+  readonly libc?: LibcBinding;
+}
+
+/**
+ * One event read from the kernel.
+ *
+ * @example
+ * ```ts
+ * import type { ListenedEvent } from "@seed/telemetry/user-events/listener";
+ * import assert from "node:assert/strict";
+ *
+ * const show = (e: ListenedEvent) => `${e.cpu} ${e.event.provider}:${e.event.name}`;
+ * assert.equal(typeof show, "function");
+ * ```
+ */
+export interface ListenedEvent {
+  /** The tracepoint, e.g. `MyProvider_L4K1`. */
+  readonly tracepoint: string;
+  /** The CPU whose ring held it. */
+  readonly cpu: number;
+  /** The writer's process id. */
+  readonly pid: number;
+  /** The writer's thread id. */
+  readonly tid: number;
+  /** When the kernel recorded it: `CLOCK_MONOTONIC` nanoseconds. */
+  readonly monotonicNanos: bigint;
+  /** The same instant as nanoseconds since the Unix epoch (wall clock). */
+  readonly unixNanos: bigint;
+  /** The decoded EventHeader event. */
+  readonly event: DecodedEvent;
+}
+
+/**
+ * Counters of a listener. `samples = events + malformed + unknown`; `lost`
+ * counts samples the kernel dropped because a ring was full.
+ *
+ * @example
+ * ```ts
+ * import type { UserEventsListenerStats } from "@seed/telemetry/user-events/listener";
+ * import assert from "node:assert/strict";
+ *
+ * const seen = (s: UserEventsListenerStats) => s.events + s.malformed + s.unknown;
+ * assert.equal(typeof seen, "function");
+ * ```
+ */
+export interface UserEventsListenerStats {
+  /** Sample records read from the rings. */
+  readonly samples: number;
+  /** Samples decoded and handed over. */
+  readonly events: number;
+  /** Samples whose bytes were not a valid sample or EventHeader event. */
+  readonly malformed: number;
+  /** Samples of a tracepoint id the listener did not open. */
+  readonly unknown: number;
+  /**
+   * Samples the kernel dropped for lack of ring space: the sum of
+   * `PERF_RECORD_LOST` records while running; after
+   * {@linkcode UserEventsListener.close}, the kernel's exact per-CPU counts
+   * when those are larger.
+   */
+  readonly lost: number;
+  /** `PERF_RECORD_LOST` records seen. */
+  readonly lostRecords: number;
+  /** Times a ring's contents were not a valid record stream (dropped). */
+  readonly corrupt: number;
+  /** Drains done. */
+  readonly drains: number;
+  /** The first malformed sample's error, if any. */
+  readonly firstError: string | undefined;
+}
+
+interface Ring {
+  readonly cpu: number;
+  readonly fd: number;
+  readonly memory: MappedMemory;
+  readonly view: RingView;
+}
+
+interface Registration {
+  readonly name: string;
+  readonly enableAddress: bigint;
+}
+
+function readTextFile(path: string): string | number {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === "ENOENT") return 2;
+    if (code === "EACCES") return 13;
+    if (code === "EPERM") return 1;
+    return 5;
+  }
+}
+
+function findTracefs(): string {
+  if (readTextFile(DEFAULT_TRACEFS + "/available_events") !== 2) {
+    return DEFAULT_TRACEFS;
+  }
+  const mounts = readTextFile("/proc/mounts");
+  if (typeof mounts === "string") {
+    for (const line of mounts.split("\n")) {
+      const parts = line.split(" ");
+      if (parts.length >= 3 && parts[2] === "tracefs") {
+        return parts[1].replace(/\\040/g, " ");
+      }
+    }
+  }
+  return DEFAULT_TRACEFS;
+}
+
+/**
+ * Parses a kernel CPU list such as `0-3,6`.
+ *
+ * @param text The list.
+ * @returns The CPU numbers, ascending.
+ *
+ * @example
+ * ```ts
+ * import { parseCpuList } from "@seed/telemetry/user-events/listener";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(parseCpuList("0-3,6\n"), [0, 1, 2, 3, 6]);
+ * ```
+ */
+export function parseCpuList(text: string): number[] {
+  const cpus: number[] = [];
+  for (const part of String(text).trim().split(",")) {
+    if (part === "") continue;
+    const m = /^(\d+)(?:-(\d+))?$/.exec(part);
+    if (m === null) continue;
+    const from = Number(m[1]);
+    const to = m[2] === undefined ? from : Number(m[2]);
+    for (let c = from; c <= to && c - from < 65536; c++) cpus.push(c);
+  }
+  return cpus;
+}
+
+function permissionHint(): string {
+  return "run as root, or give the process CAP_PERFMON (with kernel.perf_event_paranoid <= 2) " +
+    "plus read access to tracefs events/user_events/*/id (e.g. CAP_DAC_OVERRIDE or group permissions), " +
+    "and write access to user_events_data to pre-register";
+}
+
+function checkLevels(levels: readonly number[]): number[] {
+  const out: number[] = [];
+  for (const level of levels) {
+    if (!Number.isInteger(level) || level < 1 || level > 255) {
+      throw new UserEventsListenerError(
+        `Cannot listen at level ${
+          String(level)
+        }: expected an integer 1-255 (1 critical … 5 verbose)`,
+      );
+    }
+    if (!out.includes(level)) out.push(level);
+  }
+  return out;
+}
+
+/**
+ * The tracepoint names a set of options selects, in order.
+ *
+ * @param options Providers, levels, keywords and extra names.
+ * @returns The names.
+ * @throws {UserEventsListenerError} On an invalid provider, level, keyword or name.
+ *
+ * @example
+ * ```ts
+ * import { selectTracepoints } from "@seed/telemetry/user-events/listener";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(selectTracepoints({ providers: ["app"], levels: [2, 4] }), ["app_L2K1", "app_L4K1"]);
+ * ```
+ */
+export function selectTracepoints(
+  options: Pick<
+    UserEventsListenerOptions,
+    "providers" | "levels" | "keywords" | "tracepoints"
+  >,
+): string[] {
+  const levels = checkLevels(options.levels ?? [1, 2, 3, 4, 5]);
+  const keywords = options.keywords ?? [1];
+  const names: string[] = [];
+  for (const provider of options.providers ?? []) {
+    if (typeof provider !== "string" || !PROVIDER_PATTERN.test(provider)) {
+      throw new UserEventsListenerError(
+        `Cannot listen to provider ${
+          JSON.stringify(String(provider))
+        }: expected 1-233 ASCII letters, digits or '_'`,
+      );
+    }
+    for (const level of levels) {
+      for (const keyword of keywords) {
+        if (!Number.isSafeInteger(keyword) || keyword < 0) {
+          throw new UserEventsListenerError(
+            `Cannot listen to keyword ${
+              String(keyword)
+            }: expected a non-negative integer`,
+          );
+        }
+        const name = `${provider}_L${level.toString(16)}K${
+          keyword.toString(16)
+        }`;
+        if (!names.includes(name)) names.push(name);
+      }
+    }
+  }
+  for (const name of options.tracepoints ?? []) {
+    if (
+      typeof name !== "string" || name.length > 255 ||
+      !TRACEPOINT_PATTERN.test(name)
+    ) {
+      throw new UserEventsListenerError(
+        `Cannot listen to tracepoint ${
+          JSON.stringify(String(name))
+        }: expected an EventHeader name <provider>_L<level>K<keyword>`,
+      );
+    }
+    if (!names.includes(name)) names.push(name);
+  }
+  if (names.length === 0) {
+    throw new UserEventsListenerError(
+      "Cannot listen: no tracepoints selected; pass providers or tracepoints",
+    );
+  }
+  return names;
+}
+
+/**
+ * Reads EventHeader events from `user_events` tracepoints: one perf event
+ * and ring per CPU (further tracepoints share the ring through
+ * `PERF_EVENT_IOC_SET_OUTPUT`), drained by {@linkcode UserEventsListener.drain}
+ * or {@linkcode UserEventsListener.run}, decoded with the library's
+ * EventHeader decoder and handed over in time order across CPUs. Malformed
+ * samples never throw: they are counted. Listening turns the tracepoints
+ * on in every writer; {@linkcode UserEventsListener.close} (or `using`)
+ * turns them off again and releases everything.
+ *
+ * Order: within one drain events are sorted by time (ties by CPU); an event
+ * published on one CPU just after a drain may be older than the last one
+ * handed over from another CPU.
+ *
+ * Open it with {@linkcode openUserEventsListener}.
+ *
+ * @example
+ * ```ts ignore
+ * import { openUserEventsListener } from "@seed/telemetry/user-events/listener";
+ *
+ * using listener = await openUserEventsListener({ providers: ["myservice"] });
+ * const controller = new AbortController();
+ * setTimeout(() => controller.abort(), 1000);
+ * await listener.run((e) => console.log(e.event.name), { signal: controller.signal });
+ * console.log(listener.stats);
+ * ```
+ */
+export class UserEventsListener implements Disposable, AsyncDisposable {
+  /** The tracepoints listened to. */
+  readonly tracepoints: readonly string[];
+  /** The tracepoint ids, by name. */
+  readonly ids: ReadonlyMap<string, number>;
+  /** The CPUs with a ring. */
+  readonly cpus: readonly number[];
+  /** Bytes of each ring's data area. */
+  readonly bufferBytes: number;
+  /** How often {@linkcode UserEventsListener.run} drains, in ms. */
+  readonly pollIntervalMs: number;
+
+  readonly #perf: PerfBinding;
+  readonly #libc: LibcBinding | undefined;
+  readonly #names: Map<number, string>;
+  readonly #rings: Ring[];
+  readonly #fds: { fd: number; cpu: number }[];
+  readonly #registrations: Registration[];
+  readonly #registerFd: number;
+  readonly #enableMemory: NativeMemory | null;
+  readonly #scratch = new Uint8Array(MAX_RECORD + 8);
+  readonly #scratchView = new DataView(this.#scratch.buffer);
+  readonly #counters = new Float64Array(8);
+  readonly #pending: ListenedEvent[] = [];
+  #offset = 0n;
+  #cpu = 0;
+  #firstError: string | undefined;
+  #closed = false;
+  #running: Promise<void> | undefined;
+  #wake: (() => void) | undefined;
+
+  /** @internal Use {@linkcode openUserEventsListener}. */
+  constructor(
+    perf: PerfBinding,
+    libc: LibcBinding | undefined,
+    state: {
+      tracepoints: string[];
+      ids: Map<string, number>;
+      cpus: number[];
+      bufferBytes: number;
+      pollIntervalMs: number;
+      rings: Ring[];
+      fds: { fd: number; cpu: number }[];
+      registrations: Registration[];
+      registerFd: number;
+      enableMemory: NativeMemory | null;
+    },
+  ) {
+    this.#perf = perf;
+    this.#libc = libc;
+    this.tracepoints = Object.freeze(state.tracepoints);
+    this.ids = state.ids;
+    this.cpus = Object.freeze(state.cpus);
+    this.bufferBytes = state.bufferBytes;
+    this.pollIntervalMs = state.pollIntervalMs;
+    this.#rings = state.rings;
+    this.#fds = state.fds;
+    this.#registrations = state.registrations;
+    this.#registerFd = state.registerFd;
+    this.#enableMemory = state.enableMemory;
+    this.#names = new Map();
+    for (const [name, id] of state.ids) this.#names.set(id, name);
+    this.#takeOffset();
+  }
+
+  #takeOffset(): void {
+    const perf = this.#perf;
+    const m0 = perf.clockNanos(CLOCK_MONOTONIC);
+    const real = perf.clockNanos(CLOCK_REALTIME);
+    const m1 = perf.clockNanos(CLOCK_MONOTONIC);
+    if (m0 >= 0n && m1 >= 0n && real >= 0n) {
+      this.#offset = real - (m0 + m1) / 2n;
+    }
+  }
+
+  /** The counters so far. */
+  get stats(): UserEventsListenerStats {
+    const c = this.#counters;
+    return {
+      samples: c[0],
+      events: c[1],
+      malformed: c[2],
+      unknown: c[3],
+      lost: c[4],
+      lostRecords: c[5],
+      corrupt: c[6],
+      drains: c[7],
+      firstError: this.#firstError,
+    };
+  }
+
+  readonly #sink: RecordSink = {
+    sample: (bytes, view, start, size) =>
+      this.#sample(bytes, view, start, size),
+    lost: (lost) => {
+      this.#counters[4] += lost;
+      this.#counters[5]++;
+    },
+    corrupt: () => {
+      this.#counters[6]++;
+    },
+  };
+
+  #malformed(message: string): void {
+    this.#counters[2]++;
+    if (this.#firstError === undefined) this.#firstError = message;
+  }
+
+  #sample(
+    bytes: Uint8Array,
+    view: DataView,
+    start: number,
+    size: number,
+  ): void {
+    const c = this.#counters;
+    c[0]++;
+    // IDENTIFIER @8, TID @16, TIME @24, CPU @32, RAW size @40, raw @44.
+    if (size < 52) {
+      this.#malformed(
+        `sample of ${size} bytes is shorter than its fixed fields`,
+      );
+      return;
+    }
+    const rawSize = view.getUint32(start + 40, true);
+    if (rawSize < 8 || 44 + rawSize > size) {
+      this.#malformed(`raw size ${rawSize} does not fit a ${size}-byte sample`);
+      return;
+    }
+    const raw = start + 44;
+    const type = view.getUint16(raw, true);
+    const name = this.#names.get(type);
+    if (name === undefined) {
+      c[3]++;
+      return;
+    }
+    let event: DecodedEvent;
+    try {
+      event = decodeEventHeader(
+        name,
+        bytes.subarray(raw + 8, raw + rawSize),
+      );
+    } catch (error) {
+      this.#malformed(error instanceof Error ? error.message : String(error));
+      return;
+    }
+    const time = view.getBigUint64(start + 24, true);
+    c[1]++;
+    this.#pending.push({
+      tracepoint: name,
+      cpu: view.getUint32(start + 32, true),
+      pid: view.getUint32(start + 16, true),
+      tid: view.getUint32(start + 20, true),
+      monotonicNanos: time,
+      unixNanos: time + this.#offset,
+      event,
+    });
+  }
+
+  /**
+   * Reads every ring once and hands the decoded events to `onEvent`, in
+   * time order. Never throws; an `onEvent` that throws stops nothing (its
+   * error is swallowed after the rest are delivered).
+   *
+   * @param onEvent Receives each event.
+   * @returns How many events were handed over.
+   */
+  drain(onEvent: (event: ListenedEvent) => void): number {
+    if (this.#closed) return 0;
+    return this.#drain(onEvent);
+  }
+
+  #drain(onEvent: (event: ListenedEvent) => void): number {
+    this.#counters[7]++;
+    if ((this.#cpu++ & 63) === 0) this.#takeOffset();
+    const pending = this.#pending;
+    for (const ring of this.#rings) {
+      const before = pending.length;
+      drainRing(ring.view, this.#sink, this.#scratch, this.#scratchView);
+      // A ring is in time order; only sort when several rings contributed.
+      if (before > 0 && pending.length > before) pending.sort(byTime);
+    }
+    const n = pending.length;
+    for (let i = 0; i < n; i++) {
+      try {
+        onEvent(pending[i]);
+      } catch {
+        // The caller's handler failed; keep delivering.
+      }
+    }
+    pending.length = 0;
+    return n;
+  }
+
+  /**
+   * Drains every {@linkcode UserEventsListener.pollIntervalMs} until
+   * `signal` aborts or the listener closes.
+   *
+   * @param onEvent Receives each event.
+   * @param options `signal` stops the loop (after a last drain).
+   * @returns Resolves when stopped.
+   */
+  run(
+    onEvent: (event: ListenedEvent) => void,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<void> {
+    if (this.#running !== undefined) {
+      return Promise.reject(
+        new UserEventsListenerError(
+          "Cannot run the listener twice at once; await the first run()",
+        ),
+      );
+    }
+    const signal = options.signal;
+    const loop = async () => {
+      while (!this.#closed && signal?.aborted !== true) {
+        this.#drain(onEvent);
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(done, this.pollIntervalMs);
+          function done() {
+            clearTimeout(timer);
+            signal?.removeEventListener("abort", done);
+            resolve();
+          }
+          this.#wake = done;
+          signal?.addEventListener("abort", done, { once: true });
+        });
+        this.#wake = undefined;
+      }
+      if (!this.#closed) this.#drain(onEvent);
+    };
+    this.#running = loop().finally(() => {
+      this.#running = undefined;
+    });
+    return this.#running;
+  }
+
+  /**
+   * Stops listening: disables every perf event (writers see their
+   * tracepoints off again unless someone else listens), drains the rings a
+   * last time into `onEvent`, reads the kernel's exact lost counts, unmaps
+   * and closes everything and unregisters the pre-registrations.
+   * Idempotent.
+   *
+   * @param onEvent Receives the last events, if given.
+   * @returns The final counters.
+   */
+  close(onEvent?: (event: ListenedEvent) => void): UserEventsListenerStats {
+    if (this.#closed) return this.stats;
+    const perf = this.#perf;
+    for (const { fd } of this.#fds) perf.ioctl(fd, PERF_EVENT_IOC_DISABLE, 0n);
+    this.#drain(onEvent ?? (() => {}));
+    this.#closed = true;
+    this.#wake?.();
+    // read_format ID|LOST: {value, id, lost}.
+    const counts = perf.alloc(32);
+    let exactLost = 0;
+    if (counts !== null) {
+      const view = new DataView(counts.buffer, 0, 32);
+      for (const { fd } of this.#fds) {
+        if (perf.read(fd, counts, 24) === 24) {
+          exactLost += Number(view.getBigUint64(16, true));
+        }
+      }
+      perf.free(counts);
+    }
+    if (exactLost > this.#counters[4]) this.#counters[4] = exactLost;
+    for (const ring of this.#rings) perf.munmap(ring.memory);
+    for (const { fd } of this.#fds) perf.close(fd);
+    unregister(
+      this.#libc,
+      this.#registerFd,
+      this.#registrations,
+      this.#enableMemory,
+    );
+    return this.stats;
+  }
+
+  /** Same as {@linkcode UserEventsListener.close}. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  /** Stops a running {@linkcode UserEventsListener.run}, then closes. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    const running = this.#running;
+    this.close();
+    if (running !== undefined) await running;
+  }
+}
+
+function byTime(a: ListenedEvent, b: ListenedEvent): number {
+  return a.monotonicNanos < b.monotonicNanos
+    ? -1
+    : a.monotonicNanos > b.monotonicNanos
+    ? 1
+    : a.cpu - b.cpu;
+}
+
+function unregister(
+  libc: LibcBinding | undefined,
+  fd: number,
+  registrations: readonly Registration[],
+  enableMemory: NativeMemory | null,
+): void {
+  if (libc === undefined || fd < 0) return;
+  const unreg = libc.alloc(16);
+  let ok = unreg !== null;
+  if (unreg !== null) {
+    const v = new DataView(unreg.buffer, 0, 16);
+    for (const r of registrations) {
+      v.setUint32(0, 16, true);
+      v.setUint32(4, 0, true);
+      v.setBigUint64(8, r.enableAddress, true);
+      if (libc.ioctl(fd, DIAG_IOCSUNREG, unreg) < 0) ok = false;
+    }
+    libc.free(unreg);
+  }
+  // A registration that could not be undone keeps its enable word: leak it.
+  if (ok && enableMemory !== null) libc.free(enableMemory);
+  libc.close(fd);
+}
+
+function preregister(
+  libc: LibcBinding,
+  dataPath: string,
+  names: readonly string[],
+): {
+  fd: number;
+  registrations: Registration[];
+  memory: NativeMemory | null;
+  errno: number;
+} {
+  const fd = libc.open(dataPath, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return { fd: -1, registrations: [], memory: null, errno: -fd };
+  const memory = libc.alloc(Math.max(8, names.length * 8));
+  const reg = libc.alloc(32);
+  const registrations: Registration[] = [];
+  if (memory === null || reg === null) {
+    if (memory !== null) libc.free(memory);
+    if (reg !== null) libc.free(reg);
+    libc.close(fd);
+    return { fd: -1, registrations, memory: null, errno: 12 };
+  }
+  new Uint8Array(memory.buffer).fill(0); // resident before the kernel needs it
+  const v = new DataView(reg.buffer, 0, 32);
+  let errno = 0;
+  for (let i = 0; i < names.length; i++) {
+    const command = names[i] + EVENTHEADER_FIELDS;
+    const text = libc.alloc(command.length + 1);
+    if (text === null) {
+      errno = 12;
+      continue;
+    }
+    const bytes = new Uint8Array(text.buffer, 0, command.length + 1);
+    for (let j = 0; j < command.length; j++) bytes[j] = command.charCodeAt(j);
+    bytes[command.length] = 0;
+    const enableAddress = memory.address + BigInt(i * 8);
+    v.setUint32(0, 28, true); // size
+    v.setUint8(4, 0); // enable_bit
+    v.setUint8(5, 4); // enable_size
+    v.setUint16(6, 0, true); // flags
+    v.setBigUint64(8, enableAddress, true);
+    v.setBigUint64(16, text.address, true);
+    v.setUint32(24, 0, true);
+    const r = libc.ioctl(fd, DIAG_IOCSREG, reg);
+    libc.free(text);
+    if (r < 0) {
+      // EADDRINUSE: the tracepoint exists with other fields; listen anyway.
+      errno = -r;
+      continue;
+    }
+    registrations.push({ name: names[i], enableAddress });
+  }
+  libc.free(reg);
+  return { fd, registrations, memory, errno };
+}
+
+/**
+ * Opens a {@linkcode UserEventsListener}: pre-registers the tracepoints
+ * (unless told not to), reads their ids from tracefs, opens one perf event
+ * per CPU and tracepoint, maps one ring per CPU and enables them.
+ *
+ * @param options What to listen to and how.
+ * @returns The listener, already listening.
+ * @throws {UserEventsListenerError} On invalid options, a missing
+ * tracepoint, no `user_events`, or a permission failure: one message that
+ * names what to change.
+ *
+ * @example Listen for one second
+ * ```ts ignore
+ * import { openUserEventsListener } from "@seed/telemetry/user-events/listener";
+ *
+ * await using listener = await openUserEventsListener({ providers: ["myservice"], levels: [1, 2, 3, 4] });
+ * const controller = new AbortController();
+ * setTimeout(() => controller.abort(), 1000);
+ * await listener.run((e) => console.log(e.tracepoint, e.event.name), { signal: controller.signal });
+ * ```
+ */
+export async function openUserEventsListener(
+  options: UserEventsListenerOptions,
+): Promise<UserEventsListener> {
+  if (options === null || typeof options !== "object") {
+    throw new UserEventsListenerError(
+      'Cannot open a user_events listener: options must be an object such as { providers: ["myservice"] }',
+    );
+  }
+  const names = selectTracepoints(options);
+  const bufferKiB = options.bufferKiB ?? 128;
+  const pollIntervalMs = options.pollIntervalMs ?? 50;
+  if (
+    !Number.isInteger(pollIntervalMs) || pollIntervalMs < 1 ||
+    pollIntervalMs > 60000
+  ) {
+    throw new UserEventsListenerError(
+      `Cannot use pollIntervalMs ${
+        String(pollIntervalMs)
+      }: expected an integer 1-60000`,
+    );
+  }
+  let perf: PerfBinding;
+  let libc: LibcBinding | undefined;
+  try {
+    perf = options.perf ?? await openPerf();
+    libc = options.libc ??
+      (options.preregister === false ? undefined : await openLibc());
+  } catch (error) {
+    if (error instanceof FfiUnavailableError) {
+      throw new UserEventsListenerError(error.message, error.code, error);
+    }
+    throw error;
+  }
+  const pageSize = perf.pageSize();
+  const bufferBytes = bufferKiB * 1024;
+  const pages = bufferBytes / pageSize;
+  if (
+    !Number.isInteger(pages) || pages < 1 || (pages & (pages - 1)) !== 0 ||
+    bufferKiB > 1048576
+  ) {
+    throw new UserEventsListenerError(
+      `Cannot use bufferKiB ${
+        String(bufferKiB)
+      }: expected a power of two of ${pageSize}-byte pages (e.g. 64, 128, 256)`,
+    );
+  }
+  const tracefs = options.tracefsPath ?? findTracefs();
+  let cpus: number[];
+  if (options.cpus !== undefined) {
+    cpus = [...options.cpus];
+  } else {
+    const online = readTextFile("/sys/devices/system/cpu/online");
+    cpus = typeof online === "string" ? parseCpuList(online) : [0];
+  }
+  if (cpus.length === 0) cpus = [0];
+
+  // Pre-register so the tracepoints exist before any writer.
+  let registerFd = -1;
+  let registrations: Registration[] = [];
+  let enableMemory: NativeMemory | null = null;
+  let registerErrno = 0;
+  if (options.preregister !== false && libc !== undefined) {
+    const r = preregister(libc, tracefs + "/user_events_data", names);
+    registerFd = r.fd;
+    registrations = r.registrations;
+    enableMemory = r.memory;
+    registerErrno = r.errno;
+  }
+  const cleanup: (() => void)[] = [
+    () => unregister(libc, registerFd, registrations, enableMemory),
+  ];
+  const fail: (message: string, code?: number) => never = (message, code) => {
+    for (let i = cleanup.length - 1; i >= 0; i--) cleanup[i]();
+    throw new UserEventsListenerError(message, code);
+  };
+
+  const ids = new Map<string, number>();
+  for (const name of names) {
+    const idPath = `${tracefs}/events/user_events/${name}/id`;
+    const text = readTextFile(idPath);
+    if (typeof text === "number") {
+      if (text === 13 || text === 1) {
+        fail(
+          `Cannot read ${idPath}: ${errnoName(text)}; ${permissionHint()}`,
+          text,
+        );
+      }
+      if (text === 2) {
+        if (readTextFile(tracefs + "/user_events_status") === 2) {
+          fail(
+            `Cannot listen to ${name}: ${tracefs}/user_events_status does not exist; ` +
+              "this kernel has no user_events (needs Linux >= 6.4 with CONFIG_USER_EVENTS=y) or tracefs is not mounted there (set tracefsPath)",
+            2,
+          );
+        }
+        if (registerErrno === 13 || registerErrno === 1) {
+          fail(
+            `Cannot listen to ${name}: it is not registered and pre-registering failed with ${
+              errnoName(registerErrno)
+            }; ${permissionHint()}`,
+            registerErrno,
+          );
+        }
+        fail(
+          `Cannot listen to ${name}: the tracepoint does not exist (ENOENT) and could not be pre-registered${
+            registerErrno === 0 ? "" : ` (${errnoName(registerErrno)})`
+          }; start a writer first or allow pre-registration`,
+          2,
+        );
+      }
+      fail(`Cannot read ${idPath}: ${errnoName(text)}`, text);
+    }
+    const id = Number(String(text).trim());
+    if (!Number.isInteger(id) || id <= 0 || id > 65535) {
+      fail(`Cannot use tracepoint id ${JSON.stringify(text)} from ${idPath}`);
+    }
+    ids.set(name, id);
+  }
+
+  const attr = perf.alloc(PERF_ATTR_SIZE + 32);
+  if (attr === null) fail("Cannot allocate native memory: ENOMEM (12)", 12);
+  cleanup.push(() => perf.free(attr!));
+  const attrView = new DataView(attr!.buffer, 0, PERF_ATTR_SIZE);
+  const rings: Ring[] = [];
+  const fds: { fd: number; cpu: number }[] = [];
+  cleanup.push(() => {
+    for (const ring of rings) perf.munmap(ring.memory);
+    for (const { fd } of fds) perf.close(fd);
+  });
+  const length = pageSize + bufferBytes;
+  // Wake-up watermark: a quarter of the ring (the listener drains on a
+  // timer; this only bounds how often a writer pays for a wake-up).
+  const wakeup = Math.max(pageSize, bufferBytes >> 2);
+  for (const cpu of cpus) {
+    let ringFd = -1;
+    for (const name of names) {
+      writePerfAttr(attrView, ids.get(name)!, wakeup);
+      const fd = perf.perfEventOpen(attr!, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
+      if (fd < 0) {
+        const errno = -fd;
+        if (errno === 13 || errno === 1) {
+          fail(
+            `Cannot open perf events on ${name} (CPU ${cpu}): ${
+              errnoName(errno)
+            }; ${permissionHint()}, or set kernel.perf_event_paranoid=-1`,
+            errno,
+          );
+        }
+        fail(
+          `Cannot open perf events on ${name} (CPU ${cpu}): ${
+            errnoName(errno)
+          }`,
+          errno,
+        );
+      }
+      fds.push({ fd, cpu });
+      if (ringFd < 0) {
+        const memory = perf.mmap(fd, length);
+        if (typeof memory === "number") {
+          fail(
+            `Cannot map a ${bufferKiB} KiB perf ring on CPU ${cpu}: ${
+              errnoName(-memory)
+            }${
+              -memory === 1
+                ? "; lower bufferKiB (the locked-memory budget is kernel.perf_event_mlock_kb per CPU) or run as root"
+                : ""
+            }`,
+            -memory,
+          );
+        }
+        let view: RingView;
+        try {
+          view = new RingView(memory.buffer, pageSize);
+        } catch (error) {
+          perf.munmap(memory);
+          fail((error as Error).message);
+        }
+        rings.push({ cpu, fd, memory, view: view! });
+        ringFd = fd;
+      } else {
+        const r = perf.ioctl(fd, PERF_EVENT_IOC_SET_OUTPUT, BigInt(ringFd));
+        if (r < 0) {
+          fail(
+            `Cannot share CPU ${cpu}'s ring with ${name}: ${errnoName(-r)}`,
+            -r,
+          );
+        }
+      }
+    }
+  }
+  perf.free(attr!);
+  for (const { fd } of fds) perf.ioctl(fd, PERF_EVENT_IOC_ENABLE, 0n);
+  return new UserEventsListener(perf, libc, {
+    tracepoints: names,
+    ids,
+    cpus,
+    bufferBytes,
+    pollIntervalMs,
+    rings,
+    fds,
+    registrations,
+    registerFd,
+    enableMemory,
+  });
+}

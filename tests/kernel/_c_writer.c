@@ -1,0 +1,80 @@
+/* A C EventHeader writer for the listener's real-kernel tests, independent
+ * of the library's encoder: registers "<provider>_L5K1" through
+ * user_events_data, waits for a listener, then writes N events named
+ * "CEvent" with fields count (u32), msg (string16), delta (i64) and
+ * ok (bool8), byte by byte as eventheader.h defines them.
+ * Usage: _c_writer PROVIDER N        prints "written N" */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+struct __attribute__((packed)) user_reg {
+	uint32_t size;
+	uint8_t enable_bit;
+	uint8_t enable_size;
+	uint16_t flags;
+	uint64_t enable_addr;
+	uint64_t name_args;
+	uint32_t write_index;
+};
+
+#define DIAG_IOCSREG 0xc0082a00
+
+static volatile uint32_t enabled;
+
+int main(int argc, char **argv) {
+	if (argc != 3) return 2;
+	char name[300], command[400];
+	snprintf(name, sizeof name, "%s_L5K1", argv[1]);
+	snprintf(command, sizeof command,
+		 "%s u8 eventheader_flags; u8 version; u16 id; u16 tag; u8 opcode; u8 level", name);
+	int n = atoi(argv[2]);
+	int fd = open("/sys/kernel/tracing/user_events_data", O_WRONLY | O_CLOEXEC);
+	if (fd < 0) { perror("open"); return 1; }
+	struct user_reg reg = {0};
+	reg.size = sizeof reg;
+	reg.enable_size = 4;
+	reg.enable_addr = (uint64_t)(uintptr_t)&enabled;
+	reg.name_args = (uint64_t)(uintptr_t)command;
+	if (ioctl(fd, DIAG_IOCSREG, &reg) < 0) { perror("DIAG_IOCSREG"); return 1; }
+	for (int i = 0; i < 3000 && !enabled; i++) usleep(1000);
+	if (!enabled) { fprintf(stderr, "nobody listens\n"); return 1; }
+
+	/* eventheader: flags 0x07 (pointer64 | little-endian | extension), version 0,
+	 * id 0, tag 0, opcode 0, level 5; then one metadata extension. */
+	static const uint8_t meta[] = {
+		'C', 'E', 'v', 'e', 'n', 't', 0,
+		'c', 'o', 'u', 'n', 't', 0, 0x04,       /* value32, default format (unsigned) */
+		'm', 's', 'g', 0, 0x0a,                 /* string_length16_char8 */
+		'd', 'e', 'l', 't', 'a', 0, 0x85, 0x02, /* value64, format signed */
+		'o', 'k', 0, 0x82, 0x07,                /* value8, format boolean */
+	};
+	uint8_t header[12] = {0x07, 0, 0, 0, 0, 0, 0, 5, sizeof meta, 0, 0x01, 0x00};
+	const char *text = "from C";
+	for (int i = 0; i < n; i++) {
+		uint8_t data[64];
+		size_t p = 0;
+		uint32_t count = (uint32_t)i;
+		memcpy(data + p, &count, 4); p += 4;
+		uint16_t len = (uint16_t)strlen(text);
+		memcpy(data + p, &len, 2); p += 2;
+		memcpy(data + p, text, len); p += len;
+		int64_t delta = -(int64_t)i * 1000000007LL;
+		memcpy(data + p, &delta, 8); p += 8;
+		data[p++] = (uint8_t)(i % 2);
+		struct iovec iov[4] = {
+			{&reg.write_index, 4}, {header, sizeof header},
+			{(void *)meta, sizeof meta}, {data, p},
+		};
+		if (writev(fd, iov, 4) < 0) { perror("writev"); return 1; }
+	}
+	printf("written %d\n", n);
+	return 0;
+}
