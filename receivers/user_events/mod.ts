@@ -30,3 +30,12 @@ export {
   type UserEventsListenerOptions,
   type UserEventsListenerStats,
 } from "./listener.ts";
+export {
+  type LogFromEvent,
+  logFromEvent,
+  parseRfc3339Nanos,
+  spanFromEvent,
+  UserEventsBridge,
+  type UserEventsBridgeOptions,
+  type UserEventsBridgeStats,
+} from "./to_telemetry.ts";
