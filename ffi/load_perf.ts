@@ -6,11 +6,12 @@
 
 import { FfiUnavailableError } from "./errors.ts";
 import { LIBC_NAMES } from "./load_libc.ts";
+import { isNode } from "./node_ffi.ts";
 import type { PerfBinding } from "./perf.ts";
 
 /**
  * Opens libc for the perf reader through the FFI of the running runtime
- * (Deno or Bun), once per process.
+ * (Deno, Bun or Node >= 26), once per process.
  *
  * @param userAgent The runtime's user agent; defaults to `navigator.userAgent`.
  * @returns The binding.
@@ -28,9 +29,13 @@ export async function openPerf(userAgent?: string): Promise<PerfBinding> {
     const { openBunPerf } = await import("./perf_bun.ts");
     return openBunPerf(LIBC_NAMES);
   }
+  if (isNode(ua)) {
+    const { openNodePerf } = await import("./perf_node.ts");
+    return openNodePerf(LIBC_NAMES);
+  }
   throw new FfiUnavailableError(
     `Cannot read user_events: runtime ${
       ua === "" ? "unknown" : ua
-    } has no supported FFI; run on Deno (--allow-ffi) or Bun`,
+    } has no supported FFI; run on Deno (--allow-ffi), Bun, or Node >= 26 (--experimental-ffi)`,
   );
 }

@@ -35,7 +35,11 @@ import {
 } from "./_perf_tools.ts";
 import { SKIP } from "./_tracefs.ts";
 
-const RUNTIME = navigator.userAgent.startsWith("Bun/") ? "bun" : "deno";
+const RUNTIME = navigator.userAgent.startsWith("Bun/")
+  ? "bun"
+  : navigator.userAgent.startsWith("Node.js/")
+  ? "node"
+  : "deno";
 const TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736";
 const SPAN_ID = "00f067aa0ba902b7";
 const C_WRITER = `/tmp/seed_c_writer_${process.pid}`;
@@ -329,6 +333,8 @@ describe("UserEventsListener on a real kernel", () => {
       const script = "tests/kernel/_listen_child.ts";
       const args = RUNTIME === "bun"
         ? ["run", script]
+        : RUNTIME === "node"
+        ? ["--no-warnings", "--experimental-ffi", script]
         : ["run", "-A", "--no-check", script];
       const result = spawnSync("setpriv", [
         "--reuid=65534",
