@@ -370,13 +370,14 @@ describe("OTLP transport: forceFlush and shutdown deadlines", () => {
     assert.equal(s.inFlight, 0);
     assert.equal(s.exported + s.failed + s.dropped, 1024);
     assert.equal(collector.requests.length, 1, "the second batch never left");
+    const reported = withoutSlowExporterShutdown(diagnostics);
     assert.equal(
-      diagnostics.length,
+      reported.length,
       1,
-      diagnostics.map((d) => d.message).join("\n"),
+      reported.map((d) => d.message).join("\n"),
     );
     assert.match(
-      diagnostics[0].message,
+      reported[0].message,
       /^Shutdown did not finish within shutdownTimeoutMillis 1000: aborted 1 export\(s\) in flight \(512 items, counted as failed\) and dropped 512 queued items \(counted as dropped\)$/,
     );
   });
@@ -411,9 +412,24 @@ describe("OTLP transport: forceFlush and shutdown deadlines", () => {
     const s = processor.stats;
     assert.equal(s.failed + s.dropped, 1024);
     assert.equal(s.droppedOnShutdownTimeout, 512);
-    assert.equal(diagnostics.length, 2);
+    assert.equal(withoutSlowExporterShutdown(diagnostics).length, 2);
   });
 });
+
+/**
+ * The processor keeps the last tenth of its shutdown timeout (30 ms at 300 ms)
+ * for the exporter's own shutdown; on a loaded machine settling the aborted
+ * fetch can take longer, which the processor reports as one extra warning.
+ * That warning is about the exporter, not the deadline under test.
+ */
+function withoutSlowExporterShutdown(diagnostics: Diagnostic[]): Diagnostic[] {
+  const slow =
+    /^Exporter shutdown did not finish within shutdownTimeoutMillis \d+; not waiting for it$/;
+  for (const d of diagnostics) {
+    if (slow.test(d.message)) assert.equal(d.level, "warn");
+  }
+  return diagnostics.filter((d) => !slow.test(d.message));
+}
 
 describe("OTLP transport: simple processor deadline and options", () => {
   it("bounds a SimpleLogRecordProcessor's shutdown the same way", async () => {
@@ -442,7 +458,7 @@ describe("OTLP transport: simple processor deadline and options", () => {
     assert.equal(s.failed, 1);
     assert.equal(s.dropped, 4);
     assert.equal(s.droppedOnShutdownTimeout, 4);
-    assert.equal(diagnostics.length, 1);
+    assert.equal(withoutSlowExporterShutdown(diagnostics).length, 1);
   });
 
   it("refuses a negative or fractional timeout, naming the option", () => {
