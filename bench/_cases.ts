@@ -336,13 +336,13 @@ class NoopExporter<T> implements Exporter<T> {
   }
 }
 
-/** Peer records for the same seeded inputs: ms timestamps, a span context. */
+/** Peer records for the same seeded inputs (the same ms timestamps), a span context. */
 export function toPeerRecords(
   records: readonly LogRecord[],
 ): PeerLogRecord[] {
   return records.map((r): PeerLogRecord => {
     const out: PeerLogRecord = {
-      timestamp: Number(r.timestamp) / 1e6,
+      timestamp: r.timestamp as number,
       severityNumber: r.severityNumber,
       severityText: r.severityText,
       body: r.body as string,

@@ -7,7 +7,7 @@ import type { ExportResult, LogRecord } from "../mod.ts";
 
 /** The record of the single-record cases: a body plus three attributes. */
 export const RECORD: LogRecord = {
-  timestamp: 1_700_000_000_123_456_789,
+  timestamp: Math.floor(performance.timeOrigin) + 123, // ms, as Date.now() gives
   severityNumber: 9,
   severityText: "INFO",
   body: "user signed in",
@@ -68,7 +68,7 @@ export function seededRecords(n: number, seed: number = SEED): LogRecord[] {
     }
     const severity = 1 + Math.floor(rnd() * 24);
     const record: LogRecord = {
-      timestamp: 1_700_000_000_000_000_000 + i * 1_000_000,
+      timestamp: Math.floor(performance.timeOrigin) + i, // ms, as Date.now() gives
       severityNumber: severity,
       severityText: severity >= 17 ? "ERROR" : severity >= 9 ? "INFO" : "DEBUG",
       body,

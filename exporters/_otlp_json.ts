@@ -15,6 +15,7 @@ import type { LogRecordData } from "../pipeline/log_record.ts";
 import type { Resource } from "../pipeline/resource.ts";
 import type { InstrumentationScope } from "../pipeline/scope.ts";
 import type { ReadableSpan, SpanEvent, SpanLink } from "../pipeline/span.ts";
+import { formatUnixNano } from "../pipeline/time.ts";
 import {
   SPAN_FLAGS_CONTEXT_HAS_IS_REMOTE_MASK,
   SPAN_FLAGS_CONTEXT_IS_REMOTE_MASK,
@@ -28,6 +29,13 @@ export type JsonObject = { [key: string]: Json };
 /** An int64 as the decimal string of its exact value. */
 export function int64(value: number): string {
   return Number.isSafeInteger(value) ? String(value) : BigInt(value).toString();
+}
+
+/** A set time as its exact decimal string (formatUnixNano: "0" when invalid), else undefined. */
+function time(ms: number, nanos: number): string | undefined {
+  if (ms === 0 && nanos === 0) return undefined;
+  const text = formatUnixNano(ms, nanos);
+  return text === "0" ? undefined : text;
 }
 
 export function base64(bytes: Uint8Array): string {
@@ -143,10 +151,8 @@ function group<T extends Grouped>(
 function logRecordJson(r: LogRecordData): LogRecordJson {
   const attributes = keyValues(r.attributes);
   return {
-    timeUnixNano: r.timeUnixNano > 0 ? int64(r.timeUnixNano) : undefined,
-    observedTimeUnixNano: r.observedTimeUnixNano > 0
-      ? int64(r.observedTimeUnixNano)
-      : undefined,
+    timeUnixNano: time(r.timeUnixMs, r.timeNanosInMs),
+    observedTimeUnixNano: time(r.observedTimeUnixMs, r.observedTimeNanosInMs),
     severityNumber: r.severityNumber > 0 ? r.severityNumber : undefined,
     severityText: r.severityText || undefined,
     body: r.body === undefined ? undefined : anyValue(r.body, 0),
@@ -176,7 +182,10 @@ interface LogRecordJson {
 }
 
 function eventJson(e: SpanEvent): JsonObject {
-  const out: JsonObject = { timeUnixNano: int64(e.timeUnixNano), name: e.name };
+  const out: JsonObject = {
+    timeUnixNano: formatUnixNano(e.timeUnixMs, e.timeNanosInMs),
+    name: e.name,
+  };
   const attributes = keyValues(e.attributes);
   if (attributes.length > 0) out.attributes = attributes;
   if (e.droppedAttributesCount > 0) {
@@ -205,8 +214,11 @@ function spanJson(s: ReadableSpan): JsonObject {
     (s.parentIsRemote ? SPAN_FLAGS_CONTEXT_IS_REMOTE_MASK : 0);
   out.name = s.name;
   out.kind = s.kind + 1; // API 0-4 → OTLP 1-5
-  out.startTimeUnixNano = int64(s.startTimeUnixNano);
-  out.endTimeUnixNano = int64(s.endTimeUnixNano);
+  out.startTimeUnixNano = formatUnixNano(
+    s.startTimeUnixMs,
+    s.startTimeNanosInMs,
+  );
+  out.endTimeUnixNano = formatUnixNano(s.endTimeUnixMs, s.endTimeNanosInMs);
   const attributes = keyValues(s.attributes);
   if (attributes.length > 0) out.attributes = attributes;
   if (s.droppedAttributesCount > 0) {

@@ -43,6 +43,7 @@ import type { LogRecordData } from "../pipeline/log_record.ts";
 import type { Resource } from "../pipeline/resource.ts";
 import type { InstrumentationScope } from "../pipeline/scope.ts";
 import type { ReadableSpan } from "../pipeline/span.ts";
+import { isExactTime, writeUnixNanoFixed64 } from "../pipeline/time.ts";
 
 /** `flags` bit of a span or link: bit 9 (is remote) below is meaningful. */
 export const SPAN_FLAGS_CONTEXT_HAS_IS_REMOTE_MASK = 0x100;
@@ -179,6 +180,18 @@ export function putFixed64(pos: number, v: number): number {
   view.setUint32(pos, v - hi * 4294967296, true);
   view.setUint32(pos + 4, hi, true);
   return pos + 8;
+}
+
+/**
+ * Writes a time field (tag byte, fixed64 nanoseconds since the epoch,
+ * exact) when the time is set; an unset time (0) or a pair that is not an
+ * exact time (see `isExactTime`) is left out, as protobuf leaves out zeros.
+ * Needs 9 bytes of room.
+ */
+function putTime(pos: number, tag: number, ms: number, nanos: number): number {
+  if ((ms === 0 && nanos === 0) || !isExactTime(ms, nanos)) return pos;
+  buf[pos] = tag;
+  return writeUnixNanoFixed64(view, pos + 1, ms, nanos);
 }
 
 /** Writes an int64 varint from a safe integer (negatives take 10 bytes). */
@@ -648,11 +661,7 @@ function putLogRecord(pos: number, r: LogRecordData): number {
   // one byte afterwards; a wrong guess costs that move, never wrong bytes.
   const reserved = guessLogRecordSize(r) < 0x80 ? 1 : 2;
   let p = len + reserved;
-  const time = r.timeUnixNano;
-  if (time > 0) {
-    buf[p] = 0x09;
-    p = putFixed64(p + 1, time);
-  }
+  p = putTime(p, 0x09, r.timeUnixMs, r.timeNanosInMs);
   const severity = r.severityNumber;
   if (severity > 0) {
     buf[p] = 0x10;
@@ -703,11 +712,7 @@ function putLogRecord(pos: number, r: LogRecordData): number {
     buf[p + 1] = 8;
     p = putHexId(p + 2, spanId);
   }
-  const observed = r.observedTimeUnixNano;
-  if (observed > 0) {
-    buf[p] = 0x59;
-    p = putFixed64(p + 1, observed);
-  }
+  p = putTime(p, 0x59, r.observedTimeUnixMs, r.observedTimeNanosInMs);
   const eventName = r.eventName;
   if (eventName) p = putTagString(p, 0x62, eventName);
   const n = p - len - reserved;
@@ -730,8 +735,7 @@ let lastAttributeBytes = 0;
 /** About how many bytes `r` takes (see putLogRecord); exactness not needed. */
 function guessLogRecordSize(r: LogRecordData): number {
   let size = lastAttributeBytes;
-  if (r.timeUnixNano > 0) size += 9;
-  if (r.observedTimeUnixNano > 0) size += 9;
+  size += 18; // the two times (almost always set)
   if (r.severityNumber > 0) size += 2;
   if (r.severityText) size += 2 + r.severityText.length;
   const body = r.body;
@@ -753,10 +757,7 @@ function putEvent(pos: number, e: ReadableSpan["events"][number]): number {
   buf[pos] = 0x5a; // Span.events (11)
   const len = pos + 1;
   let p = len + 1;
-  if (e.timeUnixNano > 0) {
-    buf[p] = 0x09;
-    p = putFixed64(p + 1, e.timeUnixNano);
-  }
+  p = putTime(p, 0x09, e.timeUnixMs, e.timeNanosInMs);
   if (e.name) p = putTagString(p, 0x12, e.name);
   p = putKeyValues(p, e.attributes, 0x1a, 0);
   if (e.droppedAttributesCount > 0) {
@@ -819,14 +820,8 @@ function putSpan(pos: number, s: ReadableSpan): number {
   buf[p] = 0x30;
   buf[p + 1] = (s.kind + 1) & 0x7f; // API 0-4 → OTLP 1-5
   p += 2;
-  if (s.startTimeUnixNano > 0) {
-    buf[p] = 0x39;
-    p = putFixed64(p + 1, s.startTimeUnixNano);
-  }
-  if (s.endTimeUnixNano > 0) {
-    buf[p] = 0x41;
-    p = putFixed64(p + 1, s.endTimeUnixNano);
-  }
+  p = putTime(p, 0x39, s.startTimeUnixMs, s.startTimeNanosInMs);
+  p = putTime(p, 0x41, s.endTimeUnixMs, s.endTimeNanosInMs);
   p = putKeyValues(p, s.attributes, 0x4a, 0);
   if (s.droppedAttributesCount > 0) {
     if (p + 6 > cap) grow(p, 6);

@@ -221,6 +221,11 @@ export class AttributeSanitizer {
   converted = 0;
   /** Strings and byte arrays cut to the value length limit, in total. */
   truncated = 0;
+  /**
+   * Times out of range or malformed, treated as absent (see `toExactTime`),
+   * in total; the log record snapshot counts here.
+   */
+  invalidTimes = 0;
 
   #seen: unknown[] = [];
 

@@ -72,14 +72,15 @@ function formatAttributes(attributes: Attributes): string {
  * import assert from "node:assert/strict";
  *
  * const context = new LogEmitContext(new Resource({}), { name: "shop" });
- * const line = formatLogLine(toLogRecordData({ timestamp: 1e9, severityNumber: 9, body: "hi", attributes: { n: 1 } }, context));
- * assert.equal(line, "1970-01-01T00:00:01Z INFO  [shop] hi n=1");
+ * const line = formatLogLine(toLogRecordData({ timestamp: new Date("2026-01-01T00:00:01.002Z"), severityNumber: 9, body: "hi", attributes: { n: 1 } }, context));
+ * assert.equal(line, "2026-01-01T00:00:01.002Z INFO  [shop] hi n=1");
  * ```
  */
 export function formatLogLine(record: LogRecordData): string {
-  const time = formatRfc3339(
-    record.timeUnixNano || record.observedTimeUnixNano,
-  );
+  const hasTime = record.timeUnixMs !== 0 || record.timeNanosInMs !== 0;
+  const time = hasTime
+    ? formatRfc3339(record.timeUnixMs, record.timeNanosInMs)
+    : formatRfc3339(record.observedTimeUnixMs, record.observedTimeNanosInMs);
   const severity =
     (record.severityText ?? severityName(record.severityNumber) ?? "-").padEnd(
       5,
@@ -108,19 +109,22 @@ export function formatLogLine(record: LogRecordData): string {
  *
  * const exporter = new InMemoryExporter<ReadableSpan>();
  * await using provider = new TracerProvider({ processors: [new SimpleSpanProcessor(exporter)] });
- * provider.getTracer("t").startSpan("GET /", { startTime: 0 }).end(2_000_000);
+ * const start = new Date("2026-01-01T00:00:00Z");
+ * provider.getTracer("t").startSpan("GET /", { startTime: start }).end([start.getTime() / 1000, 2_500_000]);
  * await provider.forceFlush();
- * assert.match(formatSpanLine(exporter.items[0]), /^1970-01-01T00:00:00Z 2\.000ms GET \/ /);
+ * assert.match(formatSpanLine(exporter.items[0]), /^2026-01-01T00:00:00Z 2\.500ms GET \/ /);
  * ```
  */
 export function formatSpanLine(span: ReadableSpan): string {
-  const ms = (span.endTimeUnixNano - span.startTimeUnixNano) / 1e6;
+  // Exact: the millisecond difference and the nanosecond difference apart.
+  const ms = (span.endTimeUnixMs - span.startTimeUnixMs) +
+    (span.endTimeNanosInMs - span.startTimeNanosInMs) / 1e6;
   const status = span.status.code === 2
     ? `ERROR${span.status.message ? `(${span.status.message})` : ""}`
     : span.status.code === 1
     ? "OK"
     : "UNSET";
-  return `${formatRfc3339(span.startTimeUnixNano)} ${
+  return `${formatRfc3339(span.startTimeUnixMs, span.startTimeNanosInMs)} ${
     ms.toFixed(3)
   }ms ${span.name} trace_id=${span.traceId} span_id=${span.spanId}${
     span.parentSpanId ? ` parent_id=${span.parentSpanId}` : ""

@@ -17,7 +17,13 @@ import { isValidSpanId, isValidTraceId } from "./ids.ts";
 import type { Resource } from "./resource.ts";
 import type { InstrumentationScope } from "./scope.ts";
 import { isValidSeverityNumber } from "./severity.ts";
-import { nowUnixNano, type TimeInput, toUnixNano } from "./time.ts";
+import {
+  type ExactTime,
+  nowExactTime,
+  type TimeInput,
+  TimeStatus,
+  toExactTime,
+} from "./time.ts";
 import { activeSpanContext, type SpanContext } from "./trace_context.ts";
 
 /**
@@ -42,9 +48,14 @@ import { activeSpanContext, type SpanContext } from "./trace_context.ts";
  * ```
  */
 export interface LogRecord {
-  /** When the event happened, in nanoseconds since the epoch (or a `Date`). */
+  /**
+   * When the event happened: milliseconds since the epoch (`Date.now()`;
+   * fractional allowed, below `performance.timeOrigin` it is
+   * `performance.now()`-relative), an HrTime `[seconds, nanos]`, a `bigint`
+   * of nanoseconds, or a `Date`. An invalid time leaves it unset (counted).
+   */
   timestamp?: TimeInput;
-  /** When the record was observed; defaults to the time of `emit`. */
+  /** When the record was observed (a {@linkcode TimeInput}); defaults to the time of `emit`. */
   observedTimestamp?: TimeInput;
   /** Severity number, 1-24; see `SeverityNumber`. */
   severityNumber?: number;
@@ -66,7 +77,8 @@ export interface LogRecord {
 
 /**
  * An immutable snapshot of an emitted log record, with everything resolved:
- * times in nanoseconds, sanitized attributes and body, the trace context, and
+ * exact times (whole milliseconds since the epoch plus the nanoseconds within
+ * the millisecond; see `toExactTime`), sanitized attributes and body, the trace context, and
  * the resource and scope of the logger that emitted it.
  *
  * @example
@@ -78,14 +90,18 @@ export interface LogRecord {
  * const data = toLogRecordData({ body: "hi", severityNumber: 9 }, context);
  * assert.equal(data.body, "hi");
  * assert.equal(data.scope.name, "example");
- * assert.ok(data.observedTimeUnixNano > 0);
+ * assert.ok(data.observedTimeUnixMs > 0);
  * ```
  */
 export interface LogRecordData {
-  /** When the event happened, in nanoseconds since the epoch; 0 when unknown. */
-  readonly timeUnixNano: number;
-  /** When it was observed, in nanoseconds since the epoch. */
-  readonly observedTimeUnixNano: number;
+  /** When the event happened: whole milliseconds since the epoch; with {@linkcode LogRecordData.timeNanosInMs} 0 when unknown. */
+  readonly timeUnixMs: number;
+  /** The nanoseconds within {@linkcode LogRecordData.timeUnixMs}, 0-999999. */
+  readonly timeNanosInMs: number;
+  /** When it was observed: whole milliseconds since the epoch. */
+  readonly observedTimeUnixMs: number;
+  /** The nanoseconds within {@linkcode LogRecordData.observedTimeUnixMs}, 0-999999. */
+  readonly observedTimeNanosInMs: number;
   /** 1-24, or 0 when unspecified. */
   readonly severityNumber: number;
   /** Severity text, if any. */
@@ -230,9 +246,14 @@ export class LogEmitContext {
   }
 }
 
+/** The destination of every time conversion of a snapshot (no allocation per record). */
+const scratch: ExactTime = { unixMs: 0, nanosInMs: 0 };
+
 class LogRecordSnapshot implements LogRecordData {
-  readonly timeUnixNano: number;
-  readonly observedTimeUnixNano: number;
+  readonly timeUnixMs: number;
+  readonly timeNanosInMs: number;
+  readonly observedTimeUnixMs: number;
+  readonly observedTimeNanosInMs: number;
   readonly severityNumber: number;
   readonly severityText: string | undefined;
   readonly body: AnyValue;
@@ -251,9 +272,33 @@ class LogRecordSnapshot implements LogRecordData {
     lazyObservedTime: boolean,
   ) {
     const sanitizer = context.sanitizer;
-    this.timeUnixNano = toUnixNano(record.timestamp) ?? 0;
-    this.observedTimeUnixNano = toUnixNano(record.observedTimestamp) ??
-      (lazyObservedTime && this.timeUnixNano !== 0 ? 0 : nowUnixNano());
+    const t = scratch;
+    const time = toExactTime(record.timestamp, t);
+    if (time === TimeStatus.VALID) {
+      this.timeUnixMs = t.unixMs;
+      this.timeNanosInMs = t.nanosInMs;
+    } else {
+      this.timeUnixMs = 0;
+      this.timeNanosInMs = 0;
+      if (time === TimeStatus.INVALID) sanitizer.invalidTimes++;
+    }
+    const observed = toExactTime(record.observedTimestamp, t);
+    if (observed === TimeStatus.VALID) {
+      this.observedTimeUnixMs = t.unixMs;
+      this.observedTimeNanosInMs = t.nanosInMs;
+    } else {
+      if (observed === TimeStatus.INVALID) sanitizer.invalidTimes++;
+      if (
+        lazyObservedTime && (this.timeUnixMs !== 0 || this.timeNanosInMs !== 0)
+      ) {
+        this.observedTimeUnixMs = 0;
+        this.observedTimeNanosInMs = 0;
+      } else {
+        nowExactTime(t);
+        this.observedTimeUnixMs = t.unixMs;
+        this.observedTimeNanosInMs = t.nanosInMs;
+      }
+    }
     this.severityNumber = isValidSeverityNumber(record.severityNumber)
       ? record.severityNumber
       : 0;
@@ -290,7 +335,8 @@ class LogRecordSnapshot implements LogRecordData {
 
 /**
  * Resolves a record into an immutable {@linkcode LogRecordData}: times
- * converted (the observed time defaults to now), severity validated,
+ * converted exactly (the observed time defaults to now; an invalid time is
+ * treated as absent and counted in the sanitizer's `invalidTimes`), severity validated,
  * attributes and body sanitized, and the trace context taken from the record
  * or else from the active span. Invalid trace ids are dropped as a pair.
  *
@@ -299,7 +345,7 @@ class LogRecordSnapshot implements LogRecordData {
  *
  * A synchronous processor that uses the observed time only when the record
  * has no timestamp may pass `lazyObservedTime`: a record with a valid
- * `timestamp` and no `observedTimestamp` then gets `observedTimeUnixNano` 0
+ * `timestamp` and no `observedTimestamp` then gets `observedTimeUnixMs` 0
  * instead of a clock read, unless the snapshot is shared with other
  * processors (a logger fanning out), which always get the real time.
  *
@@ -337,12 +383,12 @@ export function toLogRecordData(
  *
  * const lazy: ToLogRecordDataOptions = { lazyObservedTime: true };
  * const context = new LogEmitContext(new Resource({}), { name: "example" });
- * assert.equal(toLogRecordData({ timestamp: 5 }, context, lazy).observedTimeUnixNano, 0);
+ * assert.equal(toLogRecordData({ timestamp: Date.now() }, context, lazy).observedTimeUnixMs, 0);
  * ```
  */
 export interface ToLogRecordDataOptions {
   /**
-   * Skip the clock read for `observedTimeUnixNano` when the record has a
+   * Skip the clock read for `observedTimeUnixMs` when the record has a
    * valid `timestamp` (it is then 0), unless the snapshot is shared with
    * other processors. For synchronous processors that use the observed time
    * only when there is no timestamp. Pass a constant object: no allocation

@@ -99,6 +99,12 @@ export interface LoggerProviderStats {
   readonly convertedValues: number;
   /** Strings and bytes cut to the value length limit. */
   readonly truncatedValues: number;
+  /**
+   * Times (`timestamp`, `observedTimestamp`) out of range or malformed,
+   * treated as not given: a timestamp stays unset, an observed time becomes
+   * now (see `toExactTime`).
+   */
+  readonly invalidTimes: number;
 }
 
 /**
@@ -268,6 +274,7 @@ export class LoggerProvider {
       invalidValues: s.invalid,
       convertedValues: s.converted,
       truncatedValues: s.truncated,
+      invalidTimes: s.invalidTimes,
     };
   }
 

@@ -125,6 +125,7 @@ export {
   createSpanSharedState,
   type ReadableSpan,
   Span,
+  type SpanCounters,
   type SpanEvent,
   type SpanInit,
   SpanKind,
@@ -136,10 +137,20 @@ export {
   SpanStatusCode,
 } from "./span.ts";
 export {
+  type ExactTime,
   formatRfc3339,
-  nowUnixNano,
+  formatUnixNano,
+  type HrTime,
+  isExactTime,
+  MAX_UNIX_MS,
+  nowExactTime,
   type TimeInput,
+  TimeStatus,
+  toExactTime,
   toUnixNano,
+  unixNanoToBigInt,
+  writeFileTime,
+  writeUnixNanoFixed64,
 } from "./time.ts";
 export {
   activeSpan,

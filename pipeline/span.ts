@@ -16,7 +16,13 @@ import { isValidSpanId, isValidTraceId } from "./ids.ts";
 import { EMPTY_ATTRIBUTES } from "./log_record.ts";
 import type { Resource } from "./resource.ts";
 import type { InstrumentationScope } from "./scope.ts";
-import { nowUnixNano, type TimeInput, toUnixNano } from "./time.ts";
+import {
+  type ExactTime,
+  nowExactTime,
+  type TimeInput,
+  TimeStatus,
+  toExactTime,
+} from "./time.ts";
 import type { SpanContext, SpanContextCarrier } from "./trace_context.ts";
 
 /**
@@ -106,15 +112,17 @@ export interface SpanStatus {
  * import type { SpanEvent } from "@seed/telemetry";
  * import assert from "node:assert/strict";
  *
- * const event: SpanEvent = { name: "retry", timeUnixNano: 1, attributes: {}, droppedAttributesCount: 0 };
+ * const event: SpanEvent = { name: "retry", timeUnixMs: 1_700_000_000_000, timeNanosInMs: 0, attributes: {}, droppedAttributesCount: 0 };
  * assert.equal(event.name, "retry");
  * ```
  */
 export interface SpanEvent {
   /** The event's name. */
   readonly name: string;
-  /** When it happened, in nanoseconds since the epoch. */
-  readonly timeUnixNano: number;
+  /** When it happened: whole milliseconds since the epoch. */
+  readonly timeUnixMs: number;
+  /** The nanoseconds within {@linkcode SpanEvent.timeUnixMs}, 0-999999. */
+  readonly timeNanosInMs: number;
   /** Its attributes. */
   readonly attributes: Attributes;
   /** Attributes dropped by limits or value rules. */
@@ -208,10 +216,14 @@ export interface ReadableSpan {
   readonly parentSpanId: string | undefined;
   /** Whether the parent came from another process. */
   readonly parentIsRemote: boolean;
-  /** Start time, in nanoseconds since the epoch. */
-  readonly startTimeUnixNano: number;
-  /** End time, in nanoseconds since the epoch; 0 until it ends. */
-  readonly endTimeUnixNano: number;
+  /** Start time: whole milliseconds since the epoch. */
+  readonly startTimeUnixMs: number;
+  /** The nanoseconds within {@linkcode ReadableSpan.startTimeUnixMs}, 0-999999. */
+  readonly startTimeNanosInMs: number;
+  /** End time: whole milliseconds since the epoch; 0 until it ends. */
+  readonly endTimeUnixMs: number;
+  /** The nanoseconds within {@linkcode ReadableSpan.endTimeUnixMs}, 0-999999; 0 until it ends. */
+  readonly endTimeNanosInMs: number;
   /** Its attributes. */
   readonly attributes: Attributes;
   /** Attributes dropped by limits or value rules. */
@@ -308,8 +320,30 @@ export interface SpanSharedState {
   readonly eventCountLimit: number;
   /** The most links a span keeps. */
   readonly linkCountLimit: number;
+  /** Where spans count what they drop (shared by a provider's tracers). */
+  readonly counters: SpanCounters;
   /** Called once when a span ends. */
   onEnd(span: Span): void;
+}
+
+/**
+ * Counters that spans update, shared by the tracers of a provider.
+ *
+ * @example
+ * ```ts
+ * import type { SpanCounters } from "@seed/telemetry";
+ * import assert from "node:assert/strict";
+ *
+ * const counters: SpanCounters = { invalidTimes: 0 };
+ * assert.equal(counters.invalidTimes, 0);
+ * ```
+ */
+export interface SpanCounters {
+  /**
+   * Times (start, end, event times) out of range or malformed, replaced by
+   * now (see `toExactTime`).
+   */
+  invalidTimes: number;
 }
 
 /**
@@ -319,6 +353,7 @@ export interface SpanSharedState {
  * @param scope The tracer's scope.
  * @param limits The span limits.
  * @param onEnd Called once when a span ends.
+ * @param counters Where spans count what they drop.
  * @returns The shared state.
  * @throws {RangeError} When a limit is negative or not an integer.
  *
@@ -336,6 +371,7 @@ export function createSpanSharedState(
   scope: InstrumentationScope,
   limits: SpanLimits,
   onEnd: (span: Span) => void,
+  counters: SpanCounters = { invalidTimes: 0 },
 ): SpanSharedState {
   const count = (name: string, value: number | undefined): number => {
     const v = value ?? DEFAULT_ATTRIBUTE_COUNT_LIMIT;
@@ -360,6 +396,7 @@ export function createSpanSharedState(
     }),
     eventCountLimit: count("eventCountLimit", limits.eventCountLimit),
     linkCountLimit: count("linkCountLimit", limits.linkCountLimit),
+    counters,
     onEnd,
   };
 }
@@ -395,7 +432,7 @@ export interface SpanInit {
   /** The parent's context, if any. */
   readonly parent?: SpanContext;
   /**
-   * The start time.
+   * The start time (an invalid one is replaced by now, counted).
    * @default {now}
    */
   readonly startTime?: TimeInput;
@@ -435,11 +472,14 @@ export class Span implements ReadableSpan, SpanContextCarrier {
   readonly parentSpanId: string | undefined;
   readonly parentIsRemote: boolean;
   readonly kind: SpanKind;
-  readonly startTimeUnixNano: number;
+  readonly startTimeUnixMs: number;
+  readonly startTimeNanosInMs: number;
   readonly resource: Resource;
   readonly scope: InstrumentationScope;
   #name: string;
-  #endTimeUnixNano = 0;
+  #ended = false;
+  #endTimeUnixMs = 0;
+  #endTimeNanosInMs = 0;
   #attributes: Record<string, AnyValue>;
   #attributeCount = 0;
   #droppedAttributesCount = 0;
@@ -468,7 +508,10 @@ export class Span implements ReadableSpan, SpanContextCarrier {
     this.traceState = init.traceState;
     this.parentSpanId = init.parent?.spanId;
     this.parentIsRemote = init.parent?.isRemote === true;
-    this.startTimeUnixNano = toUnixNano(init.startTime) ?? nowUnixNano();
+    const t = scratch;
+    readTimeOrNow(init.startTime, t, shared.counters);
+    this.startTimeUnixMs = t.unixMs;
+    this.startTimeNanosInMs = t.nanosInMs;
     this.resource = shared.resource;
     this.scope = shared.scope;
     this.#attributes = {};
@@ -482,13 +525,17 @@ export class Span implements ReadableSpan, SpanContextCarrier {
   get name(): string {
     return this.#name;
   }
-  /** End time in nanoseconds since the epoch; 0 until it ends. */
-  get endTimeUnixNano(): number {
-    return this.#endTimeUnixNano;
+  /** End time: whole milliseconds since the epoch; 0 until it ends. */
+  get endTimeUnixMs(): number {
+    return this.#endTimeUnixMs;
+  }
+  /** The nanoseconds within {@linkcode Span.endTimeUnixMs}; 0 until it ends. */
+  get endTimeNanosInMs(): number {
+    return this.#endTimeNanosInMs;
   }
   /** Whether it has ended. */
   get ended(): boolean {
-    return this.#endTimeUnixNano !== 0;
+    return this.#ended;
   }
   /** Its attributes. */
   get attributes(): Attributes {
@@ -545,7 +592,7 @@ export class Span implements ReadableSpan, SpanContextCarrier {
    * @returns `true` until `end()`.
    */
   isRecording(): boolean {
-    return this.#endTimeUnixNano === 0;
+    return !this.#ended;
   }
 
   /**
@@ -557,7 +604,7 @@ export class Span implements ReadableSpan, SpanContextCarrier {
    * @returns This span.
    */
   setAttribute(key: string, value: AnyValue): this {
-    if (this.#endTimeUnixNano !== 0 || value === undefined) return this;
+    if (this.#ended || value === undefined) return this;
     const sanitizer = this.#shared.sanitizer;
     const clean = sanitizer.attributeValue(value);
     if (clean === undefined) {
@@ -600,7 +647,7 @@ export class Span implements ReadableSpan, SpanContextCarrier {
    * @returns This span.
    */
   addEvent(name: string, attributes?: Attributes, time?: TimeInput): this {
-    if (this.#endTimeUnixNano !== 0) return this;
+    if (this.#ended) return this;
     const events = this.#events ??= [];
     if (events.length >= this.#shared.eventCountLimit) {
       this.#droppedEventsCount++;
@@ -608,9 +655,12 @@ export class Span implements ReadableSpan, SpanContextCarrier {
     }
     const sanitizer = this.#shared.eventSanitizer;
     const clean = sanitizer.attributes(attributes) ?? EMPTY_ATTRIBUTES;
+    const t = scratch;
+    readTimeOrNow(time, t, this.#shared.counters);
     events.push({
       name: String(name),
-      timeUnixNano: toUnixNano(time) ?? nowUnixNano(),
+      timeUnixMs: t.unixMs,
+      timeNanosInMs: t.nanosInMs,
       attributes: clean,
       droppedAttributesCount: sanitizer.lastDropped,
     });
@@ -625,7 +675,7 @@ export class Span implements ReadableSpan, SpanContextCarrier {
    * @returns This span.
    */
   addLink(link: SpanLinkInput): this {
-    if (this.#endTimeUnixNano !== 0) return this;
+    if (this.#ended) return this;
     const links = this.#links ??= [];
     const ctx = link.context;
     if (
@@ -656,7 +706,7 @@ export class Span implements ReadableSpan, SpanContextCarrier {
    */
   setStatus(status: SpanStatus): this {
     if (
-      this.#endTimeUnixNano !== 0 || this.#status.code === SpanStatusCode.OK
+      this.#ended || this.#status.code === SpanStatusCode.OK
     ) return this;
     if (status.code === SpanStatusCode.ERROR) {
       this.#status = typeof status.message === "string"
@@ -675,7 +725,7 @@ export class Span implements ReadableSpan, SpanContextCarrier {
    * @returns This span.
    */
   updateName(name: string): this {
-    if (this.#endTimeUnixNano === 0) this.#name = String(name);
+    if (!this.#ended) this.#name = String(name);
     return this;
   }
 
@@ -705,13 +755,26 @@ export class Span implements ReadableSpan, SpanContextCarrier {
    * Ends the span (once; later calls are ignored) and hands it to the
    * tracer's processors, synchronously.
    *
-   * @param endTime The end time; defaults to now. An end time before the
-   *   start is replaced by the start time.
+   * @param endTime The end time; defaults to now (an invalid one is replaced
+   *   by now, counted). An end time before the start is replaced by the
+   *   start time.
    */
   end(endTime?: TimeInput): void {
-    if (this.#endTimeUnixNano !== 0) return;
-    const end = toUnixNano(endTime) ?? nowUnixNano();
-    this.#endTimeUnixNano = Math.max(end, this.startTimeUnixNano, 1);
+    if (this.#ended) return;
+    const t = scratch;
+    readTimeOrNow(endTime, t, this.#shared.counters);
+    const startMs = this.startTimeUnixMs;
+    if (
+      t.unixMs < startMs ||
+      (t.unixMs === startMs && t.nanosInMs < this.startTimeNanosInMs)
+    ) {
+      this.#endTimeUnixMs = startMs;
+      this.#endTimeNanosInMs = this.startTimeNanosInMs;
+    } else {
+      this.#endTimeUnixMs = t.unixMs;
+      this.#endTimeNanosInMs = t.nanosInMs;
+    }
+    this.#ended = true;
     this.#shared.onEnd(this);
   }
 
@@ -719,6 +782,21 @@ export class Span implements ReadableSpan, SpanContextCarrier {
   [Symbol.dispose](): void {
     this.end();
   }
+}
+
+/** The destination of every time conversion of a span (no allocation per call). */
+const scratch: ExactTime = { unixMs: 0, nanosInMs: 0 };
+
+/** Reads `input` into `out`, or now when it is absent or invalid (counted). */
+function readTimeOrNow(
+  input: TimeInput | undefined,
+  out: ExactTime,
+  counters: SpanCounters,
+): void {
+  const status = toExactTime(input, out);
+  if (status === TimeStatus.VALID) return;
+  if (status === TimeStatus.INVALID) counters.invalidTimes++;
+  nowExactTime(out);
 }
 
 const NO_EVENTS: readonly SpanEvent[] = Object.freeze([]);

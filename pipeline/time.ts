@@ -1,88 +1,503 @@
 /**
- * Timestamps: nanoseconds since the Unix epoch, held in a `number`.
+ * Timestamps, held exactly: whole milliseconds since the Unix epoch plus the
+ * nanoseconds below that millisecond, two integer-valued `number`s.
  *
- * A double holds integers exactly up to 2^53, so a present-day nanosecond
- * timestamp (about 1.8e18) is kept to the nearest 256 ns. JavaScript clocks
- * are coarser than that, so nothing real is lost, and no `bigint` is
- * allocated per record. A `bigint` or a `Date` given by the caller is
- * converted once.
+ * A nanosecond count of today (about 1.8e18) does not fit a double (exact to
+ * 2^53, about 9.0e15), so it is split: the milliseconds (0 to
+ * {@linkcode MAX_UNIX_MS}, 18446744073709) and the nanoseconds within the
+ * millisecond (0 to 999999) are both exact in a double, no `bigint` or object
+ * is allocated per record, and every encoder derives its exact form with plain
+ * double arithmetic (see {@linkcode writeUnixNanoFixed64},
+ * {@linkcode writeFileTime}, {@linkcode formatUnixNano},
+ * {@linkcode formatRfc3339}). Records and spans carry the pair as two fields
+ * per time, e.g. `timeUnixMs` and `timeNanosInMs`.
+ *
+ * Inputs follow the OpenTelemetry JS convention ({@linkcode TimeInput}):
+ * - a `number` is **milliseconds** since the epoch, fractional allowed; a
+ *   value below `performance.timeOrigin` is relative to it (a
+ *   `performance.now()` reading) and is added to it, so give a time from
+ *   before the process started as a `Date`, an HrTime or a `bigint`, as in
+ *   OpenTelemetry JS. The fraction is rounded
+ *   to the nearest whole microsecond (half up): a present-day float64
+ *   millisecond value resolves only about 0.24 µs, and `performance.now()`
+ *   gives at best microseconds, so digits below the microsecond would be
+ *   noise. Microseconds round-trip exactly through a `number` up to 2^43 ms
+ *   (year 2248); give a `bigint` or an HrTime for nanoseconds;
+ * - an HrTime `[seconds, nanoseconds]` (integers, nanoseconds 0-999999999) is
+ *   exact;
+ * - a `bigint` is exact nanoseconds since the epoch;
+ * - a `Date` is its (whole) milliseconds since the epoch.
+ *
+ * The clock ({@linkcode nowExactTime}) gives `performance.timeOrigin +
+ * performance.now()` to the microsecond, with no noise digits below it.
+ *
+ * **The out-of-range rule.** The representable range is 0 to 2^64−1 ns
+ * (1970-01-01T00:00:00Z to 2554-07-21T23:34:33.709551615Z, the range of OTLP's
+ * `fixed64`; it also keeps RFC 3339 text within four-digit years). A time
+ * outside it or malformed — negative, `NaN`, ±`Infinity`, beyond 2^64−1 ns,
+ * an invalid `Date` or one beyond the range such as `new Date(8.64e15)`, an
+ * HrTime that is not two integers with nanoseconds below 1e9, a value of
+ * another type, or a value whose reading throws — is treated as if it had not
+ * been given, and is counted: a log record's `timestamp` stays unset (0, so
+ * consumers use the observed time), every other time (observed time, span
+ * start and end, event time) becomes now. The count is
+ * `LoggerProvider.stats.invalidTimes` or `TracerProvider.stats.invalidTimes`.
+ * Nothing wraps, clamps or throws. The helpers that take a pair
+ * (`unixMs`, `nanosInMs`) apply the same rule: a pair that is not an exact
+ * time in range ({@linkcode isExactTime}) counts as 0, the unset time.
+ *
+ * @example From input to every encoding
+ * ```ts
+ * import { type ExactTime, formatRfc3339, formatUnixNano, toExactTime, TimeStatus } from "@seed/telemetry";
+ * import assert from "node:assert/strict";
+ *
+ * const t: ExactTime = { unixMs: 0, nanosInMs: 0 };
+ * assert.equal(toExactTime(1_700_000_013_123_456_789n, t), TimeStatus.VALID);
+ * assert.deepEqual(t, { unixMs: 1_700_000_013_123, nanosInMs: 456_789 });
+ * assert.equal(formatUnixNano(t.unixMs, t.nanosInMs), "1700000013123456789");
+ * assert.equal(formatRfc3339(t.unixMs, t.nanosInMs), "2023-11-14T22:13:33.123456789Z");
+ * ```
  *
  * @module
  */
 
 /**
- * A timestamp as callers may give it: nanoseconds since the epoch as a
- * `number` or `bigint`, or a `Date`.
+ * A high-resolution time as OpenTelemetry JS writes it: whole seconds since
+ * the epoch and the nanoseconds within the second (0-999999999).
+ *
+ * @example
+ * ```ts
+ * import type { HrTime } from "@seed/telemetry";
+ * import assert from "node:assert/strict";
+ *
+ * const t: HrTime = [1_700_000_000, 5];
+ * assert.equal(t[1], 5);
+ * ```
+ */
+export type HrTime = readonly [seconds: number, nanoseconds: number];
+
+/**
+ * A timestamp as callers may give it, following OpenTelemetry JS: a `number`
+ * of milliseconds since the epoch (fractional allowed; below
+ * `performance.timeOrigin` it is `performance.now()`-relative), an
+ * {@linkcode HrTime}, a `bigint` of nanoseconds since the epoch, or a `Date`.
+ * See the module documentation for the rounding and out-of-range rules.
  *
  * @example
  * ```ts
  * import type { TimeInput } from "@seed/telemetry";
  * import assert from "node:assert/strict";
  *
- * const t: TimeInput = 1_700_000_000_000_000_000n;
- * assert.equal(typeof t, "bigint");
+ * const inputs: TimeInput[] = [Date.now(), performance.now(), new Date(), [1_700_000_000, 0], 1_700_000_000_000_000_000n];
+ * assert.equal(inputs.length, 5);
  * ```
  */
-export type TimeInput = number | bigint | Date;
-
-const origin = performance.timeOrigin;
+export type TimeInput = number | bigint | Date | HrTime;
 
 /**
- * The current time in nanoseconds since the Unix epoch, with the
- * sub-millisecond precision of `performance.now()`.
- *
- * @returns Nanoseconds since the epoch.
+ * The largest whole millisecond of the representable range:
+ * ⌊(2^64−1) / 10^6⌋. At this millisecond the nanoseconds go up to 551615.
  *
  * @example
  * ```ts
- * import { nowUnixNano } from "@seed/telemetry";
+ * import { MAX_UNIX_MS } from "@seed/telemetry";
  * import assert from "node:assert/strict";
  *
- * assert.ok(Math.abs(nowUnixNano() / 1e6 - Date.now()) < 1000);
+ * assert.equal(BigInt(MAX_UNIX_MS) * 1_000_000n + 551_615n, 2n ** 64n - 1n);
  * ```
  */
-export function nowUnixNano(): number {
-  return Math.round((origin + performance.now()) * 1e3) * 1e3;
+export const MAX_UNIX_MS: number = 18446744073709;
+
+/** The nanoseconds within {@linkcode MAX_UNIX_MS} of 2^64−1 ns. */
+const MAX_NANOS_AT_MAX_MS = 551615;
+const MAX_UNIX_NANO = 2n ** 64n - 1n;
+const MAX_SECONDS = 18446744073;
+const TWO_32 = 4294967296;
+/** Milliseconds from 1601-01-01 (the FILETIME epoch) to 1970-01-01. */
+const FILETIME_EPOCH_OFFSET_MS = 11644473600000;
+
+/**
+ * A time held exactly: a mutable destination for {@linkcode toExactTime} and
+ * {@linkcode nowExactTime}. Allocate one and reuse it.
+ *
+ * @example
+ * ```ts
+ * import { type ExactTime, nowExactTime } from "@seed/telemetry";
+ * import assert from "node:assert/strict";
+ *
+ * const now: ExactTime = { unixMs: 0, nanosInMs: 0 };
+ * nowExactTime(now);
+ * assert.ok(Math.abs(now.unixMs - Date.now()) < 1000);
+ * assert.equal(now.nanosInMs % 1000, 0); // microseconds, no noise digits
+ * ```
+ */
+export interface ExactTime {
+  /** Whole milliseconds since the Unix epoch, 0 to {@linkcode MAX_UNIX_MS}. */
+  unixMs: number;
+  /** Nanoseconds within that millisecond, 0 to 999999. */
+  nanosInMs: number;
 }
 
 /**
- * Converts a {@linkcode TimeInput} to nanoseconds since the epoch, or
- * returns `undefined` for an absent or invalid time (negative, `NaN`, an
- * invalid `Date`).
+ * What {@linkcode toExactTime} found: no time (`undefined` or `null`), a
+ * valid time, or an invalid one (out of range or malformed; see the module's
+ * out-of-range rule).
+ *
+ * @example
+ * ```ts
+ * import { TimeStatus } from "@seed/telemetry";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(TimeStatus.INVALID, 2);
+ * ```
+ */
+export const TimeStatus = { ABSENT: 0, VALID: 1, INVALID: 2 } as const;
+
+/**
+ * One of {@linkcode TimeStatus}'s values.
+ *
+ * @example
+ * ```ts
+ * import type { TimeStatus } from "@seed/telemetry";
+ * import assert from "node:assert/strict";
+ *
+ * const status: TimeStatus = 1;
+ * assert.equal(status, 1);
+ * ```
+ */
+export type TimeStatus = typeof TimeStatus[keyof typeof TimeStatus];
+
+// performance.timeOrigin split once into whole milliseconds and microseconds.
+const origin = performance.timeOrigin;
+let originMs = Math.floor(origin);
+let originMicros = Math.round((origin - originMs) * 1000);
+if (originMicros >= 1000) {
+  originMs += 1;
+  originMicros -= 1000;
+}
+
+const dateGetTime = Date.prototype.getTime;
+
+/**
+ * Reads the current time, `performance.timeOrigin + performance.now()`, to
+ * the microsecond, into `out`.
+ *
+ * @param out Where to write it.
+ *
+ * @example
+ * ```ts
+ * import { nowExactTime } from "@seed/telemetry";
+ * import assert from "node:assert/strict";
+ *
+ * const t = { unixMs: 0, nanosInMs: 0 };
+ * nowExactTime(t);
+ * assert.ok(Math.abs(t.unixMs - Date.now()) < 1000);
+ * ```
+ */
+export function nowExactTime(out: ExactTime): void {
+  relative(performance.now(), out);
+}
+
+/** `originMs.originMicros + t` (t ≥ 0 milliseconds), to the microsecond. */
+function relative(t: number, out: ExactTime): void {
+  const whole = Math.floor(t);
+  let micros = originMicros + Math.round((t - whole) * 1000);
+  let ms = originMs + whole;
+  if (micros >= 1000) {
+    micros -= 1000;
+    ms += 1;
+  }
+  out.unixMs = ms;
+  out.nanosInMs = micros * 1000;
+}
+
+/**
+ * Converts a {@linkcode TimeInput} into an exact time in `out`. Never
+ * throws; `out` is written only when the result is `TimeStatus.VALID`.
+ *
+ * @param input The time as given (anything: other types are invalid).
+ * @param out Where to write the time.
+ * @returns `ABSENT` for `undefined` or `null`, `VALID`, or `INVALID` for
+ *   anything out of range or malformed (see the module's out-of-range rule).
+ *
+ * @example
+ * ```ts
+ * import { toExactTime, TimeStatus } from "@seed/telemetry";
+ * import assert from "node:assert/strict";
+ *
+ * const t = { unixMs: 0, nanosInMs: 0 };
+ * assert.equal(toExactTime(new Date("2026-01-01T00:00:00.002Z"), t), TimeStatus.VALID);
+ * assert.deepEqual(t, { unixMs: 1_767_225_600_002, nanosInMs: 0 });
+ * assert.equal(toExactTime(4_102_444_800_002.5, t), TimeStatus.VALID); // milliseconds (2100)
+ * assert.deepEqual(t, { unixMs: 4_102_444_800_002, nanosInMs: 500_000 });
+ * assert.equal(toExactTime(performance.now(), t), TimeStatus.VALID); // below timeOrigin: relative to it
+ * assert.ok(Math.abs(t.unixMs - Date.now()) < 1000);
+ * assert.equal(toExactTime([1_767_225_600, 2_000_001], t), TimeStatus.VALID);
+ * assert.deepEqual(t, { unixMs: 1_767_225_600_002, nanosInMs: 1 });
+ * assert.equal(toExactTime(new Date(8.64e15), t), TimeStatus.INVALID);
+ * assert.equal(toExactTime(-1, t), TimeStatus.INVALID);
+ * assert.equal(toExactTime(undefined, t), TimeStatus.ABSENT);
+ * ```
+ */
+export function toExactTime(input: unknown, out: ExactTime): TimeStatus {
+  if (typeof input === "number") {
+    if (!(input >= 0)) return TimeStatus.INVALID; // negative or NaN
+    if (input < origin) {
+      relative(input, out);
+      return TimeStatus.VALID;
+    }
+    let ms = Math.floor(input);
+    let micros = Math.round((input - ms) * 1000);
+    if (micros === 1000) {
+      ms += 1;
+      micros = 0;
+    }
+    const nanos = micros * 1000;
+    // Also false for Infinity (ms is Infinity).
+    if (!inRange(ms, nanos)) return TimeStatus.INVALID;
+    out.unixMs = ms;
+    out.nanosInMs = nanos;
+    return TimeStatus.VALID;
+  }
+  if (input === undefined || input === null) return TimeStatus.ABSENT;
+  if (typeof input === "bigint") {
+    if (input < 0n || input > MAX_UNIX_NANO) return TimeStatus.INVALID;
+    out.unixMs = Number(input / 1000000n);
+    out.nanosInMs = Number(input % 1000000n);
+    return TimeStatus.VALID;
+  }
+  if (typeof input !== "object") return TimeStatus.INVALID;
+  try {
+    return objectTime(input, out);
+  } catch {
+    return TimeStatus.INVALID; // a Proxy or a getter that throws
+  }
+}
+
+function objectTime(input: object, out: ExactTime): TimeStatus {
+  if (input instanceof Date) {
+    // The intrinsic getTime: a subclass or a fake Date cannot change it (a
+    // non-Date with Date.prototype throws, caught by the caller).
+    const ms = dateGetTime.call(input);
+    if (!(ms >= 0 && ms <= MAX_UNIX_MS)) return TimeStatus.INVALID; // NaN too
+    out.unixMs = ms;
+    out.nanosInMs = 0;
+    return TimeStatus.VALID;
+  }
+  if (Array.isArray(input) && input.length === 2) {
+    const seconds: unknown = input[0];
+    const nanos: unknown = input[1];
+    if (
+      typeof seconds !== "number" || typeof nanos !== "number" ||
+      !(seconds >= 0 && seconds <= MAX_SECONDS) ||
+      Math.floor(seconds) !== seconds ||
+      !(nanos >= 0 && nanos < 1e9) || Math.floor(nanos) !== nanos
+    ) return TimeStatus.INVALID;
+    const msInSecond = Math.floor(nanos / 1e6);
+    const ms = seconds * 1000 + msInSecond; // exact: below 2^45
+    const nanosInMs = nanos - msInSecond * 1e6;
+    if (!inRange(ms, nanosInMs)) return TimeStatus.INVALID;
+    out.unixMs = ms;
+    out.nanosInMs = nanosInMs;
+    return TimeStatus.VALID;
+  }
+  return TimeStatus.INVALID;
+}
+
+/** Within 0..2^64-1 ns, given integers ms ≥ 0 and 0 ≤ nanos < 1e6. */
+function inRange(ms: number, nanos: number): boolean {
+  return ms < MAX_UNIX_MS ||
+    (ms === MAX_UNIX_MS && nanos <= MAX_NANOS_AT_MAX_MS);
+}
+
+/**
+ * Whether (`unixMs`, `nanosInMs`) is an exact time in range: integers,
+ * `0 ≤ unixMs ≤ MAX_UNIX_MS`, `0 ≤ nanosInMs ≤ 999999`, and at most
+ * 2^64−1 ns in total. The encoders write any other pair as 0 (unset).
+ *
+ * @param unixMs Whole milliseconds since the epoch.
+ * @param nanosInMs Nanoseconds within the millisecond.
+ * @returns Whether the pair is exact and in range.
+ *
+ * @example
+ * ```ts
+ * import { isExactTime, MAX_UNIX_MS } from "@seed/telemetry";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(isExactTime(1_700_000_000_000, 999_999), true);
+ * assert.equal(isExactTime(MAX_UNIX_MS, 551_616), false); // 2^64 ns
+ * assert.equal(isExactTime(1.5, 0), false);
+ * ```
+ */
+export function isExactTime(unixMs: number, nanosInMs: number): boolean {
+  return unixMs >= 0 && nanosInMs >= 0 && nanosInMs < 1e6 &&
+    Math.floor(unixMs) === unixMs && Math.floor(nanosInMs) === nanosInMs &&
+    inRange(unixMs, nanosInMs);
+}
+
+/**
+ * Converts any {@linkcode TimeInput} to exact nanoseconds since the epoch.
  *
  * @param input The time as given.
- * @returns Nanoseconds, or `undefined`.
+ * @returns Nanoseconds, or `undefined` for an absent or invalid time.
  *
  * @example
  * ```ts
  * import { toUnixNano } from "@seed/telemetry";
  * import assert from "node:assert/strict";
  *
- * assert.equal(toUnixNano(new Date(1)), 1e6);
- * assert.equal(toUnixNano(5n), 5);
+ * assert.equal(toUnixNano(new Date(1)), 1_000_000n);
+ * assert.equal(toUnixNano([1, 5]), 1_000_000_005n);
+ * assert.equal(toUnixNano(4_102_444_800_000.001), 4_102_444_800_000_001_000n);
  * assert.equal(toUnixNano(-1), undefined);
  * ```
  */
-export function toUnixNano(input: TimeInput | undefined): number | undefined {
-  if (typeof input === "number") {
-    return input >= 0 && input < 2 ** 64 ? Math.floor(input) : undefined;
-  }
-  if (typeof input === "bigint") {
-    return input >= 0n && input < 2n ** 64n ? Number(input) : undefined;
-  }
-  if (input instanceof Date) {
-    const ms = input.getTime();
-    return ms >= 0 ? ms * 1e6 : undefined;
-  }
-  return undefined;
+export function toUnixNano(input: TimeInput | undefined): bigint | undefined {
+  const t: ExactTime = { unixMs: 0, nanosInMs: 0 };
+  if (toExactTime(input, t) !== TimeStatus.VALID) return undefined;
+  return unixNanoToBigInt(t.unixMs, t.nanosInMs);
 }
 
 /**
- * Formats nanoseconds since the epoch as RFC 3339 UTC with a `Z` suffix and
- * 0, 3, 6 or 9 fractional digits, the fewest that show the value exactly
- * (the form the OpenTelemetry Rust user_events and ETW exporters write).
+ * The exact nanoseconds since the epoch of a time pair, as a `bigint`.
  *
- * @param unixNano Nanoseconds since the epoch.
+ * @param unixMs Whole milliseconds since the epoch.
+ * @param nanosInMs Nanoseconds within the millisecond.
+ * @returns Nanoseconds (0n for a pair that is not an exact time).
+ *
+ * @example
+ * ```ts
+ * import { unixNanoToBigInt } from "@seed/telemetry";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(unixNanoToBigInt(1_700_000_013_123, 456_789), 1_700_000_013_123_456_789n);
+ * ```
+ */
+export function unixNanoToBigInt(unixMs: number, nanosInMs: number): bigint {
+  if (!isExactTime(unixMs, nanosInMs)) return 0n;
+  return BigInt(unixMs) * 1000000n + BigInt(nanosInMs);
+}
+
+/**
+ * The exact nanoseconds since the epoch of a time pair as a decimal string
+ * (the OTLP/JSON form of a `fixed64` time), without a `bigint`.
+ *
+ * @param unixMs Whole milliseconds since the epoch.
+ * @param nanosInMs Nanoseconds within the millisecond.
+ * @returns The decimal digits ("0" for a pair that is not an exact time).
+ *
+ * @example
+ * ```ts
+ * import { formatUnixNano } from "@seed/telemetry";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(formatUnixNano(1_700_000_013_123, 456_789), "1700000013123456789");
+ * assert.equal(formatUnixNano(0, 1_000), "1000");
+ * assert.equal(formatUnixNano(18_446_744_073_709, 551_615), "18446744073709551615");
+ * ```
+ */
+export function formatUnixNano(unixMs: number, nanosInMs: number): string {
+  if (!isExactTime(unixMs, nanosInMs)) return "0";
+  if (unixMs === 0) return String(nanosInMs);
+  return String(unixMs) + String(nanosInMs).padStart(6, "0");
+}
+
+/**
+ * Writes the nanoseconds since the epoch of a time pair as a little-endian
+ * 64-bit unsigned integer (protobuf `fixed64`), exactly: the value is split
+ * into its low and high uint32 halves with double arithmetic in which no
+ * intermediate exceeds 2^53. A pair that is not an exact time is written as 0.
+ *
+ * @param view The destination.
+ * @param offset Where to write the 8 bytes.
+ * @param unixMs Whole milliseconds since the epoch.
+ * @param nanosInMs Nanoseconds within the millisecond.
+ * @returns The offset after the 8 bytes.
+ *
+ * @example
+ * ```ts
+ * import { writeUnixNanoFixed64 } from "@seed/telemetry";
+ * import assert from "node:assert/strict";
+ *
+ * const view = new DataView(new ArrayBuffer(8));
+ * assert.equal(writeUnixNanoFixed64(view, 0, 1_700_000_013_123, 456_789), 8);
+ * assert.equal(view.getBigUint64(0, true), 1_700_000_013_123_456_789n);
+ * ```
+ */
+export function writeUnixNanoFixed64(
+  view: DataView,
+  offset: number,
+  unixMs: number,
+  nanosInMs: number,
+): number {
+  if (!isExactTime(unixMs, nanosInMs)) {
+    view.setUint32(offset, 0, true);
+    view.setUint32(offset + 4, 0, true);
+    return offset + 8;
+  }
+  // unixMs = h * 2^32 + l (h < 2^13, l < 2^32), so
+  // T = h * 1e6 * 2^32 + (l * 1e6 + nanos), and l * 1e6 + nanos < 2^52 + 2^20.
+  const h = Math.floor(unixMs / TWO_32);
+  const m = (unixMs - h * TWO_32) * 1e6 + nanosInMs;
+  const mh = Math.floor(m / TWO_32);
+  view.setUint32(offset, m - mh * TWO_32, true);
+  view.setUint32(offset + 4, h * 1e6 + mh, true); // < 2^32 since T < 2^64
+  return offset + 8;
+}
+
+/**
+ * Writes a time pair as a Windows FILETIME (little-endian 64-bit count of
+ * 100 ns intervals since 1601-01-01 UTC), exact to the 100 ns below (the
+ * nanoseconds under 100 are cut, as Windows' own conversions do). The value
+ * is split into uint32 halves with double arithmetic in which no intermediate
+ * exceeds 2^53. A pair that is not an exact time is written as the FILETIME
+ * of 1970-01-01 (time 0, unset).
+ *
+ * @param view The destination.
+ * @param offset Where to write the 8 bytes.
+ * @param unixMs Whole milliseconds since the epoch.
+ * @param nanosInMs Nanoseconds within the millisecond.
+ * @returns The offset after the 8 bytes.
+ *
+ * @example
+ * ```ts
+ * import { writeFileTime } from "@seed/telemetry";
+ * import assert from "node:assert/strict";
+ *
+ * const view = new DataView(new ArrayBuffer(8));
+ * writeFileTime(view, 0, 0, 0);
+ * assert.equal(view.getBigUint64(0, true), 116_444_736_000_000_000n);
+ * writeFileTime(view, 0, 1_700_000_013_123, 456_789);
+ * assert.equal(view.getBigUint64(0, true), 116_444_736_000_000_000n + 17_000_000_131_234_567n);
+ * ```
+ */
+export function writeFileTime(
+  view: DataView,
+  offset: number,
+  unixMs: number,
+  nanosInMs: number,
+): number {
+  if (!isExactTime(unixMs, nanosInMs)) unixMs = nanosInMs = 0;
+  // ms since 1601 < 2^45 = h * 2^32 + l (h < 2^13); l * 1e4 + ticks < 2^47.
+  const ms = unixMs + FILETIME_EPOCH_OFFSET_MS;
+  const h = Math.floor(ms / TWO_32);
+  const m = (ms - h * TWO_32) * 10000 + Math.floor(nanosInMs / 100);
+  const mh = Math.floor(m / TWO_32);
+  view.setUint32(offset, m - mh * TWO_32, true);
+  view.setUint32(offset + 4, h * 10000 + mh, true);
+  return offset + 8;
+}
+
+/**
+ * Formats a time pair as RFC 3339 UTC with a `Z` suffix and 0, 3, 6 or 9
+ * fractional digits, the fewest that show the value exactly (the form the
+ * OpenTelemetry Rust user_events and ETW exporters write); the digits are
+ * the true digits of the exact time. A pair that is not an exact time is
+ * formatted as time 0, `1970-01-01T00:00:00Z`. The range ends in 2554, so
+ * the year always has four digits.
+ *
+ * @param unixMs Whole milliseconds since the epoch.
+ * @param nanosInMs Nanoseconds within the millisecond.
  * @returns The formatted time, e.g. `2024-01-02T03:04:05.678Z`.
  *
  * @example
@@ -90,27 +505,26 @@ export function toUnixNano(input: TimeInput | undefined): number | undefined {
  * import { formatRfc3339 } from "@seed/telemetry";
  * import assert from "node:assert/strict";
  *
- * assert.equal(formatRfc3339(1704164645678000000), "2024-01-02T03:04:05.678Z");
- * assert.equal(formatRfc3339(0), "1970-01-01T00:00:00Z");
+ * assert.equal(formatRfc3339(1_767_225_600_002, 0), "2026-01-01T00:00:00.002Z");
+ * assert.equal(formatRfc3339(1_704_164_645_678, 1_000), "2024-01-02T03:04:05.678001Z");
+ * assert.equal(formatRfc3339(0, 0), "1970-01-01T00:00:00Z");
+ * assert.equal(formatRfc3339(18_446_744_073_709, 551_615), "2554-07-21T23:34:33.709551615Z");
  * ```
  */
-export function formatRfc3339(unixNano: number): string {
-  const ms = Math.floor(unixNano / 1e6);
-  const subNanos = Math.round(unixNano - ms * 1e6); // 0..999999 below the millisecond
+export function formatRfc3339(unixMs: number, nanosInMs: number): string {
+  if (!isExactTime(unixMs, nanosInMs)) unixMs = nanosInMs = 0;
   // YYYY-MM-DDTHH:MM:SS depends only on the second: format it once per second
   // (Date + toISOString dominated the user_events/ETW encode time).
-  const second = Math.floor(ms / 1000);
+  const second = Math.floor(unixMs / 1000);
   let base: string;
   if (second === cachedSecond) {
     base = cachedBase;
   } else {
-    base = new Date(ms).toISOString().slice(0, 19);
-    if (ms >= 0) {
-      cachedSecond = second;
-      cachedBase = base;
-    }
+    base = new Date(second * 1000).toISOString().slice(0, 19);
+    cachedSecond = second;
+    cachedBase = base;
   }
-  const nanosOfSecond = (ms % 1000) * 1e6 + subNanos;
+  const nanosOfSecond = (unixMs - second * 1000) * 1e6 + nanosInMs; // < 1e9
   if (nanosOfSecond === 0) return base + "Z";
   if (nanosOfSecond % 1e6 === 0) {
     return base + "." + pad(nanosOfSecond / 1e6, 3) + "Z";

@@ -157,6 +157,11 @@ export interface TracerProviderStats {
   readonly spansEnded: number;
   /** Errors thrown by processors on the hot path (contained, never rethrown). */
   readonly processorErrors: number;
+  /**
+   * Times (start, end, event times) out of range or malformed, replaced by
+   * now (see `toExactTime`).
+   */
+  readonly invalidTimes: number;
 }
 
 /** A resolved sampler: parent-based or not, and the ratio for root spans (1 = always, 0 = never). */
@@ -347,7 +352,7 @@ export class TracerProvider {
   #core: ProviderCore<SpanProcessor>;
   #limits: SpanLimits;
   #tracers = new Map<string, Tracer>();
-  #counters = { started: 0, ended: 0 };
+  #counters = { started: 0, ended: 0, invalidTimes: 0 };
   #onEnd: (span: Span) => void;
   #onStart: ((span: Span, parent: SpanContext | undefined) => void) | undefined;
   #sampling: Sampling;
@@ -427,6 +432,7 @@ export class TracerProvider {
       spansStarted: this.#counters.started,
       spansEnded: this.#counters.ended,
       processorErrors: this.#core.processorErrors,
+      invalidTimes: this.#counters.invalidTimes,
     };
   }
 
@@ -449,7 +455,13 @@ export class TracerProvider {
     if (tracer === undefined) {
       const scope = makeScope(name, version, options);
       tracer = new Tracer(
-        createSpanSharedState(this.resource, scope, this.#limits, this.#onEnd),
+        createSpanSharedState(
+          this.resource,
+          scope,
+          this.#limits,
+          this.#onEnd,
+          this.#counters,
+        ),
         this.#counters,
         this.#onStart,
         this.#sampling,

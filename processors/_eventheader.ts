@@ -33,7 +33,7 @@ import type { AnyValue, Attributes } from "../pipeline/attributes.ts";
 import type { LogRecordData } from "../pipeline/log_record.ts";
 import type { Resource } from "../pipeline/resource.ts";
 import type { ReadableSpan } from "../pipeline/span.ts";
-import { formatRfc3339 } from "../pipeline/time.ts";
+import { formatRfc3339, isExactTime } from "../pipeline/time.ts";
 import { METADATA_CACHE_SHAPES, MetadataCache } from "./_metadata_cache.ts";
 
 /** The field list every EventHeader tracepoint registers, after its name. */
@@ -386,29 +386,33 @@ function dataStringSlow(b: EventBuffer, s: string): void {
  * UTC, 0/3/6/9 fraction digits), written straight into the data; the
  * date and time of day are kept per second in the buffer.
  *
+ * The text is exact: a pair that is not an exact time (see `isExactTime`)
+ * is written as time 0, `1970-01-01T00:00:00Z`, as `formatRfc3339` does.
+ *
  * @param b The buffer.
  * @param name The field name.
- * @param unixNano Nanoseconds since the epoch.
+ * @param unixMs Whole milliseconds since the epoch.
+ * @param nanosInMs Nanoseconds within the millisecond.
  */
-export function addTime(b: EventBuffer, name: string, unixNano: number): void {
+export function addTime(
+  b: EventBuffer,
+  name: string,
+  unixMs: number,
+  nanosInMs: number,
+): void {
   metaField(b, name, ENC_STRING16, 0);
-  const ms = Math.floor(unixNano / 1e6);
-  const second = Math.floor(ms / 1000);
-  // The same arithmetic as formatRfc3339 (ms - second * 1000 is ms % 1000
-  // for ms >= 0, without a floating-point modulo).
-  const nanos = (ms - second * 1000) * 1e6 + Math.round(unixNano - ms * 1e6);
   const p = b.data;
-  // Fast path for 1970-2554 (what toUnixNano yields); formatRfc3339 otherwise.
-  if (
-    !(ms >= 0 && ms < 18446744073709 && nanos >= 0 && nanos < 1e9) ||
-    p + 32 > DATA_END
-  ) {
-    dataString(b, formatRfc3339(unixNano));
+  if (!isExactTime(unixMs, nanosInMs) || p + 32 > DATA_END) {
+    dataString(b, formatRfc3339(unixMs, nanosInMs));
     return;
   }
+  const second = Math.floor(unixMs / 1000);
+  // unixMs - second * 1000 is unixMs % 1000 without a floating-point modulo;
+  // the nanoseconds of the second are below 1e9, an exact integer.
+  const nanos = (unixMs - second * 1000) * 1e6 + nanosInMs;
   const text = b.secondText;
   if (second !== b.second) {
-    const iso = new Date(ms).toISOString();
+    const iso = new Date(unixMs).toISOString();
     for (let i = 0; i < 19; i++) text[i] = iso.charCodeAt(i);
     b.second = second;
   }
@@ -562,14 +566,15 @@ export interface EncodeOptions {
 
 function partA(
   b: EventBuffer,
-  timeUnixNano: number,
+  timeUnixMs: number,
+  timeNanosInMs: number,
   traceId: string | undefined,
   spanId: string | undefined,
   resource: Resource,
 ): void {
   const position = beginStruct(b, "PartA");
   let count = 1;
-  addTime(b, "time", timeUnixNano);
+  addTime(b, "time", timeUnixMs, timeNanosInMs);
   if (traceId !== undefined && spanId !== undefined) {
     addString(b, "ext_dt_traceId", traceId);
     addString(b, "ext_dt_spanId", spanId);
@@ -647,10 +652,16 @@ export function encodeLogRecord(
 ): number {
   beginEvent(b, level, 0, "Log");
   addUint32(b, "__csver__", CS_VERSION);
-  const time = record.timeUnixNano !== 0
-    ? record.timeUnixNano
-    : record.observedTimeUnixNano;
-  partA(b, time, record.traceId, record.spanId, record.resource);
+  // The timestamp when set, else the observed time (as the Rust exporter).
+  const hasTime = record.timeUnixMs !== 0 || record.timeNanosInMs !== 0;
+  partA(
+    b,
+    hasTime ? record.timeUnixMs : record.observedTimeUnixMs,
+    hasTime ? record.timeNanosInMs : record.observedTimeNanosInMs,
+    record.traceId,
+    record.spanId,
+    record.resource,
+  );
   const attributes = record.attributes;
   partC(b, attributes, record.resource, options, true, undefined);
 
@@ -724,13 +735,20 @@ export function encodeSpan(
 ): number {
   beginEvent(b, 4, 0, "Span");
   addUint32(b, "__csver__", CS_VERSION);
-  partA(b, span.endTimeUnixNano, span.traceId, span.spanId, span.resource);
+  partA(
+    b,
+    span.endTimeUnixMs,
+    span.endTimeNanosInMs,
+    span.traceId,
+    span.spanId,
+    span.resource,
+  );
 
   const position = beginStruct(b, "PartB");
   let count = 5;
   addString(b, "_typeName", "Span");
   addString(b, "name", span.name);
-  addTime(b, "startTime", span.startTimeUnixNano);
+  addTime(b, "startTime", span.startTimeUnixMs, span.startTimeNanosInMs);
   addBool(b, "success", span.status.code !== 2);
   addUint32(b, "kind", span.kind);
   if (isValidParent(span.parentSpanId)) {

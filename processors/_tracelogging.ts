@@ -16,6 +16,7 @@
  */
 
 import { writeRfc3339Fraction } from "./_rfc3339.ts";
+import { isExactTime, writeFileTime } from "../pipeline/time.ts";
 import { MetadataCache } from "./_metadata_cache.ts";
 
 /** TraceLogging input types (TlgIn_t); the low 5 bits of a field's InMeta byte. */
@@ -455,9 +456,8 @@ export class TraceLoggingWriter {
   readonly #codes: Int32Array = new Int32Array(MAX_TOKENS);
   /** Metadata blocks of recent event shapes (deferred mode). */
   readonly metadataCache: MetadataCache = new MetadataCache();
-  #second = new Uint8Array(32);
+  #second = new Uint8Array(19);
   #secondValue = NaN;
-  #secondLength = 0;
 
   /**
    * Creates a writer over two regions of `bytes`.
@@ -1085,55 +1085,53 @@ export class TraceLoggingWriter {
 
   /**
    * A counted 8-bit string field holding a time in RFC 3339 UTC with a `Z`
-   * and 0, 3, 6 or 9 fractional digits (the fewest that are exact), written
-   * straight into the payload: the same text as the pipeline's
-   * `formatRfc3339`, without building a string per call (the date and time
-   * of day are cached per second).
+   * and 0, 3, 6 or 9 fractional digits (the fewest that are exact; the true
+   * digits of the exact time), written straight into the payload: the same
+   * text as the pipeline's `formatRfc3339`, without building a string per
+   * call (the date and time of day are cached per second). A pair that is
+   * not an exact time (see `isExactTime`) is written as time 0,
+   * `1970-01-01T00:00:00Z`.
    *
    * @param name Field name.
-   * @param unixNano Nanoseconds since the epoch (non-negative).
+   * @param unixMs Whole milliseconds since the epoch.
+   * @param nanosInMs Nanoseconds within the millisecond.
    */
-  rfc3339(name: string, unixNano: number): void {
+  rfc3339(name: string, unixMs: number, nanosInMs: number): void {
     this.field(name, InType.COUNTEDANSISTRING);
     if (!this.#payFits(2 + 30)) return;
-    const ms = Math.floor(unixNano / 1e6);
-    const subNanos = Math.round(unixNano - ms * 1e6);
-    const second = Math.floor(ms / 1000);
+    if (!isExactTime(unixMs, nanosInMs)) unixMs = nanosInMs = 0;
+    const second = Math.floor(unixMs / 1000);
     const cache = this.#second;
     if (second !== this.#secondValue) {
-      const iso = new Date(second * 1000).toISOString(); // YYYY-MM-DDTHH:MM:SS.000Z (or ±YYYYYY-…)
-      const end = iso.length - 5;
-      this.#secondLength = end;
-      for (let i = 0; i < end; i++) cache[i] = iso.charCodeAt(i);
+      // YYYY-MM-DDTHH:MM:SS.000Z: four-digit years only (the range ends in 2554).
+      const iso = new Date(second * 1000).toISOString();
+      for (let i = 0; i < 19; i++) cache[i] = iso.charCodeAt(i);
       this.#secondValue = second;
     }
     const bytes = this.bytes;
     let p = this.#pay + 2;
-    const n = this.#secondLength;
-    for (let i = 0; i < n; i++) bytes[p++] = cache[i];
-    const nanos = (ms - second * 1000) * 1e6 + subNanos;
-    if (nanos > 0 && nanos < 1e9) {
-      p = writeRfc3339Fraction(bytes, p, nanos);
-    } else if (nanos !== 0) {
-      let digits = 9;
-      let value = nanos;
-      if (nanos % 1e6 === 0) {
-        digits = 3;
-        value = nanos / 1e6;
-      } else if (nanos % 1e3 === 0) {
-        digits = 6;
-        value = nanos / 1e3;
-      }
-      bytes[p] = 0x2e; // "."
-      for (let i = digits; i > 0; i--) {
-        bytes[p + i] = 0x30 + (value % 10);
-        value = Math.floor(value / 10);
-      }
-      p += digits + 1;
-    }
+    for (let i = 0; i < 19; i++) bytes[p++] = cache[i];
+    // Below 1e9, an exact integer.
+    const nanos = (unixMs - second * 1000) * 1e6 + nanosInMs;
+    if (nanos !== 0) p = writeRfc3339Fraction(bytes, p, nanos);
     bytes[p++] = 0x5a; // "Z"
     this.#view.setUint16(this.#pay, p - this.#pay - 2, true);
     this.#pay = p;
+  }
+
+  /**
+   * A FILETIME field (100 ns intervals since 1601-01-01 UTC) holding a time
+   * exact to the 100 ns below it (see the pipeline's `writeFileTime`; a pair
+   * that is not an exact time is written as 1970-01-01).
+   *
+   * @param name Field name.
+   * @param unixMs Whole milliseconds since the epoch.
+   * @param nanosInMs Nanoseconds within the millisecond.
+   */
+  filetime(name: string, unixMs: number, nanosInMs: number): void {
+    this.field(name, InType.FILETIME);
+    if (!this.#payFits(8)) return;
+    this.#pay = writeFileTime(this.#view, this.#pay, unixMs, nanosInMs);
   }
 
   /**

@@ -171,10 +171,12 @@ export class EtwProcessor implements LogRecordProcessor, Disposable {
       w.str8("spanId", data.spanId!, 0);
     }
     core.writeExtCloud(w, resource, variant);
-    const time = data.timeUnixNano !== 0
-      ? data.timeUnixNano
-      : data.observedTimeUnixNano;
-    w.rfc3339("time", time);
+    // The timestamp when set, else the observed time.
+    if (data.timeUnixMs !== 0 || data.timeNanosInMs !== 0) {
+      w.rfc3339("time", data.timeUnixMs, data.timeNanosInMs);
+    } else {
+      w.rfc3339("time", data.observedTimeUnixMs, data.observedTimeNanosInMs);
+    }
     if (deferred) {
       // the prefix is part of the cached shape
     } else if (cached === undefined) {

@@ -138,7 +138,7 @@ export class EtwSpanProcessor implements SpanProcessor, Disposable {
     // PartA: time (end), ext_dt, [ext_cloud]
     const a = w.beginStruct("PartA");
     w.setStructCount(a, 2 + ((variant & 6) !== 0 ? 1 : 0));
-    w.rfc3339("time", span.endTimeUnixNano);
+    w.rfc3339("time", span.endTimeUnixMs, span.endTimeNanosInMs);
     const dt = w.beginStruct("ext_dt");
     w.setStructCount(dt, 2);
     w.str8("traceId", span.traceId, 0);
@@ -190,7 +190,7 @@ export class EtwSpanProcessor implements SpanProcessor, Disposable {
     w.str8("_typeName", "Span", 0);
     w.str8("name", span.name, OutType.UTF8);
     w.u8("kind", span.kind);
-    w.rfc3339("startTime", span.startTimeUnixNano);
+    w.rfc3339("startTime", span.startTimeUnixMs, span.startTimeNanosInMs);
     if (parent !== undefined) w.str8("parentId", parent, OutType.UTF8);
     if (links.length > 0) {
       let json = "[";

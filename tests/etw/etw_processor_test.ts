@@ -31,7 +31,8 @@ import {
 const NAME = "MyCompany.MyComponent";
 const context = (resource: Resource = new Resource({})) =>
   new LogEmitContext(resource, { name: "test" });
-const TIME = 1704164645678000000; // 2024-01-02T03:04:05.678Z
+// A Date: a number before performance.timeOrigin would be performance.now()-relative.
+const TIME = new Date("2024-01-02T03:04:05.678Z");
 
 function decodeWrite(write: RecordedWrite) {
   assert.equal(write.count, 3);

@@ -117,7 +117,7 @@ describe("UserEventsProcessor on a real kernel", () => {
         );
         assert.equal(processor.enabled(13), false);
 
-        const time = 1704164645678000000;
+        const time = 1704164645678_901_234n; // exact nanoseconds
         logger.emit({
           severityNumber: 9,
           severityText: "INFO",
@@ -159,7 +159,7 @@ describe("UserEventsProcessor on a real kernel", () => {
         assert.deepEqual(decodedFieldsToObject(first.fields), {
           __csver__: 1024,
           PartA: {
-            time: formatRfc3339(time),
+            time: "2024-01-02T03:04:05.678901234Z",
             ext_dt_traceId: TRACE_ID,
             ext_dt_spanId: SPAN_ID,
             ext_cloud_role: "kernel-test",
@@ -345,7 +345,10 @@ describe("UserEventsSpanProcessor on a real kernel", () => {
         assert.deepEqual(object.PartB, {
           _typeName: "Span",
           name: "GET /items",
-          startTime: formatRfc3339(span.startTimeUnixNano),
+          startTime: formatRfc3339(
+            span.startTimeUnixMs,
+            span.startTimeNanosInMs,
+          ),
           success: false,
           kind: 1,
           links: `[{"toTraceId":"${TRACE_ID}","toSpanId":"${SPAN_ID}"}]`,

@@ -12,9 +12,13 @@ import type {
 } from "../../mod.ts";
 import { type Decoded, hex, plainAttributes, plainValue } from "./_decoder.ts";
 
-/** A fixed64/int64 as protobufjs (longs: String) shows it, or undefined for 0. */
-export function nanos(value: number): string | undefined {
-  return value === 0 ? undefined : BigInt(value).toString();
+/**
+ * A time pair (whole ms + ns within it) as protobufjs (longs: String) shows
+ * its fixed64, or undefined for 0: computed with bigint, not as the encoder does.
+ */
+export function nanos(ms: number, nanosInMs: number): string | undefined {
+  const value = BigInt(ms) * 1_000_000n + BigInt(nanosInMs);
+  return value === 0n ? undefined : value.toString();
 }
 
 export function assertAttributes(
@@ -64,12 +68,12 @@ export function assertLogRecord(
   const at = `log record ${i}`;
   assert.equal(
     decoded.timeUnixNano,
-    nanos(r.timeUnixNano),
+    nanos(r.timeUnixMs, r.timeNanosInMs),
     `${at} timeUnixNano`,
   );
   assert.equal(
     decoded.observedTimeUnixNano,
-    nanos(r.observedTimeUnixNano),
+    nanos(r.observedTimeUnixMs, r.observedTimeNanosInMs),
     `${at} observedTimeUnixNano`,
   );
   assert.equal(
@@ -115,10 +119,14 @@ export function assertSpan(decoded: Decoded, s: ReadableSpan, i: number): void {
   assert.equal(decoded.kind, s.kind + 1, `${at} kind (OTLP numbering)`);
   assert.equal(
     decoded.startTimeUnixNano,
-    nanos(s.startTimeUnixNano),
+    nanos(s.startTimeUnixMs, s.startTimeNanosInMs),
     `${at} start`,
   );
-  assert.equal(decoded.endTimeUnixNano, nanos(s.endTimeUnixNano), `${at} end`);
+  assert.equal(
+    decoded.endTimeUnixNano,
+    nanos(s.endTimeUnixMs, s.endTimeNanosInMs),
+    `${at} end`,
+  );
   assertAttributes(decoded.attributes, s.attributes, `${at} attributes`);
   assert.equal(
     decoded.droppedAttributesCount,
@@ -130,7 +138,7 @@ export function assertSpan(decoded: Decoded, s: ReadableSpan, i: number): void {
     const d = decoded.events[k];
     assert.equal(
       d.timeUnixNano,
-      nanos(e.timeUnixNano),
+      nanos(e.timeUnixMs, e.timeNanosInMs),
       `${at} event ${k} time`,
     );
     assert.equal(d.name, e.name, `${at} event ${k} name`);

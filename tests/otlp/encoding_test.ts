@@ -120,8 +120,8 @@ function makeRecords(count: number): LogRecordData[] {
     const record: LogRecord = {
       timestamp: i % 7 === 0
         ? undefined
-        : 1_700_000_000_123_456_789 + i * 1_000_003,
-      observedTimestamp: 1_700_000_001_000_000_000 + i * 1024,
+        : 1_700_000_000_123_456_789n + BigInt(i * 1_000_003),
+      observedTimestamp: 1_700_000_001_000_000_000n + BigInt(i * 1024),
       severityNumber: i % 25,
       severityText: i % 3 === 0 ? undefined : ["INFO", "WARN", "ÉRREUR"][i % 3],
       body: i % 11 === 10 ? undefined : VALUES[i % VALUES.length],
@@ -166,7 +166,7 @@ async function makeSpans(): Promise<ReadableSpan[]> {
         list: [1, 2],
         bytes: new Uint8Array([kind]),
       },
-      startTime: 1_700_000_000_000_000_000 + kind,
+      startTime: 1_700_000_000_000_000_000n + BigInt(kind),
       parent: kind === 1 ? remoteParent : undefined,
       links: kind === 2
         ? [{
@@ -180,16 +180,16 @@ async function makeSpans(): Promise<ReadableSpan[]> {
         }]
         : undefined,
     });
-    span.addEvent("started", { step: 1 }, 1_700_000_000_000_000_500);
+    span.addEvent("started", { step: 1 }, 1_700_000_000_000_000_500n);
     if (kind === 3) {
-      span.addEvent("ünïcode", undefined, 1_700_000_000_000_000_600);
+      span.addEvent("ünïcode", undefined, [1_700_000_000, 600]);
     }
     span.setStatus(
       kind === 4
         ? { code: SpanStatusCode.ERROR, message: "boom" }
         : { code: SpanStatusCode.OK },
     );
-    span.end(1_700_000_000_000_001_000 + kind);
+    span.end(1_700_000_000_000_001_000n + BigInt(kind));
   }
   const child = tracer.startSpan("child", {
     parent: exporter.items[0] as never,
@@ -375,15 +375,14 @@ describe("encodeLogsRequest", () => {
 
   it("writes a time beyond 2^53 ns exactly as two 32-bit halves", () => {
     const context = new LogEmitContext(resourceA, scope1);
-    const t = 2 ** 63; // a double, exactly 9223372036854775808
     const record = toLogRecordData({
-      timestamp: t,
-      observedTimestamp: 18446744073709549568,
+      timestamp: 2n ** 63n + 1n,
+      observedTimestamp: 2n ** 64n - 1n,
     }, context);
     const decoded = decodeLogs(encodeLogsRequest([record]));
     const r = decoded.resourceLogs[0].scopeLogs[0].logRecords[0];
-    assert.equal(r.timeUnixNano, "9223372036854775808");
-    assert.equal(r.observedTimeUnixNano, "18446744073709549568");
+    assert.equal(r.timeUnixNano, "9223372036854775809");
+    assert.equal(r.observedTimeUnixNano, "18446744073709551615");
   });
 });
 

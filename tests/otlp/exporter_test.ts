@@ -113,7 +113,7 @@ function emitMany(provider: LoggerProvider, count: number): void {
   const other = provider.getLogger("other-scope");
   for (let i = 0; i < count; i++) {
     (i % 3 === 0 ? other : logger).emit({
-      timestamp: 1_700_000_000_000_000_000 + i * 1024,
+      timestamp: 1_700_000_000_000_000_000n + BigInt(i * 1024),
       severityNumber: 1 + (i % 24),
       severityText: i % 2 === 0 ? "INFO" : undefined,
       body: i % 4 === 0

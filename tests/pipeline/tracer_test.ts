@@ -38,27 +38,30 @@ describe("Tracer", () => {
     const span = tracer.startSpan("GET /items", {
       kind: SpanKind.SERVER,
       attributes: { "http.request.method": "GET" },
-      startTime: 1_000,
+      startTime: 4_102_444_800_001, // ms (2100), after performance.timeOrigin
     });
     span.setAttribute("http.response.status_code", 200);
-    span.addEvent("cache.miss", { key: "items" }, 1_500);
+    span.addEvent("cache.miss", { key: "items" }, 4_102_444_800_001.5);
     span.setStatus({ code: SpanStatusCode.ERROR, message: "slow" });
     span.updateName("GET /items/:id");
     assert.equal(exporter.items.length, 0);
-    span.end(2_000);
+    span.end(4_102_444_800_002);
     await provider.forceFlush();
     const s = exporter.items[0];
     assert.equal(s.name, "GET /items/:id");
     assert.equal(s.kind, SpanKind.SERVER);
-    assert.equal(s.startTimeUnixNano, 1_000);
-    assert.equal(s.endTimeUnixNano, 2_000);
+    assert.equal(s.startTimeUnixMs, 4_102_444_800_001);
+    assert.equal(s.startTimeNanosInMs, 0);
+    assert.equal(s.endTimeUnixMs, 4_102_444_800_002);
+    assert.equal(s.endTimeNanosInMs, 0);
     assert.deepEqual(s.attributes, {
       "http.request.method": "GET",
       "http.response.status_code": 200,
     });
     assert.deepEqual(s.events, [{
       name: "cache.miss",
-      timeUnixNano: 1_500,
+      timeUnixMs: 4_102_444_800_001,
+      timeNanosInMs: 500_000,
       attributes: { key: "items" },
       droppedAttributesCount: 0,
     }]);

@@ -392,7 +392,9 @@ describe("encoder → decoder round trip (property)", () => {
       body: fc.option(anyValue, { nil: undefined }),
       eventName: fc.option(fc.string({ maxLength: 8 }), { nil: undefined }),
       timestamp: fc.option(
-        fc.integer({ min: 0, max: 4102444800000 }).map((ms) => ms * 1e6),
+        fc.integer({ min: 0, max: 4102444800000 }).map((ms) =>
+          BigInt(ms) * 1_000_000n
+        ),
         { nil: undefined },
       ),
       traceId: fc.option(fc.stringMatching(/^[0-9a-f]{31}[1-9a-f]$/), {

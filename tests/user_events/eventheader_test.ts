@@ -98,7 +98,7 @@ describe("encodeLogRecord", () => {
     const context = new LogEmitContext(new Resource({}), { name: "t" });
     const data = toLogRecordData({
       severityNumber: 9,
-      timestamp: 1704164645678000000,
+      timestamp: new Date(1704164645678),
     }, context);
     const b = new EventBuffer();
     const n = encodeLogRecord(b, data, 4, { resourceAttributes: [] });

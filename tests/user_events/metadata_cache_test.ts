@@ -29,7 +29,8 @@ const RESOURCE = new Resource({
   "host.name": "h",
 });
 const context = new LogEmitContext(RESOURCE, { name: "t" });
-const TIME = 1704164645678000000;
+const TIME_MS = 1704164645678;
+const TIME = new Date(TIME_MS);
 
 function data(record: LogRecord): LogRecordData {
   return toLogRecordData({ timestamp: TIME, ...record }, context);
@@ -123,8 +124,10 @@ describe("metadata cache (user_events)", () => {
       traceState: undefined,
       parentSpanId: "1111111111111111",
       parentIsRemote: false,
-      startTimeUnixNano: TIME,
-      endTimeUnixNano: TIME + 1234567,
+      startTimeUnixMs: TIME_MS,
+      startTimeNanosInMs: 0,
+      endTimeUnixMs: TIME_MS + 1,
+      endTimeNanosInMs: 234567,
       attributes: attributes as ReadableSpan["attributes"],
       droppedAttributesCount: 0,
       events: [],
@@ -212,23 +215,24 @@ const LAZY = { lazyObservedTime: true } as const;
 describe("toLogRecordData lazyObservedTime", () => {
   it("skips the clock only for a timestamped record that nobody shares", () => {
     const lazy = toLogRecordData({ timestamp: TIME }, context, LAZY);
-    assert.equal(lazy.observedTimeUnixNano, 0);
-    assert.equal(lazy.timeUnixNano, TIME);
+    assert.equal(lazy.observedTimeUnixMs, 0);
+    assert.equal(lazy.timeUnixMs, TIME_MS);
     const untimed = toLogRecordData({ body: "x" }, context, LAZY);
-    assert.ok(untimed.observedTimeUnixNano > 0);
+    assert.ok(untimed.observedTimeUnixMs > 0);
     const given = toLogRecordData(
-      { timestamp: TIME, observedTimestamp: 5 },
+      { timestamp: TIME, observedTimestamp: 5n },
       context,
       LAZY,
     );
-    assert.equal(given.observedTimeUnixNano, 5);
+    assert.equal(given.observedTimeUnixMs, 0);
+    assert.equal(given.observedTimeNanosInMs, 5);
     assert.ok(
-      toLogRecordData({ timestamp: TIME }, context).observedTimeUnixNano > 0,
+      toLogRecordData({ timestamp: TIME }, context).observedTimeUnixMs > 0,
     );
     context.beginFanOut();
     try {
       const shared = toLogRecordData({ timestamp: TIME }, context, LAZY);
-      assert.ok(shared.observedTimeUnixNano > 0);
+      assert.ok(shared.observedTimeUnixMs > 0);
     } finally {
       context.endFanOut();
     }

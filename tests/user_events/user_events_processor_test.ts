@@ -14,7 +14,6 @@ import {
 } from "../../processors/user_events/mod.ts";
 import {
   type Diagnostic,
-  formatRfc3339,
   LogEmitContext,
   LoggerProvider,
   type LogRecord,
@@ -26,7 +25,7 @@ const FIELDS =
   " u8 eventheader_flags; u8 version; u16 id; u16 tag; u8 opcode; u8 level";
 const TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736";
 const SPAN_ID = "00f067aa0ba902b7";
-const TIME = 1704164645678901234; // not exactly representable: formatted from the double
+const TIME = 1704164645678901234n; // exact nanoseconds
 
 function setup(
   options: Partial<UserEventsProcessorOptions> = {},
@@ -162,7 +161,7 @@ describe("UserEventsProcessor", () => {
       severityNumber: 17,
       severityText: "ERROR",
       timestamp: TIME,
-      observedTimestamp: TIME + 1e12,
+      observedTimestamp: TIME + 1_000_000_000_000n,
       body: "boom",
       eventName: "checkout.failed",
       traceId: TRACE_ID,
@@ -199,7 +198,7 @@ describe("UserEventsProcessor", () => {
     assert.deepEqual(decodedFieldsToObject(event.fields), {
       __csver__: 1024,
       PartA: {
-        time: formatRfc3339(TIME),
+        time: "2024-01-02T03:04:05.678901234Z",
         ext_dt_traceId: TRACE_ID,
         ext_dt_spanId: SPAN_ID,
         ext_cloud_role: "checkout",
@@ -253,7 +252,7 @@ describe("UserEventsProcessor", () => {
     const bare = new LogEmitContext(new Resource({}), { name: "s" });
     processor.onEmit({
       severityNumber: 1,
-      observedTimestamp: 1e18,
+      observedTimestamp: new Date(1e12),
       eventName: "  ",
     }, bare);
     assert.deepEqual(

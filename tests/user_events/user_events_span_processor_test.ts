@@ -41,8 +41,10 @@ function span(overrides: Partial<ReadableSpan> = {}): ReadableSpan {
     traceState: undefined,
     parentSpanId: undefined,
     parentIsRemote: false,
-    startTimeUnixNano: 1704164645000000000,
-    endTimeUnixNano: 1704164646500000000,
+    startTimeUnixMs: 1704164645000,
+    startTimeNanosInMs: 0,
+    endTimeUnixMs: 1704164646500,
+    endTimeNanosInMs: 0,
     attributes: {},
     droppedAttributesCount: 0,
     events: [],
@@ -282,7 +284,10 @@ describe("UserEventsSpanProcessor", () => {
     assert.equal(events[0].PartB.parentId, parent.spanId);
     assert.equal(events[0].PartB.kind, 2);
     assert.equal(events[0].PartB.httpMethod, "POST");
-    assert.equal(events[0].PartA.time, formatRfc3339(child.endTimeUnixNano));
+    assert.equal(
+      events[0].PartA.time,
+      formatRfc3339(child.endTimeUnixMs, child.endTimeNanosInMs),
+    );
     assert.equal(events[1].PartB.parentId, undefined);
     assert.equal(processor.stats.written, 2);
     processor.shutdown();
