@@ -48,7 +48,11 @@ import {
 } from "./_time.ts";
 
 const COUNT = 100_000;
+/** Records per protobuf/JSON request. */
 const CHUNK = 5_000;
+/** Records per test case: a loaded machine stays within any runner's timeout. */
+const PART = 25_000;
+const SLOW = { timeout: 120_000 };
 const decoder = new TextDecoder();
 
 /** First millisecond a number reads as absolute, not performance.now()-relative. */
@@ -142,7 +146,7 @@ describe(`exact times: ${COUNT} seeded timestamps through every encoder`, () => 
   const observed = samples(0x0b5e, COUNT);
   const data = records(times, observed);
 
-  it("converts every input exactly (no invalid time)", () => {
+  it("converts every input exactly (no invalid time)", SLOW, () => {
     assert.equal(context.sanitizer.invalidTimes, 0);
     for (let i = 0; i < COUNT; i++) {
       const r = data[i];
@@ -154,7 +158,7 @@ describe(`exact times: ${COUNT} seeded timestamps through every encoder`, () => 
     }
   });
 
-  it("OTLP protobuf: protobufjs reads every fixed64 back exactly", () => {
+  it("OTLP protobuf: protobufjs reads every fixed64 back exactly", SLOW, () => {
     for (let from = 0; from < COUNT; from += CHUNK) {
       const chunk = data.slice(from, from + CHUNK);
       const decoded = decodeLogs(encodeLogsRequest(chunk))
@@ -172,7 +176,7 @@ describe(`exact times: ${COUNT} seeded timestamps through every encoder`, () => 
     }
   });
 
-  it("OTLP/JSON: every decimal string is exact", () => {
+  it("OTLP/JSON: every decimal string is exact", SLOW, () => {
     for (let from = 0; from < COUNT; from += CHUNK) {
       const chunk = data.slice(from, from + CHUNK);
       const parsed = JSON.parse(decoder.decode(encodeLogsRequestJson(chunk)))
@@ -189,46 +193,61 @@ describe(`exact times: ${COUNT} seeded timestamps through every encoder`, () => 
     }
   });
 
-  it("user_events: decodeEventHeader reads RFC 3339 text with the true 0/3/6/9 digits", () => {
-    const b = new EventBuffer();
-    for (let i = 0; i < COUNT; i++) {
-      const n = encodeLogRecord(b, data[i], 4, { resourceAttributes: [] });
-      assert.ok(n > 0, `#${i} encoded`);
-      const event = decodeEventHeader("p_L4K1", b.bytes.slice(4, n));
-      const partA = decodedFieldsToObject(event.fields).PartA as Record<
-        string,
-        unknown
-      >;
-      assert.equal(parseRfc3339(partA.time), times[i].ns, `#${i}`);
-    }
-  });
-
-  it("ETW: decodeTraceLogging reads RFC 3339 text and FILETIME exact to 100 ns", () => {
-    const w = new TraceLoggingWriter(
-      new Uint8Array(65536),
-      0,
-      4096,
-      4096,
-      4096,
+  for (let part = 0; part < COUNT; part += PART) {
+    it(
+      `user_events: decodeEventHeader reads RFC 3339 text with the true 0/3/6/9 digits (#${part}-)`,
+      SLOW,
+      () => {
+        const b = new EventBuffer();
+        for (let i = part; i < part + PART; i++) {
+          const n = encodeLogRecord(b, data[i], 4, { resourceAttributes: [] });
+          assert.ok(n > 0, `#${i} encoded`);
+          const event = decodeEventHeader("p_L4K1", b.bytes.slice(4, n));
+          const partA = decodedFieldsToObject(event.fields).PartA as Record<
+            string,
+            unknown
+          >;
+          assert.equal(parseRfc3339(partA.time), times[i].ns, `#${i}`);
+        }
+      },
     );
-    for (let i = 0; i < COUNT; i++) {
-      const r = data[i];
-      w.reset("E");
-      w.rfc3339("time", r.timeUnixMs, r.timeNanosInMs);
-      w.filetime("ft", r.observedTimeUnixMs, r.observedTimeNanosInMs);
-      assert.ok(w.finish());
-      const fields = decodeTraceLogging(
-        w.bytes.slice(w.metadataOffset, w.metadataOffset + w.metadataLength),
-        w.bytes.slice(w.payloadOffset, w.payloadOffset + w.payloadLength),
-      ).fields;
-      assert.equal(parseRfc3339(fields[0].value), times[i].ns, `#${i}`);
-      assert.equal(
-        fields[1].value,
-        FILETIME_UNIX_EPOCH + observed[i].ns / 100n,
-        `#${i} filetime`,
-      );
-    }
-  });
+  }
+
+  for (let part = 0; part < COUNT; part += PART) {
+    it(
+      `ETW: decodeTraceLogging reads RFC 3339 text and FILETIME exact to 100 ns (#${part}-)`,
+      SLOW,
+      () => {
+        const w = new TraceLoggingWriter(
+          new Uint8Array(65536),
+          0,
+          4096,
+          4096,
+          4096,
+        );
+        for (let i = part; i < part + PART; i++) {
+          const r = data[i];
+          w.reset("E");
+          w.rfc3339("time", r.timeUnixMs, r.timeNanosInMs);
+          w.filetime("ft", r.observedTimeUnixMs, r.observedTimeNanosInMs);
+          assert.ok(w.finish());
+          const fields = decodeTraceLogging(
+            w.bytes.slice(
+              w.metadataOffset,
+              w.metadataOffset + w.metadataLength,
+            ),
+            w.bytes.slice(w.payloadOffset, w.payloadOffset + w.payloadLength),
+          ).fields;
+          assert.equal(parseRfc3339(fields[0].value), times[i].ns, `#${i}`);
+          assert.equal(
+            fields[1].value,
+            FILETIME_UNIX_EPOCH + observed[i].ns / 100n,
+            `#${i} filetime`,
+          );
+        }
+      },
+    );
+  }
 });
 
 describe("exact span times: 10,000 seeded spans through every encoder", () => {
@@ -259,38 +278,46 @@ describe("exact span times: 10,000 seeded spans through every encoder", () => {
     span.end(end);
   }
 
-  it("OTLP protobuf and JSON: start, end and event times are exact", async () => {
-    await provider.forceFlush();
-    const spans = exporter.items;
-    assert.equal(spans.length, SPANS);
-    assert.equal(provider.stats.invalidTimes, 0);
-    const proto = decodeTrace(encodeTraceRequest(spans))
-      .resourceSpans[0].scopeSpans[0].spans;
-    const json = JSON.parse(decoder.decode(encodeTraceRequestJson(spans)))
-      .resourceSpans[0].scopeSpans[0].spans;
-    for (let i = 0; i < SPANS; i++) {
-      const [start, end, event] = expected[i].map(String);
-      for (const s of [proto[i], json[i]]) {
-        assert.equal(s.startTimeUnixNano, start, `#${i} start`);
-        assert.equal(s.endTimeUnixNano, end, `#${i} end`);
-        assert.equal(s.events[0].timeUnixNano, event, `#${i} event`);
+  it(
+    "OTLP protobuf and JSON: start, end and event times are exact",
+    SLOW,
+    async () => {
+      await provider.forceFlush();
+      const spans = exporter.items;
+      assert.equal(spans.length, SPANS);
+      assert.equal(provider.stats.invalidTimes, 0);
+      const proto = decodeTrace(encodeTraceRequest(spans))
+        .resourceSpans[0].scopeSpans[0].spans;
+      const json = JSON.parse(decoder.decode(encodeTraceRequestJson(spans)))
+        .resourceSpans[0].scopeSpans[0].spans;
+      for (let i = 0; i < SPANS; i++) {
+        const [start, end, event] = expected[i].map(String);
+        for (const s of [proto[i], json[i]]) {
+          assert.equal(s.startTimeUnixNano, start, `#${i} start`);
+          assert.equal(s.endTimeUnixNano, end, `#${i} end`);
+          assert.equal(s.events[0].timeUnixNano, event, `#${i} event`);
+        }
       }
-    }
-  });
+    },
+  );
 
-  it("user_events: the span's startTime and PartA time decode exactly", async () => {
-    await provider.forceFlush();
-    const b = new EventBuffer();
-    const spans = exporter.items;
-    for (let i = 0; i < SPANS; i++) {
-      const n = encodeSpan(b, spans[i], { resourceAttributes: [] });
-      assert.ok(n > 0);
-      const event = decodedFieldsToObject(
-        decodeEventHeader("p_L4K1", b.bytes.slice(4, n)).fields,
-      ) as Record<string, Record<string, unknown>>;
-      assert.equal(parseRfc3339(event.PartB.startTime), expected[i][0]);
-      assert.equal(parseRfc3339(event.PartA.time), expected[i][1]);
-    }
-    await provider.shutdown();
-  });
+  it(
+    "user_events: the span's startTime and PartA time decode exactly",
+    SLOW,
+    async () => {
+      await provider.forceFlush();
+      const b = new EventBuffer();
+      const spans = exporter.items;
+      for (let i = 0; i < SPANS; i++) {
+        const n = encodeSpan(b, spans[i], { resourceAttributes: [] });
+        assert.ok(n > 0);
+        const event = decodedFieldsToObject(
+          decodeEventHeader("p_L4K1", b.bytes.slice(4, n)).fields,
+        ) as Record<string, Record<string, unknown>>;
+        assert.equal(parseRfc3339(event.PartB.startTime), expected[i][0]);
+        assert.equal(parseRfc3339(event.PartA.time), expected[i][1]);
+      }
+      await provider.shutdown();
+    },
+  );
 });
