@@ -332,23 +332,11 @@ export interface OtelApiRegistration extends Disposable {
 
 // --- conversions -------------------------------------------------------------
 
-const origin = performance.timeOrigin;
-
+// The API's time inputs are this SDK's TimeInput as they are (the same
+// OpenTelemetry JS convention): spans and loggers convert them exactly and
+// count an invalid one in the provider's `invalidTimes` (see pipeline/time.ts).
 function toTime(input: OtelTimeInput | undefined): TimeInput | undefined {
-  if (input === undefined) return undefined;
-  if (Array.isArray(input)) {
-    const [s, ns] = input;
-    if (!Number.isFinite(s) || !Number.isFinite(ns) || s < 0 || ns < 0) {
-      return undefined;
-    }
-    return BigInt(Math.trunc(s)) * 1_000_000_000n + BigInt(Math.trunc(ns));
-  }
-  if (input instanceof Date) return input;
-  if (typeof input === "number" && Number.isFinite(input) && input >= 0) {
-    const ms = input < origin ? origin + input : input;
-    return BigInt(Math.round(ms * 1e6));
-  }
-  return undefined;
+  return input;
 }
 
 function toAttributes(attributes: unknown): Attributes | undefined {

@@ -133,6 +133,8 @@ describe("registerOtelApi", () => {
     span.end();
     assert.equal(logs.length, 1);
     assert.equal(logs[0].body, "hello");
+    assert.equal(logs[0].timeUnixMs, 1704164645000); // HrTime, exact
+    assert.equal(logs[0].timeNanosInMs, 500);
     assert.equal(logs[0].severityNumber, 13);
     assert.equal(logs[0].attributes.n, 1);
     assert.equal(logs[0].scope.name, "lib");
