@@ -144,6 +144,7 @@ export {
   isExactTime,
   MAX_UNIX_MS,
   nowExactTime,
+  nowUnixNano,
   type TimeInput,
   TimeStatus,
   toExactTime,

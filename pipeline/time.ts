@@ -198,6 +198,30 @@ export function nowExactTime(out: ExactTime): void {
   relative(performance.now(), out);
 }
 
+/**
+ * The current time as one `number` of nanoseconds since the epoch, from the
+ * microsecond clock of {@linkcode nowExactTime}. A double holds a present-day
+ * nanosecond count only to the nearest 256 ns, so this is not exact: records
+ * and spans use {@linkcode nowExactTime}; the metrics model still takes this
+ * form.
+ *
+ * @returns Nanoseconds since the epoch (not exact beyond 2^53).
+ *
+ * @example
+ * ```ts
+ * import { nowUnixNano } from "@seed/telemetry";
+ * import assert from "node:assert/strict";
+ *
+ * assert.ok(Math.abs(nowUnixNano() / 1e6 - Date.now()) < 1000);
+ * ```
+ */
+export function nowUnixNano(): number {
+  const t = performance.now();
+  const whole = Math.floor(t);
+  return (originMs + whole) * 1e6 +
+    (originMicros + Math.round((t - whole) * 1000)) * 1e3;
+}
+
 /** `originMs.originMicros + t` (t ≥ 0 milliseconds), to the microsecond. */
 function relative(t: number, out: ExactTime): void {
   const whole = Math.floor(t);
