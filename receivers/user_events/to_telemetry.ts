@@ -35,6 +35,11 @@ import type {
   DecodedField,
   DecodedValue,
 } from "../../processors/user_events/decode_event_header.ts";
+import {
+  type ExactTime,
+  TimeStatus,
+  toExactTime,
+} from "../../pipeline/time.ts";
 import type { ListenedEvent } from "./listener.ts";
 
 const RFC3339 =
@@ -345,9 +350,15 @@ export function spanFromEvent(
       a.timeUnixNanos === undefined
     ) return undefined;
     const b = part(fields, "PartB");
-    const start = parseRfc3339Nanos(str(b, "startTime"));
+    const start: ExactTime = { unixMs: 0, nanosInMs: 0 };
+    const end: ExactTime = { unixMs: 0, nanosInMs: 0 };
     const name = str(b, "name");
-    if (start === undefined || name === undefined) return undefined;
+    if (
+      name === undefined ||
+      toExactTime(parseRfc3339Nanos(str(b, "startTime")), start) !==
+        TimeStatus.VALID ||
+      toExactTime(a.timeUnixNanos, end) !== TimeStatus.VALID
+    ) return undefined; // absent, or beyond the 2^64 - 1 ns a span can hold
     const attributes: Record<string, AnyValue> = {};
     for (const f of b) {
       const key = SPAN_FIELD_TO_ATTRIBUTE[f.name];
@@ -374,8 +385,10 @@ export function spanFromEvent(
         ? parent
         : undefined,
       parentIsRemote: false,
-      startTimeUnixNano: Number(start),
-      endTimeUnixNano: Number(a.timeUnixNanos),
+      startTimeUnixMs: start.unixMs,
+      startTimeNanosInMs: start.nanosInMs,
+      endTimeUnixMs: end.unixMs,
+      endTimeNanosInMs: end.nanosInMs,
       attributes,
       droppedAttributesCount: 0,
       events: [],

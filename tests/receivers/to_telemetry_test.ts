@@ -181,8 +181,10 @@ describe("spanFromEvent", () => {
     assert.equal(back.traceId, span.traceId);
     assert.equal(back.spanId, span.spanId);
     assert.equal(back.parentSpanId, span.parentSpanId);
-    assert.equal(back.startTimeUnixNano, span.startTimeUnixNano);
-    assert.equal(back.endTimeUnixNano, span.endTimeUnixNano);
+    assert.equal(back.startTimeUnixMs, span.startTimeUnixMs);
+    assert.equal(back.startTimeNanosInMs, span.startTimeNanosInMs);
+    assert.equal(back.endTimeUnixMs, span.endTimeUnixMs);
+    assert.equal(back.endTimeNanosInMs, span.endTimeNanosInMs);
     assert.deepEqual(back.attributes, span.attributes);
     // httpStatusCode is present, so the encoder leaves statusMessage out.
     assert.deepEqual(back.status, { code: SpanStatusCode.ERROR });
@@ -252,7 +254,8 @@ describe("UserEventsBridge", () => {
     });
     await new Promise((r) => setTimeout(r, 10));
     assert.deepEqual(logs.items.map((r) => r.body), ["one", "two"]);
-    assert.equal(logs.items[0].timeUnixNano, 5);
+    assert.equal(logs.items[0].timeUnixMs, 0);
+    assert.equal(logs.items[0].timeNanosInMs, 5);
     assert.deepEqual(logs.items[0].resource.attributes, {
       "service.name": "api",
       "service.instance.id": "i-7",
