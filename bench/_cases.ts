@@ -54,6 +54,7 @@ import {
 import { encodeLogsRequestJson } from "../exporters/_otlp_json.ts";
 import { openLibc } from "../ffi/load_libc.ts";
 import { DevNullLibc, FakeLibc } from "./_fake_libc.ts";
+import { metricsCases } from "./_metrics_cases.ts";
 import {
   consume,
   okFetch,
@@ -589,4 +590,5 @@ export const AREAS: CaseArea[] = [
   { area: "batch", build: batchCases },
   { area: "otlp-encode", build: encodeCases },
   { area: "span", build: spanCases },
+  { area: "metrics", build: metricsCases },
 ];

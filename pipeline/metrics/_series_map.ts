@@ -35,7 +35,8 @@ export interface SeriesBase {
 function typedValue(value: AnyValue): string {
   switch (typeof value) {
     case "string":
-      return "s" + JSON.stringify(value);
+      // Length-prefixed, so no escaping is needed to keep keys unambiguous.
+      return "s" + value.length + ":" + value;
     case "number":
       return "n" + (Object.is(value, -0) ? "0" : String(value));
     case "boolean":
@@ -58,13 +59,17 @@ function typedValue(value: AnyValue): string {
 }
 
 /** The canonical key of sanitized attributes: sorted keys, typed values. */
-export function canonicalKey(attributes: Attributes): string {
+export function canonicalKey(
+  attributes: Attributes,
+  keep?: ReadonlySet<string>,
+): string {
   const keys = Object.keys(attributes).sort();
   let out = "";
   for (const key of keys) {
+    if (keep !== undefined && !keep.has(key)) continue;
     const value = attributes[key];
     if (value === undefined) continue;
-    out += JSON.stringify(key) + ":" + typedValue(value) + ";";
+    out += key.length + ":" + key + typedValue(value) + ";";
   }
   return out;
 }
@@ -145,22 +150,29 @@ export class SeriesMap<S extends SeriesBase> {
   }
 
   #slow(attributes: Attributes | undefined, link: boolean): S | undefined {
-    let clean: Attributes;
+    // Key first, from the sanitized view (no copy when already valid): a
+    // set that exists, or one past the limit, costs no copy.
+    let valid: Attributes | undefined;
+    let key: string;
     try {
-      clean = copyAttributes(
-        this.#sanitizer.attributes(attributes),
-        this.#keep,
-      );
+      valid = this.#sanitizer.attributes(attributes);
+      key = valid === undefined ? "" : canonicalKey(valid, this.#keep);
     } catch {
       this.unreadable++;
       return undefined;
     }
-    const key = canonicalKey(clean);
     let series = this.byKey.get(key);
     if (series === undefined) {
       if (this.byKey.size >= this.#limit - 1) {
         this.overflowed++;
         return this.overflowSeries();
+      }
+      let clean: Attributes;
+      try {
+        clean = copyAttributes(valid, this.#keep);
+      } catch {
+        this.unreadable++;
+        return undefined;
       }
       series = this.#create(clean, key);
       this.byKey.set(key, series);
