@@ -102,4 +102,8 @@ export {
   type PeriodicExportingMetricReaderOptions,
   type PeriodicReaderStats,
 } from "./periodic_reader.ts";
+export {
+  observeBatchProcessor,
+  type ObservedProcessor,
+} from "./processor_metrics.ts";
 export type { View } from "./view.ts";
