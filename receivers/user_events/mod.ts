@@ -39,3 +39,9 @@ export {
   type UserEventsBridgeOptions,
   type UserEventsBridgeStats,
 } from "./to_telemetry.ts";
+export {
+  openUserEventsForwarder,
+  UserEventsForwarder,
+  type UserEventsForwarderOptions,
+  type UserEventsForwarderStats,
+} from "./forwarder.ts";
