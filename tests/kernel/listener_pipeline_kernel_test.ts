@@ -68,7 +68,10 @@ describe("tail on a real kernel", () => {
       child.stdout!.on("data", (c) => stdout += String(c));
       child.stderr!.on("data", (c) => stderr += String(c));
       const exited = new Promise<number | null>((r) =>
-        child.on("exit", (code) => r(code))
+        child.on(
+          "exit",
+          (code, signal) => r(code ?? (signal === null ? -1 : null)),
+        )
       );
       for (let i = 0; i < 600 && !stderr.includes("listening to"); i++) {
         await sleep(50);
@@ -98,7 +101,14 @@ describe("tail on a real kernel", () => {
           await sleep(50);
         }
         child.kill("SIGTERM");
-        assert.equal(await exited, 0, stderr);
+        // Deno's node:child_process reports a child it signalled as
+        // (null, signal) even when the child exited 0 on its own handler
+        // (a shell sees exit 0); the summary below shows the handler ran.
+        const code = await exited;
+        assert.ok(
+          code === 0 || (RUNTIME === "deno" && code === null),
+          `exit ${code}: ${stderr}`,
+        );
         const lines = stdout.trim().split("\n").map((l) => JSON.parse(l));
         assert.deepEqual(
           lines.map((l) => [l.name, l.level, l.fields.PartB.body]),
