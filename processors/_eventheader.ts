@@ -19,11 +19,15 @@
  * buffer's {@linkcode MetadataCache}, or renders it (and caches it) on a miss.
  * The bytes are the same either way; only the work differs.
  *
- * Size rule: an event whose metadata plus data exceed
- * {@linkcode MAX_EVENT_PAYLOAD} bytes (the `eventheader_dynamic` limit) is not
- * written: the encoder returns `-ERANGE` and the caller counts the drop.
- * Structs keep at most 127 members; attributes beyond that are skipped and
- * counted in `cappedFields`.
+ * Size rule: an event (the bytes after the `write_index`: header, extension,
+ * metadata, data) may hold at most {@linkcode EventBuffer.maxEventSize}
+ * bytes, by default {@linkcode PERF_MAX_EVENT_SIZE} (what perf keeps) and at
+ * most {@linkcode KERNEL_MAX_EVENT_SIZE}. {@linkcode encodeLogRecord} and
+ * {@linkcode encodeSpan} cut the longest string values first, all to one
+ * common length (`_cut.ts`; counted in `truncatedValues`), and drop the event
+ * (`-ERANGE`) only when its other bytes alone do not fit. A string is also
+ * cut to 65,535 bytes, the largest counted string. Structs keep at most 127
+ * members; attributes beyond that are skipped and counted in `cappedFields`.
  *
  * @module
  */
@@ -35,12 +39,24 @@ import type { Resource } from "../pipeline/resource.ts";
 import type { ReadableSpan } from "../pipeline/span.ts";
 import { formatRfc3339, isExactTime } from "../pipeline/time.ts";
 import { METADATA_CACHE_SHAPES, MetadataCache } from "./_metadata_cache.ts";
+import { cutLength } from "./_cut.ts";
+import {
+  isValidSpanId,
+  SPAN_PART_B_ATTRIBUTES,
+  SPAN_PART_B_NAMES,
+} from "./_span_part_b.ts";
+import {
+  KERNEL_MAX_EVENT_SIZE,
+  PERF_MAX_EVENT_SIZE,
+} from "./user_events/options.ts";
 
 /** The field list every EventHeader tracepoint registers, after its name. */
 export const EVENTHEADER_FIELDS =
   " u8 eventheader_flags; u8 version; u16 id; u16 tag; u8 opcode; u8 level";
 /** The most bytes of metadata plus data in one event (65535 - 68, as `eventheader_dynamic`). */
 export const MAX_EVENT_PAYLOAD = 65535 - 68;
+/** The longest counted string (u16 byte count). */
+const MAX_COUNTED = 65535;
 /** Where the metadata starts. */
 export const META_OFFSET = 16;
 /** Where field data is staged while encoding. */
@@ -88,8 +104,27 @@ export class EventBuffer {
   meta: number = META_OFFSET;
   /** Data cursor (in the scratch area). */
   data: number = SCRATCH_OFFSET;
-  /** Set when a field did not fit. */
+  /** Set when the metadata did not fit (the event cannot be cut to fit). */
   overflow: boolean = false;
+  /** The most bytes of an event after the `write_index` (see the module). */
+  maxEventSize: number = KERNEL_MAX_EVENT_SIZE;
+  /** The most bytes of one string value (65,535, or a planned cut length while an event is written again). */
+  cap: number = MAX_COUNTED;
+  /** Set by {@linkcode finishEvent} when an over-size event fits with `cap` = `plannedCap`. */
+  cutPlanned: boolean = false;
+  /** The cut length {@linkcode finishEvent} planned. */
+  plannedCap: number = MAX_COUNTED;
+  /** Bytes this pass did not write for lack of room (the event is then cut or dropped). */
+  unwritten: number = 0;
+  /** Byte lengths the string values of this event want (first `values`). */
+  readonly lengths: Int32Array = new Int32Array(MAX_TOKENS);
+  /** String values of this event so far. */
+  values: number = 0;
+  /** Values cut in this pass. */
+  cuts: number = 0;
+  /** Values cut in written events, since construction. */
+  truncatedValues: number = 0;
+  readonly #scratch: Int32Array = new Int32Array(MAX_TOKENS);
   /** Struct members skipped because a struct already had 127. */
   cappedFields: number = 0;
   /** Metadata blocks of recent event shapes. */
@@ -126,6 +161,21 @@ export class EventBuffer {
     this.bytes = new Uint8Array(buffer, 0, EVENT_BUFFER_SIZE);
     this.view = new DataView(buffer, 0, EVENT_BUFFER_SIZE);
     this.metadataCache = new MetadataCache(cacheShapes);
+  }
+
+  /**
+   * Sets `plannedCap` so that the event, written again with `cap` at it, has
+   * at most `maxEventSize` bytes; `false` when even empty strings do not fit.
+   *
+   * @param eventBytes The size the event wanted.
+   * @returns Whether a cut length exists.
+   */
+  planCut(eventBytes: number): boolean {
+    const excess = Math.max(eventBytes - this.maxEventSize, 1);
+    const cut = cutLength(this.lengths, this.values, excess, this.#scratch);
+    if (cut < 0) return false;
+    this.plannedCap = Math.min(cut, MAX_COUNTED);
+    return true;
   }
 }
 
@@ -186,6 +236,10 @@ export function beginEvent(
   b.meta = META_OFFSET;
   b.data = SCRATCH_OFFSET;
   b.overflow = false;
+  b.cutPlanned = false;
+  b.unwritten = 0;
+  b.values = 0;
+  b.cuts = 0;
   b.tokens = 0;
   b.following = b.metadataCache.lastNames;
   token(b, eventName, NAME_ONLY);
@@ -194,6 +248,11 @@ export function beginEvent(
 /**
  * Finishes an event: writes the extension header and moves the data after
  * the metadata.
+ *
+ * When the event has more than `b.maxEventSize` bytes it returns `-ERANGE`;
+ * if cutting string values can make it fit, it also sets `b.cutPlanned` and
+ * `b.plannedCap`: with `b.cap` set to that, the same event written again
+ * fits (as {@linkcode encodeLogRecord} does).
  *
  * @param b The buffer.
  * @returns The number of bytes to write (including the 4-byte index), or `-ERANGE`.
@@ -219,7 +278,14 @@ export function finishEvent(b: EventBuffer): number {
   }
   const metaLength = b.meta - META_OFFSET;
   const dataLength = b.data - SCRATCH_OFFSET;
-  if (b.overflow || metaLength + dataLength > MAX_EVENT_PAYLOAD) return -ERANGE;
+  // header (8) + extension header (4) + metadata + data
+  const eventBytes = 12 + metaLength + dataLength + b.unwritten;
+  if (b.overflow) return -ERANGE;
+  if (eventBytes > b.maxEventSize || b.unwritten > 0) {
+    b.cutPlanned = b.planCut(eventBytes);
+    return -ERANGE;
+  }
+  b.truncatedValues += b.cuts;
   b.view.setUint16(12, metaLength, true);
   b.view.setUint16(14, 1, true); // metadata, no chain
   b.bytes.copyWithin(b.meta, SCRATCH_OFFSET, b.data);
@@ -321,7 +387,7 @@ export function endStruct(
 function reserve(b: EventBuffer, n: number): number {
   const p = b.data;
   if (p + n > DATA_END) {
-    b.overflow = true;
+    b.unwritten += n; // no room: counted, so the event is cut or dropped
     return -1;
   }
   b.data = p + n;
@@ -340,45 +406,91 @@ export function addString(b: EventBuffer, name: string, value: string): void {
   dataString(b, value);
 }
 
+/** A counted string that is never cut (ids, type names): short by construction. */
+function addFixedString(b: EventBuffer, name: string, value: string): void {
+  metaField(b, name, ENC_STRING16, 0);
+  const values = b.values;
+  const cap = b.cap;
+  b.cap = MAX_COUNTED;
+  dataString(b, value);
+  b.cap = cap;
+  b.values = values; // not a candidate for cutting
+}
+
 function dataString(b: EventBuffer, s: string): void {
   const bytes = b.bytes;
   const p = b.data;
   const start = p + 2;
   const n = s.length;
-  if (start + n > DATA_END || n > 65535) {
-    dataStringSlow(b, s);
-    return;
-  }
-  let i = 0;
-  for (; i < n; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 0x80) break;
-    bytes[start + i] = c;
-  }
-  if (i === n) {
-    bytes[p] = n & 0xff;
-    bytes[p + 1] = n >>> 8;
-    b.data = start + n;
-    return;
+  if (start + n <= DATA_END && n <= b.cap) {
+    let i = 0;
+    for (; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 0x80) break;
+      bytes[start + i] = c;
+    }
+    if (i === n) {
+      bytes[p] = n & 0xff;
+      bytes[p + 1] = n >>> 8;
+      b.data = start + n;
+      const v = b.values;
+      b.lengths[v] = n;
+      b.values = v + 1;
+      return;
+    }
   }
   dataStringSlow(b, s);
+}
+
+/** UTF-8 bytes of `s` (lone surrogates count as U+FFFD), stopping past `max`. */
+function utf8Length(s: string, max: number): number {
+  let bytes = 0;
+  const n = s.length;
+  for (let i = 0; i < n && bytes <= max; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) bytes++;
+    else if (c < 0x800) bytes += 2;
+    else if (
+      c >= 0xd800 && c < 0xdc00 && i + 1 < n &&
+      (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00
+    ) {
+      bytes += 4;
+      i++;
+    } else bytes += 3;
+  }
+  return bytes;
 }
 
 function dataStringSlow(b: EventBuffer, s: string): void {
   const p = b.data;
   const start = p + 2;
+  const cap = b.cap;
+  // What the value wants (more than 65,535 when longer), and within the
+  // counted-string limit.
+  const full = utf8Length(s, MAX_COUNTED);
+  const wanted = Math.min(full, MAX_COUNTED);
+  const v = b.values;
+  if (v < MAX_TOKENS) {
+    b.lengths[v] = wanted;
+    b.values = v + 1;
+  }
   if (start > DATA_END) {
-    b.overflow = true;
+    b.unwritten += 2 + Math.min(wanted, cap);
     return;
   }
-  const room = Math.min(DATA_END - start, 65535);
+  const room = Math.min(DATA_END - start, cap);
   const result = encoder.encodeInto(s, b.bytes.subarray(start, start + room));
+  const written = result.written;
   if (result.read < s.length) {
-    b.overflow = true;
-    return;
+    if (full > cap) b.cuts++; // cut on purpose (65,535 bytes or the plan)
+    // Cut for lack of room: the event is over budget, cut or dropped.
+    if (room < cap) {
+      const short = Math.min(wanted, cap) - written;
+      if (short > 0) b.unwritten += short;
+    }
   }
-  b.view.setUint16(p, result.written, true);
-  b.data = start + result.written;
+  b.view.setUint16(p, written, true);
+  b.data = start + written;
 }
 
 /**
@@ -562,6 +674,11 @@ function stringOf(value: AnyValue): string {
 export interface EncodeOptions {
   /** Resource attribute keys copied into `PartC`, after the attributes. */
   readonly resourceAttributes: readonly string[];
+  /**
+   * The most bytes of an event after the `write_index`.
+   * @default {PERF_MAX_EVENT_SIZE}
+   */
+  readonly maxEventSize?: number;
 }
 
 function partA(
@@ -576,8 +693,8 @@ function partA(
   let count = 1;
   addTime(b, "time", timeUnixMs, timeNanosInMs);
   if (traceId !== undefined && spanId !== undefined) {
-    addString(b, "ext_dt_traceId", traceId);
-    addString(b, "ext_dt_spanId", spanId);
+    addFixedString(b, "ext_dt_traceId", traceId);
+    addFixedString(b, "ext_dt_spanId", spanId);
     count += 2;
   }
   const attributes = resource.attributes;
@@ -635,13 +752,16 @@ function partC(
 
 /**
  * Encodes a log record as the Rust `opentelemetry-user-events-logs`
- * exporter does: event `Log`, `__csver__`, `PartA`, `PartC` (if any),
- * `PartB`.
+ * exporter does: event `Log` (or `eventName`), `__csver__`, `PartA`,
+ * `PartC` (if any), `PartB`. An event over `options.maxEventSize` is written
+ * again with its longest strings cut (see the module); `-ERANGE` when that
+ * cannot make it fit.
  *
  * @param b The buffer.
  * @param record The resolved record.
  * @param level The EventHeader level (1-5) of its severity.
  * @param options Encoder options.
+ * @param eventName The EventHeader event name.
  * @returns Bytes to write (with the 4-byte index), or `-ERANGE`.
  */
 export function encodeLogRecord(
@@ -649,8 +769,29 @@ export function encodeLogRecord(
   record: LogRecordData,
   level: number,
   options: EncodeOptions,
+  eventName: string = "Log",
 ): number {
-  beginEvent(b, level, 0, "Log");
+  b.maxEventSize = options.maxEventSize ?? PERF_MAX_EVENT_SIZE;
+  b.cutPlanned = false;
+  const capped = b.cappedFields;
+  const n = writeLogRecord(b, record, level, options, eventName);
+  if (n >= 0 || !b.cutPlanned) return n;
+  b.cappedFields = capped;
+  b.cap = b.plannedCap;
+  const cut = writeLogRecord(b, record, level, options, eventName);
+  b.cap = MAX_COUNTED;
+  b.cutPlanned = false;
+  return cut;
+}
+
+function writeLogRecord(
+  b: EventBuffer,
+  record: LogRecordData,
+  level: number,
+  options: EncodeOptions,
+  eventName: string,
+): number {
+  beginEvent(b, level, 0, eventName);
   addUint32(b, "__csver__", CS_VERSION);
   // The timestamp when set, else the observed time (as the Rust exporter).
   const hasTime = record.timeUnixMs !== 0 || record.timeNanosInMs !== 0;
@@ -667,7 +808,7 @@ export function encodeLogRecord(
 
   const position = beginStruct(b, "PartB");
   let count = 1;
-  addString(b, "_typeName", "Log");
+  addFixedString(b, "_typeName", "Log");
   const body = record.body;
   if (body !== undefined && body !== null) {
     addAnyValue(b, "body", body);
@@ -694,34 +835,15 @@ export function encodeLogRecord(
 }
 
 /**
- * Well-known span attributes that move into `PartB` under a new name.
+ * Well-known span attributes that move into `PartB` under a new name (the
+ * table both OS span encoders share).
  */
-export const SPAN_RENAMES: Readonly<Record<string, string>> = Object.freeze(
-  Object.assign(Object.create(null), {
-    "db.system.name": "dbSystem",
-    "db.namespace": "dbName",
-    "db.query.text": "dbStatement",
-    "http.request.method": "httpMethod",
-    "url.full": "httpUrl",
-    "http.response.status_code": "httpStatusCode",
-    "messaging.system": "messagingSystem",
-    "messaging.destination.name": "messagingDestination",
-    "messaging.url": "messagingUrl",
-    "rpc.system.name": "rpcSystem",
-    "rpc.response.status_code": "rpcGrpcStatusCode",
-  }),
-);
-
-const RENAME_KEYS: readonly string[] = Object.keys(SPAN_RENAMES);
-
-function isValidParent(id: string | undefined): id is string {
-  return id !== undefined && id.length === 16 && id !== "0000000000000000";
-}
+export const SPAN_RENAMES: Readonly<Record<string, string>> = SPAN_PART_B_NAMES;
 
 /**
  * Encodes an ended span as the Rust `opentelemetry-user-events-trace`
  * exporter does: event `Span` at level 4, `__csver__`, `PartA`, `PartB`,
- * `PartC` (if any).
+ * `PartC` (if any). Size rules as {@linkcode encodeLogRecord}.
  *
  * @param b The buffer.
  * @param span The ended span.
@@ -729,6 +851,24 @@ function isValidParent(id: string | undefined): id is string {
  * @returns Bytes to write (with the 4-byte index), or `-ERANGE`.
  */
 export function encodeSpan(
+  b: EventBuffer,
+  span: ReadableSpan,
+  options: EncodeOptions,
+): number {
+  b.maxEventSize = options.maxEventSize ?? PERF_MAX_EVENT_SIZE;
+  b.cutPlanned = false;
+  const capped = b.cappedFields;
+  const n = writeSpan(b, span, options);
+  if (n >= 0 || !b.cutPlanned) return n;
+  b.cappedFields = capped;
+  b.cap = b.plannedCap;
+  const cut = writeSpan(b, span, options);
+  b.cap = MAX_COUNTED;
+  b.cutPlanned = false;
+  return cut;
+}
+
+function writeSpan(
   b: EventBuffer,
   span: ReadableSpan,
   options: EncodeOptions,
@@ -746,13 +886,13 @@ export function encodeSpan(
 
   const position = beginStruct(b, "PartB");
   let count = 5;
-  addString(b, "_typeName", "Span");
+  addFixedString(b, "_typeName", "Span");
   addString(b, "name", span.name);
   addTime(b, "startTime", span.startTimeUnixMs, span.startTimeNanosInMs);
   addBool(b, "success", span.status.code !== 2);
   addUint32(b, "kind", span.kind);
-  if (isValidParent(span.parentSpanId)) {
-    addString(b, "parentId", span.parentSpanId);
+  if (isValidSpanId(span.parentSpanId)) {
+    addFixedString(b, "parentId", span.parentSpanId);
     count++;
   }
   const links = span.links;
@@ -768,11 +908,12 @@ export function encodeSpan(
   }
   const attributes = span.attributes;
   let hasHttpStatus = false;
-  for (let i = 0; i < RENAME_KEYS.length; i++) {
-    const key = RENAME_KEYS[i];
+  for (let i = 0; i < SPAN_PART_B_ATTRIBUTES.length; i++) {
+    const entry = SPAN_PART_B_ATTRIBUTES[i];
+    const key = entry[0];
+    const renamed = entry[1];
     const value = attributes[key];
     if (value === undefined) continue;
-    const renamed = SPAN_RENAMES[key];
     if (renamed === "httpStatusCode") hasHttpStatus = true;
     addAnyValue(b, renamed, value);
     count++;

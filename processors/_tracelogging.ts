@@ -12,12 +12,22 @@
  * is not finished: `needsExact` asks the caller to encode it again in the
  * normal mode, which makes every limit decision exactly as before.
  *
+ * Size rule (normal mode): an event over its budget is not cut while it is
+ * written; {@linkcode TraceLoggingWriter.finish} then plans one common length
+ * for its longest strings and byte arrays (`_cut.ts`) and returns `false` with
+ * {@linkcode TraceLoggingWriter.cutPlanned} set, and the caller writes the
+ * same event again: every value longer than that length is cut to it (at a
+ * UTF-8 character boundary, counted in `truncated`), every shorter one is
+ * written whole. Only an event whose other bytes alone exceed the budget is
+ * dropped.
+ *
  * @module
  */
 
 import { writeRfc3339Fraction } from "./_rfc3339.ts";
 import { isExactTime, writeFileTime } from "../pipeline/time.ts";
 import { MetadataCache } from "./_metadata_cache.ts";
+import { cutLength } from "./_cut.ts";
 
 /** TraceLogging input types (TlgIn_t); the low 5 bits of a field's InMeta byte. */
 export const InType = {
@@ -404,11 +414,32 @@ export function encodeTags(tags: number): number[] {
 /** How a string is laid out in the payload. */
 export type StringEncoding = "counted8" | "nul8" | "counted16" | "nul16";
 
+/** UTF-8 bytes of `s` (lone surrogates count as U+FFFD), stopping past 65,535 (then 65,536-65,539). */
+function utf8Length(s: string): number {
+  let bytes = 0;
+  const n = s.length;
+  for (let i = 0; i < n && bytes <= MAX_COUNTED_SIZE; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) bytes++;
+    else if (c < 0x800) bytes += 2;
+    else if (
+      c >= 0xd800 && c < 0xdc00 && i + 1 < n &&
+      (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00
+    ) {
+      bytes += 4;
+      i++;
+    } else bytes += 3;
+  }
+  return bytes;
+}
+
+function isAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) >= 0x80) return false;
+  return true;
+}
+
 /** Pass as `outType` of a string field: OutType UTF8 when the value has non-ASCII characters, else none. */
 export const OUT_AUTO_UTF8 = -1;
-
-/** Room kept free for the fields after a string when a string is cut to fit the event. */
-export const STRING_RESERVE = 1024;
 
 /** Most tokens of a deferred event (the struct caps keep real events far below). */
 const MAX_TOKENS = 1024;
@@ -439,10 +470,25 @@ export class TraceLoggingWriter {
   readonly payloadCapacity: number;
   /** Most bytes of metadata + payload per event. */
   budget: number;
-  /** Set when something did not fit; the event must be dropped. */
+  /** Set when something did not fit; the event must be dropped (unless a cut is planned). */
   overflow = false;
-  /** Strings/binaries cut since construction. */
+  /** Strings/binaries cut in written events since construction. */
   truncated = 0;
+  /** Set by a failed {@linkcode TraceLoggingWriter.finish} when writing the event again with its longest values cut makes it fit (see {@linkcode TraceLoggingWriter.cutNext}). */
+  cutPlanned = false;
+  // The most bytes of one string or byte array in this event (a cut length after a plan).
+  #cap = MAX_COUNTED_SIZE;
+  #plannedCap = MAX_COUNTED_SIZE;
+  #applyCut = false;
+  // Byte lengths the cuttable values of this event want, bytes not written
+  // for lack of room, values cut in this event.
+  readonly #lengths: Int32Array = new Int32Array(MAX_TOKENS);
+  readonly #scratch: Int32Array = new Int32Array(MAX_TOKENS);
+  #values = 0;
+  #unwritten = 0;
+  #cuts = 0;
+  // What the last #utf8 call's value wanted when it was cut, else -1.
+  #wanted = -1;
   #view: DataView;
   #meta = 0;
   #pay = 0;
@@ -507,11 +553,11 @@ export class TraceLoggingWriter {
   // Deferred mode: the metadata size is bounded from above, so a check that
   // passes here passes with the exact size; one that fails asks for the
   // normal mode.
+  // The normal mode checks only the regions' capacities while writing and
+  // the budget in finish().
   #room(): number {
-    const meta = this.#deferred
-      ? this.#metaBound
-      : this.#meta - this.metadataOffset;
-    return this.budget - meta - (this.#pay - this.payloadOffset);
+    if (!this.#deferred) return 0x7fffffff;
+    return this.budget - this.#metaBound - (this.#pay - this.payloadOffset);
   }
 
   #exact(): void {
@@ -549,7 +595,7 @@ export class TraceLoggingWriter {
       n > this.#room()
     ) {
       if (this.#deferred) this.#exact();
-      else this.overflow = true;
+      else this.#unwritten += n; // over budget: finish() cuts or drops
       return false;
     }
     return true;
@@ -565,6 +611,13 @@ export class TraceLoggingWriter {
    */
   reset(name: string, tags = 0, deferred = false): void {
     this.overflow = false;
+    // A cut planned by the last finish() applies only when asked for.
+    this.#cap = this.#applyCut ? this.#plannedCap : MAX_COUNTED_SIZE;
+    this.#applyCut = false;
+    this.cutPlanned = false;
+    this.#values = 0;
+    this.#unwritten = 0;
+    this.#cuts = 0;
     this.#replaying = false;
     this.#needsExact = false;
     this.#finished = 0;
@@ -588,7 +641,23 @@ export class TraceLoggingWriter {
   }
 
   /**
-   * Ends the event: back-patches the metadata size.
+   * After a failed {@linkcode TraceLoggingWriter.finish} with
+   * {@linkcode TraceLoggingWriter.cutPlanned}: makes the next event (only
+   * that one) cut its values to the planned length, so that the same event
+   * written again fits.
+   *
+   * @returns Whether a cut was planned.
+   */
+  cutNext(): boolean {
+    this.#applyCut = this.cutPlanned;
+    return this.#applyCut;
+  }
+
+  /**
+   * Ends the event: back-patches the metadata size. In the normal mode an
+   * event over the budget returns `false`; when cutting its longest values
+   * makes it fit, {@linkcode TraceLoggingWriter.cutPlanned} is set (see
+   * {@linkcode TraceLoggingWriter.cutNext}).
    *
    * @returns `true` when the event is complete and fits; `false` on overflow.
    */
@@ -629,6 +698,24 @@ export class TraceLoggingWriter {
           this.bytes.subarray(start, this.#meta),
         );
       }
+    } else {
+      const total = this.#meta - this.metadataOffset +
+        (this.#pay - this.payloadOffset) + this.#unwritten;
+      if (total > this.budget || this.#unwritten > 0) {
+        this.overflow = true;
+        const cut = cutLength(
+          this.#lengths,
+          this.#values,
+          Math.max(total - this.budget, 1),
+          this.#scratch,
+        );
+        if (cut >= 0) {
+          this.#plannedCap = cut;
+          this.cutPlanned = true;
+        }
+        return false;
+      }
+      this.truncated += this.#cuts;
     }
     this.#view.setUint16(
       this.metadataOffset,
@@ -956,18 +1043,40 @@ export class TraceLoggingWriter {
     }
   }
 
-  // A value is cut: counted, or in deferred mode a reason for the normal mode.
-  #cut(): void {
-    if (this.#deferred) this.#exact();
-    else this.truncated++;
+  // Notes the byte length a cuttable value wants (for the cut plan).
+  #record(wanted: number): void {
+    const i = this.#values;
+    if (i < MAX_TOKENS) {
+      this.#lengths[i] = wanted;
+      this.#values = i + 1;
+    }
   }
 
+  // A value of `wanted` bytes got `written` of at most `limit`: in deferred
+  // mode a reason for the normal mode; in the normal mode a cut on purpose
+  // (above the cap: counted when the event is written) or for lack of room
+  // (the event is over budget: finish() plans a cut or drops it).
+  #cut(wanted: number, written: number, limit: number): void {
+    if (this.#deferred) {
+      this.#exact();
+      return;
+    }
+    const cap = this.#cap;
+    if (wanted > cap) this.#cuts++;
+    if (limit < cap) {
+      const short = Math.min(wanted, cap) - written;
+      if (short > 0) this.#unwritten += short;
+    }
+  }
+
+  // The most bytes the next string or byte array may take: the cap (65,535
+  // or the planned cut) and the room left (in deferred mode, the budget).
   #stringLimit(): number {
     const free = Math.min(
       this.payloadCapacity - (this.#pay - this.payloadOffset),
       this.#room(),
-    );
-    return Math.max(0, Math.min(MAX_COUNTED_SIZE, free - STRING_RESERVE));
+    ) - 2; // the count before the bytes
+    return Math.max(0, Math.min(this.#cap, free));
   }
 
   /**
@@ -985,12 +1094,17 @@ export class TraceLoggingWriter {
     outType = 0,
   ): void {
     this.field(name, inType, outType);
-    if (!this.#payFits(2)) return;
-    let n = value.length;
+    const wanted = value.length;
+    this.#record(Math.min(wanted, MAX_COUNTED_SIZE));
+    if (!this.#payFits(2)) {
+      this.#unwritten += Math.min(wanted, this.#cap);
+      return;
+    }
+    let n = wanted;
     const limit = this.#stringLimit();
     if (n > limit) {
       n = limit;
-      this.#cut();
+      this.#cut(wanted, n, limit);
     }
     this.#view.setUint16(this.#pay, n, true);
     this.bytes.set(
@@ -1006,10 +1120,18 @@ export class TraceLoggingWriter {
    *
    * @param name Field name.
    * @param value The string; lone surrogates become U+FFFD; cut at a
-   *   character boundary to fit (counted in `truncated`).
+   *   character boundary to 65,535 bytes or to the planned cut length (see
+   *   the module; counted in `truncated`).
    * @param outType OutType, or {@linkcode OUT_AUTO_UTF8}.
+   * @param cuttable `false` for short fixed values (ids, type names) that a
+   *   cut plan leaves whole.
    */
-  str8(name: string, value: string, outType: number = OUT_AUTO_UTF8): void {
+  str8(
+    name: string,
+    value: string,
+    outType: number = OUT_AUTO_UTF8,
+    cuttable = true,
+  ): void {
     if (this.#deferred) {
       const at = this.#token(name, 0, 2);
       if (!this.#payFits(2)) return;
@@ -1032,11 +1154,31 @@ export class TraceLoggingWriter {
     const replaying = this.#replaying;
     if (!replaying) this.#name(name);
     const typeAt = this.#meta;
-    if ((!replaying && !this.#metaFits(2)) || !this.#payFits(2)) return;
-    const start = this.#pay + 2;
-    const written = this.#utf8(value, start, this.#stringLimit());
-    this.#view.setUint16(this.#pay, written < 0 ? ~written : written, true);
-    this.#pay = start + (written < 0 ? ~written : written);
+    if (!replaying && !this.#metaFits(2)) return;
+    const cap = this.#cap;
+    const values = this.#values;
+    if (!cuttable) this.#cap = MAX_COUNTED_SIZE;
+    let written: number;
+    if (this.#payFits(2)) {
+      const start = this.#pay + 2;
+      written = this.#utf8(value, start, this.#stringLimit());
+      const length = written < 0 ? ~written : written;
+      this.#record(
+        this.#wanted < 0 ? length : Math.min(this.#wanted, MAX_COUNTED_SIZE),
+      );
+      this.#view.setUint16(this.#pay, length, true);
+      this.#pay = start + length;
+    } else {
+      // No room even for the count: the event is over budget.
+      const wanted = Math.min(utf8Length(value), MAX_COUNTED_SIZE);
+      this.#record(wanted);
+      this.#unwritten += Math.min(wanted, this.#cap);
+      written = isAscii(value) ? 0 : -1;
+    }
+    if (!cuttable) {
+      this.#cap = cap;
+      this.#values = values; // not a candidate for cutting
+    }
     if (replaying) return;
     const out = outType === OUT_AUTO_UTF8
       ? (written < 0 ? OutType.UTF8 : 0)
@@ -1053,7 +1195,10 @@ export class TraceLoggingWriter {
 
   // Writes `value` as UTF-8 at `at`, at most `limit` bytes. Returns the byte
   // count, bit-inverted (negative) when the value had non-ASCII characters.
+  // Sets #wanted to the bytes the value wanted (65,536 for any more than
+  // 65,535) when it was cut, else to -1.
   #utf8(value: string, at: number, limit: number): number {
+    this.#wanted = -1;
     const bytes = this.bytes;
     const n = value.length;
     const m = n < limit ? n : limit;
@@ -1074,12 +1219,16 @@ export class TraceLoggingWriter {
         }
       }
       if (ascii) {
-        this.#cut();
+        this.#wanted = n;
+        this.#cut(n, m, limit);
         return m;
       }
     }
     const r = utf8.encodeInto(value, bytes.subarray(at, at + limit));
-    if (r.read < n) this.#cut();
+    if (r.read < n) {
+      this.#wanted = utf8Length(value);
+      this.#cut(this.#wanted, r.written, limit);
+    }
     return ~r.written;
   }
 

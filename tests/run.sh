@@ -83,14 +83,14 @@ deno_counts "deno test --doc" "$OUT/deno-doc.xml" "${PIPESTATUS[0]}"
 
 if [ "${SEED_TEST_HOST_ONLY:-0}" != 1 ] && [ -d tests/kernel ]; then
   echo "### real kernel (user_events) in the VM: deno"
-  "$SHARED/vm/run-in-vm.sh" -t 900 -- "$DENO" test -A --no-check --junit-path="$OUT/deno-kernel.xml" tests/kernel/ \
+  "$SHARED/vm/run-in-vm.sh" -t 900 -e SEED_SHARED="$SHARED" -- "$DENO" test -A --no-check --junit-path="$OUT/deno-kernel.xml" tests/kernel/ \
     >"$OUT/deno-kernel.log" 2>&1
   status=$?
   tail -n 30 "$OUT/deno-kernel.log"
   deno_counts "deno test (kernel VM)" "$OUT/deno-kernel.xml" "$status"
 
   echo "### real kernel (user_events) in the VM: bun"
-  "$SHARED/vm/run-in-vm.sh" -t 900 -- "$BUN" test --timeout 120000 tests/kernel/ >"$OUT/bun-kernel.log" 2>&1
+  "$SHARED/vm/run-in-vm.sh" -t 900 -e SEED_SHARED="$SHARED" -- "$BUN" test --timeout 120000 tests/kernel/ >"$OUT/bun-kernel.log" 2>&1
   status=$?
   tail -n 30 "$OUT/bun-kernel.log"
   bun_counts "bun test (kernel VM)" "$OUT/bun-kernel.log" "$status"

@@ -14,6 +14,8 @@ import {
   reportDiagnostic,
 } from "../../pipeline/diagnostics.ts";
 import type { Resource } from "../../pipeline/resource.ts";
+import type { LogRecordData } from "../../pipeline/log_record.ts";
+import { withoutPartAKeys } from "../_span_part_b.ts";
 import { OutType, type TraceLoggingWriter } from "../_tracelogging.ts";
 import {
   checkMaxEventSize,
@@ -45,6 +47,7 @@ export class Counters {
   encodeErrors = 0;
   afterShutdown = 0;
   unsupported = 0;
+  eventNameFallbacks = 0;
 }
 
 /** The shared part of the ETW processors (held, not inherited). */
@@ -55,6 +58,7 @@ export class EtwCore {
   readonly counters: Counters = new Counters();
   readonly eventName: string;
   readonly resourceKeys: readonly string[];
+  readonly eventNameCallback: ((record: LogRecordData) => string) | undefined;
   readonly diagnostics: DiagnosticSink;
   /** Recorded `__csver__` + `PartA` metadata per PartA variant (trace context / role / instance bits). */
   readonly prefixes: (Uint8Array | undefined)[] = new Array<
@@ -87,7 +91,17 @@ export class EtwCore {
         }: expected a non-empty string`,
       );
     }
-    this.resourceKeys = options.resourceAttributes ?? [];
+    // service.name / service.instance.id go to PartA.ext_cloud only.
+    this.resourceKeys = withoutPartAKeys(options.resourceAttributes ?? []);
+    const callback = options.eventNameCallback;
+    if (callback !== undefined && typeof callback !== "function") {
+      throw new TypeError(
+        `Cannot use eventNameCallback ${
+          callback === null ? "null" : typeof callback
+        }: expected a function (record) => string, or leave it out for eventName ("Log")`,
+      );
+    }
+    this.eventNameCallback = callback;
     this.diagnostics = options.diagnostics ?? consoleDiagnosticSink;
     this.#source = source;
     this.provider = binding === null ? null : new EtwProvider(
@@ -114,6 +128,7 @@ export class EtwCore {
       encodeErrors: c.encodeErrors,
       afterShutdown: c.afterShutdown,
       unsupported: c.unsupported,
+      eventNameFallbacks: c.eventNameFallbacks,
     };
   }
 

@@ -19,6 +19,7 @@ import { InType, OutType } from "../_tracelogging.ts";
 import { EtwCore, openBindingOrNull } from "./_etw_core.ts";
 import type { EtwProvider } from "./_etw_provider.ts";
 import { writeValue } from "./_otel_values.ts";
+import { eventNameFrom } from "../_event_name.ts";
 import {
   etwLevelOf,
   type EtwProcessorOptions,
@@ -123,6 +124,13 @@ export class EtwProcessor implements LogRecordProcessor, Disposable {
     try {
       // The observed time is only used without a timestamp: no clock read.
       const data = toLogRecordData(record, context, LAZY_OBSERVED_TIME);
+      let name = core.eventName;
+      const callback = core.eventNameCallback;
+      if (callback !== undefined) {
+        const named = eventNameFrom(callback, data);
+        if (named === undefined) core.counters.eventNameFallbacks++;
+        else name = named;
+      }
       // Deferred metadata first (copied from the writer's cache per shape);
       // an event near a limit is encoded again the normal way.
       // A throw is redone too, so that its side effects (counters) are
@@ -130,14 +138,19 @@ export class EtwProcessor implements LogRecordProcessor, Disposable {
       const dropped = core.counters.droppedAttributes;
       let exact = true;
       try {
-        this.#encode(provider, data, true);
+        this.#encode(provider, data, true, name);
         exact = !provider.writer.finish() && provider.writer.needsExact;
       } catch {
         exact = true;
       }
       if (exact) {
         core.counters.droppedAttributes = dropped;
-        this.#encode(provider, data, false);
+        this.#encode(provider, data, false, name);
+        // Over maxEventSize: written again with its longest values cut.
+        if (!provider.writer.finish() && provider.writer.cutNext()) {
+          core.counters.droppedAttributes = dropped;
+          this.#encode(provider, data, false, name);
+        }
       }
       core.commit(provider, level);
     } catch (error) {
@@ -145,11 +158,16 @@ export class EtwProcessor implements LogRecordProcessor, Disposable {
     }
   }
 
-  #encode(provider: EtwProvider, data: LogRecordData, deferred: boolean): void {
+  #encode(
+    provider: EtwProvider,
+    data: LogRecordData,
+    deferred: boolean,
+    eventName: string,
+  ): void {
     const core = this.#core;
     const w = provider.writer;
     const resource = data.resource;
-    w.reset(core.eventName, 0, deferred);
+    w.reset(eventName, 0, deferred);
     // __csver__ and PartA: metadata recorded once per variant, then
     // replayed (normal mode; deferred mode caches the whole event's).
     const hasTrace = data.traceId !== undefined && data.spanId !== undefined;
@@ -167,8 +185,8 @@ export class EtwProcessor implements LogRecordProcessor, Disposable {
     if (hasTrace) {
       const dt = w.beginStruct("ext_dt");
       w.setStructCount(dt, 2);
-      w.str8("traceId", data.traceId!, 0);
-      w.str8("spanId", data.spanId!, 0);
+      w.str8("traceId", data.traceId!, 0, false);
+      w.str8("spanId", data.spanId!, 0, false);
     }
     core.writeExtCloud(w, resource, variant);
     // The timestamp when set, else the observed time.
@@ -222,7 +240,7 @@ export class EtwProcessor implements LogRecordProcessor, Disposable {
         (eventId !== undefined ? 1 : 0) +
         (name !== undefined ? 1 : 0),
     );
-    w.str8("_typeName", "Log", 0);
+    w.str8("_typeName", "Log", 0, false);
     if (hasBody) writeValue(w, "body", body);
     w.u16(
       "severityNumber",

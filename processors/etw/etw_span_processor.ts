@@ -12,21 +12,15 @@ import { OutType } from "../_tracelogging.ts";
 import { EtwCore, openBindingOrNull } from "./_etw_core.ts";
 import type { EtwProvider } from "./_etw_provider.ts";
 import { writeValue } from "./_otel_values.ts";
+import {
+  isValidSpanId,
+  SPAN_PART_B_ATTRIBUTES,
+  SPAN_PART_B_NAMES,
+} from "../_span_part_b.ts";
 import type { EtwProcessorOptions, EtwProcessorStats } from "./options.ts";
 
-/** Span attributes that go to PartB under Common Schema names, in this order. */
-const WELL_KNOWN: readonly (readonly [string, string])[] = [
-  ["db.system", "dbSystem"],
-  ["db.name", "dbName"],
-  ["db.statement", "dbStatement"],
-  ["http.request.method", "httpMethod"],
-  ["url.full", "httpUrl"],
-  ["http.response.status_code", "httpStatusCode"],
-  ["messaging.system", "messagingSystem"],
-  ["messaging.destination", "messagingDestination"],
-  ["messaging.url", "messagingUrl"],
-];
-const WELL_KNOWN_KEYS = new Set(WELL_KNOWN.map(([k]) => k));
+/** Span attributes that go to PartB under Common Schema names, in this order (shared with user_events). */
+const WELL_KNOWN = SPAN_PART_B_ATTRIBUTES;
 const SPAN_LEVEL = 5;
 
 /**
@@ -70,9 +64,15 @@ export class EtwSpanProcessor implements SpanProcessor, Disposable {
    * @param binding An open advapi32 binding, or `null` for a counted no-op.
    * @param options The provider name and the rest (`eventName` defaults to "Span").
    * @throws {RangeError} When an option is invalid.
+   * @throws {TypeError} When `eventNameCallback` is set (it names log events).
    * @throws {FfiUnavailableError} When EventRegister fails.
    */
   constructor(binding: Advapi32Binding | null, options: EtwProcessorOptions) {
+    if (options?.eventNameCallback !== undefined) {
+      throw new TypeError(
+        'Cannot use eventNameCallback on a span processor: it names log events; leave it out (spans are named by eventName, "Span" by default)',
+      );
+    }
     this.#core = new EtwCore(binding, options, "Span", "EtwSpanProcessor");
   }
 
@@ -116,6 +116,11 @@ export class EtwSpanProcessor implements SpanProcessor, Disposable {
       if (exact) {
         core.counters.droppedAttributes = dropped;
         this.#encode(provider, span, false);
+        // Over maxEventSize: written again with its longest values cut.
+        if (!provider.writer.finish() && provider.writer.cutNext()) {
+          core.counters.droppedAttributes = dropped;
+          this.#encode(provider, span, false);
+        }
       }
       core.commit(provider, SPAN_LEVEL);
     } catch (error) {
@@ -141,8 +146,8 @@ export class EtwSpanProcessor implements SpanProcessor, Disposable {
     w.rfc3339("time", span.endTimeUnixMs, span.endTimeNanosInMs);
     const dt = w.beginStruct("ext_dt");
     w.setStructCount(dt, 2);
-    w.str8("traceId", span.traceId, 0);
-    w.str8("spanId", span.spanId, 0);
+    w.str8("traceId", span.traceId, 0, false);
+    w.str8("spanId", span.spanId, 0, false);
     core.writeExtCloud(w, resource, variant);
     if (deferred) {
       // the prefix is part of the cached shape
@@ -157,7 +162,7 @@ export class EtwSpanProcessor implements SpanProcessor, Disposable {
     const attributes = span.attributes;
     for (const key in attributes) {
       const value: AnyValue = attributes[key];
-      if (value === undefined || WELL_KNOWN_KEYS.has(key)) continue;
+      if (value === undefined || SPAN_PART_B_NAMES[key] !== undefined) continue;
       if (n >= 127) {
         core.counters.droppedAttributes++;
         continue;
@@ -169,7 +174,9 @@ export class EtwSpanProcessor implements SpanProcessor, Disposable {
     else w.setStructCount(c, n);
 
     // PartB
-    const parent = span.parentSpanId;
+    const parent = isValidSpanId(span.parentSpanId)
+      ? span.parentSpanId
+      : undefined;
     const links = span.links;
     const status = span.status;
     const failed = status.code === 2;
@@ -187,11 +194,13 @@ export class EtwSpanProcessor implements SpanProcessor, Disposable {
       5 + (parent !== undefined ? 1 : 0) + (links.length > 0 ? 1 : 0) +
         (message !== undefined ? 1 : 0) + known,
     );
-    w.str8("_typeName", "Span", 0);
+    w.str8("_typeName", "Span", 0, false);
     w.str8("name", span.name, OutType.UTF8);
     w.u8("kind", span.kind);
     w.rfc3339("startTime", span.startTimeUnixMs, span.startTimeNanosInMs);
-    if (parent !== undefined) w.str8("parentId", parent, OutType.UTF8);
+    if (parent !== undefined) {
+      w.str8("parentId", parent, OutType.UTF8, false);
+    }
     if (links.length > 0) {
       let json = "[";
       for (let i = 0; i < links.length; i++) {

@@ -5,6 +5,7 @@
  */
 
 import type { DiagnosticSink } from "../../pipeline/diagnostics.ts";
+import type { LogRecordData } from "../../pipeline/log_record.ts";
 
 /**
  * Options shared by {@linkcode EtwProcessor} and {@linkcode EtwSpanProcessor}.
@@ -36,10 +37,20 @@ export interface EtwProcessorOptions {
    */
   readonly eventName?: string;
   /**
+   * Log processor only: names each event from its record, like the Rust
+   * exporters' event-name callback (for example
+   * `(r) => r.eventName ?? "Log"`). When it throws or returns anything but a
+   * non-empty string of at most 255 characters, the event gets `eventName`
+   * and `stats.eventNameFallbacks` counts it.
+   * @default {undefined (every event is named eventName)}
+   */
+  readonly eventNameCallback?: (record: LogRecordData) => string;
+  /**
    * Resource attribute keys copied into every event's `PartC` (the
    * OpenTelemetry ETW exporters' `with_resource_attributes`).
    * `service.name` and `service.instance.id` always go to
-   * `PartA.ext_cloud`.
+   * `PartA.ext_cloud`, and only there (listing them here does not copy them
+   * into `PartC`).
    * @default {[]}
    */
   readonly resourceAttributes?: readonly string[];
@@ -60,13 +71,14 @@ export interface EtwProcessorOptions {
   /**
    * The most bytes of provider traits + event metadata + payload per event.
    * Rules, in order: every string, JSON text and byte array is cut (UTF-8 at
-   * a character boundary) to at most 65,535 bytes and so that 1 KiB of the
-   * budget stays free for the fields after it (`stats.truncatedValues`);
-   * `PartC` keeps at most 127 attributes (`stats.droppedAttributes`); an
-   * event that still does not fit (e.g. very many or very long attribute
-   * names, whose metadata is limited to 32 KiB) is dropped
-   * (`stats.oversize`). ETW itself drops events over 64 KiB (headers
-   * included) or over the session's buffer size. 2048 to 65535.
+   * a character boundary) to at most 65,535 bytes; `PartC` keeps at most 127
+   * attributes (`stats.droppedAttributes`); an event still over this size
+   * has its longest values cut, all to one common length, so that it fits
+   * exactly (shorter values and the fixed fields stay whole;
+   * `stats.truncatedValues`); an event that does not fit even so (e.g. very
+   * many or very long attribute names, whose metadata is limited to 32 KiB)
+   * is dropped (`stats.oversize`). ETW itself drops events over 64 KiB
+   * (headers included) or over the session's buffer size. 2048 to 65535.
    * @default {65000}
    */
   readonly maxEventSize?: number;
@@ -111,6 +123,8 @@ export interface EtwProcessorStats {
   readonly afterShutdown: number;
   /** Records dropped by a no-op processor (ETW unavailable). */
   readonly unsupported: number;
+  /** Logs only: events named `eventName` because `eventNameCallback` threw or returned no usable name. */
+  readonly eventNameFallbacks: number;
 }
 
 /**

@@ -443,6 +443,8 @@ export class WriteOutcomes {
   tooLarge = 0;
   writeError = 0;
   encodeError = 0;
+  /** Events named `Log` because the event-name callback failed. */
+  nameFallback = 0;
   #reported = false;
 
   /**
@@ -489,6 +491,8 @@ export class WriteOutcomes {
       droppedTooLarge: this.tooLarge,
       droppedWriteError: this.writeError,
       droppedEncodeError: this.encodeError,
+      truncatedValues: set.buffer.truncatedValues,
+      eventNameFallbacks: this.nameFallback,
       cappedFields: set.buffer.cappedFields,
       registered: set.fd >= 0 ? set.registered.length : 0,
     };

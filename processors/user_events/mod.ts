@@ -53,3 +53,4 @@ export {
   openUserEventsSpanProcessor,
   UserEventsSpanProcessor,
 } from "./user_events_span_processor.ts";
+export { KERNEL_MAX_EVENT_SIZE, PERF_MAX_EVENT_SIZE } from "./options.ts";

@@ -15,13 +15,20 @@ import {
 } from "../../pipeline/log_record.ts";
 import type { LogRecordProcessor } from "../../pipeline/processor.ts";
 import { encodeLogRecord, type EncodeOptions } from "../_eventheader.ts";
+import { eventNameFrom } from "../_event_name.ts";
+import type { LogRecordData } from "../../pipeline/log_record.ts";
 import {
   loadLibc,
   TracepointSet,
   validateProviderName,
   WriteOutcomes,
 } from "./_tracepoints.ts";
-import type { UserEventsProcessorOptions, UserEventsStats } from "./options.ts";
+import { withoutPartAKeys } from "../_span_part_b.ts";
+import {
+  checkEventOptions,
+  type UserEventsProcessorOptions,
+  type UserEventsStats,
+} from "./options.ts";
 
 // The processors write the observed time only when a record has no timestamp.
 const LAZY_OBSERVED_TIME: ToLogRecordDataOptions = { lazyObservedTime: true };
@@ -89,9 +96,11 @@ const SOURCE = "UserEventsProcessor";
  * When no tracer listens to a level, `onEmit` reads one enable word and
  * returns. Records without a valid `severityNumber` are not written.
  * `onEmit` never throws: every skipped or dropped record is counted in
- * {@linkcode UserEventsProcessor.stats}. Size rules (those of
- * `eventheader_dynamic`): an event whose metadata plus data exceed 65,467
- * bytes is not written (`droppedTooLarge`), nothing is truncated; `PartC`
+ * {@linkcode UserEventsProcessor.stats}. Size rules: an event keeps within
+ * `maxEventSize` bytes (default 8,184, what perf can receive; see
+ * {@linkcode UserEventsProcessorOptions.maxEventSize} for what each consumer
+ * keeps) by cutting its longest strings first (`truncatedValues`), and is
+ * dropped only when that cannot make it fit (`droppedTooLarge`); `PartC`
  * keeps at most 127 attributes, first come first kept (`cappedFields`).
  * Field names containing `;` or NUL get `_` in their place.
  *
@@ -123,6 +132,7 @@ export class UserEventsProcessor implements LogRecordProcessor, Disposable {
   #notEnabled = 0;
   #noSeverity = 0;
   readonly #outcomes = new WriteOutcomes();
+  readonly #eventName: ((record: LogRecordData) => string) | undefined;
 
   /**
    * Registers the five tracepoints. Never throws for kernel-side failures:
@@ -131,8 +141,9 @@ export class UserEventsProcessor implements LogRecordProcessor, Disposable {
    * @param libc An open libc binding, or the error that kept it from
    * opening (the processor is then a no-op that reports it once).
    * @param options The provider name and options.
-   * @throws {TypeError} When `providerName` is not a string.
-   * @throws {RangeError} When `providerName` is invalid.
+   * @throws {TypeError} When `providerName` is not a string, or
+   * `eventNameCallback` not a function.
+   * @throws {RangeError} When `providerName` or `maxEventSize` is invalid.
    */
   constructor(
     libc: LibcBinding | FfiUnavailableError,
@@ -140,8 +151,11 @@ export class UserEventsProcessor implements LogRecordProcessor, Disposable {
   ) {
     this.providerName = validateProviderName(options?.providerName);
     this.#diagnostics = options.diagnostics ?? consoleDiagnosticSink;
+    const maxEventSize = checkEventOptions(options);
+    this.#eventName = options.eventNameCallback;
     this.#options = {
-      resourceAttributes: [...(options.resourceAttributes ?? [])],
+      resourceAttributes: withoutPartAKeys(options.resourceAttributes ?? []),
+      maxEventSize,
     };
     this.#set = new TracepointSet(libc, {
       provider: this.providerName,
@@ -169,13 +183,16 @@ export class UserEventsProcessor implements LogRecordProcessor, Disposable {
     const set = this.#set;
     let length: number;
     try {
-      length = encodeLogRecord(
-        set.buffer,
-        // The observed time is only used without a timestamp: no clock read.
-        toLogRecordData(record, context, LAZY_OBSERVED_TIME),
-        level,
-        this.#options,
-      );
+      // The observed time is only used without a timestamp: no clock read.
+      const data = toLogRecordData(record, context, LAZY_OBSERVED_TIME);
+      let name = "Log";
+      const callback = this.#eventName;
+      if (callback !== undefined) {
+        const named = eventNameFrom(callback, data);
+        if (named === undefined) this.#outcomes.nameFallback++;
+        else name = named;
+      }
+      length = encodeLogRecord(set.buffer, data, level, this.#options, name);
     } catch {
       this.#outcomes.encodeError++;
       return;

@@ -19,7 +19,12 @@ import {
   validateProviderName,
   WriteOutcomes,
 } from "./_tracepoints.ts";
-import type { UserEventsProcessorOptions, UserEventsStats } from "./options.ts";
+import { withoutPartAKeys } from "../_span_part_b.ts";
+import {
+  checkEventOptions,
+  type UserEventsProcessorOptions,
+  type UserEventsStats,
+} from "./options.ts";
 
 const SOURCE = "UserEventsSpanProcessor";
 const LEVEL = 4;
@@ -82,8 +87,15 @@ export class UserEventsSpanProcessor implements SpanProcessor, Disposable {
   ) {
     this.providerName = validateProviderName(options?.providerName);
     this.#diagnostics = options.diagnostics ?? consoleDiagnosticSink;
+    const maxEventSize = checkEventOptions(options);
+    if (options.eventNameCallback !== undefined) {
+      throw new TypeError(
+        'Cannot use eventNameCallback on a span processor: it names log events; leave it out (spans are named "Span")',
+      );
+    }
     this.#options = {
-      resourceAttributes: [...(options.resourceAttributes ?? [])],
+      resourceAttributes: withoutPartAKeys(options.resourceAttributes ?? []),
+      maxEventSize,
     };
     this.#set = new TracepointSet(libc, {
       provider: this.providerName,

@@ -107,26 +107,33 @@ describe("TraceLoggingWriter deferred metadata", () => {
   it("asks for the normal mode near the budget or when a value would be cut", () => {
     const w = newWriter(2000);
     const normal = newWriter(2000);
-    // 1990 bytes of payload: only the normal mode can tell whether it fits.
+    // 1995 of 2000 bytes: only the normal mode can tell whether it fits.
     w.reset("E", 0, true);
-    w.str8("s", "x".repeat(1500), 0);
+    w.str8("s", "x".repeat(1985), 0);
     assert.equal(w.finish(), false);
     assert.equal(w.needsExact, true);
     assert.equal(w.truncated, 0);
     normal.reset("E", 0, false);
-    normal.str8("s", "x".repeat(1500), 0);
-    assert.equal(normal.finish(), normal.finish());
+    normal.str8("s", "x".repeat(1985), 0);
+    assert.equal(normal.finish(), true);
+    assert.equal(normal.metadataLength + normal.payloadLength, 1995);
     // A string longer than the room is cut in the normal mode only.
     w.reset("E", 0, true);
     w.str8("s", "y".repeat(5000), 0);
     assert.equal(w.finish(), false);
     assert.equal(w.needsExact, true);
     assert.equal(w.truncated, 0);
+    // The normal mode plans the cut, the event written again fits.
+    w.reset("E", 0, false);
+    w.str8("s", "y".repeat(5000), 0);
+    assert.equal(w.finish(), false);
+    assert.equal(w.cutNext(), true);
     w.reset("E", 0, false);
     w.str8("s", "y".repeat(5000), 0);
     assert.equal(w.finish(), true);
     assert.equal(w.needsExact, false);
     assert.equal(w.truncated, 1);
+    assert.equal(w.metadataLength + w.payloadLength, 2000);
     // A small event in deferred mode finishes.
     w.reset("E", 0, true);
     w.str8("s", "small", 0);
@@ -181,22 +188,84 @@ describe("EtwProcessor with cached metadata", () => {
       providerName: "Test.Cache",
       maxEventSize: 2048,
     });
-    processor.onEmit({ ...RECORD, body: "z".repeat(5000) }, context);
+    const record = {
+      ...RECORD,
+      eventName: "user.login",
+      body: "z".repeat(5000),
+    };
+    processor.onEmit(record, context);
     assert.equal(fake.writes.length, 1);
-    // The body is cut, then severityText (the body left STRING_RESERVE bytes,
-    // which the cut counts as taken): two cuts, each counted once although
-    // the deferred pass saw them first.
-    assert.equal(processor.stats.truncatedValues, 2);
+    // Only the body is cut, once, although the deferred pass and the first
+    // normal pass saw it too.
+    assert.equal(processor.stats.truncatedValues, 1);
     assert.equal(processor.stats.written, 1);
-    const partB = traceLoggingFieldsToObject(
-      decodeTraceLogging(
-        fake.writes[0].blobs[1].bytes,
-        fake.writes[0].blobs[2].bytes,
-      )
-        .fields,
-    ).PartB as Record<string, unknown>;
-    assert.ok((partB.body as string).length < 2048);
-    assert.match(partB.body as string, /^z+$/);
+    const [traits, meta, payload] = fake.writes[0].blobs;
+    // An ASCII cut fills the budget to the byte.
+    assert.equal(traits.size + meta.size + payload.size, 2048);
+    const decoded = decodeTraceLogging(meta.bytes, payload.bytes);
+    const o = traceLoggingFieldsToObject(decoded.fields) as Record<
+      string,
+      Record<string, unknown>
+    >;
+    const body = o.PartB.body as string;
+    assert.match(body, /^z+$/);
+    // Every field after the cut one is whole: the same event with the body
+    // already cut to that length, written without any cut, has the same bytes.
+    const again = new FakeAdvapi32();
+    again.enabledAnswer = 1;
+    using exact = new EtwProcessor(again, {
+      providerName: "Test.Cache",
+      maxEventSize: 2048,
+    });
+    exact.onEmit({ ...record, body }, context);
+    assert.equal(exact.stats.truncatedValues, 0);
+    assert.deepEqual(
+      [...again.writes[0].blobs[1].bytes, ...again.writes[0].blobs[2].bytes],
+      [...meta.bytes, ...payload.bytes],
+    );
+    assert.deepEqual(o.PartB, {
+      _typeName: "Log",
+      body,
+      severityNumber: 9,
+      severityText: "INFO",
+      name: "user.login",
+    });
+    assert.deepEqual(o.PartC, {
+      "user.id": 4242n,
+      method: "POST",
+      retry: false,
+    });
+  });
+
+  it("never empties the strings after a cut one (the fixed PartB strings included)", () => {
+    const fake = new FakeAdvapi32();
+    fake.enabledAnswer = 1;
+    using processor = new EtwProcessor(fake, {
+      providerName: "Test.Cache",
+      maxEventSize: 4096,
+    });
+    // A long attribute comes first (PartC before PartB), a long body later.
+    processor.onEmit({
+      ...RECORD,
+      eventName: "user.login",
+      body: "b".repeat(3000),
+      attributes: { first: "a".repeat(5000), after: "kept" },
+    }, context);
+    const [traits, meta, payload] = fake.writes[0].blobs;
+    assert.ok(traits.size + meta.size + payload.size <= 4096);
+    const o = traceLoggingFieldsToObject(
+      decodeTraceLogging(meta.bytes, payload.bytes).fields,
+    ) as Record<string, Record<string, unknown>>;
+    const first = o.PartC.first as string;
+    const body = o.PartB.body as string;
+    // Both long values cut to one common length; nothing else touched.
+    assert.equal(first.length, body.length);
+    assert.ok(body.length > 1500 && body.length < 2048, `${body.length}`);
+    assert.equal(o.PartC.after, "kept");
+    assert.equal(o.PartB._typeName, "Log");
+    assert.equal(o.PartB.severityText, "INFO");
+    assert.equal(o.PartB.name, "user.login");
+    assert.equal(processor.stats.truncatedValues, 2);
   });
 });
 

@@ -372,16 +372,28 @@ describe("TraceLoggingWriter", () => {
 
   it("cuts strings to the event budget and leaves room for later fields", () => {
     const w = newWriter(65536, 4096);
-    w.reset("E");
-    w.str8("big", "y".repeat(10000));
-    w.int64("after", InType.INT64, 1);
-    assert.ok(w.finish());
-    assert.ok(w.metadataLength + w.payloadLength <= 4096);
+    const write = () => {
+      w.reset("E");
+      w.str8("big", "y".repeat(10000));
+      w.str8("small", "fits");
+      w.int64("after", InType.INT64, 1);
+      return w.finish();
+    };
+    assert.equal(write(), false); // over budget: a cut is planned
+    assert.equal(w.truncated, 0);
+    assert.equal(w.cutNext(), true);
+    assert.ok(write());
+    assert.equal(w.metadataLength + w.payloadLength, 4096);
     assert.equal(w.truncated, 1);
     const o = traceLoggingFieldsToObject(
       decodeTraceLogging(meta(w), payload(w)).fields,
     );
     assert.equal(o.after, 1n);
+    assert.equal(o.small, "fits");
+    // 24 bytes of metadata, 16 of payload besides the cut value.
+    assert.equal((o.big as string).length, 4096 - 24 - 16);
+    // The plan applies to one event only.
+    assert.equal(write(), false);
   });
 
   it("reports overflow when fixed-size fields do not fit", () => {

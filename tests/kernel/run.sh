@@ -22,7 +22,7 @@ for rt in "${runtimes[@]}"; do
 	*) echo "unknown runtime $rt" >&2; exit 2 ;;
 	esac
 	echo "=== $rt: ${cmd[*]} (in the user_events VM)"
-	if "$VM" -t 900 -e NO_COLOR=1 -- "${cmd[@]}"; then
+	if "$VM" -t 900 -e NO_COLOR=1 -e SEED_SHARED="$SHARED" -- "${cmd[@]}"; then
 		echo "=== $rt: ok"
 	else
 		rc=$?

@@ -6,6 +6,7 @@ import {
   decodedFieldsToObject,
   decodeEventHeader,
   FfiUnavailableError,
+  KERNEL_MAX_EVENT_SIZE,
   openUserEventsProcessor,
   severityToLevel,
   UserEventsProcessor,
@@ -342,14 +343,192 @@ describe("UserEventsProcessor", () => {
     processor.shutdown();
   });
 
-  it("drops and counts an event over the size limit", () => {
-    const { fake, processor } = setup();
+  it("keeps every event within perf's 8,184 bytes by default, cutting the longest strings first", () => {
+    const { fake, processor } = setup({ resourceAttributes: [] });
     fake.enable("myprov_L4K1");
-    processor.onEmit({ severityNumber: 9, body: "x".repeat(70000) }, context);
-    assert.equal(fake.writes.length, 0);
-    assert.equal(processor.stats.droppedTooLarge, 1);
+    // One long body, one long attribute, and short strings after them.
+    processor.onEmit({
+      severityNumber: 9,
+      severityText: "INFO",
+      eventName: "checkout.done",
+      body: "b".repeat(70000),
+      attributes: { long: "é".repeat(3000), short: "kept", n: 1 },
+    }, context);
+    assert.equal(fake.writes.length, 1);
+    const w = fake.writes[0];
+    // The budget, less what the cut at a character boundary left free.
+    assert.ok(w.event.length <= 8184 && w.event.length >= 8182);
+    const o = decodedFieldsToObject(decode(fake, w).fields) as Record<
+      string,
+      Record<string, unknown>
+    >;
+    const body = o.PartB.body as string;
+    const long = o.PartC.long as string;
+    assert.match(body, /^b+$/);
+    assert.match(long, /^é+$/);
+    // One common length: the body (ASCII) is cut to it exactly, the
+    // two-byte attribute at the character boundary at or below it.
+    const level = body.length;
+    assert.ok(level < 8184 && level > 3000, `${level}`);
+    assert.ok(2 * long.length <= level && 2 * long.length > level - 2);
+    // Nothing after a cut string is emptied.
+    assert.equal(o.PartC.short, "kept");
+    assert.equal(o.PartC.n, 1);
+    assert.equal(o.PartB._typeName, "Log");
+    assert.equal(o.PartB.severityText, "INFO");
+    assert.equal(o.PartB.name, "checkout.done");
+    assert.equal(o.PartA.ext_cloud_role, "checkout");
+    const stats = processor.stats;
+    assert.equal(stats.truncatedValues, 2);
+    assert.equal(stats.written, 1);
+    assert.equal(stats.droppedTooLarge, 0);
+    processor.shutdown();
+  });
+
+  it("writes an event of exactly maxEventSize bytes uncut, and one byte more cut by one byte", () => {
+    const { fake, processor } = setup({ resourceAttributes: [] });
+    fake.enable("myprov_L4K1");
+    const timestamp = new Date("2026-01-01T00:00:00.002Z");
+    const at = (body: string): LogRecord => ({
+      severityNumber: 9,
+      timestamp,
+      body,
+    });
+    processor.onEmit(at(""), context);
+    const base = fake.writes[0].event.length;
+    const fill = 8184 - base;
+    processor.onEmit(at("x".repeat(fill)), context);
+    assert.equal(fake.writes[1].event.length, 8184);
+    assert.equal(processor.stats.truncatedValues, 0);
+    processor.onEmit(at("x".repeat(fill + 1)), context);
+    assert.equal(fake.writes[2].event.length, 8184);
+    assert.deepEqual(fake.writes[2].event, fake.writes[1].event);
+    assert.equal(processor.stats.truncatedValues, 1);
+    processor.shutdown();
+  });
+
+  it("takes up to 65,479 bytes with maxEventSize: KERNEL_MAX_EVENT_SIZE, and cuts a string to 65,535 bytes", () => {
+    const { fake, processor } = setup({
+      resourceAttributes: [],
+      maxEventSize: KERNEL_MAX_EVENT_SIZE,
+    });
+    fake.enable("myprov_L4K1");
     processor.onEmit({ severityNumber: 9, body: "x".repeat(60000) }, context);
     assert.equal(fake.writes.length, 1);
+    assert.equal(processor.stats.truncatedValues, 0);
+    processor.onEmit({ severityNumber: 9, body: "y".repeat(200000) }, context);
+    assert.equal(fake.writes[1].event.length, KERNEL_MAX_EVENT_SIZE);
+    assert.equal(processor.stats.truncatedValues, 1);
+    assert.equal(processor.stats.written, 2);
+    processor.shutdown();
+  });
+
+  it("drops and counts an event whose fields do not fit even with every string cut", () => {
+    const { fake, processor } = setup({ resourceAttributes: [] });
+    fake.enable("myprov_L4K1");
+    const attributes: Record<string, number> = {};
+    for (let i = 0; i < 100; i++) attributes["k".repeat(90) + i] = i; // ~9.5 KB of names
+    processor.onEmit(
+      { severityNumber: 9, body: "z".repeat(5000), attributes },
+      context,
+    );
+    assert.equal(fake.writes.length, 0);
+    const stats = processor.stats;
+    assert.equal(stats.droppedTooLarge, 1);
+    assert.equal(stats.truncatedValues, 0);
+    assert.equal(stats.emitted, 1);
+    processor.shutdown();
+  });
+
+  it("rejects a bad maxEventSize or eventNameCallback with an error naming it", () => {
+    for (const bad of [0, 511, 65480, 1.5, NaN, Infinity]) {
+      assert.throws(
+        () => setup({ maxEventSize: bad }),
+        (e: Error) => e instanceof RangeError && /maxEventSize/.test(e.message),
+      );
+    }
+    assert.throws(
+      () => setup({ maxEventSize: "8184" as unknown as number }),
+      (e: Error) => e instanceof TypeError && /maxEventSize/.test(e.message),
+    );
+    for (const bad of [null, "Log", 42, {}]) {
+      assert.throws(
+        () => setup({ eventNameCallback: bad as never }),
+        (e: Error) =>
+          e instanceof TypeError && /eventNameCallback/.test(e.message),
+      );
+    }
+    assert.throws(
+      () =>
+        new UserEventsSpanProcessor(new FakeLibc(), {
+          providerName: "spans",
+          userEventsDataPath: PATH,
+          eventNameCallback: () => "x",
+        }),
+      (e: Error) =>
+        e instanceof TypeError && /eventNameCallback/.test(e.message),
+    );
+  });
+
+  it("names events with eventNameCallback, falling back to Log (counted) when it throws or returns garbage", () => {
+    const answers: unknown[] = [
+      "checkout.done",
+      () => {
+        throw new Error("boom");
+      },
+      42,
+      "",
+      "n".repeat(256),
+      { toString: () => "x" },
+      "semi;colon",
+    ];
+    let i = 0;
+    const { fake, processor } = setup({
+      eventNameCallback: (record) => {
+        const a = answers[i++];
+        if (typeof a === "function") return a();
+        assert.equal(record.severityNumber, 9); // the resolved record
+        return a as string;
+      },
+    });
+    fake.enable("myprov_L4K1");
+    for (let k = 0; k < answers.length; k++) {
+      processor.onEmit({ severityNumber: 9, body: "hi" }, context);
+    }
+    const names = fake.writes.map((w) => decode(fake, w).name);
+    assert.deepEqual(names, [
+      "checkout.done",
+      "Log",
+      "Log",
+      "Log",
+      "Log",
+      "Log",
+      "semi_colon",
+    ]);
+    assert.equal(processor.stats.eventNameFallbacks, 5);
+    assert.equal(processor.stats.written, 7);
+    processor.shutdown();
+  });
+
+  it("puts service.name and service.instance.id in PartA only, even when listed in resourceAttributes", () => {
+    const { fake, processor } = setup({
+      resourceAttributes: [
+        "service.name",
+        "service.instance.id",
+        "deployment.environment",
+      ],
+    });
+    fake.enable("myprov_L4K1");
+    processor.onEmit({ severityNumber: 9, body: "hi" }, context);
+    const o = decodedFieldsToObject(
+      decode(fake, fake.writes[0]).fields,
+    ) as Record<
+      string,
+      Record<string, unknown>
+    >;
+    assert.equal(o.PartA.ext_cloud_role, "checkout");
+    assert.equal(o.PartA.ext_cloud_roleInstance, "i-1");
+    assert.deepEqual(o.PartC, { "deployment.environment": "prod" });
     processor.shutdown();
   });
 

@@ -299,7 +299,11 @@ describe("UserEventsSpanProcessor", () => {
     const attributes: Record<string, string> = {};
     for (let i = 0; i < 130; i++) attributes[`k${i}`] = "v";
     processor.onEnd(span({ attributes }));
-    processor.onEnd(span({ name: "n".repeat(70000) }));
+    processor.onEnd(span({
+      attributes: Object.fromEntries(
+        Array.from({ length: 100 }, (_, i) => ["k".repeat(90) + i, i]),
+      ),
+    }));
     fake.writeResults = [-9];
     processor.onEnd(span());
     const partC = decodeAll(fake)[0].fields.find((f) => f.name === "PartC")!;
