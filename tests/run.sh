@@ -96,7 +96,7 @@ if [ "${SEED_TEST_HOST_ONLY:-0}" != 1 ] && [ -d tests/kernel ]; then
   bun_counts "bun test (kernel VM)" "$OUT/bun-kernel.log" "$status"
 
   echo "### real kernel (user_events) in the VM: node"
-  "$SHARED/vm/run-in-vm.sh" -t 900 -- "$NODE" --no-warnings --experimental-ffi --test \
+  "$SHARED/vm/run-in-vm.sh" -t 900 -e SEED_SHARED="$SHARED" -- "$NODE" --no-warnings --experimental-ffi --test \
     --test-reporter=spec --test-reporter-destination=stdout \
     --test-reporter=tap --test-reporter-destination="$OUT/node-kernel.tap" tests/kernel/ \
     >"$OUT/node-kernel.log" 2>&1
