@@ -80,8 +80,9 @@ describe("perf and the user_events event size on a real kernel", () => {
           ),
           `perf-collect did not enable the tracepoints: ${collectorOutput}`,
         );
-        const before = dmesg();
-        assert.doesNotMatch(before, /perf buffer not large enough/);
+        // The kernel warns once per boot: if an earlier test in this boot
+        // already made it warn, only perf-decode below shows the loss.
+        const warnedBefore = /perf buffer not large enough/.test(dmesg());
 
         // 1. Through the default processor: a body far too long is cut so
         //    that the event has exactly PERF_MAX_EVENT_SIZE bytes.
@@ -121,7 +122,7 @@ describe("perf and the user_events event size on a real kernel", () => {
         // The kernel's perf path refused the 8,185-byte event: 8 + 8185
         // rounded up to 8 is 8200 > 8192 (a WARN_ONCE: first time per boot).
         assert.ok(
-          await waitFor(
+          warnedBefore || await waitFor(
             () =>
               dmesg().includes(
                 "perf buffer not large enough, wanted 8200, have 8192",
