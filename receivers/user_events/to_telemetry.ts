@@ -41,27 +41,21 @@ import {
   toExactTime,
 } from "../../pipeline/time.ts";
 import type { ListenedEvent } from "./listener.ts";
+import { SPAN_PART_B_ATTRIBUTES } from "../../processors/_span_part_b.ts";
 
 const RFC3339 =
   /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})$/;
 const HEX32 = /^[0-9a-f]{32}$/;
 const HEX16 = /^[0-9a-f]{16}$/;
 
-/** PartB names of span attributes, back to their OpenTelemetry keys. */
+/** PartB names of span attributes, back to their OpenTelemetry keys (the writers' table, inverted). */
 const SPAN_FIELD_TO_ATTRIBUTE: Readonly<Record<string, string>> = Object
-  .freeze(Object.assign(Object.create(null), {
-    dbSystem: "db.system.name",
-    dbName: "db.namespace",
-    dbStatement: "db.query.text",
-    httpMethod: "http.request.method",
-    httpUrl: "url.full",
-    httpStatusCode: "http.response.status_code",
-    messagingSystem: "messaging.system",
-    messagingDestination: "messaging.destination.name",
-    messagingUrl: "messaging.url",
-    rpcSystem: "rpc.system.name",
-    rpcGrpcStatusCode: "rpc.response.status_code",
-  }));
+  .freeze(Object.assign(
+    Object.create(null),
+    Object.fromEntries(
+      SPAN_PART_B_ATTRIBUTES.map(([key, name]) => [name, key]),
+    ),
+  ));
 
 /**
  * Parses an RFC 3339 time (as the writers put it in `PartA.time`) into
