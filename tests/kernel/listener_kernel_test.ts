@@ -13,6 +13,7 @@ import {
 } from "../../receivers/user_events/mod.ts";
 import {
   decodedFieldsToObject,
+  KERNEL_MAX_EVENT_SIZE,
   openUserEventsProcessor,
   openUserEventsSpanProcessor,
 } from "../../processors/user_events/mod.ts";
@@ -274,7 +275,12 @@ describe("UserEventsListener on a real kernel", () => {
           levels: [4],
           bufferKiB: 16,
         });
-        const logs = await openUserEventsProcessor({ providerName: provider });
+        // The processor's default (PERF_MAX_EVENT_SIZE) would cut the
+        // second record to fit perf; the kernel's limit lets it through.
+        const logs = await openUserEventsProcessor({
+          providerName: provider,
+          maxEventSize: KERNEL_MAX_EVENT_SIZE,
+        });
         const loggerProvider = new LoggerProvider({
           resource,
           processors: [logs],
