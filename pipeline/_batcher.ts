@@ -53,6 +53,7 @@ export interface BatcherCounters {
   exported: number;
   failed: number;
   rejected: number;
+  invalid: number;
   exportCalls: number;
   exportFailures: number;
 }
@@ -113,6 +114,7 @@ export class Batcher<T> {
     exported: 0,
     failed: 0,
     rejected: 0,
+    invalid: 0,
     exportCalls: 0,
     exportFailures: 0,
   };

@@ -8,7 +8,7 @@ import {
 } from "./diagnostics.ts";
 import { type EnvReadOptions, readBooleanEnv } from "./env.ts";
 import { defaultResource, type Resource } from "./resource.ts";
-import type { Attributes } from "./attributes.ts";
+import { type Attributes, AttributeSanitizer } from "./attributes.ts";
 import type { InstrumentationScope } from "./scope.ts";
 
 export interface ProviderBaseOptions extends EnvReadOptions {
@@ -30,6 +30,12 @@ export class ProviderCore<P extends Flushable> {
   readonly source: string;
   shutDown = false;
   processorErrors = 0;
+  /** Provider API calls (getTracer, getLogger) whose arguments could not be read. */
+  apiErrors = 0;
+  /** Records emitted after shutdown (logs). */
+  afterShutdown = 0;
+  /** Records that were not objects (logs). */
+  invalidRecords = 0;
   #reported = new Set<P>();
   #shutdownPromise: Promise<void> | undefined;
 
@@ -103,6 +109,76 @@ export function scopeKey(
   schemaUrl: string | undefined,
 ): string {
   return `${name}\u0000${version ?? ""}\u0000${schemaUrl ?? ""}`;
+}
+
+/** The arguments of `getTracer` / `getLogger`, read once without throwing. */
+export interface ScopeArgs {
+  readonly name: string;
+  readonly version: string | undefined;
+  readonly schemaUrl: string | undefined;
+  /** Whether something could not be read or was not a string (then left out). */
+  readonly invalid: boolean;
+}
+
+function optionalString(value: unknown): string | undefined {
+  return typeof value === "string" ? value : undefined;
+}
+
+/**
+ * Reads `getTracer` / `getLogger` arguments: a name that is not a string
+ * becomes `String(name)` (or "" when that throws), a version or schema URL
+ * that is not a string is left out.
+ */
+export function readScopeArgs(
+  name: unknown,
+  version: unknown,
+  options: unknown,
+): ScopeArgs {
+  let invalid = false;
+  let scopeName = "";
+  if (typeof name === "string") scopeName = name;
+  else {
+    try {
+      scopeName = String(name);
+    } catch {
+      invalid = true;
+    }
+  }
+  const scopeVersion = optionalString(version);
+  if (version !== undefined && scopeVersion === undefined) invalid = true;
+  let schemaUrl: string | undefined;
+  if (options !== undefined && options !== null) {
+    try {
+      const raw = (options as { schemaUrl?: unknown }).schemaUrl;
+      schemaUrl = optionalString(raw);
+      if (raw !== undefined && schemaUrl === undefined) invalid = true;
+    } catch {
+      invalid = true;
+    }
+  }
+  return { name: scopeName, version: scopeVersion, schemaUrl, invalid };
+}
+
+/** Builds a scope from read arguments; its attributes follow the value rules. */
+export function scopeOf(
+  args: ScopeArgs,
+  options: unknown,
+): InstrumentationScope {
+  let attributes: Attributes | undefined;
+  if (options !== undefined && options !== null) {
+    try {
+      const raw = (options as { attributes?: unknown }).attributes;
+      if (raw !== undefined) {
+        attributes = new AttributeSanitizer().attributes(raw as Attributes);
+      }
+    } catch {
+      // left out
+    }
+  }
+  return makeScope(args.name, args.version, {
+    schemaUrl: args.schemaUrl,
+    attributes,
+  });
 }
 
 /** Builds an instrumentation scope, leaving out the fields that were not given. */

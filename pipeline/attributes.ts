@@ -23,7 +23,9 @@
  * | other objects (class instances) | map of own enumerable properties | `converted` |
  * | function, symbol | dropped (`null` inside arrays) | `invalid` |
  * | a reference back to an enclosing array/map (a cycle) | dropped | `invalid` |
- * | nesting deeper than 32 levels | dropped | `invalid` |
+ * | nesting deeper than {@linkcode MAX_VALUE_DEPTH} (24) levels | dropped | `invalid` |
+ * | a value, entry or key whose reading throws (getter, `toString`, Proxy trap, an `Error` whose `stack` throws falls back to `name: message`) | dropped alone (`null` inside arrays) | `invalid` |
+ * | beyond {@linkcode MAX_VALUE_NODES} nodes or {@linkcode MAX_VALUE_SIZE} code units (shared sub-objects counted each time reached) | the rest is cut | `cut` (once per value) |
  *
  * Numbers: a safe integer is encoded as an OTLP `int`, any other number
  * (fractions, `NaN`, ±`Infinity`, integers beyond 2^53) as a `double`; see
@@ -123,17 +125,64 @@ export interface AttributeLimits {
 }
 
 /**
- * The deepest nesting of arrays and maps that is kept.
+ * The deepest nesting of arrays and maps one value keeps, counting the value
+ * itself: `[1]` has depth 1, `{ a: { b: 1 } }` depth 2. Deeper arrays and
+ * maps are dropped and counted in {@linkcode AttributeSanitizer.invalid}.
+ *
+ * Chosen so that every OTLP request decodes at the default recursion limit
+ * of protobuf decoders (100 nested messages in `protoc` and protobufjs). The
+ * deepest value sits in a span event's or link's attribute: request (0) >
+ * ResourceSpans (1) > ScopeSpans (2) > Span (3) > Event (4) > KeyValue (5) >
+ * AnyValue (6), and each map level adds three messages (KeyValueList >
+ * KeyValue > AnyValue; an array level two), so depth `D` needs `6 + 3D`
+ * levels: 24 needs 78, leaving room for relays that wrap a request.
  *
  * @example
  * ```ts
  * import { MAX_VALUE_DEPTH } from "@seed/telemetry";
  * import assert from "node:assert/strict";
  *
- * assert.equal(MAX_VALUE_DEPTH, 32);
+ * assert.equal(MAX_VALUE_DEPTH, 24);
  * ```
  */
-export const MAX_VALUE_DEPTH = 32;
+export const MAX_VALUE_DEPTH = 24;
+
+/**
+ * The most nodes converting one value visits: every array item and map entry
+ * counts, and a sub-object shared by several parents counts each time it is
+ * reached (so `v = { a: v, b: v }` repeated 24 times costs this bound, not
+ * 2^24). For a record's or span's attribute set the bound applies to the whole
+ * set. Past it the rest of the value is cut (arrays end, maps lose their later
+ * entries) and the value is counted once in {@linkcode AttributeSanitizer.cut}.
+ *
+ * @example
+ * ```ts
+ * import { MAX_VALUE_NODES } from "@seed/telemetry";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(MAX_VALUE_NODES, 16384);
+ * ```
+ */
+export const MAX_VALUE_NODES = 16384;
+
+/**
+ * The most text and bytes converting one value keeps: UTF-16 code units of
+ * its strings and map keys plus bytes of its byte arrays, each counted every
+ * time it is reached (4 Mi, the default gRPC message limit of OTLP
+ * receivers). The string that crosses the bound is cut, later parts are
+ * dropped, and the value is counted once in {@linkcode AttributeSanitizer.cut}.
+ * Together with {@linkcode MAX_VALUE_NODES} it bounds every encoder's output
+ * for one value.
+ *
+ * @example
+ * ```ts
+ * import { MAX_VALUE_SIZE } from "@seed/telemetry";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(MAX_VALUE_SIZE, 4 * 1024 * 1024);
+ * ```
+ */
+export const MAX_VALUE_SIZE: number = 4 * 1024 * 1024;
 
 /**
  * The default attribute count limit of the OpenTelemetry specification.
@@ -192,7 +241,9 @@ function checkLimit(name: string, value: number): number {
  * counters only grow.
  *
  * Values that already follow every rule are returned as they are, without a
- * copy, so the common case allocates nothing.
+ * copy, so the common case allocates nothing. No method throws: a value whose
+ * reading throws (a throwing getter, `toString` or Proxy trap) is dropped
+ * alone and counted in {@linkcode AttributeSanitizer.invalid}.
  *
  * @example Drop a function, keep the rest
  * ```ts
@@ -215,7 +266,7 @@ export class AttributeSanitizer {
   lastDropped = 0;
   /** Attributes dropped because of the count limit, in total. */
   overLimit = 0;
-  /** Values dropped because they cannot be represented (functions, symbols, cycles, depth), in total. */
+  /** Values dropped because they cannot be represented (functions, symbols, cycles, depth, a read that throws), in total. */
   invalid = 0;
   /** Values converted to a representable kind (see the module's table), in total. */
   converted = 0;
@@ -226,8 +277,21 @@ export class AttributeSanitizer {
    * in total; the log record snapshot counts here.
    */
   invalidTimes = 0;
+  /** Values cut at {@linkcode MAX_VALUE_NODES} or {@linkcode MAX_VALUE_SIZE}, in total. */
+  cut = 0;
+  /** Record trace contexts dropped (ids not hex of the right length, all zeros) or whose flags were not an integer 0-255 (replaced by 0). */
+  invalidTraceContexts = 0;
+  /** Trace states dropped as invalid (for the `TraceContextCounters` contract). */
+  invalidTraceStates = 0;
+  /** Record fields of the wrong type or range, or whose reading threw, left out: a severity number that is not an integer 1-24, a non-string severity text or event name, an unreadable time. */
+  invalidFields = 0;
 
   #seen: unknown[] = [];
+  // What the value being converted may still cost (see MAX_VALUE_NODES and
+  // MAX_VALUE_SIZE); #isClean and #copy both spend it.
+  #nodes = 0;
+  #size = 0;
+  #wasCut = false;
 
   /**
    * Creates a sanitizer.
@@ -246,10 +310,16 @@ export class AttributeSanitizer {
     );
   }
 
+  #budget(): void {
+    this.#nodes = MAX_VALUE_NODES;
+    this.#size = MAX_VALUE_SIZE;
+    this.#wasCut = false;
+  }
+
   /**
    * Returns valid attributes for `attributes`: the same object when it
    * already follows the rules and limits, else a sanitized copy. Sets
-   * {@linkcode AttributeSanitizer.lastDropped}.
+   * {@linkcode AttributeSanitizer.lastDropped}. Never throws.
    *
    * @param attributes The attributes as the caller gave them.
    * @returns Valid attributes, or `undefined` when there were none.
@@ -262,71 +332,94 @@ export class AttributeSanitizer {
       this.lastDropped = 1;
       return undefined;
     }
+    this.#budget();
     let count = 0;
     let clean = true;
+    let size = 0;
     const limit = this.attributeValueLengthLimit;
-    for (const key in attributes) {
-      if (!hasOwn.call(attributes, key)) continue;
-      const value = attributes[key];
-      // Primitives inline (most values); the rest through #isClean.
-      const type = typeof value;
-      if (
-        type === "number" || type === "boolean" ||
-        (type === "string" && (value as string).length <= limit)
-      ) {
+    try {
+      for (const key in attributes) {
+        if (!hasOwn.call(attributes, key)) continue;
+        const value = attributes[key];
+        // Primitives inline (most values); the rest through #isClean.
+        const type = typeof value;
+        if (type === "number" || type === "boolean") {
+          count++;
+          continue;
+        }
+        if (type === "string" && (value as string).length <= limit) {
+          size += (value as string).length;
+          count++;
+          continue;
+        }
+        if (value === undefined || !this.#isClean(value, limit, 0)) {
+          clean = false;
+          break;
+        }
         count++;
-        continue;
       }
-      if (value === undefined || !this.#isClean(value, limit, 0)) {
-        clean = false;
-        break;
-      }
-      count++;
+      if (
+        clean && count <= this.attributeCountLimit &&
+        size <= this.#size &&
+        isPlainObject(attributes)
+      ) return attributes;
+    } catch {
+      // A getter, Proxy trap or prototype lookup threw: copy, entry by entry.
     }
-    if (
-      clean && count <= this.attributeCountLimit && isPlainObject(attributes)
-    ) return attributes;
     return this.#copyAttributes(attributes);
   }
 
   /**
    * Returns a valid `AnyValue` for `value` (a log body): the same value when
    * it already follows the rules, else a sanitized copy. No length limit
-   * applies to bodies.
+   * applies to bodies, only the bounds of {@linkcode MAX_VALUE_NODES} and
+   * {@linkcode MAX_VALUE_SIZE}. Never throws.
    *
    * @param value The value as the caller gave it.
    * @returns A valid value; `undefined` when the value was absent or dropped.
    */
   value(value: unknown): AnyValue {
-    if (value === undefined) return undefined;
-    if (this.#isClean(value, Infinity, 0)) return value as AnyValue;
-    this.#seen.length = 0;
-    const out = this.#copy(value, Infinity, 0);
-    return out === DROP ? undefined : out;
+    return this.#convert(value, Infinity);
   }
 
   /**
    * Returns a valid value for one attribute (with the value length limit),
    * or `undefined` when the value is absent or must be dropped (counted in
-   * {@linkcode AttributeSanitizer.invalid}).
+   * {@linkcode AttributeSanitizer.invalid}). Never throws.
    *
    * @param value The value as the caller gave it.
    * @returns The valid value, or `undefined`.
    */
   attributeValue(value: unknown): AnyValue | undefined {
+    return this.#convert(value, this.attributeValueLengthLimit);
+  }
+
+  #convert(value: unknown, limit: number): AnyValue {
     if (value === undefined) return undefined;
-    if (this.#isClean(value, this.attributeValueLengthLimit, 0)) {
-      return value as AnyValue;
+    if (
+      typeof value === "string" && value.length <= limit &&
+      value.length <= MAX_VALUE_SIZE
+    ) return value;
+    this.#budget();
+    try {
+      if (this.#isClean(value, limit, 0)) return value as AnyValue;
+    } catch {
+      // Read it again, value by value, below.
     }
+    this.#budget();
     this.#seen.length = 0;
-    const out = this.#copy(value, this.attributeValueLengthLimit, 0);
+    const out = this.#copy(value, limit, 0);
+    this.#seen.length = 0;
+    if (this.#wasCut) this.cut++;
     return out === DROP ? undefined : out;
   }
 
+  // May throw (getters, Proxies): callers catch and fall back to #copy.
   #isClean(value: unknown, lengthLimit: number, depth: number): boolean {
     switch (typeof value) {
       case "string":
-        return value.length <= lengthLimit;
+        return value.length <= lengthLimit &&
+          (this.#size -= value.length) >= 0;
       case "number":
       case "boolean":
         return true;
@@ -337,9 +430,10 @@ export class AttributeSanitizer {
         if (depth >= MAX_VALUE_DEPTH) return false;
         if (value instanceof Uint8Array) {
           return value.constructor === Uint8Array &&
-            value.length <= lengthLimit;
+            value.length <= lengthLimit && (this.#size -= value.length) >= 0;
         }
         if (Array.isArray(value)) {
+          if ((this.#nodes -= value.length + 1) < 0) return false;
           for (let i = 0; i < value.length; i++) {
             const item = value[i];
             if (
@@ -349,11 +443,13 @@ export class AttributeSanitizer {
           return true;
         }
         if (!isPlainObject(value)) return false;
+        if (--this.#nodes < 0) return false;
         const map = value as Record<string, unknown>;
         for (const key in map) {
           if (!hasOwn.call(map, key)) continue;
           const item = map[key];
           if (
+            --this.#nodes < 0 || (this.#size -= key.length) < 0 ||
             item === undefined || !this.#isClean(item, lengthLimit, depth + 1)
           ) return false;
         }
@@ -369,40 +465,69 @@ export class AttributeSanitizer {
     let kept = 0;
     let dropped = 0;
     const limit = this.attributeValueLengthLimit;
+    this.#budget();
     this.#seen.length = 0;
     this.#seen.push(attributes);
-    for (const key in attributes) {
-      if (!hasOwn.call(attributes, key)) continue;
-      const raw = (attributes as Record<string, unknown>)[key];
-      if (raw === undefined) continue;
-      const value = this.#copy(raw, limit, 1);
-      if (value === DROP) {
-        dropped++;
-        continue;
+    try {
+      for (const key in attributes) {
+        let raw: unknown;
+        try {
+          if (!hasOwn.call(attributes, key)) continue;
+          raw = (attributes as Record<string, unknown>)[key];
+        } catch {
+          this.invalid++;
+          dropped++;
+          continue;
+        }
+        if (raw === undefined) continue;
+        if (this.#nodes <= 0 || this.#size <= 0) {
+          this.#wasCut = true;
+          dropped++;
+          continue;
+        }
+        this.#nodes--;
+        this.#size -= key.length;
+        const value = this.#copy(raw, limit, 0);
+        if (value === DROP) {
+          dropped++;
+          continue;
+        }
+        if (kept >= this.attributeCountLimit) {
+          dropped++;
+          this.overLimit++;
+          continue;
+        }
+        setOwn(out, key, value);
+        kept++;
       }
-      if (kept >= this.attributeCountLimit) {
-        dropped++;
-        this.overLimit++;
-        continue;
-      }
-      out[key] = value;
-      kept++;
+    } catch {
+      // The key enumeration itself threw (a Proxy's ownKeys trap): keep what
+      // was read, count the rest as one invalid value.
+      this.invalid++;
+      dropped++;
     }
     this.#seen.length = 0;
+    if (this.#wasCut) this.cut++;
     this.lastDropped = dropped;
     return out;
   }
 
   #truncateString(value: string, limit: number): string {
-    if (value.length <= limit) return value;
-    this.truncated++;
-    let end = limit;
-    // Do not leave half of a surrogate pair at the end.
-    const last = value.charCodeAt(end - 1);
-    if (end > 0 && last >= 0xd800 && last <= 0xdbff) end--;
-    return value.slice(0, end);
+    let end = value.length;
+    if (end > limit) {
+      this.truncated++;
+      end = limit;
+    }
+    if (end > this.#size) {
+      this.#wasCut = true;
+      end = Math.max(this.#size, 0);
+    }
+    if (end < value.length) value = cutString(value, end);
+    this.#size -= value.length;
+    return value;
   }
 
+  // Never throws: a value whose reading throws is dropped (and counted).
   #copy(value: unknown, limit: number, depth: number): AnyValue | typeof DROP {
     switch (typeof value) {
       case "string":
@@ -423,7 +548,20 @@ export class AttributeSanitizer {
         return DROP;
     }
     if (value === null) return null;
-    if (depth > MAX_VALUE_DEPTH || this.#seen.includes(value)) {
+    try {
+      return this.#copyObject(value, limit, depth);
+    } catch {
+      this.invalid++;
+      return DROP;
+    }
+  }
+
+  #copyObject(
+    value: object,
+    limit: number,
+    depth: number,
+  ): AnyValue | typeof DROP {
+    if (depth >= MAX_VALUE_DEPTH || this.#seen.includes(value)) {
       this.invalid++;
       return DROP;
     }
@@ -437,11 +575,14 @@ export class AttributeSanitizer {
           ? new Uint8Array(value)
           : new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
       }
-      if (bytes.length > limit) {
-        this.truncated++;
-        return bytes.subarray(0, limit);
+      let keep = Math.min(limit, bytes.length);
+      if (bytes.length > limit) this.truncated++;
+      if (keep > this.#size) {
+        this.#wasCut = true;
+        keep = Math.max(this.#size, 0);
       }
-      return bytes;
+      this.#size -= keep;
+      return keep < bytes.length ? bytes.subarray(0, keep) : bytes;
     }
     if (value instanceof Date) {
       const time = value.getTime();
@@ -453,11 +594,13 @@ export class AttributeSanitizer {
       return this.#truncateString(value.toISOString(), limit);
     }
     if (value instanceof Error) {
+      const text = errorText(value);
+      if (text === undefined) {
+        this.invalid++;
+        return DROP;
+      }
       this.converted++;
-      return this.#truncateString(
-        value.stack ?? `${value.name}: ${value.message}`,
-        limit,
-      );
+      return this.#truncateString(text, limit);
     }
     this.#seen.push(value);
     let out: AnyValue;
@@ -465,6 +608,11 @@ export class AttributeSanitizer {
       if (value instanceof Set) this.converted++;
       const items: AnyValue[] = [];
       for (const item of value) {
+        if (this.#nodes <= 0 || this.#size <= 0) {
+          this.#wasCut = true;
+          break;
+        }
+        this.#nodes--;
         const copied = this.#copy(item, limit, depth + 1);
         items.push(copied === DROP ? null : copied);
       }
@@ -474,19 +622,44 @@ export class AttributeSanitizer {
       const map: Record<string, AnyValue> = {};
       for (const [key, item] of value) {
         if (item === undefined) continue;
+        if (this.#nodes <= 0 || this.#size <= 0) {
+          this.#wasCut = true;
+          break;
+        }
+        this.#nodes--;
+        let name: string;
+        try {
+          name = String(key);
+        } catch {
+          this.invalid++;
+          continue;
+        }
+        this.#size -= name.length;
         const copied = this.#copy(item, limit, depth + 1);
-        if (copied !== DROP) map[String(key)] = copied;
+        if (copied !== DROP) setOwn(map, name, copied);
       }
       out = map;
     } else {
       if (!isPlainObject(value)) this.converted++;
       const map: Record<string, AnyValue> = {};
       for (const key in value) {
-        if (!hasOwn.call(value, key)) continue;
-        const item = (value as Record<string, unknown>)[key];
+        let item: unknown;
+        try {
+          if (!hasOwn.call(value, key)) continue;
+          item = (value as Record<string, unknown>)[key];
+        } catch {
+          this.invalid++;
+          continue;
+        }
         if (item === undefined) continue;
+        if (this.#nodes <= 0 || this.#size <= 0) {
+          this.#wasCut = true;
+          break;
+        }
+        this.#nodes--;
+        this.#size -= key.length;
         const copied = this.#copy(item, limit, depth + 1);
-        if (copied !== DROP) map[key] = copied;
+        if (copied !== DROP) setOwn(map, key, copied);
       }
       out = map;
     }
@@ -497,7 +670,60 @@ export class AttributeSanitizer {
 
 const DROP: unique symbol = Symbol("drop");
 
+/**
+ * Sets `map[key]` as an own enumerable property, also for `__proto__`
+ * (which plain assignment would turn into a prototype change). Internal.
+ */
+export function setOwn(
+  map: Record<string, unknown>,
+  key: string,
+  value: unknown,
+): void {
+  if (key === "__proto__") {
+    Object.defineProperty(map, key, {
+      value,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  } else map[key] = value;
+}
+
 function isPlainObject(value: object): boolean {
   const proto = Object.getPrototypeOf(value);
   return proto === Object.prototype || proto === null;
+}
+
+/** The first `limit` code units of `value`, without half of a surrogate pair at the end. */
+function cutString(value: string, limit: number): string {
+  let end = limit;
+  const last = value.charCodeAt(end - 1);
+  if (end > 0 && last >= 0xd800 && last <= 0xdbff) end--;
+  return value.slice(0, end);
+}
+
+/**
+ * An error's text: its `stack`, else `name: message`. Each read that throws
+ * or gives a non-string is skipped; `undefined` when nothing is readable.
+ */
+function errorText(error: Error): string | undefined {
+  try {
+    const stack = error.stack;
+    if (typeof stack === "string") return stack;
+  } catch {
+    // fall back to name and message
+  }
+  let name = "Error";
+  try {
+    const n = error.name;
+    if (typeof n === "string") name = n;
+  } catch {
+    // keep "Error"
+  }
+  try {
+    const message = error.message;
+    return typeof message === "string" ? `${name}: ${message}` : name;
+  } catch {
+    return undefined;
+  }
 }

@@ -13,9 +13,14 @@ import type { Exporter } from "./exporter.ts";
 
 /**
  * Counters of an exporting processor, as of the moment they were read.
- * Every item offered ends up in exactly one of `dropped`, `exported`,
- * `failed`, `queued` or in an export in flight; of those exported, the
- * receiver refused `rejected`.
+ * Every item offered (each `onEmit` / sampled `onEnd` call) ends up in
+ * exactly one of `invalid`, `dropped` or `accepted`, and every accepted
+ * item in exactly one of `exported`, `failed`, `queued` or an export in
+ * flight; of those exported, the receiver refused `rejected`. So, whenever
+ * `inFlight` is 0 (after `forceFlush()`):
+ *
+ * `offered = invalid + dropped + accepted` and
+ * `accepted = exported + failed + queued`.
  *
  * @example
  * ```ts
@@ -42,6 +47,8 @@ export interface BatchProcessorStats {
   readonly failed: number;
   /** Items the receiver refused within successful exports (OTLP partial success). */
   readonly rejected: number;
+  /** Items refused on arrival: not an object (`onEmit(null)`), or reading it threw. */
+  readonly invalid: number;
   /** Items waiting in the queue. */
   readonly queued: number;
   /** Exports in flight. */
@@ -199,6 +206,11 @@ export abstract class ExportingProcessor<T> implements AsyncDisposable {
    */
   protected enqueue(item: T): void {
     this.#batcher.offer(item);
+  }
+
+  /** Counts one item refused on arrival (see `stats.invalid`). */
+  protected countInvalid(): void {
+    this.#batcher.counters.invalid++;
   }
 
   /**

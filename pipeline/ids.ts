@@ -186,3 +186,33 @@ export function bytesToHex(bytes: Uint8Array): string {
   for (let i = 0; i < bytes.length; i++) out += HEX[bytes[i]];
   return out;
 }
+
+/**
+ * Returns a hex id in the canonical form this library keeps: `length`
+ * lowercase hex digits, not all zeros. Uppercase digits are lowercased
+ * (W3C Trace Context accepts them on input); anything else gives
+ * `undefined`. A valid lowercase id is returned as it is.
+ *
+ * @param value The id as given.
+ * @param length 32 for a trace id, 16 for a span id.
+ * @returns The lowercase id, or `undefined` when it is invalid.
+ *
+ * @example
+ * ```ts
+ * import { normalizeHexId } from "@seed/telemetry";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(normalizeHexId("00F067AA0BA902B7", 16), "00f067aa0ba902b7");
+ * assert.equal(normalizeHexId("0000000000000000", 16), undefined);
+ * assert.equal(normalizeHexId("xyz", 16), undefined);
+ * ```
+ */
+export function normalizeHexId(
+  value: unknown,
+  length: number,
+): string | undefined {
+  if (isValidHexId(value, length)) return value as string;
+  if (typeof value !== "string" || value.length !== length) return undefined;
+  const lower = value.toLowerCase();
+  return isValidHexId(lower, length) ? lower : undefined;
+}

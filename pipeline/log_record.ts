@@ -13,8 +13,8 @@ import {
   AttributeSanitizer,
 } from "./attributes.ts";
 import { consoleDiagnosticSink, type DiagnosticSink } from "./diagnostics.ts";
-import { isValidSpanId, isValidTraceId } from "./ids.ts";
-import type { Resource } from "./resource.ts";
+import { normalizeHexId } from "./ids.ts";
+import { Resource } from "./resource.ts";
 import type { InstrumentationScope } from "./scope.ts";
 import { isValidSeverityNumber } from "./severity.ts";
 import {
@@ -24,7 +24,11 @@ import {
   TimeStatus,
   toExactTime,
 } from "./time.ts";
-import { activeSpanContext, type SpanContext } from "./trace_context.ts";
+import {
+  activeSpanContext,
+  isValidTraceFlags,
+  type SpanContext,
+} from "./trace_context.ts";
 
 /**
  * A log record as a caller emits it. Every field is optional.
@@ -272,8 +276,46 @@ class LogRecordSnapshot implements LogRecordData {
     lazyObservedTime: boolean,
   ) {
     const sanitizer = context.sanitizer;
+    // Every field read once, into locals (no object per record); a record
+    // whose getters or Proxy traps throw is read again field by field.
+    let timestamp: LogRecord["timestamp"];
+    let observedTimestamp: LogRecord["observedTimestamp"];
+    let severity: unknown;
+    let severityText: unknown;
+    let body: LogRecord["body"];
+    let attributes: LogRecord["attributes"];
+    let eventName: unknown;
+    let traceId: unknown;
+    let spanId: unknown;
+    let traceFlags: unknown;
+    try {
+      if (record !== null && typeof record === "object") {
+        timestamp = record.timestamp;
+        observedTimestamp = record.observedTimestamp;
+        severity = record.severityNumber;
+        severityText = record.severityText;
+        body = record.body;
+        attributes = record.attributes;
+        eventName = record.eventName;
+        traceId = record.traceId;
+        spanId = record.spanId;
+        traceFlags = record.traceFlags;
+      }
+    } catch {
+      const f = readEachField(record, sanitizer);
+      timestamp = f.timestamp;
+      observedTimestamp = f.observedTimestamp;
+      severity = f.severityNumber;
+      severityText = f.severityText;
+      body = f.body;
+      attributes = f.attributes;
+      eventName = f.eventName;
+      traceId = f.traceId;
+      spanId = f.spanId;
+      traceFlags = f.traceFlags;
+    }
     const t = scratch;
-    const time = toExactTime(record.timestamp, t);
+    const time = exactTimeOf(timestamp, t);
     if (time === TimeStatus.VALID) {
       this.timeUnixMs = t.unixMs;
       this.timeNanosInMs = t.nanosInMs;
@@ -282,7 +324,7 @@ class LogRecordSnapshot implements LogRecordData {
       this.timeNanosInMs = 0;
       if (time === TimeStatus.INVALID) sanitizer.invalidTimes++;
     }
-    const observed = toExactTime(record.observedTimestamp, t);
+    const observed = exactTimeOf(observedTimestamp, t);
     if (observed === TimeStatus.VALID) {
       this.observedTimeUnixMs = t.unixMs;
       this.observedTimeNanosInMs = t.nanosInMs;
@@ -299,23 +341,26 @@ class LogRecordSnapshot implements LogRecordData {
         this.observedTimeNanosInMs = t.nanosInMs;
       }
     }
-    this.severityNumber = isValidSeverityNumber(record.severityNumber)
-      ? record.severityNumber
-      : 0;
-    this.severityText = typeof record.severityText === "string"
-      ? record.severityText
-      : undefined;
-    this.body = sanitizer.value(record.body);
-    this.attributes = sanitizer.attributes(record.attributes) ??
+    if (isValidSeverityNumber(severity)) this.severityNumber = severity;
+    else {
+      if (severity !== undefined && severity !== 0) sanitizer.invalidFields++;
+      this.severityNumber = 0;
+    }
+    if (typeof severityText === "string") this.severityText = severityText;
+    else {
+      if (severityText !== undefined) sanitizer.invalidFields++;
+      this.severityText = undefined;
+    }
+    this.body = sanitizer.value(body);
+    this.attributes = sanitizer.attributes(attributes) ??
       EMPTY_ATTRIBUTES;
     this.droppedAttributesCount = sanitizer.lastDropped;
-    this.eventName =
-      typeof record.eventName === "string" && record.eventName !== ""
-        ? record.eventName
-        : undefined;
-    let traceId = record.traceId;
-    let spanId = record.spanId;
-    let traceFlags = record.traceFlags;
+    if (typeof eventName === "string") {
+      this.eventName = eventName === "" ? undefined : eventName;
+    } else {
+      if (eventName !== undefined) sanitizer.invalidFields++;
+      this.eventName = undefined;
+    }
     if (traceId === undefined && spanId === undefined) {
       const active: SpanContext | undefined = activeSpanContext();
       if (active !== undefined) {
@@ -324,12 +369,68 @@ class LogRecordSnapshot implements LogRecordData {
         traceFlags ??= active.traceFlags;
       }
     }
-    const valid = isValidTraceId(traceId) && isValidSpanId(spanId);
-    this.traceId = valid ? traceId : undefined;
-    this.spanId = valid ? spanId : undefined;
-    this.traceFlags = valid ? (traceFlags ?? 0) & 0xff : 0;
+    if (traceId === undefined && spanId === undefined) {
+      this.traceId = this.spanId = undefined;
+      this.traceFlags = 0;
+    } else {
+      // Ids are validated (and uppercase hex lowercased) as a pair.
+      const t = normalizeHexId(traceId, 32);
+      const sp = normalizeHexId(spanId, 16);
+      if (t === undefined || sp === undefined) {
+        sanitizer.invalidTraceContexts++;
+        this.traceId = this.spanId = undefined;
+        this.traceFlags = 0;
+      } else {
+        this.traceId = t;
+        this.spanId = sp;
+        if (traceFlags === undefined) this.traceFlags = 0;
+        else if (isValidTraceFlags(traceFlags)) this.traceFlags = traceFlags;
+        else {
+          sanitizer.invalidTraceContexts++;
+          this.traceFlags = 0;
+        }
+      }
+    }
     this.resource = context.resource;
     this.scope = context.scope;
+  }
+}
+
+const FIELDS = [
+  "timestamp",
+  "observedTimestamp",
+  "severityNumber",
+  "severityText",
+  "body",
+  "attributes",
+  "eventName",
+  "traceId",
+  "spanId",
+  "traceFlags",
+] as const;
+
+/** Reads a record whose getters or Proxy traps throw, field by field: a field that throws is absent (and counted). */
+function readEachField(
+  record: LogRecord,
+  sanitizer: AttributeSanitizer,
+): LogRecord {
+  const out: Record<string, unknown> = {};
+  for (const field of FIELDS) {
+    try {
+      out[field] = record[field];
+    } catch {
+      sanitizer.invalidFields++;
+    }
+  }
+  return out as LogRecord;
+}
+
+/** `toExactTime`, with a time whose reading throws (a Proxy, a `Date` subclass) as invalid. */
+function exactTimeOf(time: TimeInput | undefined, out: ExactTime): TimeStatus {
+  try {
+    return toExactTime(time, out);
+  } catch {
+    return TimeStatus.INVALID;
   }
 }
 
@@ -370,7 +471,28 @@ export function toLogRecordData(
   context: LogEmitContext,
   options?: ToLogRecordDataOptions,
 ): LogRecordData {
-  return context.snapshot(record, options?.lazyObservedTime === true);
+  let lazy = false;
+  try {
+    lazy = options?.lazyObservedTime === true;
+  } catch {
+    // unreadable options: the defaults
+  }
+  // A processor called by hand with something else than a logger's context
+  // still gets a record (with an empty resource and scope), never a throw.
+  let valid = false;
+  try {
+    valid = context instanceof LogEmitContext;
+  } catch {
+    // a Proxy whose getPrototypeOf trap throws
+  }
+  return valid
+    ? context.snapshot(record, lazy)
+    : new LogRecordSnapshot(record, fallbackContext(), lazy);
+}
+
+let fallback: LogEmitContext | undefined;
+function fallbackContext(): LogEmitContext {
+  return fallback ??= new LogEmitContext(new Resource({}), { name: "" });
 }
 
 /**

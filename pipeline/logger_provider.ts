@@ -8,7 +8,7 @@
  */
 
 import { type AttributeLimits, AttributeSanitizer } from "./attributes.ts";
-import { makeScope, ProviderCore, scopeKey } from "./_dispatch.ts";
+import { ProviderCore, readScopeArgs, scopeKey, scopeOf } from "./_dispatch.ts";
 import type { EnvReadOptions } from "./env.ts";
 import type { DiagnosticSink } from "./diagnostics.ts";
 import { readLimitsEnv } from "./env.ts";
@@ -91,6 +91,18 @@ export interface LoggerOptions {
 export interface LoggerProviderStats {
   /** Errors thrown by processors on the hot path (contained, never rethrown). */
   readonly processorErrors: number;
+  /** Records emitted after `shutdown()`: dropped before any processor. */
+  readonly recordsAfterShutdown: number;
+  /** `emit` calls whose record was not an object: dropped before any processor. */
+  readonly invalidRecords: number;
+  /** `getLogger` calls whose arguments could not be read or were not strings. */
+  readonly apiErrors: number;
+  /** Values (bodies, attribute sets) cut at `MAX_VALUE_NODES` / `MAX_VALUE_SIZE`. */
+  readonly cutValues: number;
+  /** Record trace contexts dropped as invalid, or whose flags were replaced by 0. */
+  readonly invalidTraceContexts: number;
+  /** Record fields of the wrong type or range (severity number, severity text, event name, times that throw), left out. */
+  readonly invalidFields: number;
   /** Attributes dropped by the count limit. */
   readonly attributesOverLimit: number;
   /** Values dropped because they cannot be represented. */
@@ -149,12 +161,21 @@ export class Logger {
 
   /**
    * Hands the record to every processor, synchronously. Never throws; a
-   * processor that throws is counted and reported.
+   * processor that throws is counted and reported. A record emitted after
+   * `shutdown()` is counted in `recordsAfterShutdown`, one that is not an
+   * object in `invalidRecords`; neither reaches a processor.
    *
    * @param record The record.
    */
   emit(record: LogRecord): void {
-    if (this.#core.shutDown) return;
+    if (this.#core.shutDown) {
+      this.#core.afterShutdown++;
+      return;
+    }
+    if (record === null || typeof record !== "object") {
+      this.#core.invalidRecords++;
+      return;
+    }
     const single = this.#single;
     if (single !== undefined) {
       // The common case: no fan-out bookkeeping, so a processor that returns
@@ -270,6 +291,12 @@ export class LoggerProvider {
     const s = this.#sanitizer;
     return {
       processorErrors: this.#core.processorErrors,
+      recordsAfterShutdown: this.#core.afterShutdown,
+      invalidRecords: this.#core.invalidRecords,
+      apiErrors: this.#core.apiErrors,
+      cutValues: s.cut,
+      invalidTraceContexts: s.invalidTraceContexts,
+      invalidFields: s.invalidFields,
       attributesOverLimit: s.overLimit,
       invalidValues: s.invalid,
       convertedValues: s.converted,
@@ -290,12 +317,14 @@ export class LoggerProvider {
   getLogger(
     name: string,
     version?: string,
-    options: LoggerOptions = {},
+    options?: LoggerOptions,
   ): Logger {
-    const key = scopeKey(name, version, options.schemaUrl);
+    const args = readScopeArgs(name, version, options);
+    if (args.invalid) this.#core.apiErrors++;
+    const key = scopeKey(args.name, args.version, args.schemaUrl);
     let logger = this.#loggers.get(key);
     if (logger === undefined) {
-      const scope = makeScope(name, version, options);
+      const scope = scopeOf(args, options);
       logger = new Logger(
         this.#core,
         new LogEmitContext(this.resource, scope, {

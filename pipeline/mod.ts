@@ -27,6 +27,8 @@ export {
   DEFAULT_ATTRIBUTE_COUNT_LIMIT,
   isIntValue,
   MAX_VALUE_DEPTH,
+  MAX_VALUE_NODES,
+  MAX_VALUE_SIZE,
 } from "./attributes.ts";
 export {
   BatchLogRecordProcessor,
@@ -80,6 +82,7 @@ export {
   bytesToHex,
   isValidSpanId,
   isValidTraceId,
+  normalizeHexId,
   randomSpanId,
   randomTraceId,
   writeHexId,
@@ -122,6 +125,7 @@ export {
   SimpleSpanProcessor,
 } from "./simple_processor.ts";
 export {
+  createSpanCounters,
   createSpanSharedState,
   type ReadableSpan,
   Span,
@@ -157,10 +161,14 @@ export {
   activeSpan,
   activeSpanContext,
   formatTraceparent,
+  isValidTraceFlags,
+  isValidTraceState,
   parseTraceparent,
+  sanitizeSpanContext,
   type SpanContext,
   type SpanContextCarrier,
   TRACE_FLAG_SAMPLED,
+  type TraceContextCounters,
   withActiveSpan,
 } from "./trace_context.ts";
 export {

@@ -6,7 +6,12 @@
  * @module
  */
 
-import type { AnyValue, Attributes } from "./attributes.ts";
+import {
+  type AnyValue,
+  type Attributes,
+  AttributeSanitizer,
+  setOwn,
+} from "./attributes.ts";
 import {
   type EnvReadOptions,
   readKeyValueListEnv,
@@ -65,13 +70,14 @@ export class Resource {
    * @param schemaUrl The schema URL, if any.
    */
   constructor(attributes: Attributes, schemaUrl?: string) {
+    // The value rules apply (no count or length limit); unreadable values
+    // are dropped, so a resource never makes an export fail.
+    const clean = new AttributeSanitizer({ attributeCountLimit: Infinity })
+      .attributes(attributes) ?? {};
     const copy: Record<string, AnyValue> = {};
-    for (const key in attributes) {
-      const value = attributes[key];
-      if (value !== undefined) copy[key] = value;
-    }
+    for (const key in clean) setOwn(copy, key, clean[key]);
     this.attributes = Object.freeze(copy);
-    this.schemaUrl = schemaUrl;
+    this.schemaUrl = typeof schemaUrl === "string" ? schemaUrl : undefined;
   }
 
   /**

@@ -144,6 +144,11 @@ export class SimpleLogRecordProcessor extends ExportingProcessor<LogRecordData>
    * @param context The emitting logger's context.
    */
   onEmit(record: LogRecord, context: LogEmitContext): void {
+    if (record === null || typeof record !== "object") {
+      this.countInvalid();
+      return;
+    }
+    // toLogRecordData never throws: unreadable fields are left out.
     if (this.accepting()) this.enqueue(toLogRecordData(record, context));
   }
 }
@@ -187,7 +192,17 @@ export class SimpleSpanProcessor extends ExportingProcessor<ReadableSpan>
    * @param span The ended span.
    */
   onEnd(span: ReadableSpan): void {
-    if ((span.traceFlags & TRACE_FLAG_SAMPLED) === 0) return;
+    let flags: unknown;
+    try {
+      flags = span.traceFlags;
+    } catch {
+      flags = undefined; // null, or a span whose reading throws
+    }
+    if (typeof flags !== "number") {
+      this.countInvalid();
+      return;
+    }
+    if ((flags & TRACE_FLAG_SAMPLED) === 0) return;
     if (this.accepting()) this.enqueue(span);
   }
 }

@@ -11,8 +11,14 @@ import {
   type Attributes,
   AttributeSanitizer,
   DEFAULT_ATTRIBUTE_COUNT_LIMIT,
+  setOwn,
 } from "./attributes.ts";
-import { isValidSpanId, isValidTraceId } from "./ids.ts";
+import {
+  isValidSpanId,
+  isValidTraceId,
+  randomSpanId,
+  randomTraceId,
+} from "./ids.ts";
 import { EMPTY_ATTRIBUTES } from "./log_record.ts";
 import type { Resource } from "./resource.ts";
 import type { InstrumentationScope } from "./scope.ts";
@@ -23,7 +29,14 @@ import {
   TimeStatus,
   toExactTime,
 } from "./time.ts";
-import type { SpanContext, SpanContextCarrier } from "./trace_context.ts";
+import {
+  isValidTraceFlags,
+  isValidTraceState,
+  sanitizeSpanContext,
+  type SpanContext,
+  type SpanContextCarrier,
+  type TraceContextCounters,
+} from "./trace_context.ts";
 
 /**
  * Span kinds, numbered as the OpenTelemetry API numbers them (OTLP adds 1).
@@ -293,6 +306,56 @@ export interface SpanLimits {
 }
 
 /**
+ * Counts of what the span API dropped or replaced at its boundary (one
+ * object per provider; see `TracerProvider.stats`).
+ *
+ * @example
+ * ```ts
+ * import { createSpanCounters } from "@seed/telemetry";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(createSpanCounters().invalidKinds, 0);
+ * ```
+ */
+export interface SpanCounters extends TraceContextCounters {
+  /** Span kinds that were not an integer 0-4, replaced by `INTERNAL`. */
+  invalidKinds: number;
+  /** `setStatus` calls whose status was not `{ code: 0 | 1 | 2 }`: ignored. */
+  invalidStatuses: number;
+  /** Links dropped because the link or its context was invalid (also in the span's `droppedLinksCount`). */
+  invalidLinks: number;
+  /** Span API calls whose arguments threw when read (getters, `toString`, Proxy traps): contained, the call kept what it could. */
+  apiErrors: number;
+  /** Times (start, end, event times) out of range or malformed, replaced by now (see `toExactTime`). */
+  invalidTimes: number;
+}
+
+/**
+ * New zeroed {@linkcode SpanCounters}.
+ *
+ * @returns The counters.
+ *
+ * @example
+ * ```ts
+ * import { createSpanCounters } from "@seed/telemetry";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(createSpanCounters().apiErrors, 0);
+ * ```
+ */
+export function createSpanCounters(): SpanCounters {
+  return {
+    invalidTraceContexts: 0,
+    invalidTraceStates: 0,
+    invalidKinds: 0,
+    invalidStatuses: 0,
+    invalidLinks: 0,
+    apiErrors: 0,
+    invalidTimes: 0,
+  };
+}
+
+/**
  * What a tracer shares with every span it makes (internal plumbing,
  * exported for processors' tests).
  *
@@ -327,26 +390,6 @@ export interface SpanSharedState {
 }
 
 /**
- * Counters that spans update, shared by the tracers of a provider.
- *
- * @example
- * ```ts
- * import type { SpanCounters } from "@seed/telemetry";
- * import assert from "node:assert/strict";
- *
- * const counters: SpanCounters = { invalidTimes: 0 };
- * assert.equal(counters.invalidTimes, 0);
- * ```
- */
-export interface SpanCounters {
-  /**
-   * Times (start, end, event times) out of range or malformed, replaced by
-   * now (see `toExactTime`).
-   */
-  invalidTimes: number;
-}
-
-/**
  * Creates the state a tracer shares with its spans.
  *
  * @param resource The provider's resource.
@@ -354,6 +397,7 @@ export interface SpanCounters {
  * @param limits The span limits.
  * @param onEnd Called once when a span ends.
  * @param counters Where spans count what they drop.
+ * @param shareWith Another state whose sanitizers and counters this one shares (a provider's tracers share them).
  * @returns The shared state.
  * @throws {RangeError} When a limit is negative or not an integer.
  *
@@ -371,7 +415,8 @@ export function createSpanSharedState(
   scope: InstrumentationScope,
   limits: SpanLimits,
   onEnd: (span: Span) => void,
-  counters: SpanCounters = { invalidTimes: 0 },
+  counters: SpanCounters = createSpanCounters(),
+  shareWith?: SpanSharedState,
 ): SpanSharedState {
   const count = (name: string, value: number | undefined): number => {
     const v = value ?? DEFAULT_ATTRIBUTE_COUNT_LIMIT;
@@ -382,6 +427,19 @@ export function createSpanSharedState(
     }
     return v;
   };
+  if (shareWith !== undefined) {
+    return {
+      resource,
+      scope,
+      sanitizer: shareWith.sanitizer,
+      eventSanitizer: shareWith.eventSanitizer,
+      linkSanitizer: shareWith.linkSanitizer,
+      eventCountLimit: shareWith.eventCountLimit,
+      linkCountLimit: shareWith.linkCountLimit,
+      counters: shareWith.counters,
+      onEnd,
+    };
+  }
   return {
     resource,
     scope,
@@ -445,6 +503,30 @@ export interface SpanInit {
 const UNSET_STATUS: SpanStatus = Object.freeze({ code: SpanStatusCode.UNSET });
 
 /**
+ * Marks a {@linkcode SpanInit} that a `Tracer` built from validated parts, so
+ * the span does not check its ids and parent again (internal).
+ */
+export const TRUSTED_SPAN_INIT: unique symbol = Symbol("seed.trustedSpanInit");
+
+/** Tells whether a value is a span kind: an integer 0-4. */
+function isSpanKind(kind: unknown): kind is SpanKind {
+  return typeof kind === "number" && kind >= 0 && kind <= 4 &&
+    (kind | 0) === kind;
+}
+
+/** A string for a name: itself, else `String(value)`; `undefined` when that throws. */
+function nameOf(value: unknown): string | undefined {
+  if (typeof value === "string") return value;
+  try {
+    return String(value);
+  } catch {
+    return undefined;
+  }
+}
+
+}
+
+/**
  * A span in progress: set attributes, add events and links, set the status,
  * then `end()` it exactly once. Calls after `end()` are ignored. Spans are
  * made by a `Tracer`.
@@ -500,14 +582,42 @@ export class Span implements ReadableSpan, SpanContextCarrier {
    */
   constructor(init: SpanInit, shared: SpanSharedState) {
     this.#shared = shared;
-    this.#name = init.name;
-    this.kind = init.kind ?? SpanKind.INTERNAL;
-    this.traceId = init.traceId;
-    this.spanId = init.spanId;
-    this.traceFlags = init.traceFlags;
-    this.traceState = init.traceState;
-    this.parentSpanId = init.parent?.spanId;
-    this.parentIsRemote = init.parent?.isRemote === true;
+    const counters = shared.counters;
+    this.#name = nameOf(init.name) ?? "";
+    const kind = init.kind;
+    if (kind === undefined) this.kind = SpanKind.INTERNAL;
+    else if (isSpanKind(kind)) this.kind = kind;
+    else {
+      counters.invalidKinds++;
+      this.kind = SpanKind.INTERNAL;
+    }
+    let parent = init.parent;
+    if ((init as TrustedSpanInit)[TRUSTED_SPAN_INIT] === true) {
+      this.traceId = init.traceId;
+      this.spanId = init.spanId;
+      this.traceFlags = init.traceFlags;
+      this.traceState = init.traceState;
+    } else {
+      // Built by hand: check what a tracer would have checked.
+      if (parent !== undefined) parent = sanitizeSpanContext(parent, counters);
+      const traceId = init.traceId;
+      const spanId = init.spanId;
+      const flags = init.traceFlags;
+      const state = init.traceState;
+      const idsValid = isValidTraceId(traceId) && isValidSpanId(spanId);
+      if (!idsValid || !isValidTraceFlags(flags)) {
+        counters.invalidTraceContexts++;
+      }
+      this.traceId = idsValid ? traceId : parent?.traceId ?? randomTraceId();
+      this.spanId = idsValid ? spanId : randomSpanId();
+      this.traceFlags = isValidTraceFlags(flags) ? flags : 0;
+      if (state !== undefined && !isValidTraceState(state)) {
+        counters.invalidTraceStates++;
+        this.traceState = undefined;
+      } else this.traceState = state;
+    }
+    this.parentSpanId = parent?.spanId;
+    this.parentIsRemote = parent?.isRemote === true;
     const t = scratch;
     readTimeOrNow(init.startTime, t, shared.counters);
     this.startTimeUnixMs = t.unixMs;
@@ -516,9 +626,26 @@ export class Span implements ReadableSpan, SpanContextCarrier {
     this.scope = shared.scope;
     this.#attributes = {};
     if (init.attributes !== undefined) this.setAttributes(init.attributes);
-    if (init.links !== undefined) {
-      for (const link of init.links) this.addLink(link);
+    const links = init.links;
+    if (links !== undefined && links !== null) {
+      try {
+        if (typeof links !== "object") throw new TypeError("links");
+        for (const link of links) this.addLink(link);
+      } catch {
+        counters.apiErrors++;
+      }
     }
+  }
+
+  /**
+   * Tells whether a value is a span made by this library (a brand check:
+   * no getter or Proxy trap of `value` runs).
+   *
+   * @param value The value.
+   * @returns `true` for a {@linkcode Span}.
+   */
+  static isSpan(value: unknown): value is Span {
+    return typeof value === "object" && value !== null && #name in value;
   }
 
   /** The span's name. */
@@ -597,7 +724,7 @@ export class Span implements ReadableSpan, SpanContextCarrier {
 
   /**
    * Sets one attribute; `undefined` removes nothing and is ignored. Over the
-   * count limit, new keys are dropped and counted.
+   * count limit, new keys are dropped and counted. Never throws.
    *
    * @param key The attribute's key.
    * @param value Its value.
@@ -605,13 +732,19 @@ export class Span implements ReadableSpan, SpanContextCarrier {
    */
   setAttribute(key: string, value: AnyValue): this {
     if (this.#ended || value === undefined) return this;
+    const name = nameOf(key);
+    if (name === undefined) {
+      this.#shared.counters.apiErrors++;
+      this.#droppedAttributesCount++;
+      return this;
+    }
     const sanitizer = this.#shared.sanitizer;
     const clean = sanitizer.attributeValue(value);
     if (clean === undefined) {
       this.#droppedAttributesCount++;
       return this;
     }
-    if (!Object.hasOwn(this.#attributes, key)) {
+    if (!Object.hasOwn(this.#attributes, name)) {
       if (this.#attributeCount >= sanitizer.attributeCountLimit) {
         this.#droppedAttributesCount++;
         sanitizer.overLimit++;
@@ -619,27 +752,44 @@ export class Span implements ReadableSpan, SpanContextCarrier {
       }
       this.#attributeCount++;
     }
-    this.#attributes[key] = clean;
+    setOwn(this.#attributes, name, clean);
     return this;
   }
 
   /**
-   * Sets several attributes.
+   * Sets several attributes. Never throws: an attribute whose reading
+   * throws is dropped and counted.
    *
    * @param attributes The attributes.
    * @returns This span.
    */
   setAttributes(attributes: Attributes): this {
-    for (const key in attributes) {
-      if (Object.hasOwn(attributes, key)) {
-        this.setAttribute(key, attributes[key]);
+    if (
+      this.#ended || attributes === null ||
+      typeof attributes !== "object"
+    ) return this;
+    try {
+      for (const key in attributes) {
+        let value: AnyValue;
+        try {
+          if (!Object.hasOwn(attributes, key)) continue;
+          value = attributes[key];
+        } catch {
+          this.#shared.counters.apiErrors++;
+          this.#droppedAttributesCount++;
+          continue;
+        }
+        this.setAttribute(key, value);
       }
+    } catch {
+      this.#shared.counters.apiErrors++;
     }
     return this;
   }
 
   /**
    * Adds an event; over the event count limit it is dropped and counted.
+   * Never throws.
    *
    * @param name The event's name.
    * @param attributes Its attributes.
@@ -653,12 +803,17 @@ export class Span implements ReadableSpan, SpanContextCarrier {
       this.#droppedEventsCount++;
       return this;
     }
+    let eventName = nameOf(name);
+    if (eventName === undefined) {
+      this.#shared.counters.apiErrors++;
+      eventName = "";
+    }
     const sanitizer = this.#shared.eventSanitizer;
     const clean = sanitizer.attributes(attributes) ?? EMPTY_ATTRIBUTES;
     const t = scratch;
     readTimeOrNow(time, t, this.#shared.counters);
     events.push({
-      name: String(name),
+      name: eventName,
       timeUnixMs: t.unixMs,
       timeNanosInMs: t.nanosInMs,
       attributes: clean,
@@ -669,7 +824,7 @@ export class Span implements ReadableSpan, SpanContextCarrier {
 
   /**
    * Adds a link; over the link count limit, or with an invalid context, it
-   * is dropped and counted.
+   * is dropped and counted. Never throws.
    *
    * @param link The linked context and attributes.
    * @returns This span.
@@ -677,20 +832,33 @@ export class Span implements ReadableSpan, SpanContextCarrier {
   addLink(link: SpanLinkInput): this {
     if (this.#ended) return this;
     const links = this.#links ??= [];
-    const ctx = link.context;
-    if (
-      links.length >= this.#shared.linkCountLimit ||
-      !isValidTraceId(ctx?.traceId) || !isValidSpanId(ctx.spanId)
-    ) {
+    if (links.length >= this.#shared.linkCountLimit) {
+      this.#droppedLinksCount++;
+      return this;
+    }
+    const counters = this.#shared.counters;
+    let ctx: SpanContext | undefined;
+    let attributes: Attributes | undefined;
+    try {
+      if (link !== null && typeof link === "object") {
+        ctx = sanitizeSpanContext(link.context, counters);
+        attributes = link.attributes;
+      }
+    } catch {
+      counters.apiErrors++;
+      ctx = undefined;
+    }
+    if (ctx === undefined) {
+      counters.invalidLinks++;
       this.#droppedLinksCount++;
       return this;
     }
     const sanitizer = this.#shared.linkSanitizer;
-    const clean = sanitizer.attributes(link.attributes) ?? EMPTY_ATTRIBUTES;
+    const clean = sanitizer.attributes(attributes) ?? EMPTY_ATTRIBUTES;
     links.push({
       traceId: ctx.traceId,
       spanId: ctx.spanId,
-      traceFlags: ctx.traceFlags & 0xff,
+      traceFlags: ctx.traceFlags,
       ...(ctx.traceState === undefined ? {} : { traceState: ctx.traceState }),
       attributes: clean,
       droppedAttributesCount: sanitizer.lastDropped,
@@ -700,6 +868,8 @@ export class Span implements ReadableSpan, SpanContextCarrier {
 
   /**
    * Sets the status. `OK` is final; a message is kept only with `ERROR`.
+   * A status that is not an object with `code` 0, 1 or 2 is ignored and
+   * counted. Never throws.
    *
    * @param status The status.
    * @returns This span.
@@ -708,52 +878,86 @@ export class Span implements ReadableSpan, SpanContextCarrier {
     if (
       this.#ended || this.#status.code === SpanStatusCode.OK
     ) return this;
-    if (status.code === SpanStatusCode.ERROR) {
-      this.#status = typeof status.message === "string"
-        ? { code: SpanStatusCode.ERROR, message: status.message }
+    let code: unknown;
+    let message: unknown;
+    try {
+      if (status !== null && typeof status === "object") {
+        code = status.code;
+        message = code === SpanStatusCode.ERROR ? status.message : undefined;
+      }
+    } catch {
+      this.#shared.counters.apiErrors++;
+      return this;
+    }
+    if (code === SpanStatusCode.ERROR) {
+      this.#status = typeof message === "string"
+        ? { code: SpanStatusCode.ERROR, message }
         : { code: SpanStatusCode.ERROR };
-    } else if (status.code === SpanStatusCode.OK) {
+    } else if (code === SpanStatusCode.OK) {
       this.#status = { code: SpanStatusCode.OK };
+    } else if (code !== SpanStatusCode.UNSET) {
+      this.#shared.counters.invalidStatuses++;
     }
     return this;
   }
 
   /**
-   * Renames the span.
+   * Renames the span. A name whose `toString` throws is ignored and counted.
+   * Never throws.
    *
    * @param name The new name.
    * @returns This span.
    */
   updateName(name: string): this {
-    if (!this.#ended) this.#name = String(name);
+    if (this.#ended) return this;
+    const next = nameOf(name);
+    if (next === undefined) this.#shared.counters.apiErrors++;
+    else this.#name = next;
     return this;
   }
 
   /**
    * Records an exception as an `exception` event with the semantic
-   * conventions' attributes. It does not change the status.
+   * conventions' attributes. It does not change the status. Never throws: a
+   * field whose reading throws is left out.
    *
    * @param exception The error (or any thrown value).
    * @param time When it happened; defaults to now.
    * @returns This span.
    */
   recordException(exception: unknown, time?: TimeInput): this {
+    if (this.#ended) return this;
     const attributes: Record<string, AnyValue> = {};
-    if (exception instanceof Error) {
-      attributes["exception.type"] = exception.name;
-      attributes["exception.message"] = exception.message;
-      if (exception.stack !== undefined) {
-        attributes["exception.stacktrace"] = exception.stack;
+    let failed = false;
+    const read = (key: string, get: () => unknown): void => {
+      try {
+        const value = get();
+        if (typeof value === "string") attributes[key] = value;
+      } catch {
+        failed = true;
       }
-    } else {
-      attributes["exception.message"] = String(exception);
+    };
+    let isError = false;
+    try {
+      isError = exception instanceof Error;
+    } catch {
+      failed = true;
     }
+    if (isError) {
+      const error = exception as Error;
+      read("exception.type", () => error.name);
+      read("exception.message", () => error.message);
+      read("exception.stacktrace", () => error.stack);
+    } else {
+      read("exception.message", () => String(exception));
+    }
+    if (failed) this.#shared.counters.apiErrors++;
     return this.addEvent("exception", attributes, time);
   }
 
   /**
    * Ends the span (once; later calls are ignored) and hands it to the
-   * tracer's processors, synchronously.
+   * tracer's processors, synchronously. Never throws.
    *
    * @param endTime The end time; defaults to now (an invalid one is replaced
    *   by now, counted). An end time before the start is replaced by the
@@ -775,7 +979,11 @@ export class Span implements ReadableSpan, SpanContextCarrier {
       this.#endTimeNanosInMs = t.nanosInMs;
     }
     this.#ended = true;
-    this.#shared.onEnd(this);
+    try {
+      this.#shared.onEnd(this);
+    } catch {
+      this.#shared.counters.apiErrors++;
+    }
   }
 
   /** Ends the span, so `using span = tracer.startSpan(...)` ends it at scope exit. */
@@ -793,10 +1001,17 @@ function readTimeOrNow(
   out: ExactTime,
   counters: SpanCounters,
 ): void {
-  const status = toExactTime(input, out);
+  let status: TimeStatus;
+  try {
+    status = toExactTime(input, out);
+  } catch {
+    status = TimeStatus.INVALID; // a Proxy or a Date subclass that throws
+  }
   if (status === TimeStatus.VALID) return;
   if (status === TimeStatus.INVALID) counters.invalidTimes++;
   nowExactTime(out);
+interface TrustedSpanInit extends SpanInit {
+  readonly [TRUSTED_SPAN_INIT]?: true;
 }
 
 const NO_EVENTS: readonly SpanEvent[] = Object.freeze([]);

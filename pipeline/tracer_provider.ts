@@ -8,8 +8,8 @@
  * @module
  */
 
-import type { Attributes } from "./attributes.ts";
-import { makeScope, ProviderCore, scopeKey } from "./_dispatch.ts";
+import type { Attributes, AttributeSanitizer } from "./attributes.ts";
+import { ProviderCore, readScopeArgs, scopeKey, scopeOf } from "./_dispatch.ts";
 import type { EnvReadOptions } from "./env.ts";
 import type { DiagnosticSink } from "./diagnostics.ts";
 import { readLimitsEnv, readSamplerEnv, type SamplerName } from "./env.ts";
@@ -20,14 +20,18 @@ import type { InstrumentationScope } from "./scope.ts";
 import {
   createSpanSharedState,
   Span,
+  type SpanCounters,
+  type SpanInit,
   type SpanKind,
   type SpanLimits,
   type SpanLinkInput,
   type SpanSharedState,
+  TRUSTED_SPAN_INIT,
 } from "./span.ts";
 import type { TimeInput } from "./time.ts";
 import {
   activeSpan,
+  sanitizeSpanContext,
   type SpanContext,
   type SpanContextCarrier,
   TRACE_FLAG_SAMPLED,
@@ -155,6 +159,8 @@ export interface TracerProviderStats {
   readonly spansStarted: number;
   /** Spans ended (sampled or not). */
   readonly spansEnded: number;
+  /** Of `spansEnded`, sampled spans that ended after `shutdown()` and so reached no processor. */
+  readonly spansEndedAfterShutdown: number;
   /** Errors thrown by processors on the hot path (contained, never rethrown). */
   readonly processorErrors: number;
   /**
@@ -162,6 +168,28 @@ export interface TracerProviderStats {
    * now (see `toExactTime`).
    */
   readonly invalidTimes: number;
+  /** Attributes (of spans, events and links) dropped by the count limits. */
+  readonly attributesOverLimit: number;
+  /** Attribute values dropped because they cannot be represented (or reading them threw). */
+  readonly invalidValues: number;
+  /** Attribute values converted to a representable kind. */
+  readonly convertedValues: number;
+  /** Strings and bytes cut to the value length limit. */
+  readonly truncatedValues: number;
+  /** Attribute values cut at `MAX_VALUE_NODES` / `MAX_VALUE_SIZE`. */
+  readonly cutValues: number;
+  /** Parents and links whose context was invalid (dropped), or whose flags were replaced by 0. */
+  readonly invalidTraceContexts: number;
+  /** Trace states dropped (not a valid W3C `tracestate`). */
+  readonly invalidTraceStates: number;
+  /** Span kinds that were not an integer 0-4 (replaced by `INTERNAL`). */
+  readonly invalidKinds: number;
+  /** Statuses that were not `{ code: 0 | 1 | 2 }` (ignored). */
+  readonly invalidStatuses: number;
+  /** Links dropped because the link or its context was invalid. */
+  readonly invalidLinks: number;
+  /** Span API calls whose arguments threw when read (contained). */
+  readonly apiErrors: number;
 }
 
 /** A resolved sampler: parent-based or not, and the ratio for root spans (1 = always, 0 = never). */
@@ -193,11 +221,31 @@ function resolveSampling(sampler: SamplerName, ratio: number): Sampling {
   };
 }
 
-function toSpanContext(parent: SpanContextCarrier | SpanContext): SpanContext {
-  return typeof (parent as SpanContextCarrier).spanContext === "function"
-    ? (parent as SpanContextCarrier).spanContext()
-    : parent as SpanContext;
+/**
+ * The valid context of a parent option: a span of this library as it is
+ * (it validated itself), anything else through `sanitizeSpanContext`.
+ * Never throws; an invalid parent counts and gives `undefined` (a new trace).
+ */
+function parentContext(
+  parent: SpanContextCarrier | SpanContext,
+  counters: SpanCounters,
+): SpanContext | undefined {
+  if (Span.isSpan(parent)) return parent.spanContext();
+  try {
+    const carrier = parent as SpanContextCarrier;
+    return sanitizeSpanContext(
+      typeof carrier.spanContext === "function"
+        ? carrier.spanContext()
+        : parent,
+      counters,
+    );
+  } catch {
+    counters.invalidTraceContexts++;
+    return undefined;
+  }
 }
+
+const NO_OPTIONS: StartSpanOptions = Object.freeze({});
 
 /**
  * Starts spans for one instrumentation scope.
@@ -258,32 +306,56 @@ export class Tracer {
    * @param options Kind, attributes, links, start time, parent.
    * @returns The span; call `end()` on it.
    */
-  startSpan(name: string, options: StartSpanOptions = {}): Span {
+  startSpan(name: string, options?: StartSpanOptions): Span {
     this.#counters.started++;
-    const parentOption = options.parent;
+    const counters = this.#shared.counters;
+    let opts = options ?? NO_OPTIONS;
+    let parentOption: StartSpanOptions["parent"];
+    let kind: StartSpanOptions["kind"];
+    let startTime: StartSpanOptions["startTime"];
+    let attributes: StartSpanOptions["attributes"];
+    let links: StartSpanOptions["links"];
+    try {
+      if (typeof opts !== "object") throw new TypeError("options");
+      parentOption = opts.parent;
+      kind = opts.kind;
+      startTime = opts.startTime;
+      attributes = opts.attributes;
+      links = opts.links;
+    } catch {
+      // Unreadable options: a root-or-active span with defaults.
+      counters.apiErrors++;
+      opts = NO_OPTIONS;
+      parentOption =
+        kind =
+        startTime =
+        attributes =
+        links =
+          undefined;
+    }
     const carrier = parentOption === undefined ? activeSpan() : parentOption;
     const parent = carrier === null || carrier === undefined
       ? undefined
-      : toSpanContext(carrier);
-    const hasParent = parent !== undefined &&
-      typeof parent.traceId === "string" && parent.traceId.length === 32;
+      : parentContext(carrier, counters);
+    const hasParent = parent !== undefined;
     const traceId = hasParent ? parent.traceId : randomTraceId();
     const sampling = this.#sampling;
     const sampled = hasParent && sampling.parentBased
       ? (parent.traceFlags & TRACE_FLAG_SAMPLED) !== 0
       : sampleRoot(sampling.ratio, traceId);
     const span = new Span({
-      name: String(name),
-      kind: options.kind,
+      name,
+      kind,
       traceId,
       spanId: randomSpanId(),
       traceFlags: sampled ? TRACE_FLAG_SAMPLED : 0,
       traceState: hasParent ? parent.traceState : undefined,
-      parent: hasParent ? parent : undefined,
-      startTime: options.startTime,
-      attributes: options.attributes,
-      links: options.links,
-    }, this.#shared);
+      parent,
+      startTime,
+      attributes,
+      links,
+      [TRUSTED_SPAN_INIT]: true,
+    } as SpanInit, this.#shared);
     if (
       this.#onStart !== undefined &&
       (span.traceFlags & TRACE_FLAG_SAMPLED) !== 0
@@ -295,7 +367,8 @@ export class Tracer {
 
   /**
    * Starts a span and runs `fn` with it active (across every `await` in
-   * `fn`). The span is not ended for you.
+   * `fn`). The span is not ended for you. Without a function it starts
+   * nothing, counts `apiErrors` and returns `undefined`.
    *
    * @param name The span's name.
    * @param fn Receives the span; its result is returned.
@@ -322,11 +395,13 @@ export class Tracer {
   ): T {
     const fn = typeof optionsOrFn === "function" ? optionsOrFn : maybeFn;
     if (typeof fn !== "function") {
-      throw new TypeError("Cannot start an active span: fn is not a function");
+      // Nothing to run: no span either (counted; the API never throws).
+      this.#shared.counters.apiErrors++;
+      return undefined as T;
     }
     const span = this.startSpan(
       name,
-      typeof optionsOrFn === "function" ? {} : optionsOrFn,
+      typeof optionsOrFn === "function" ? undefined : optionsOrFn,
     );
     return withActiveSpan(span, () => fn(span));
   }
@@ -352,7 +427,8 @@ export class TracerProvider {
   #core: ProviderCore<SpanProcessor>;
   #limits: SpanLimits;
   #tracers = new Map<string, Tracer>();
-  #counters = { started: 0, ended: 0, invalidTimes: 0 };
+  #counters = { started: 0, ended: 0, afterShutdown: 0 };
+  #template: SpanSharedState;
   #onEnd: (span: Span) => void;
   #onStart: ((span: Span, parent: SpanContext | undefined) => void) | undefined;
   #sampling: Sampling;
@@ -391,13 +467,23 @@ export class TracerProvider {
       options.sampler ?? samplerEnv.sampler ?? "parentbased_always_on",
       options.samplerRatio ?? samplerEnv.ratio ?? 1,
     );
-    // Validate once, up front, so a bad limit fails here and not at getTracer.
-    createSpanSharedState(this.resource, { name: "" }, this.#limits, () => {});
+    // Validate once, up front, so a bad limit fails here and not at getTracer;
+    // every tracer shares this state's sanitizers and counters.
+    this.#template = createSpanSharedState(
+      this.resource,
+      { name: "" },
+      this.#limits,
+      () => {},
+    );
     const processors = core.disabled ? [] : core.processors;
     const counters = this.#counters;
     this.#onEnd = (span: Span) => {
       counters.ended++;
-      if (core.shutDown || (span.traceFlags & TRACE_FLAG_SAMPLED) === 0) return;
+      if ((span.traceFlags & TRACE_FLAG_SAMPLED) === 0) return;
+      if (core.shutDown) {
+        counters.afterShutdown++;
+        return;
+      }
       for (let i = 0; i < processors.length; i++) {
         try {
           processors[i].onEnd(span);
@@ -428,11 +514,28 @@ export class TracerProvider {
 
   /** The counters, as of now. */
   get stats(): TracerProviderStats {
+    const t = this.#template;
+    const s = [t.sanitizer, t.eventSanitizer, t.linkSanitizer];
+    const sum = (f: (x: AttributeSanitizer) => number) =>
+      f(s[0]) + f(s[1]) + f(s[2]);
+    const c = t.counters;
     return {
       spansStarted: this.#counters.started,
       spansEnded: this.#counters.ended,
+      spansEndedAfterShutdown: this.#counters.afterShutdown,
       processorErrors: this.#core.processorErrors,
-      invalidTimes: this.#counters.invalidTimes,
+      invalidTimes: c.invalidTimes,
+      attributesOverLimit: sum((x) => x.overLimit),
+      invalidValues: sum((x) => x.invalid),
+      convertedValues: sum((x) => x.converted),
+      truncatedValues: sum((x) => x.truncated),
+      cutValues: sum((x) => x.cut),
+      invalidTraceContexts: c.invalidTraceContexts,
+      invalidTraceStates: c.invalidTraceStates,
+      invalidKinds: c.invalidKinds,
+      invalidStatuses: c.invalidStatuses,
+      invalidLinks: c.invalidLinks,
+      apiErrors: c.apiErrors + this.#core.apiErrors,
     };
   }
 
@@ -448,19 +551,22 @@ export class TracerProvider {
   getTracer(
     name: string,
     version?: string,
-    options: TracerOptions = {},
+    options?: TracerOptions,
   ): Tracer {
-    const key = scopeKey(name, version, options.schemaUrl);
+    const args = readScopeArgs(name, version, options);
+    if (args.invalid) this.#core.apiErrors++;
+    const key = scopeKey(args.name, args.version, args.schemaUrl);
     let tracer = this.#tracers.get(key);
     if (tracer === undefined) {
-      const scope = makeScope(name, version, options);
+      const scope = scopeOf(args, options);
       tracer = new Tracer(
         createSpanSharedState(
           this.resource,
           scope,
           this.#limits,
           this.#onEnd,
-          this.#counters,
+          undefined,
+          this.#template,
         ),
         this.#counters,
         this.#onStart,

@@ -48,6 +48,7 @@ export class Counters {
   afterShutdown = 0;
   unsupported = 0;
   eventNameFallbacks = 0;
+  invalidRecords = 0;
 }
 
 /** The shared part of the ETW processors (held, not inherited). */
@@ -129,6 +130,7 @@ export class EtwCore {
       afterShutdown: c.afterShutdown,
       unsupported: c.unsupported,
       eventNameFallbacks: c.eventNameFallbacks,
+      invalidRecords: c.invalidRecords,
     };
   }
 

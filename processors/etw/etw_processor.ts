@@ -118,7 +118,14 @@ export class EtwProcessor implements LogRecordProcessor, Disposable {
    */
   onEmit(record: LogRecord, context: LogEmitContext): void {
     const core = this.#core;
-    const level = etwLevelOf(record.severityNumber);
+    let level: number;
+    try {
+      level = etwLevelOf(record.severityNumber);
+    } catch {
+      // Not a record (null) or one whose reading throws: counted, dropped.
+      core.counters.invalidRecords++;
+      return;
+    }
     const provider = core.gate(level);
     if (provider === null) return;
     try {

@@ -125,6 +125,8 @@ export interface EtwProcessorStats {
   readonly unsupported: number;
   /** Logs only: events named `eventName` because `eventNameCallback` threw or returned no usable name. */
   readonly eventNameFallbacks: number;
+  /** Records dropped because they were not objects or reading them threw. */
+  readonly invalidRecords: number;
 }
 
 /**

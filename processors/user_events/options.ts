@@ -186,7 +186,7 @@ export interface UserEventsStats {
   readonly notEnabled: number;
   /** Written to the kernel. */
   readonly written: number;
-  /** Logs only: dropped because `severityNumber` was missing or not 1-24. */
+  /** Logs only: dropped because `severityNumber` was missing or not an integer 1-24 (a string such as `"17"` included), or the record could not be read (`null`, a throwing getter). */
   readonly droppedNoSeverity: number;
   /** Dropped because the listener went away between the check and the write (`EBADF`). */
   readonly droppedNoListener: number;

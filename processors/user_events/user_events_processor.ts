@@ -80,7 +80,9 @@ const SEVERITY_TO_LEVEL = new Uint8Array([
  * ```
  */
 export function severityToLevel(severityNumber: number): number {
-  return SEVERITY_TO_LEVEL[severityNumber] | 0;
+  return typeof severityNumber === "number"
+    ? SEVERITY_TO_LEVEL[severityNumber] | 0
+    : 0;
 }
 
 const SOURCE = "UserEventsProcessor";
@@ -174,7 +176,17 @@ export class UserEventsProcessor implements LogRecordProcessor, Disposable {
    * @param context The logger's context.
    */
   onEmit(record: LogRecord, context: LogEmitContext): void {
-    const level = SEVERITY_TO_LEVEL[record.severityNumber as number] | 0;
+    // Routed by a validated severity: only a number indexes the table (a
+    // string "17" would), and a record that cannot be read has none.
+    let severity: unknown;
+    try {
+      severity = record.severityNumber;
+    } catch {
+      severity = undefined;
+    }
+    const level = typeof severity === "number"
+      ? SEVERITY_TO_LEVEL[severity] | 0
+      : 0;
     if (Atomics.load(this.#words, level) === 0) {
       if (level === 0) this.#noSeverity++;
       else this.#notEnabled++;
@@ -219,7 +231,9 @@ export class UserEventsProcessor implements LogRecordProcessor, Disposable {
   enabled(severityNumber: number | undefined): boolean {
     return Atomics.load(
       this.#words,
-      SEVERITY_TO_LEVEL[severityNumber as number] | 0,
+      typeof severityNumber === "number"
+        ? SEVERITY_TO_LEVEL[severityNumber] | 0
+        : 0,
     ) !== 0;
   }
 

@@ -323,6 +323,28 @@ describe("EtwProcessor", () => {
     assert.equal(processor.stats.written, 0);
   });
 
+  it("never throws from onEmit: an unreadable attribute set costs only itself", () => {
+    const fake = new FakeAdvapi32();
+    fake.enabledAnswer = 1;
+    using processor = new EtwProcessor(fake, { providerName: NAME });
+    const evil = {
+      severityNumber: 9,
+      body: "kept",
+      get attributes(): never {
+        throw new Error("boom");
+      },
+    } as LogRecord;
+    const ctx = context();
+    processor.onEmit(evil, ctx);
+    assert.equal(processor.stats.written, 1);
+    assert.equal(processor.stats.encodeErrors, 0);
+    assert.equal(ctx.sanitizer.invalidFields, 1);
+    const fields = traceLoggingFieldsToObject(
+      decodeWrite(fake.writes[0]).fields,
+    );
+    assert.equal((fields.PartB as Record<string, unknown>).body, "kept");
+  });
+
   it("never throws from onEmit: an encoding failure is counted and reported once", () => {
     const fake = new FakeAdvapi32();
     fake.enabledAnswer = 1;
@@ -331,14 +353,14 @@ describe("EtwProcessor", () => {
       providerName: NAME,
       diagnostics: (d) => seen.push(d),
     });
-    const evil = {
-      severityNumber: 9,
-      get attributes(): never {
+    // A resource that is not one (the encoder reads its attributes).
+    const evil = Object.defineProperty({}, "attributes", {
+      get(): never {
         throw new Error("boom");
       },
-    } as LogRecord;
-    processor.onEmit(evil, context());
-    processor.onEmit(evil, context());
+    }) as Resource;
+    processor.onEmit({ severityNumber: 9 }, context(evil));
+    processor.onEmit({ severityNumber: 9 }, context(evil));
     assert.equal(processor.stats.encodeErrors, 2);
     assert.equal(seen.length, 1);
     assert.match(seen[0].message, /boom/);
