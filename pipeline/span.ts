@@ -524,8 +524,6 @@ function nameOf(value: unknown): string | undefined {
   }
 }
 
-}
-
 /**
  * A span in progress: set attributes, add events and links, set the status,
  * then `end()` it exactly once. Calls after `end()` are ignored. Spans are
@@ -1010,6 +1008,8 @@ function readTimeOrNow(
   if (status === TimeStatus.VALID) return;
   if (status === TimeStatus.INVALID) counters.invalidTimes++;
   nowExactTime(out);
+}
+
 interface TrustedSpanInit extends SpanInit {
   readonly [TRUSTED_SPAN_INIT]?: true;
 }
