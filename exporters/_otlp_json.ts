@@ -235,6 +235,13 @@ function spanJson(s: ReadableSpan): JsonObject {
   return out;
 }
 
+let skippedJsonItems = 0;
+
+/** How many items the last `encode*RequestJson` call left out because reading them threw. */
+export function lastSkippedJsonItems(): number {
+  return skippedJsonItems;
+}
+
 function request<T extends Grouped>(
   items: readonly T[],
   resourceKey: string,
@@ -242,13 +249,22 @@ function request<T extends Grouped>(
   itemsKey: string,
   itemJson: (item: T) => unknown,
 ): JsonObject {
+  skippedJsonItems = 0;
   const resources: Json[] = [];
   for (const r of group(items)) {
     const scopes: Json[] = [];
     for (const s of r.scopes) {
+      const written: Json[] = [];
+      for (const item of s.items) {
+        try {
+          written.push(itemJson(item) as Json);
+        } catch {
+          skippedJsonItems++; // costs only itself (see lastSkippedJsonItems)
+        }
+      }
       const scoped: JsonObject = {
         scope: scopeJson(s.scope),
-        [itemsKey]: s.items.map(itemJson) as Json[],
+        [itemsKey]: written,
       };
       if (s.scope.schemaUrl) scoped.schemaUrl = s.scope.schemaUrl;
       scopes.push(scoped);
@@ -281,22 +297,36 @@ export function traceRequestJson(spans: readonly ReadableSpan[]): JsonObject {
   return request(spans, "resourceSpans", "scopeSpans", "spans", spanJson);
 }
 
-/** Encodes an `ExportLogsServiceRequest` as UTF-8 OTLP/JSON. */
+// JSON.stringify writes a lone surrogate as a `\udXXX` escape, which strict
+// JSON-to-protobuf decoders reject (a proto string is valid UTF-8). Like the
+// protobuf encoder, write U+FFFD instead: only when the text has such an
+// escape is the value stringified again with every string made well-formed.
+const LONE_SURROGATE_ESCAPE = /\\ud[89a-f][0-9a-f]{2}/;
+
+function wellFormed(_key: string, value: unknown): unknown {
+  return typeof value === "string" ? value.toWellFormed() : value;
+}
+
+function stringify(value: JsonObject): Uint8Array<ArrayBuffer> {
+  let text = JSON.stringify(value);
+  if (text.includes("\\u") && LONE_SURROGATE_ESCAPE.test(text)) {
+    text = JSON.stringify(value, wellFormed);
+  }
+  return encoder.encode(text) as Uint8Array<ArrayBuffer>;
+}
+
+/** Encodes an `ExportLogsServiceRequest` as UTF-8 OTLP/JSON; lone surrogates become U+FFFD. */
 export function encodeLogsRequestJson(
   records: readonly LogRecordData[],
 ): Uint8Array<ArrayBuffer> {
-  return encoder.encode(JSON.stringify(logsRequestJson(records))) as Uint8Array<
-    ArrayBuffer
-  >;
+  return stringify(logsRequestJson(records));
 }
 
-/** Encodes an `ExportTraceServiceRequest` as UTF-8 OTLP/JSON. */
+/** Encodes an `ExportTraceServiceRequest` as UTF-8 OTLP/JSON; lone surrogates become U+FFFD. */
 export function encodeTraceRequestJson(
   spans: readonly ReadableSpan[],
 ): Uint8Array<ArrayBuffer> {
-  return encoder.encode(JSON.stringify(traceRequestJson(spans))) as Uint8Array<
-    ArrayBuffer
-  >;
+  return stringify(traceRequestJson(spans));
 }
 
 /**

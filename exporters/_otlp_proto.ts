@@ -560,11 +560,23 @@ function releaseGroups(): void {
 type ItemWriter<T> = (pos: number, item: T) => number;
 
 /** Writes a whole Export*ServiceRequest: ResourceX (field 1) > ScopeX (field 2) > items (field 2). */
+/** Items the last request left out because writing them threw. */
+let skippedItems = 0;
+
+/**
+ * How many items the last `write*Request` / `encode*Request` call left out
+ * because reading them threw (each costs only itself, never the request).
+ */
+export function lastSkippedItems(): number {
+  return skippedItems;
+}
+
 function putRequest<T extends Grouped>(
   pos: number,
   items: readonly T[],
   putItem: ItemWriter<T>,
 ): number {
+  skippedItems = 0;
   if (items.length === 0) return pos;
   if (!group(items)) {
     return putResourceGroup(pos, items, putItem, items[0].resource, -1);
@@ -641,7 +653,15 @@ function putScopeGroup<T extends Grouped>(
   const sLen = pos + 1;
   let p = putScope(sLen + 3, scope);
   for (let k = from; k < to; k++) {
-    p = putItem(p, items[sorted ? order[k] : k]);
+    // One item that cannot be read (a hand-made record whose getter throws)
+    // costs only itself: its bytes are taken back and it is counted.
+    const start = p;
+    try {
+      p = putItem(p, items[sorted ? order[k] : k]);
+    } catch {
+      p = start;
+      skippedItems++;
+    }
   }
   if (scope.schemaUrl) p = putTagString(p, 0x1a, scope.schemaUrl);
   return patchLength(sLen, 3, p);

@@ -127,6 +127,10 @@ export class EventBuffer {
   readonly #scratch: Int32Array = new Int32Array(MAX_TOKENS);
   /** Struct members skipped because a struct already had 127. */
   cappedFields: number = 0;
+  /** `PartC` fields skipped because their written name equals an earlier one's (see {@linkcode writtenName}). */
+  duplicateFields: number = 0;
+  /** While set, `PartC` skips names already written (the second pass of an event whose shape had duplicates). */
+  dedupe: boolean = false;
   /** Metadata blocks of recent event shapes. */
   readonly metadataCache: MetadataCache;
   /** Metadata tokens of the current event: names… */
@@ -274,6 +278,11 @@ export function finishEvent(b: EventBuffer): number {
   } else {
     renderMetadata(b, n);
     if (b.overflow) return -ERANGE;
+    // A new shape: checked once for sibling fields whose written names are
+    // equal (the cache only ever holds shapes without).
+    if (!b.dedupe && hasDuplicateSiblings(b.names, b.codes, n)) {
+      return DUPLICATE_NAMES;
+    }
     cache.add(b.names, b.codes, n, b.bytes.subarray(META_OFFSET, b.meta));
   }
   const metaLength = b.meta - META_OFFSET;
@@ -290,6 +299,94 @@ export function finishEvent(b: EventBuffer): number {
   b.view.setUint16(14, 1, true); // metadata, no chain
   b.bytes.copyWithin(b.meta, SCRATCH_OFFSET, b.data);
   return b.meta + dataLength;
+}
+
+/** What finishEvent returns for a shape with duplicate sibling names (internal: the encoders write such an event again with `dedupe`). */
+const DUPLICATE_NAMES = -17;
+
+/** Writes one event into `b` from `item` (a log record or a span). */
+type EventWriter<T> = (
+  b: EventBuffer,
+  item: T,
+  level: number,
+  options: EncodeOptions,
+  eventName: string,
+) => number;
+
+/**
+ * Writes an event with `write`; again with `dedupe` when its new shape has
+ * sibling fields with equal written names; again with the planned cut when
+ * it is larger than `maxEventSize`. The counters keep only the pass that is
+ * written (cut fields and duplicates are not counted twice).
+ */
+function encodeEvent<T>(
+  b: EventBuffer,
+  write: EventWriter<T>,
+  item: T,
+  level: number,
+  options: EncodeOptions,
+  eventName: string,
+): number {
+  b.maxEventSize = options.maxEventSize ?? PERF_MAX_EVENT_SIZE;
+  b.cutPlanned = false;
+  const capped = b.cappedFields;
+  const duplicates = b.duplicateFields;
+  try {
+    let n = write(b, item, level, options, eventName);
+    if (n === DUPLICATE_NAMES) {
+      b.dedupe = true;
+      b.cappedFields = capped;
+      b.cutPlanned = false;
+      n = write(b, item, level, options, eventName);
+    }
+    if (n < 0 && b.cutPlanned) {
+      b.cappedFields = capped;
+      b.duplicateFields = duplicates;
+      b.cap = b.plannedCap;
+      n = write(b, item, level, options, eventName);
+    }
+    return n;
+  } finally {
+    b.dedupe = false;
+    b.cap = MAX_COUNTED;
+    b.cutPlanned = false;
+  }
+}
+
+/**
+ * The name a field gets in the metadata: lone surrogates become U+FFFD
+ * (UTF-8 cannot hold them), `;` and NUL become `_` (the tracefs command
+ * syntax). Two keys with the same written name are duplicates.
+ *
+ * @param name The key.
+ * @returns The name as written.
+ */
+export function writtenName(name: string): string {
+  return name.toWellFormed().replace(/[;\0]/g, "_");
+}
+
+/** Whether two fields of one struct (or of the top level) have the same written name. */
+function hasDuplicateSiblings(
+  names: readonly string[],
+  codes: Int32Array,
+  n: number,
+): boolean {
+  let i = 1; // after the event name
+  const walk = (count: number): boolean => {
+    const seen = new Set<string>();
+    for (let k = 0; i < n && (count < 0 || k < count); k++) {
+      const name = writtenName(names[i]);
+      const code = codes[i];
+      i++;
+      if (seen.has(name)) return true;
+      seen.add(name);
+      if ((code & 0x7f) === ENC_STRUCT && walk((code >>> 8) & 0x7f)) {
+        return true;
+      }
+    }
+    return false;
+  };
+  return walk(-1);
 }
 
 /** Writes a NUL-terminated name into the metadata; `;` and NUL become `_`. */
@@ -711,6 +808,16 @@ function partA(
   endStruct(b, position, count);
 }
 
+function isDuplicate(b: EventBuffer, seen: Set<string>, key: string): boolean {
+  const name = writtenName(key);
+  if (seen.has(name)) {
+    b.duplicateFields++;
+    return true;
+  }
+  seen.add(name);
+  return false;
+}
+
 /** Writes PartC; `skip` names one key to leave out (or a rename table). */
 function partC(
   b: EventBuffer,
@@ -722,11 +829,15 @@ function partC(
 ): void {
   let position = -1;
   let count = 0;
+  // Only on the second pass of an event whose names collide: the first
+  // field with a written name is kept, later ones are counted and skipped.
+  const seen = b.dedupe ? new Set<string>() : undefined;
   for (const key in attributes) {
     const value = attributes[key];
     if (value === undefined) continue;
     if (skipEventId && key === "event_id" && isIntValue(value)) continue;
     if (renames !== undefined && renames[key] !== undefined) continue;
+    if (seen !== undefined && isDuplicate(b, seen, key)) continue;
     if (count === MAX_STRUCT_MEMBERS) {
       b.cappedFields++;
       continue;
@@ -739,6 +850,7 @@ function partC(
   for (let i = 0; i < keys.length; i++) {
     const value = resource.attributes[keys[i]];
     if (value === undefined) continue;
+    if (seen !== undefined && isDuplicate(b, seen, keys[i])) continue;
     if (count === MAX_STRUCT_MEMBERS) {
       b.cappedFields++;
       continue;
@@ -771,17 +883,7 @@ export function encodeLogRecord(
   options: EncodeOptions,
   eventName: string = "Log",
 ): number {
-  b.maxEventSize = options.maxEventSize ?? PERF_MAX_EVENT_SIZE;
-  b.cutPlanned = false;
-  const capped = b.cappedFields;
-  const n = writeLogRecord(b, record, level, options, eventName);
-  if (n >= 0 || !b.cutPlanned) return n;
-  b.cappedFields = capped;
-  b.cap = b.plannedCap;
-  const cut = writeLogRecord(b, record, level, options, eventName);
-  b.cap = MAX_COUNTED;
-  b.cutPlanned = false;
-  return cut;
+  return encodeEvent(b, writeLogRecord, record, level, options, eventName);
 }
 
 function writeLogRecord(
@@ -855,25 +957,17 @@ export function encodeSpan(
   span: ReadableSpan,
   options: EncodeOptions,
 ): number {
-  b.maxEventSize = options.maxEventSize ?? PERF_MAX_EVENT_SIZE;
-  b.cutPlanned = false;
-  const capped = b.cappedFields;
-  const n = writeSpan(b, span, options);
-  if (n >= 0 || !b.cutPlanned) return n;
-  b.cappedFields = capped;
-  b.cap = b.plannedCap;
-  const cut = writeSpan(b, span, options);
-  b.cap = MAX_COUNTED;
-  b.cutPlanned = false;
-  return cut;
+  return encodeEvent(b, writeSpan, span, 4, options, "Span");
 }
 
 function writeSpan(
   b: EventBuffer,
   span: ReadableSpan,
+  level: number,
   options: EncodeOptions,
+  eventName: string,
 ): number {
-  beginEvent(b, 4, 0, "Span");
+  beginEvent(b, level, 0, eventName);
   addUint32(b, "__csver__", CS_VERSION);
   partA(
     b,

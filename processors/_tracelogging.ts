@@ -445,6 +445,42 @@ export const OUT_AUTO_UTF8 = -1;
 const MAX_TOKENS = 1024;
 /** Token code bit: an OutMeta byte (bits 8-15) follows the InMeta byte (bits 0-7). */
 const HAS_OUT = 0x10000;
+
+/**
+ * The name a field gets in TraceLogging metadata: lone surrogates become
+ * U+FFFD (UTF-8 cannot hold them) and NUL becomes `?` (names are
+ * NUL-terminated). Two keys with the same written name are duplicates.
+ *
+ * @param name The key.
+ * @returns The name as written.
+ */
+export function writtenFieldName(name: string): string {
+  return name.toWellFormed().replaceAll("\0", "?");
+}
+
+/** Whether two fields of one struct (or of the top level) have the same written name. */
+function hasDuplicateSiblings(
+  names: readonly string[],
+  codes: Int32Array,
+  n: number,
+): boolean {
+  let i = 1; // after the event name
+  const walk = (count: number): boolean => {
+    const seen = new Set<string>();
+    for (let k = 0; i < n && (count < 0 || k < count); k++) {
+      const name = writtenFieldName(names[i]);
+      const code = codes[i];
+      i++;
+      if (seen.has(name)) return true;
+      seen.add(name);
+      if (
+        (code & 0x7f) === InType.STRUCT && walk((code >>> 8) & 0x7f)
+      ) return true;
+    }
+    return false;
+  };
+  return walk(-1);
+}
 /** Token code of a bare name (the event name). */
 const NAME_ONLY = -1;
 /** Bytes a deferred event keeps free below each limit (covers every per-field check). */
@@ -548,6 +584,15 @@ export class TraceLoggingWriter {
   /** Set when a deferred event must be encoded again in the normal mode (see the class). */
   get needsExact(): boolean {
     return this.#needsExact;
+  }
+
+  /**
+   * Whether the current event records its metadata as tokens (the deferred
+   * mode). In the normal mode callers leave out a field whose
+   * {@linkcode writtenFieldName} equals a sibling's written before it.
+   */
+  get deferred(): boolean {
+    return this.#deferred;
   }
 
   // Deferred mode: the metadata size is bounded from above, so a check that
@@ -679,6 +724,12 @@ export class TraceLoggingWriter {
         this.bytes.set(cached, start);
         this.#meta = start + cached.length;
       } else if (!this.#render(n)) {
+        this.#exact();
+        return false;
+      } else if (hasDuplicateSiblings(this.#names, this.#codes, n)) {
+        // A new shape with two sibling fields of the same written name: the
+        // caller writes it again in the normal mode, which leaves the later
+        // ones out (see `deferred`); the cache only holds shapes without.
         this.#exact();
         return false;
       }

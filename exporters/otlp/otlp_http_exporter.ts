@@ -14,8 +14,10 @@ import type {
 import {
   encodeLogsRequestJson,
   encodeTraceRequestJson,
+  lastSkippedJsonItems,
 } from "../_otlp_json.ts";
 import {
+  lastSkippedItems,
   type ProtoBuffer,
   ProtoBufferPool,
   writeLogsRequest,
@@ -133,7 +135,10 @@ export abstract class OtlpHttpExporter<T extends LogRecordData | ReadableSpan>
       } catch (error) {
         return Promise.resolve(encodingFailure(error));
       }
-      return this.#transport.send(body, signal);
+      return withSkipped(
+        this.#transport.send(body, signal),
+        lastSkippedJsonItems(),
+      );
     }
     // Protobuf: written into a pooled buffer, taken back once the request
     // (retries included) is over; fetch copies a BufferSource body when it
@@ -147,8 +152,11 @@ export abstract class OtlpHttpExporter<T extends LogRecordData | ReadableSpan>
       pool.give(out);
       return Promise.resolve(encodingFailure(error));
     }
-    return this.#transport.send(out.bytes.subarray(0, end), signal).finally(
-      () => pool.give(out),
+    return withSkipped(
+      this.#transport.send(out.bytes.subarray(0, end), signal).finally(
+        () => pool.give(out),
+      ),
+      lastSkippedItems(),
     );
   }
 
@@ -175,6 +183,28 @@ export abstract class OtlpHttpExporter<T extends LogRecordData | ReadableSpan>
   [Symbol.asyncDispose](): Promise<void> {
     return this.shutdown();
   }
+}
+
+/**
+ * Items the encoder left out (reading them threw) are never reported as
+ * exported: on success they count as `rejected`, like items the receiver
+ * refused. No extra Promise when none were left out.
+ */
+function withSkipped(
+  result: Promise<ExportResult>,
+  skipped: number,
+): Promise<ExportResult> {
+  if (skipped === 0) return result;
+  return result.then((r) =>
+    r.code === "success"
+      ? {
+        ...r,
+        rejected: (r.rejected ?? 0) + skipped,
+        message: r.message ??
+          `${skipped} items could not be read and were left out of the request`,
+      }
+      : r
+  );
 }
 
 function encodingFailure(error: unknown): ExportResult {

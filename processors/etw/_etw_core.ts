@@ -16,7 +16,11 @@ import {
 import type { Resource } from "../../pipeline/resource.ts";
 import type { LogRecordData } from "../../pipeline/log_record.ts";
 import { withoutPartAKeys } from "../_span_part_b.ts";
-import { OutType, type TraceLoggingWriter } from "../_tracelogging.ts";
+import {
+  OutType,
+  type TraceLoggingWriter,
+  writtenFieldName,
+} from "../_tracelogging.ts";
 import {
   checkMaxEventSize,
   checkProviderName,
@@ -49,6 +53,7 @@ export class Counters {
   unsupported = 0;
   eventNameFallbacks = 0;
   invalidRecords = 0;
+  duplicateFields = 0;
 }
 
 /** The shared part of the ETW processors (held, not inherited). */
@@ -131,6 +136,7 @@ export class EtwCore {
       unsupported: c.unsupported,
       eventNameFallbacks: c.eventNameFallbacks,
       invalidRecords: c.invalidRecords,
+      duplicateFields: c.duplicateFields,
     };
   }
 
@@ -237,11 +243,28 @@ export class EtwCore {
     }
   }
 
+  /**
+   * In the normal mode (`seen` given): whether `key`'s written name was
+   * already written in this struct (then counted in `duplicateFields` and
+   * to be skipped); else records it.
+   */
+  isDuplicate(seen: Set<string> | undefined, key: string): boolean {
+    if (seen === undefined) return false;
+    const name = writtenFieldName(key);
+    if (seen.has(name)) {
+      this.counters.duplicateFields++;
+      return true;
+    }
+    seen.add(name);
+    return false;
+  }
+
   /** Writes the opted-in resource attributes into PartC; returns the count written. */
   writeResourceAttributes(
     w: TraceLoggingWriter,
     resource: Resource | undefined,
     written: number,
+    seen?: Set<string>,
   ): number {
     const keys = this.resourceKeys;
     if (keys.length === 0 || resource === undefined) return written;
@@ -249,6 +272,7 @@ export class EtwCore {
     for (let i = 0; i < keys.length; i++) {
       const value = attrs[keys[i]];
       if (value === undefined) continue;
+      if (this.isDuplicate(seen, keys[i])) continue;
       if (written >= 127) {
         this.counters.droppedAttributes++;
         continue;

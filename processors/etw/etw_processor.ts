@@ -118,12 +118,16 @@ export class EtwProcessor implements LogRecordProcessor, Disposable {
    */
   onEmit(record: LogRecord, context: LogEmitContext): void {
     const core = this.#core;
-    let level: number;
+    let level = -1;
     try {
-      level = etwLevelOf(record.severityNumber);
+      if (typeof record === "object" && record !== null) {
+        level = etwLevelOf(record.severityNumber);
+      }
     } catch {
-      // Not a record (null) or one whose reading throws: counted, dropped.
-      core.counters.invalidRecords++;
+      // a record whose reading throws
+    }
+    if (level < 0) {
+      core.counters.invalidRecords++; // not a record, or unreadable
       return;
     }
     const provider = core.gate(level);
@@ -211,7 +215,9 @@ export class EtwProcessor implements LogRecordProcessor, Disposable {
     // PartC: opted-in resource attributes, then record attributes but an int `event_id`.
     const mark = w.metadataPosition;
     const c = w.beginStruct("PartC");
-    let n = core.writeResourceAttributes(w, resource, 0);
+    // The normal mode leaves out names written twice (see writtenFieldName).
+    const seen = w.deferred ? undefined : new Set<string>();
+    let n = core.writeResourceAttributes(w, resource, 0, seen);
     let eventId: number | bigint | undefined;
     const attributes = data.attributes;
     for (const key in attributes) {
@@ -225,6 +231,7 @@ export class EtwProcessor implements LogRecordProcessor, Disposable {
         eventId = value;
         continue;
       }
+      if (core.isDuplicate(seen, key)) continue;
       if (n >= 127) {
         core.counters.droppedAttributes++;
         continue;

@@ -158,11 +158,14 @@ export class EtwSpanProcessor implements SpanProcessor, Disposable {
     // PartC: opted-in resource attributes, then span attributes but the well-known ones.
     const mark = w.metadataPosition;
     const c = w.beginStruct("PartC");
-    let n = core.writeResourceAttributes(w, resource, 0);
+    // The normal mode leaves out names written twice (see writtenFieldName).
+    const seen = w.deferred ? undefined : new Set<string>();
+    let n = core.writeResourceAttributes(w, resource, 0, seen);
     const attributes = span.attributes;
     for (const key in attributes) {
       const value: AnyValue = attributes[key];
       if (value === undefined || SPAN_PART_B_NAMES[key] !== undefined) continue;
+      if (core.isDuplicate(seen, key)) continue;
       if (n >= 127) {
         core.counters.droppedAttributes++;
         continue;

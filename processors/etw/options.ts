@@ -127,6 +127,8 @@ export interface EtwProcessorStats {
   readonly eventNameFallbacks: number;
   /** Records dropped because they were not objects or reading them threw. */
   readonly invalidRecords: number;
+  /** `PartC` attributes left out because their field name, as written (lone surrogates as U+FFFD, NUL as `?`), equals an earlier one's: the first is kept. */
+  readonly duplicateFields: number;
 }
 
 /**
@@ -149,7 +151,7 @@ export interface EtwProcessorStats {
  */
 export function etwLevelOf(severityNumber: number | undefined): number {
   if (
-    typeof severityNumber !== "number" ||
+    typeof severityNumber !== "number" || !Number.isInteger(severityNumber) ||
     !(severityNumber >= 9 && severityNumber <= 24)
   ) return 5;
   if (severityNumber <= 12) return 4;

@@ -494,6 +494,7 @@ export class WriteOutcomes {
       truncatedValues: set.buffer.truncatedValues,
       eventNameFallbacks: this.nameFallback,
       cappedFields: set.buffer.cappedFields,
+      duplicateFields: set.buffer.duplicateFields,
       registered: set.fd >= 0 ? set.registered.length : 0,
     };
   }

@@ -205,6 +205,8 @@ export interface UserEventsStats {
   readonly droppedEncodeError: number;
   /** Attributes left out because a struct already had 127 members. */
   readonly cappedFields: number;
+  /** `PartC` attributes left out because their field name, as written (lone surrogates as U+FFFD, `;` and NUL as `_`), equals an earlier one's: the first is kept. */
+  readonly duplicateFields: number;
   /** Tracepoints registered (0 when unavailable or shut down). */
   readonly registered: number;
 }

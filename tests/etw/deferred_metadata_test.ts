@@ -338,7 +338,9 @@ describe("TraceLoggingWriter deferred metadata, random events", () => {
         }
       }
     }
-    assert.ok(finished > 500, `finished ${finished}`);
+    // Shapes with two sibling fields of one name (frequent with five names)
+    // always ask for the normal mode, which leaves the later ones out.
+    assert.ok(finished > 400, `finished ${finished}`);
     assert.ok(exact > 20, `exact ${exact}`);
   });
 });

@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import protobuf from "protobufjs";
 import {
   InMemoryExporter,
+  LogEmitContext,
   LoggerProvider,
   type LogRecord,
   type LogRecordData,
@@ -17,8 +18,11 @@ import {
   SimpleLogRecordProcessor,
   SimpleSpanProcessor,
   type SpanContext,
+  toLogRecordData,
   TracerProvider,
 } from "../../mod.ts";
+import { OtlpHttpLogExporter } from "../../exporters/otlp/mod.ts";
+import { FakeCollector } from "../otlp/_server.ts";
 import {
   encodeLogsRequest,
   encodeTraceRequest,
@@ -336,4 +340,44 @@ describe("batch integrity: hostile records among good ones", () => {
     await provider.shutdown();
     await logs.shutdown();
   });
+});
+
+describe("exporter: an unreadable hand-made record costs only itself", () => {
+  for (const protocol of ["http/protobuf", "http/json"] as const) {
+    it(`${protocol}: the good ones arrive; the bad one is counted as rejected, never exported`, async () => {
+      const collector = await FakeCollector.start();
+      const exporter = new OtlpHttpLogExporter({
+        env: () => undefined,
+        endpoint: collector.url("/v1/logs"),
+        protocol,
+        diagnostics: quiet,
+      });
+      const context = new LogEmitContext(new Resource({}), { name: "s" });
+      const good = (body: string) => toLogRecordData({ body }, context);
+      // A record handed straight to the exporter whose attributes throw
+      // when the encoder reads them.
+      const bad = Object.defineProperty({ ...good("bad") }, "attributes", {
+        get(): never {
+          throw new Error("hostile");
+        },
+      }) as LogRecordData;
+      const result = await exporter.export(
+        [good("one"), bad, good("two")],
+        new AbortController().signal,
+      );
+      assert.equal(result.code, "success");
+      assert.equal(result.code === "success" && result.rejected, 1);
+      assert.equal(collector.requests.length, 1);
+      const body = collector.requests[0].body;
+      const bodies = protocol === "http/protobuf"
+        ? decodeLogs(body).resourceLogs[0].scopeLogs[0].logRecords.map((
+          r: Decoded,
+        ) => r.body.stringValue)
+        : JSON.parse(new TextDecoder().decode(body)).resourceLogs[0]
+          .scopeLogs[0].logRecords.map((r: Decoded) => r.body.stringValue);
+      assert.deepEqual(bodies, ["one", "two"]);
+      await exporter.shutdown();
+      await collector.close();
+    });
+  }
 });
