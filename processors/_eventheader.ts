@@ -131,6 +131,8 @@ export class EventBuffer {
   duplicateFields: number = 0;
   /** While set, `PartC` skips names already written (the second pass of an event whose shape had duplicates). */
   dedupe: boolean = false;
+  /** While set (by the log and span encoders), {@linkcode finishEvent} refuses a new shape with duplicate sibling names so that the encoder writes it again with `dedupe`. */
+  checkDuplicates: boolean = false;
   /** Metadata blocks of recent event shapes. */
   readonly metadataCache: MetadataCache;
   /** Metadata tokens of the current event: names… */
@@ -280,7 +282,10 @@ export function finishEvent(b: EventBuffer): number {
     if (b.overflow) return -ERANGE;
     // A new shape: checked once for sibling fields whose written names are
     // equal (the cache only ever holds shapes without).
-    if (!b.dedupe && hasDuplicateSiblings(b.names, b.codes, n)) {
+    if (
+      b.checkDuplicates && !b.dedupe &&
+      hasDuplicateSiblings(b.names, b.codes, n)
+    ) {
       return DUPLICATE_NAMES;
     }
     cache.add(b.names, b.codes, n, b.bytes.subarray(META_OFFSET, b.meta));
@@ -331,6 +336,7 @@ function encodeEvent<T>(
   b.cutPlanned = false;
   const capped = b.cappedFields;
   const duplicates = b.duplicateFields;
+  b.checkDuplicates = true;
   try {
     let n = write(b, item, level, options, eventName);
     if (n === DUPLICATE_NAMES) {
@@ -347,6 +353,7 @@ function encodeEvent<T>(
     }
     return n;
   } finally {
+    b.checkDuplicates = false;
     b.dedupe = false;
     b.cap = MAX_COUNTED;
     b.cutPlanned = false;

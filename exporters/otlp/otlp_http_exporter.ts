@@ -127,6 +127,17 @@ export abstract class OtlpHttpExporter<T extends LogRecordData | ReadableSpan>
    * @returns The outcome; never rejects.
    */
   export(batch: readonly T[], signal: AbortSignal): Promise<ExportResult> {
+    try {
+      // A signal that is not an AbortSignal is no signal (never aborts).
+      const s = signal instanceof AbortSignal ? signal : NEVER_ABORTED;
+      return this.#export(batch, s);
+    } catch (error) {
+      // Not a batch (null, a Proxy whose traps throw): a failure, never a throw.
+      return Promise.resolve(encodingFailure(error));
+    }
+  }
+
+  #export(batch: readonly T[], signal: AbortSignal): Promise<ExportResult> {
     if (batch.length === 0) return Promise.resolve({ code: "success" });
     if (this.#json) {
       let body: Uint8Array<ArrayBuffer>;
@@ -206,6 +217,8 @@ function withSkipped(
       : r
   );
 }
+
+const NEVER_ABORTED: AbortSignal = new AbortController().signal;
 
 function encodingFailure(error: unknown): ExportResult {
   return {
