@@ -59,7 +59,9 @@ export function writeValue(
 export function toJson(value: AnyValue): string {
   switch (typeof value) {
     case "string":
-      return JSON.stringify(value);
+      // Lone surrogates as U+FFFD (JSON.stringify would write \udXXX
+      // escapes, which strict JSON readers reject), as every encoder does.
+      return JSON.stringify(value.toWellFormed());
     case "number":
       return Number.isFinite(value) ? String(value) : "null";
     case "boolean":
@@ -81,7 +83,8 @@ export function toJson(value: AnyValue): string {
   const map = value as Record<string, AnyValue>;
   for (const key in map) {
     if (map[key] === undefined) continue;
-    out += (first ? "" : ",") + JSON.stringify(key) + ":" + toJson(map[key]);
+    out += (first ? "" : ",") + JSON.stringify(key.toWellFormed()) + ":" +
+      toJson(map[key]);
     first = false;
   }
   return out + "}";

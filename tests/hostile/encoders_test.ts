@@ -219,3 +219,24 @@ describe("TraceLogging: keys equal once written give one field", () => {
     ]);
   });
 });
+
+describe("TraceLogging JSON values: lone surrogates", () => {
+  it("a structured value is written as JSON with U+FFFD, never a \\udXXX escape", () => {
+    const fake = new FakeAdvapi32();
+    fake.enabledAnswer = 1;
+    const processor = new EtwProcessor(fake, {
+      providerName: "Json",
+      diagnostics: quiet,
+    });
+    processor.onEmit(
+      { severityNumber: 9, body: { "k\ud800": ["v\udc00"] } },
+      new LogEmitContext(new Resource({}), { name: "s" }),
+    );
+    const w = fake.writes[0];
+    const event = decodeTraceLogging(w.blobs[1].bytes, w.blobs[2].bytes);
+    const body = members(event.fields, "PartB").find(([n]) => n === "body");
+    assert.ok(body);
+    assert.doesNotMatch(String(body[1]), /\\ud[89a-f]/i);
+    assert.deepEqual(JSON.parse(String(body[1])), { "k\ufffd": ["v\ufffd"] });
+  });
+});
