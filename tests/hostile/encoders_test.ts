@@ -109,12 +109,14 @@ describe("OTLP/JSON: lone surrogates", () => {
   });
 });
 
-const COLLIDING = {
-  "a\ud800": 1, // written "a\ufffd"
-  "a\udc00": 2, // also "a\ufffd"
-  "a\ufffd": 3, // the same, well-formed
-  c: 7,
-};
+// Built from entries: as an object literal, linters see the lone
+// surrogates as one key.
+const COLLIDING: Record<string, number> = Object.fromEntries([
+  ["a\ud800", 1], // written "a\ufffd"
+  ["a\udc00", 2], // also "a\ufffd"
+  ["a\ufffd", 3], // the same, well-formed
+  ["c", 7],
+]);
 
 describe("EventHeader: keys equal once written give one field", () => {
   it("logs: the first is kept, the rest counted, on every emit (cache hits included)", () => {
