@@ -9,12 +9,7 @@ import {
 import { OtlpHttpLogExporter } from "../../exporters/otlp/mod.ts";
 import { logTapeSink } from "../../instrumentation/logtape.ts";
 import { FakeCollector } from "../otlp/_server.ts";
-import {
-  decodeLogs,
-  hex,
-  plainAttributes,
-  plainValue,
-} from "../otlp/_decoder.ts";
+import { decodeLogs, plainAttributes, plainValue } from "../otlp/_decoder.ts";
 import { recordingPipeline } from "./_serve.ts";
 
 const quietMeta = { category: ["logtape", "meta"], sinks: [] as string[] };
