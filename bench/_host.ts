@@ -4,7 +4,7 @@ import { arch, cpus, release } from "node:os";
 
 /** The machine and runtime of one run. */
 export interface HostInfo {
-  /** `deno` or `bun`. */
+  /** `deno`, `bun` or `node`. */
   readonly runtime: string;
   /** The runtime's version. */
   readonly version: string;
@@ -37,6 +37,10 @@ export function hostInfo(): Promise<HostInfo> {
     runtime = "deno";
     version = g.Deno.version.deno;
     engine = `V8 ${g.Deno.version.v8}`;
+  } else if (typeof process === "object" && process.versions?.node) {
+    runtime = "node";
+    version = process.versions.node;
+    engine = `V8 ${process.versions.v8}`;
   }
   const list = cpus();
   return Promise.resolve({

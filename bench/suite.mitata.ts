@@ -1,7 +1,8 @@
-// The mitata runner: the same cases as bench/*_bench.ts, under Bun or Deno.
+// The mitata runner: the same cases as bench/*_bench.ts, under Bun, Deno or Node 26.
 //
 //   bun run bench/suite.mitata.ts                     # mitata's table
 //   deno run -A bench/suite.mitata.ts
+//   node --experimental-ffi bench/suite.mitata.ts   # Node 26: node_modules/.bin/node
 //   ... suite.mitata.ts --json out.json [--filter REGEX]
 //   deno run -A bench/suite.mitata.ts --alloc --json alloc.json
 //
