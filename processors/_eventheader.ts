@@ -38,7 +38,11 @@ import type { LogRecordData } from "../pipeline/log_record.ts";
 import type { Resource } from "../pipeline/resource.ts";
 import type { ReadableSpan } from "../pipeline/span.ts";
 import { formatRfc3339, isExactTime } from "../pipeline/time.ts";
-import { METADATA_CACHE_SHAPES, MetadataCache } from "./_metadata_cache.ts";
+import {
+  hasDuplicateSiblings,
+  METADATA_CACHE_SHAPES,
+  MetadataCache,
+} from "./_metadata_cache.ts";
 import { cutLength } from "./_cut.ts";
 import {
   isValidSpanId,
@@ -284,7 +288,7 @@ export function finishEvent(b: EventBuffer): number {
     // equal (the cache only ever holds shapes without).
     if (
       b.checkDuplicates && !b.dedupe &&
-      hasDuplicateSiblings(b.names, b.codes, n)
+      hasDuplicateSiblings(b.names, b.codes, n, ENC_STRUCT, writtenName)
     ) {
       return DUPLICATE_NAMES;
     }
@@ -370,30 +374,6 @@ function encodeEvent<T>(
  */
 export function writtenName(name: string): string {
   return name.toWellFormed().replace(/[;\0]/g, "_");
-}
-
-/** Whether two fields of one struct (or of the top level) have the same written name. */
-function hasDuplicateSiblings(
-  names: readonly string[],
-  codes: Int32Array,
-  n: number,
-): boolean {
-  let i = 1; // after the event name
-  const walk = (count: number): boolean => {
-    const seen = new Set<string>();
-    for (let k = 0; i < n && (count < 0 || k < count); k++) {
-      const name = writtenName(names[i]);
-      const code = codes[i];
-      i++;
-      if (seen.has(name)) return true;
-      seen.add(name);
-      if ((code & 0x7f) === ENC_STRUCT && walk((code >>> 8) & 0x7f)) {
-        return true;
-      }
-    }
-    return false;
-  };
-  return walk(-1);
 }
 
 /** Writes a NUL-terminated name into the metadata; `;` and NUL become `_`. */

@@ -230,3 +230,42 @@ function sameTokens(
   }
   return true;
 }
+
+/**
+ * Whether two sibling fields of an event shape have the same written name
+ * (the name as the format stores it, which both formats derive from the key
+ * by a lossy rule, e.g. a lone surrogate becomes U+FFFD). Run once per new
+ * shape, never on a cache hit.
+ *
+ * @param names The shape's token names (index 0 is the event name).
+ * @param codes The shape's token codes: the low 7 bits the field's
+ *   encoding, bits 8-14 a struct's member count.
+ * @param n How many tokens.
+ * @param structCode The encoding (low 7 bits) that opens a struct.
+ * @param written The format's rule from a key to its written name.
+ * @returns `true` when siblings collide.
+ */
+export function hasDuplicateSiblings(
+  names: readonly string[],
+  codes: Int32Array,
+  n: number,
+  structCode: number,
+  written: (name: string) => string,
+): boolean {
+  let i = 1; // after the event name
+  const walk = (count: number): boolean => {
+    const seen = new Set<string>();
+    for (let k = 0; i < n && (count < 0 || k < count); k++) {
+      const name = written(names[i]);
+      const code = codes[i];
+      i++;
+      if (seen.has(name)) return true;
+      seen.add(name);
+      if ((code & 0x7f) === structCode && walk((code >>> 8) & 0x7f)) {
+        return true;
+      }
+    }
+    return false;
+  };
+  return walk(-1);
+}

@@ -26,7 +26,7 @@
 
 import { writeRfc3339Fraction } from "./_rfc3339.ts";
 import { isExactTime, writeFileTime } from "../pipeline/time.ts";
-import { MetadataCache } from "./_metadata_cache.ts";
+import { hasDuplicateSiblings, MetadataCache } from "./_metadata_cache.ts";
 import { cutLength } from "./_cut.ts";
 
 /** TraceLogging input types (TlgIn_t); the low 5 bits of a field's InMeta byte. */
@@ -458,29 +458,6 @@ export function writtenFieldName(name: string): string {
   return name.toWellFormed().replaceAll("\0", "?");
 }
 
-/** Whether two fields of one struct (or of the top level) have the same written name. */
-function hasDuplicateSiblings(
-  names: readonly string[],
-  codes: Int32Array,
-  n: number,
-): boolean {
-  let i = 1; // after the event name
-  const walk = (count: number): boolean => {
-    const seen = new Set<string>();
-    for (let k = 0; i < n && (count < 0 || k < count); k++) {
-      const name = writtenFieldName(names[i]);
-      const code = codes[i];
-      i++;
-      if (seen.has(name)) return true;
-      seen.add(name);
-      if (
-        (code & 0x7f) === InType.STRUCT && walk((code >>> 8) & 0x7f)
-      ) return true;
-    }
-    return false;
-  };
-  return walk(-1);
-}
 /** Token code of a bare name (the event name). */
 const NAME_ONLY = -1;
 /** Bytes a deferred event keeps free below each limit (covers every per-field check). */
@@ -726,7 +703,15 @@ export class TraceLoggingWriter {
       } else if (!this.#render(n)) {
         this.#exact();
         return false;
-      } else if (hasDuplicateSiblings(this.#names, this.#codes, n)) {
+      } else if (
+        hasDuplicateSiblings(
+          this.#names,
+          this.#codes,
+          n,
+          InType.STRUCT,
+          writtenFieldName,
+        )
+      ) {
         // A new shape with two sibling fields of the same written name: the
         // caller writes it again in the normal mode, which leaves the later
         // ones out (see `deferred`); the cache only holds shapes without.
