@@ -18,7 +18,7 @@ for rt in "${runtimes[@]}"; do
 	case $rt in
 	deno) cmd=(./node_modules/.bin/deno test -A --no-check tests/kernel/) ;;
 	bun) cmd=(./node_modules/.bin/bun test --timeout 120000 tests/kernel/) ;;
-	node) cmd=(./node_modules/.bin/node --no-warnings --experimental-ffi --test tests/kernel/) ;;
+	node) cmd=(./node_modules/.bin/node --no-warnings --experimental-ffi --test --test-concurrency=1 tests/kernel/) ;;
 	*) echo "unknown runtime $rt" >&2; exit 2 ;;
 	esac
 	echo "=== $rt: ${cmd[*]} (in the user_events VM)"
