@@ -11,10 +11,14 @@
 // Records are grouped by resource, then by scope, like the protobuf encoder.
 
 import type { AnyValue, Attributes } from "../pipeline/attributes.ts";
-import type { LogRecordData } from "../pipeline/log_record.ts";
+import type { LogRecordData } from "../pipeline/logs/log_record.ts";
 import type { Resource } from "../pipeline/resource.ts";
 import type { InstrumentationScope } from "../pipeline/scope.ts";
-import type { ReadableSpan, SpanEvent, SpanLink } from "../pipeline/span.ts";
+import type {
+  ReadableSpan,
+  SpanEvent,
+  SpanLink,
+} from "../pipeline/trace/span.ts";
 import { formatUnixNano } from "../pipeline/time.ts";
 import {
   SPAN_FLAGS_CONTEXT_HAS_IS_REMOTE_MASK,

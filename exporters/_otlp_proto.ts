@@ -39,10 +39,10 @@
 
 import type { AnyValue, Attributes } from "../pipeline/attributes.ts";
 import { writeHexId } from "../pipeline/ids.ts";
-import type { LogRecordData } from "../pipeline/log_record.ts";
+import type { LogRecordData } from "../pipeline/logs/log_record.ts";
 import type { Resource } from "../pipeline/resource.ts";
 import type { InstrumentationScope } from "../pipeline/scope.ts";
-import type { ReadableSpan } from "../pipeline/span.ts";
+import type { ReadableSpan } from "../pipeline/trace/span.ts";
 import { isExactTime, writeUnixNanoFixed64 } from "../pipeline/time.ts";
 
 /** `flags` bit of a span or link: bit 9 (is remote) below is meaningful. */

@@ -6,9 +6,9 @@
 
 import type { AnyValue, Attributes } from "./attributes.ts";
 import type { Exporter, ExportResult } from "./exporter.ts";
-import type { LogRecordData } from "./log_record.ts";
-import { severityName } from "./severity.ts";
-import type { ReadableSpan } from "./span.ts";
+import type { LogRecordData } from "./logs/log_record.ts";
+import { severityName } from "./logs/severity.ts";
+import type { ReadableSpan } from "./trace/span.ts";
 import { formatRfc3339 } from "./time.ts";
 
 /**

@@ -96,14 +96,14 @@ export {
   type LogRecordData,
   toLogRecordData,
   type ToLogRecordDataOptions,
-} from "./log_record.ts";
+} from "./logs/log_record.ts";
 export {
   Logger,
   type LoggerOptions,
   LoggerProvider,
   type LoggerProviderOptions,
   type LoggerProviderStats,
-} from "./logger_provider.ts";
+} from "./logs/logger_provider.ts";
 export type { LogRecordProcessor, SpanProcessor } from "./processor.ts";
 export {
   defaultResource,
@@ -118,7 +118,7 @@ export {
   isValidSeverityNumber,
   severityName,
   SeverityNumber,
-} from "./severity.ts";
+} from "./logs/severity.ts";
 export {
   SimpleLogRecordProcessor,
   type SimpleProcessorOptions,
@@ -139,7 +139,7 @@ export {
   type SpanSharedState,
   type SpanStatus,
   SpanStatusCode,
-} from "./span.ts";
+} from "./trace/span.ts";
 export {
   type ExactTime,
   formatRfc3339,
@@ -178,4 +178,4 @@ export {
   TracerProvider,
   type TracerProviderOptions,
   type TracerProviderStats,
-} from "./tracer_provider.ts";
+} from "./trace/tracer_provider.ts";

@@ -10,8 +10,8 @@
  * @module
  */
 
-import type { LogEmitContext, LogRecord } from "./log_record.ts";
-import type { ReadableSpan } from "./span.ts";
+import type { LogEmitContext, LogRecord } from "./logs/log_record.ts";
+import type { ReadableSpan } from "./trace/span.ts";
 import type { SpanContext } from "./trace_context.ts";
 
 /**

@@ -19,9 +19,9 @@ import {
   type LogRecord,
   type LogRecordData,
   toLogRecordData,
-} from "./log_record.ts";
+} from "./logs/log_record.ts";
 import type { LogRecordProcessor, SpanProcessor } from "./processor.ts";
-import type { ReadableSpan } from "./span.ts";
+import type { ReadableSpan } from "./trace/span.ts";
 import { TRACE_FLAG_SAMPLED } from "./trace_context.ts";
 
 /**

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { LogRecordData } from "../pipeline/log_record.ts";
+import type { LogRecordData } from "../pipeline/logs/log_record.ts";
 
 /** The longest event name a callback may return (longer ones fall back to the default). */
 export const MAX_EVENT_NAME_LENGTH = 255;

@@ -34,9 +34,9 @@
 
 import { writeRfc3339Fraction } from "./_rfc3339.ts";
 import type { AnyValue, Attributes } from "../pipeline/attributes.ts";
-import type { LogRecordData } from "../pipeline/log_record.ts";
+import type { LogRecordData } from "../pipeline/logs/log_record.ts";
 import type { Resource } from "../pipeline/resource.ts";
-import type { ReadableSpan } from "../pipeline/span.ts";
+import type { ReadableSpan } from "../pipeline/trace/span.ts";
 import { formatRfc3339, isExactTime } from "../pipeline/time.ts";
 import {
   hasDuplicateSiblings,

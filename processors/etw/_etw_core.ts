@@ -14,7 +14,7 @@ import {
   reportDiagnostic,
 } from "../../pipeline/diagnostics.ts";
 import type { Resource } from "../../pipeline/resource.ts";
-import type { LogRecordData } from "../../pipeline/log_record.ts";
+import type { LogRecordData } from "../../pipeline/logs/log_record.ts";
 import { withoutPartAKeys } from "../_span_part_b.ts";
 import {
   OutType,

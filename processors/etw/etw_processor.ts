@@ -13,7 +13,7 @@ import {
   type LogRecordData,
   toLogRecordData,
   type ToLogRecordDataOptions,
-} from "../../pipeline/log_record.ts";
+} from "../../pipeline/logs/log_record.ts";
 import type { LogRecordProcessor } from "../../pipeline/processor.ts";
 import { InType, OutType } from "../_tracelogging.ts";
 import { EtwCore, openBindingOrNull } from "./_etw_core.ts";

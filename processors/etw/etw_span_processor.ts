@@ -7,7 +7,7 @@
 import type { Advapi32Binding } from "../../ffi/advapi32.ts";
 import type { AnyValue } from "../../pipeline/attributes.ts";
 import type { SpanProcessor } from "../../pipeline/processor.ts";
-import type { ReadableSpan } from "../../pipeline/span.ts";
+import type { ReadableSpan } from "../../pipeline/trace/span.ts";
 import { OutType } from "../_tracelogging.ts";
 import { EtwCore, openBindingOrNull } from "./_etw_core.ts";
 import type { EtwProvider } from "./_etw_provider.ts";

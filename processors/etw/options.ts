@@ -5,7 +5,7 @@
  */
 
 import type { DiagnosticSink } from "../../pipeline/diagnostics.ts";
-import type { LogRecordData } from "../../pipeline/log_record.ts";
+import type { LogRecordData } from "../../pipeline/logs/log_record.ts";
 
 /**
  * Options shared by {@linkcode EtwProcessor} and {@linkcode EtwSpanProcessor}.

@@ -5,7 +5,7 @@
  */
 
 import type { DiagnosticSink } from "../../pipeline/diagnostics.ts";
-import type { LogRecordData } from "../../pipeline/log_record.ts";
+import type { LogRecordData } from "../../pipeline/logs/log_record.ts";
 
 /**
  * The largest event perf can receive from a user_events tracepoint, in

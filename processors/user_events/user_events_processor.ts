@@ -12,11 +12,11 @@ import {
   type LogRecord,
   toLogRecordData,
   type ToLogRecordDataOptions,
-} from "../../pipeline/log_record.ts";
+} from "../../pipeline/logs/log_record.ts";
 import type { LogRecordProcessor } from "../../pipeline/processor.ts";
 import { encodeLogRecord, type EncodeOptions } from "../_eventheader.ts";
 import { eventNameFrom } from "../_event_name.ts";
-import type { LogRecordData } from "../../pipeline/log_record.ts";
+import type { LogRecordData } from "../../pipeline/logs/log_record.ts";
 import {
   loadLibc,
   TracepointSet,

@@ -11,7 +11,7 @@ import {
   type DiagnosticSink,
 } from "../../pipeline/diagnostics.ts";
 import type { SpanProcessor } from "../../pipeline/processor.ts";
-import type { ReadableSpan } from "../../pipeline/span.ts";
+import type { ReadableSpan } from "../../pipeline/trace/span.ts";
 import { type EncodeOptions, encodeSpan } from "../_eventheader.ts";
 import {
   loadLibc,

@@ -15,8 +15,8 @@ import {
 } from "../../pipeline/batch_processor.ts";
 import type { BatchProcessorStats } from "../../pipeline/exporting_processor.ts";
 import type { Exporter } from "../../pipeline/exporter.ts";
-import type { LogRecordData } from "../../pipeline/log_record.ts";
-import type { ReadableSpan } from "../../pipeline/span.ts";
+import type { LogRecordData } from "../../pipeline/logs/log_record.ts";
+import type { ReadableSpan } from "../../pipeline/trace/span.ts";
 import { OtlpHttpLogExporter } from "../../exporters/otlp/log_exporter.ts";
 import type { OtlpHttpExporterOptions } from "../../exporters/otlp/options.ts";
 import { OtlpHttpSpanExporter } from "../../exporters/otlp/span_exporter.ts";

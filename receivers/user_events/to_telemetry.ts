@@ -17,7 +17,10 @@
  */
 
 import type { AnyValue, Attributes } from "../../pipeline/attributes.ts";
-import { LogEmitContext, type LogRecord } from "../../pipeline/log_record.ts";
+import {
+  LogEmitContext,
+  type LogRecord,
+} from "../../pipeline/logs/log_record.ts";
 import type {
   LogRecordProcessor,
   SpanProcessor,
@@ -29,7 +32,7 @@ import type {
   SpanKind,
   SpanLink,
   SpanStatus,
-} from "../../pipeline/span.ts";
+} from "../../pipeline/trace/span.ts";
 import type {
   DecodedEvent,
   DecodedField,

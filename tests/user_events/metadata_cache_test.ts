@@ -20,7 +20,7 @@ import {
   Resource,
   toLogRecordData,
 } from "../../mod.ts";
-import { LogEmitContext } from "../../pipeline/log_record.ts";
+import { LogEmitContext } from "../../pipeline/logs/log_record.ts";
 
 const OPTIONS = { resourceAttributes: ["host.name"] };
 const RESOURCE = new Resource({

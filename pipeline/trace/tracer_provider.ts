@@ -8,15 +8,20 @@
  * @module
  */
 
-import type { Attributes, AttributeSanitizer } from "./attributes.ts";
-import { ProviderCore, readScopeArgs, scopeKey, scopeOf } from "./_dispatch.ts";
-import type { EnvReadOptions } from "./env.ts";
-import type { DiagnosticSink } from "./diagnostics.ts";
-import { readLimitsEnv, readSamplerEnv, type SamplerName } from "./env.ts";
-import { randomSpanId, randomTraceId } from "./ids.ts";
-import type { SpanProcessor } from "./processor.ts";
-import type { Resource } from "./resource.ts";
-import type { InstrumentationScope } from "./scope.ts";
+import type { Attributes, AttributeSanitizer } from "../attributes.ts";
+import {
+  ProviderCore,
+  readScopeArgs,
+  scopeKey,
+  scopeOf,
+} from "../_dispatch.ts";
+import type { EnvReadOptions } from "../env.ts";
+import type { DiagnosticSink } from "../diagnostics.ts";
+import { readLimitsEnv, readSamplerEnv, type SamplerName } from "../env.ts";
+import { randomSpanId, randomTraceId } from "../ids.ts";
+import type { SpanProcessor } from "../processor.ts";
+import type { Resource } from "../resource.ts";
+import type { InstrumentationScope } from "../scope.ts";
 import {
   createSpanSharedState,
   Span,
@@ -28,7 +33,7 @@ import {
   type SpanSharedState,
   TRUSTED_SPAN_INIT,
 } from "./span.ts";
-import type { TimeInput } from "./time.ts";
+import type { TimeInput } from "../time.ts";
 import {
   activeSpan,
   sanitizeSpanContext,
@@ -36,7 +41,7 @@ import {
   type SpanContextCarrier,
   TRACE_FLAG_SAMPLED,
   withActiveSpan,
-} from "./trace_context.ts";
+} from "../trace_context.ts";
 
 /**
  * Options of {@linkcode TracerProvider}.

@@ -11,11 +11,11 @@ import {
   type AnyValue,
   type Attributes,
   AttributeSanitizer,
-} from "./attributes.ts";
-import { consoleDiagnosticSink, type DiagnosticSink } from "./diagnostics.ts";
-import { normalizeHexId } from "./ids.ts";
-import { Resource } from "./resource.ts";
-import type { InstrumentationScope } from "./scope.ts";
+} from "../attributes.ts";
+import { consoleDiagnosticSink, type DiagnosticSink } from "../diagnostics.ts";
+import { normalizeHexId } from "../ids.ts";
+import { Resource } from "../resource.ts";
+import type { InstrumentationScope } from "../scope.ts";
 import { isValidSeverityNumber } from "./severity.ts";
 import {
   type ExactTime,
@@ -23,12 +23,12 @@ import {
   type TimeInput,
   TimeStatus,
   toExactTime,
-} from "./time.ts";
+} from "../time.ts";
 import {
   activeSpanContext,
   isValidTraceFlags,
   type SpanContext,
-} from "./trace_context.ts";
+} from "../trace_context.ts";
 
 /**
  * A log record as a caller emits it. Every field is optional.

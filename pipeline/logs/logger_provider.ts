@@ -7,15 +7,20 @@
  * @module
  */
 
-import { type AttributeLimits, AttributeSanitizer } from "./attributes.ts";
-import { ProviderCore, readScopeArgs, scopeKey, scopeOf } from "./_dispatch.ts";
-import type { EnvReadOptions } from "./env.ts";
-import type { DiagnosticSink } from "./diagnostics.ts";
-import { readLimitsEnv } from "./env.ts";
+import { type AttributeLimits, AttributeSanitizer } from "../attributes.ts";
+import {
+  ProviderCore,
+  readScopeArgs,
+  scopeKey,
+  scopeOf,
+} from "../_dispatch.ts";
+import type { EnvReadOptions } from "../env.ts";
+import type { DiagnosticSink } from "../diagnostics.ts";
+import { readLimitsEnv } from "../env.ts";
 import { LogEmitContext, type LogRecord } from "./log_record.ts";
-import type { LogRecordProcessor } from "./processor.ts";
-import type { Resource } from "./resource.ts";
-import type { Attributes } from "./attributes.ts";
+import type { LogRecordProcessor } from "../processor.ts";
+import type { Resource } from "../resource.ts";
+import type { Attributes } from "../attributes.ts";
 
 /**
  * Options of {@linkcode LoggerProvider}.

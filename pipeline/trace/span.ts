@@ -12,23 +12,23 @@ import {
   AttributeSanitizer,
   DEFAULT_ATTRIBUTE_COUNT_LIMIT,
   setOwn,
-} from "./attributes.ts";
+} from "../attributes.ts";
 import {
   isValidSpanId,
   isValidTraceId,
   randomSpanId,
   randomTraceId,
-} from "./ids.ts";
-import { EMPTY_ATTRIBUTES } from "./log_record.ts";
-import type { Resource } from "./resource.ts";
-import type { InstrumentationScope } from "./scope.ts";
+} from "../ids.ts";
+import { EMPTY_ATTRIBUTES } from "../logs/log_record.ts";
+import type { Resource } from "../resource.ts";
+import type { InstrumentationScope } from "../scope.ts";
 import {
   type ExactTime,
   nowExactTime,
   type TimeInput,
   TimeStatus,
   toExactTime,
-} from "./time.ts";
+} from "../time.ts";
 import {
   isValidTraceFlags,
   isValidTraceState,
@@ -36,7 +36,7 @@ import {
   type SpanContext,
   type SpanContextCarrier,
   type TraceContextCounters,
-} from "./trace_context.ts";
+} from "../trace_context.ts";
 
 /**
  * Span kinds, numbered as the OpenTelemetry API numbers them (OTLP adds 1).
