@@ -48,9 +48,9 @@ import { UserEventsProcessor } from "../processors/user_events/mod.ts";
 import { OtlpHttpLogExporter } from "../exporters/otlp/mod.ts";
 import {
   encodeLogsRequest,
-  ProtoBuffer,
   writeLogsRequest,
-} from "../exporters/_otlp_proto.ts";
+} from "../exporters/_otlp_logs_proto.ts";
+import { ProtoBuffer } from "../exporters/_proto_writer.ts";
 import { encodeLogsRequestJson } from "../exporters/_otlp_json.ts";
 import { openLibc } from "../ffi/load_libc.ts";
 import { DevNullLibc, FakeLibc } from "./_fake_libc.ts";

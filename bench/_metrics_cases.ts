@@ -6,7 +6,7 @@
 import { type Attributes, Resource } from "../mod.ts";
 import { ManualMetricReader, MeterProvider } from "../pipeline/metrics/mod.ts";
 import { writeMetricsRequest } from "../exporters/_otlp_metrics_proto.ts";
-import { ProtoBuffer } from "../exporters/_otlp_proto.ts";
+import { ProtoBuffer } from "../exporters/_proto_writer.ts";
 import {
   MeterProvider as PeerMeterProvider,
   MetricReader as PeerMetricReader,

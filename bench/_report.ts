@@ -463,7 +463,7 @@ md.push("");
 md.push(
   "The same 512 seeded records, as each SDK hands them to its exporter " +
     "(ours: `LogRecordData`; peer: `ReadableLogRecord`), encoded the way each " +
-    "exporter does it. Protobuf, `seed`: `exporters/_otlp_proto.ts` " +
+    "exporter does it. Protobuf, `seed`: `exporters/_otlp_logs_proto.ts` " +
     "`writeLogsRequest` into a buffer reused between calls, which is what " +
     "`OtlpHttpLogExporter` does (it takes its buffer back once the request is " +
     "over); `seed-fresh-bytes`: `encodeLogsRequest`, the same encoding into " +

@@ -23,7 +23,7 @@ import { formatUnixNano } from "../pipeline/time.ts";
 import {
   SPAN_FLAGS_CONTEXT_HAS_IS_REMOTE_MASK,
   SPAN_FLAGS_CONTEXT_IS_REMOTE_MASK,
-} from "./_otlp_proto.ts";
+} from "./_otlp_trace_proto.ts";
 
 export type Json = string | number | boolean | null | Json[] | {
   [key: string]: Json;

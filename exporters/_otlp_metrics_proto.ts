@@ -1,6 +1,6 @@
 // The OTLP protobuf encoder of the metrics signal: ExportMetricsServiceRequest
 // written straight from a collection into the shared writer of
-// `_otlp_proto.ts` (its buffer, length back-patching, strings, key-values,
+// `_proto_writer.ts` (its buffer, length back-patching, strings, key-values,
 // resource and scope), so the three signals share one protobuf writer.
 //
 // Messages and field numbers: opentelemetry-proto
@@ -54,7 +54,7 @@ import {
   putTagString,
   putVarint32,
   view,
-} from "./_otlp_proto.ts";
+} from "./_proto_writer.ts";
 
 function ensure(pos: number, n: number): void {
   if (pos + n > cap) grow(pos, n);

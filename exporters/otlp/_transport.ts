@@ -10,7 +10,10 @@ import {
   reportDiagnostic,
 } from "../../pipeline/mod.ts";
 import { decodePartialSuccessJson } from "../_otlp_json.ts";
-import { decodePartialSuccess, decodeStatusMessage } from "../_otlp_proto.ts";
+import {
+  decodePartialSuccess,
+  decodeStatusMessage,
+} from "../_otlp_response.ts";
 import { displayUrl, type ResolvedOtlpConfig } from "./_config.ts";
 
 /** Counters of an OTLP/HTTP exporter, as of the moment they were read. */

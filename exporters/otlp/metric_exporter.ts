@@ -13,7 +13,7 @@ import type {
 } from "../../pipeline/metrics/mod.ts";
 import { encodeMetricsRequestJson } from "../_otlp_metrics_json.ts";
 import { writeMetricsRequest } from "../_otlp_metrics_proto.ts";
-import { ProtoBufferPool } from "../_otlp_proto.ts";
+import { ProtoBufferPool } from "../_proto_writer.ts";
 import { resolveOtlpConfig } from "./_config.ts";
 import { type OtlpExporterStats, OtlpHttpTransport } from "./_transport.ts";
 import type { OtlpHttpExporterOptions } from "./options.ts";

@@ -20,9 +20,9 @@ import {
   lastSkippedItems,
   type ProtoBuffer,
   ProtoBufferPool,
-  writeLogsRequest,
-  writeTraceRequest,
-} from "../_otlp_proto.ts";
+} from "../_proto_writer.ts";
+import { writeLogsRequest } from "../_otlp_logs_proto.ts";
+import { writeTraceRequest } from "../_otlp_trace_proto.ts";
 import { resolveOtlpConfig } from "./_config.ts";
 import { type OtlpExporterStats, OtlpHttpTransport } from "./_transport.ts";
 import type { OtlpHttpExporterOptions } from "./options.ts";

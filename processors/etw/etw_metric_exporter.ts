@@ -22,7 +22,7 @@ import type {
   TemporalityPreference,
 } from "../../pipeline/metrics/mod.ts";
 import { writeMetricPointRequest } from "../../exporters/_otlp_metrics_proto.ts";
-import { ProtoBuffer } from "../../exporters/_otlp_proto.ts";
+import { ProtoBuffer } from "../../exporters/_proto_writer.ts";
 import {
   DataDescriptorType,
   encodeProviderTraits,

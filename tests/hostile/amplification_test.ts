@@ -22,10 +22,8 @@ import {
   toLogRecordData,
   TracerProvider,
 } from "../../mod.ts";
-import {
-  encodeLogsRequest,
-  encodeTraceRequest,
-} from "../../exporters/_otlp_proto.ts";
+import { encodeLogsRequest } from "../../exporters/_otlp_logs_proto.ts";
+import { encodeTraceRequest } from "../../exporters/_otlp_trace_proto.ts";
 import {
   encodeLogsRequestJson,
   encodeTraceRequestJson,

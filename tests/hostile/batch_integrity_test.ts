@@ -23,10 +23,8 @@ import {
 } from "../../mod.ts";
 import { OtlpHttpLogExporter } from "../../exporters/otlp/mod.ts";
 import { FakeCollector } from "../otlp/_server.ts";
-import {
-  encodeLogsRequest,
-  encodeTraceRequest,
-} from "../../exporters/_otlp_proto.ts";
+import { encodeLogsRequest } from "../../exporters/_otlp_logs_proto.ts";
+import { encodeTraceRequest } from "../../exporters/_otlp_trace_proto.ts";
 import {
   encodeLogsRequestJson,
   encodeTraceRequestJson,

@@ -13,7 +13,7 @@ import {
   toLogRecordData,
   TracerProvider,
 } from "../../mod.ts";
-import { encodeLogsRequest } from "../../exporters/_otlp_proto.ts";
+import { encodeLogsRequest } from "../../exporters/_otlp_logs_proto.ts";
 import {
   encodeLogsRequestJson,
   encodeTraceRequestJson,

@@ -21,11 +21,13 @@ import {
 import {
   decodePartialSuccess,
   decodeStatusMessage,
+} from "../../exporters/_otlp_response.ts";
+import {
   encodeLogsRequest,
-  encodeTraceRequest,
-  ProtoBuffer,
   writeLogsRequest,
-} from "../../exporters/_otlp_proto.ts";
+} from "../../exporters/_otlp_logs_proto.ts";
+import { encodeTraceRequest } from "../../exporters/_otlp_trace_proto.ts";
+import { ProtoBuffer } from "../../exporters/_proto_writer.ts";
 import {
   encodeLogsRequestJson,
   encodeTraceRequestJson,

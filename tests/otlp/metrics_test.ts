@@ -16,7 +16,7 @@ import {
   writeMetricsRequest,
 } from "../../exporters/_otlp_metrics_proto.ts";
 import { metricsRequestJson } from "../../exporters/_otlp_metrics_json.ts";
-import { ProtoBuffer } from "../../exporters/_otlp_proto.ts";
+import { ProtoBuffer } from "../../exporters/_proto_writer.ts";
 import {
   decodeMetrics,
   encodeResponse,

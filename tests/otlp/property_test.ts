@@ -11,7 +11,7 @@ import {
   Resource,
   toLogRecordData,
 } from "../../mod.ts";
-import { encodeLogsRequest } from "../../exporters/_otlp_proto.ts";
+import { encodeLogsRequest } from "../../exporters/_otlp_logs_proto.ts";
 import { encodeLogsRequestJson } from "../../exporters/_otlp_json.ts";
 import { type Decoded, decodeLogs, plainValue } from "./_decoder.ts";
 import { jsonToDecoded } from "./_expect.ts";

@@ -1,11 +1,13 @@
-// The OTLP protobuf encoder: ExportLogsServiceRequest and
-// ExportTraceServiceRequest, written straight from `LogRecordData` and
-// `ReadableSpan` into one reusable buffer, plus the small reader that decodes
-// a response's `partial_success` and a `google.rpc.Status` message.
+// The shared OTLP protobuf writer: the buffer, varints, length back-patching,
+// strings, ids, fixed64 times, AnyValue and KeyValue, Resource and
+// InstrumentationScope, and the grouping of items by resource and scope that
+// every Export*ServiceRequest has. The per-signal encoders write their own
+// messages with it: `_otlp_logs_proto.ts`, `_otlp_trace_proto.ts` and
+// `_otlp_metrics_proto.ts`; `_otlp_response.ts` reads the responses.
 //
 // Wire format: https://protobuf.dev/programming-guides/encoding/ ; messages
 // and field numbers: opentelemetry-proto `opentelemetry/proto/{common,
-// resource,logs,trace}/v1/*.proto` and `collector/{logs,trace}/v1/*.proto`.
+// resource}/v1/*.proto`.
 //
 // How it stays fast:
 // - one growable buffer and one DataView; positions are passed and returned,
@@ -24,31 +26,14 @@
 //   5 array_value {1 values}, 6 kvlist_value {1 values}, 7 bytes_value.
 // KeyValue: 1 key, 2 value. Resource: 1 attributes, 2 dropped_attributes_count.
 // InstrumentationScope: 1 name, 2 version, 3 attributes, 4 dropped_attributes_count.
-// LogRecord: 1 time_unix_nano, 2 severity_number, 3 severity_text, 5 body,
-//   6 attributes, 7 dropped_attributes_count, 8 flags, 9 trace_id, 10 span_id,
-//   11 observed_time_unix_nano, 12 event_name.
-// ScopeLogs / ScopeSpans: 1 scope, 2 log_records / spans, 3 schema_url.
-// ResourceLogs / ResourceSpans: 1 resource, 2 scope_logs / scope_spans, 3 schema_url.
-// Span: 1 trace_id, 2 span_id, 3 trace_state, 4 parent_span_id, 5 name, 6 kind,
-//   7 start_time_unix_nano, 8 end_time_unix_nano, 9 attributes,
-//   10 dropped_attributes_count, 11 events, 12 dropped_events_count, 13 links,
-//   14 dropped_links_count, 15 status, 16 flags.
-// Span.Event: 1 time_unix_nano, 2 name, 3 attributes, 4 dropped_attributes_count.
-// Span.Link: 1 trace_id, 2 span_id, 3 trace_state, 4 attributes,
-//   5 dropped_attributes_count, 6 flags. Status: 2 message, 3 code.
+// ScopeX (ScopeLogs, ScopeSpans, ScopeMetrics): 1 scope, 2 items, 3 schema_url.
+// ResourceX: 1 resource, 2 scope_x, 3 schema_url.
 
 import type { AnyValue, Attributes } from "../pipeline/attributes.ts";
 import { writeHexId } from "../pipeline/ids.ts";
-import type { LogRecordData } from "../pipeline/logs/log_record.ts";
 import type { Resource } from "../pipeline/resource.ts";
 import type { InstrumentationScope } from "../pipeline/scope.ts";
-import type { ReadableSpan } from "../pipeline/trace/span.ts";
 import { isExactTime, writeUnixNanoFixed64 } from "../pipeline/time.ts";
-
-/** `flags` bit of a span or link: bit 9 (is remote) below is meaningful. */
-export const SPAN_FLAGS_CONTEXT_HAS_IS_REMOTE_MASK = 0x100;
-/** `flags` bit of a span or link: the parent (or linked) context is remote. */
-export const SPAN_FLAGS_CONTEXT_IS_REMOTE_MASK = 0x200;
 
 /**
  * A growable byte buffer that the encoders write into and keep between
@@ -188,7 +173,12 @@ export function putFixed64(pos: number, v: number): number {
  * exact time (see `isExactTime`) is left out, as protobuf leaves out zeros.
  * Needs 9 bytes of room.
  */
-function putTime(pos: number, tag: number, ms: number, nanos: number): number {
+export function putTime(
+  pos: number,
+  tag: number,
+  ms: number,
+  nanos: number,
+): number {
   if ((ms === 0 && nanos === 0) || !isExactTime(ms, nanos)) return pos;
   buf[pos] = tag;
   return writeUnixNanoFixed64(view, pos + 1, ms, nanos);
@@ -286,7 +276,7 @@ function putBytes(pos: number, bytes: Uint8Array): number {
 }
 
 /** Writes the fields of an AnyValue message (its content, not its length). */
-function putAnyValue(pos: number, v: AnyValue, depth: number): number {
+export function putAnyValue(pos: number, v: AnyValue, depth: number): number {
   if (pos + 16 > cap) grow(pos, 16);
   switch (typeof v) {
     case "string":
@@ -482,7 +472,8 @@ export function putTagString(pos: number, tag: number, s: string): number {
 // ---------------------------------------------------------------------------
 // Grouping by resource, then by scope, without a Map per call.
 
-interface Grouped {
+/** An item of a request: grouped by its resource, then by its scope. */
+export interface Grouped {
   readonly resource: Resource;
   readonly scope: InstrumentationScope;
 }
@@ -557,9 +548,9 @@ function releaseGroups(): void {
   groupCount = 0;
 }
 
-type ItemWriter<T> = (pos: number, item: T) => number;
+/** Writes one item's field (tag, length, message); returns the end. */
+export type ItemWriter<T> = (pos: number, item: T) => number;
 
-/** Writes a whole Export*ServiceRequest: ResourceX (field 1) > ScopeX (field 2) > items (field 2). */
 /** Items the last request left out because writing them threw. */
 let skippedItems = 0;
 
@@ -571,7 +562,11 @@ export function lastSkippedItems(): number {
   return skippedItems;
 }
 
-function putRequest<T extends Grouped>(
+/**
+ * Writes a whole Export*ServiceRequest: ResourceX (field 1) > ScopeX (field
+ * 2) > items (field 2), each item by `putItem`; resets `lastSkippedItems`.
+ */
+export function putRequest<T extends Grouped>(
   pos: number,
   items: readonly T[],
   putItem: ItemWriter<T>,
@@ -667,259 +662,6 @@ function putScopeGroup<T extends Grouped>(
   return patchLength(sLen, 3, p);
 }
 
-// ---------------------------------------------------------------------------
-// Log records
-
-/** Writes one ScopeLogs.log_records field (tag, length, LogRecord). */
-function putLogRecord(pos: number, r: LogRecordData): number {
-  if (pos + 40 > cap) grow(pos, 40);
-  buf[pos] = 0x12;
-  const len = pos + 1;
-  // The length prefix: 1 byte when the record will likely be shorter than
-  // 128 bytes, else 2. Guessing from the fields' sizes (ASCII assumed) and
-  // the last record's attribute bytes saves moving most short records by
-  // one byte afterwards; a wrong guess costs that move, never wrong bytes.
-  const reserved = guessLogRecordSize(r) < 0x80 ? 1 : 2;
-  let p = len + reserved;
-  p = putTime(p, 0x09, r.timeUnixMs, r.timeNanosInMs);
-  const severity = r.severityNumber;
-  if (severity > 0) {
-    buf[p] = 0x10;
-    buf[p + 1] = severity; // 1-24
-    p += 2;
-  }
-  const severityText = r.severityText;
-  if (severityText) p = putTagString(p, 0x1a, severityText);
-  const body = r.body;
-  if (body !== undefined) {
-    if (p + 3 > cap) grow(p, 3);
-    buf[p] = 0x2a;
-    const bodyLen = p + 1;
-    if (typeof body === "string") {
-      buf[bodyLen + 1] = 0x0a;
-      p = putString(bodyLen + 2, body);
-    } else {
-      p = putAnyValue(bodyLen + 1, body, 0);
-    }
-    const n = p - bodyLen - 1;
-    if (n < 0x80) buf[bodyLen] = n;
-    else p = patchLength(bodyLen, 1, p);
-  }
-  const attributesStart = p;
-  p = putKeyValues(p, r.attributes, 0x32, 0);
-  lastAttributeBytes = p - attributesStart;
-  if (p + 64 > cap) grow(p, 64);
-  const dropped = r.droppedAttributesCount;
-  if (dropped > 0) {
-    buf[p] = 0x38;
-    p = putVarint32(p + 1, dropped);
-  }
-  const flags = r.traceFlags;
-  if (flags !== 0) {
-    buf[p] = 0x45;
-    view.setUint32(p + 1, flags, true);
-    p += 5;
-  }
-  const traceId = r.traceId;
-  if (traceId !== undefined) {
-    buf[p] = 0x4a;
-    buf[p + 1] = 16;
-    p = putHexId(p + 2, traceId);
-  }
-  const spanId = r.spanId;
-  if (spanId !== undefined) {
-    buf[p] = 0x52;
-    buf[p + 1] = 8;
-    p = putHexId(p + 2, spanId);
-  }
-  p = putTime(p, 0x59, r.observedTimeUnixMs, r.observedTimeNanosInMs);
-  const eventName = r.eventName;
-  if (eventName) p = putTagString(p, 0x62, eventName);
-  const n = p - len - reserved;
-  if (reserved === 1) {
-    if (n < 0x80) {
-      buf[len] = n;
-      return p;
-    }
-  } else if (n >= 0x80 && n < 0x4000) {
-    buf[len] = (n & 0x7f) | 0x80;
-    buf[len + 1] = n >>> 7;
-    return p;
-  }
-  return patchLength(len, reserved, p);
-}
-
-/** Attribute bytes of the last log record written: the guess for the next. */
-let lastAttributeBytes = 0;
-
-/** About how many bytes `r` takes (see putLogRecord); exactness not needed. */
-function guessLogRecordSize(r: LogRecordData): number {
-  let size = lastAttributeBytes;
-  size += 18; // the two times (almost always set)
-  if (r.severityNumber > 0) size += 2;
-  if (r.severityText) size += 2 + r.severityText.length;
-  const body = r.body;
-  if (typeof body === "string") size += 4 + body.length;
-  else if (body !== undefined) size += 0x80; // structured: assume long
-  if (r.droppedAttributesCount > 0) size += 6;
-  if (r.traceFlags !== 0) size += 5;
-  if (r.traceId !== undefined) size += 18;
-  if (r.spanId !== undefined) size += 10;
-  if (r.eventName) size += 2 + r.eventName.length;
-  return size;
-}
-
-// ---------------------------------------------------------------------------
-// Spans
-
-function putEvent(pos: number, e: ReadableSpan["events"][number]): number {
-  if (pos + 16 > cap) grow(pos, 16);
-  buf[pos] = 0x5a; // Span.events (11)
-  const len = pos + 1;
-  let p = len + 1;
-  p = putTime(p, 0x09, e.timeUnixMs, e.timeNanosInMs);
-  if (e.name) p = putTagString(p, 0x12, e.name);
-  p = putKeyValues(p, e.attributes, 0x1a, 0);
-  if (e.droppedAttributesCount > 0) {
-    if (p + 6 > cap) grow(p, 6);
-    buf[p] = 0x20;
-    p = putVarint32(p + 1, e.droppedAttributesCount);
-  }
-  return patchLength(len, 1, p);
-}
-
-function putLink(pos: number, l: ReadableSpan["links"][number]): number {
-  if (pos + 40 > cap) grow(pos, 40);
-  buf[pos] = 0x6a; // Span.links (13)
-  const len = pos + 1;
-  let p = len + 1;
-  buf[p] = 0x0a;
-  buf[p + 1] = 16;
-  p = putHexId(p + 2, l.traceId);
-  buf[p] = 0x12;
-  buf[p + 1] = 8;
-  p = putHexId(p + 2, l.spanId);
-  if (l.traceState) p = putTagString(p, 0x1a, l.traceState);
-  p = putKeyValues(p, l.attributes, 0x22, 0);
-  if (p + 12 > cap) grow(p, 12);
-  if (l.droppedAttributesCount > 0) {
-    buf[p] = 0x28;
-    p = putVarint32(p + 1, l.droppedAttributesCount);
-  }
-  const flags = l.traceFlags & 0xff;
-  if (flags !== 0) {
-    buf[p] = 0x35;
-    view.setUint32(p + 1, flags, true);
-    p += 5;
-  }
-  return patchLength(len, 1, p);
-}
-
-/** Writes one ScopeSpans.spans field (tag, length, Span). */
-function putSpan(pos: number, s: ReadableSpan): number {
-  if (pos + 64 > cap) grow(pos, 64);
-  buf[pos] = 0x12;
-  const len = pos + 1;
-  let p = len + 2;
-  buf[p] = 0x0a;
-  buf[p + 1] = 16;
-  p = putHexId(p + 2, s.traceId);
-  buf[p] = 0x12;
-  buf[p + 1] = 8;
-  p = putHexId(p + 2, s.spanId);
-  if (s.traceState) p = putTagString(p, 0x1a, s.traceState);
-  const parent = s.parentSpanId;
-  if (parent !== undefined) {
-    if (p + 10 > cap) grow(p, 10);
-    buf[p] = 0x22;
-    buf[p + 1] = 8;
-    p = putHexId(p + 2, parent);
-  }
-  p = putTagString(p, 0x2a, s.name);
-  if (p + 24 > cap) grow(p, 24);
-  buf[p] = 0x30;
-  buf[p + 1] = (s.kind + 1) & 0x7f; // API 0-4 → OTLP 1-5
-  p += 2;
-  p = putTime(p, 0x39, s.startTimeUnixMs, s.startTimeNanosInMs);
-  p = putTime(p, 0x41, s.endTimeUnixMs, s.endTimeNanosInMs);
-  p = putKeyValues(p, s.attributes, 0x4a, 0);
-  if (s.droppedAttributesCount > 0) {
-    if (p + 6 > cap) grow(p, 6);
-    buf[p] = 0x50;
-    p = putVarint32(p + 1, s.droppedAttributesCount);
-  }
-  const events = s.events;
-  for (let i = 0; i < events.length; i++) p = putEvent(p, events[i]);
-  if (p + 24 > cap) grow(p, 24);
-  if (s.droppedEventsCount > 0) {
-    buf[p] = 0x60;
-    p = putVarint32(p + 1, s.droppedEventsCount);
-  }
-  const links = s.links;
-  for (let i = 0; i < links.length; i++) p = putLink(p, links[i]);
-  if (p + 24 > cap) grow(p, 24);
-  if (s.droppedLinksCount > 0) {
-    buf[p] = 0x70;
-    p = putVarint32(p + 1, s.droppedLinksCount);
-  }
-  const status = s.status;
-  if (status.code !== 0 || status.message) {
-    buf[p] = 0x7a;
-    const statusLen = p + 1;
-    p = statusLen + 1;
-    if (status.message) p = putTagString(p, 0x12, status.message);
-    if (p + 2 > cap) grow(p, 2);
-    if (status.code !== 0) {
-      buf[p] = 0x18;
-      buf[p + 1] = status.code;
-      p += 2;
-    }
-    p = patchLength(statusLen, 1, p);
-  }
-  if (p + 8 > cap) grow(p, 8);
-  buf[p] = 0x85; // field 16, fixed32: two-byte tag
-  buf[p + 1] = 0x01;
-  view.setUint32(
-    p + 2,
-    (s.traceFlags & 0xff) | SPAN_FLAGS_CONTEXT_HAS_IS_REMOTE_MASK |
-      (s.parentIsRemote ? SPAN_FLAGS_CONTEXT_IS_REMOTE_MASK : 0),
-    true,
-  );
-  p += 6;
-  return patchLength(len, 2, p);
-}
-
-// ---------------------------------------------------------------------------
-// Entry points
-
-/**
- * Writes an `ExportLogsServiceRequest` for `records` into `out` from `offset`
- * and returns the offset after it. Records are grouped by resource, then by
- * scope, in order of first appearance.
- */
-export function writeLogsRequest(
-  records: readonly LogRecordData[],
-  out: ProtoBuffer,
-  offset: number,
-): number {
-  bind(out);
-  return putRequest(offset, records, putLogRecord);
-}
-
-/**
- * Writes an `ExportTraceServiceRequest` for `spans` into `out` from `offset`
- * and returns the offset after it. Spans are grouped by resource, then by
- * scope, in order of first appearance.
- */
-export function writeTraceRequest(
-  spans: readonly ReadableSpan[],
-  out: ProtoBuffer,
-  offset: number,
-): number {
-  bind(out);
-  return putRequest(offset, spans, putSpan);
-}
-
 /**
  * Output buffers an exporter writes its requests into and takes back once
  * the request is done, so a steady stream of exports writes into memory that
@@ -955,156 +697,17 @@ export class ProtoBufferPool {
 /** A buffer grown past this by one huge batch is dropped after use. */
 const KEEP_AT_MOST = 8 * 1024 * 1024;
 
-let shared = new ProtoBuffer();
+/** The buffer `encode*Request` write into before copying out (see detach). */
+export let shared: ProtoBuffer = new ProtoBuffer();
 
 // A result gets an ArrayBuffer of exactly its size, copied from the shared
 // buffer. Measured against carving results out of 1 MiB slabs (no copy, one
 // ArrayBuffer per ~1 MiB): the slabs were 2-3x slower per 70 kB batch, as every
 // slab is fresh memory whose pages fault on first write, while allocations of
 // this size reuse memory the allocator already holds.
-function detach(end: number): Uint8Array<ArrayBuffer> {
+export function detach(end: number): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(end);
   out.set(shared.bytes.subarray(0, end));
   if (shared.bytes.length > KEEP_AT_MOST) shared = new ProtoBuffer();
   return out;
-}
-
-/**
- * Encodes an `ExportLogsServiceRequest` into bytes of its own (written in the
- * module's reused buffer, then copied out).
- */
-export function encodeLogsRequest(
-  records: readonly LogRecordData[],
-): Uint8Array<ArrayBuffer> {
-  return detach(writeLogsRequest(records, shared, 0));
-}
-
-/** Encodes an `ExportTraceServiceRequest` into bytes of its own (see encodeLogsRequest). */
-export function encodeTraceRequest(
-  spans: readonly ReadableSpan[],
-): Uint8Array<ArrayBuffer> {
-  return detach(writeTraceRequest(spans, shared, 0));
-}
-
-// ---------------------------------------------------------------------------
-// Responses
-
-/** What a 2xx response's `partial_success` said. */
-export interface PartialSuccess {
-  /** `rejected_log_records` / `rejected_spans`. */
-  readonly rejected: number;
-  /** `error_message`, or "". */
-  readonly message: string;
-}
-
-const decoder = new TextDecoder();
-
-/** Reads a varint at `state.pos`; returns it as a number (exact below 2^53). */
-function readVarint(bytes: Uint8Array, state: { pos: number }): number {
-  let result = 0;
-  let scale = 1;
-  for (let i = 0; i < 10; i++) {
-    if (state.pos >= bytes.length) throw new RangeError("truncated varint");
-    const b = bytes[state.pos++];
-    result += (b & 0x7f) * scale;
-    if (b < 0x80) return result;
-    scale *= 128;
-  }
-  throw new RangeError("varint longer than 10 bytes");
-}
-
-/** Skips a field of wire type `wt`; returns false when the type is unknown. */
-function skipField(
-  bytes: Uint8Array,
-  state: { pos: number },
-  wt: number,
-): void {
-  switch (wt) {
-    case 0:
-      readVarint(bytes, state);
-      return;
-    case 1:
-      state.pos += 8;
-      break;
-    case 2: {
-      const n = readVarint(bytes, state);
-      state.pos += n;
-      break;
-    }
-    case 5:
-      state.pos += 4;
-      break;
-    default:
-      throw new RangeError(`unsupported wire type ${wt}`);
-  }
-  if (state.pos > bytes.length) throw new RangeError("truncated field");
-}
-
-/**
- * Decodes the `partial_success` (field 1) of an `ExportLogsServiceResponse`
- * or `ExportTraceServiceResponse`.
- *
- * @returns It, or `undefined` when the response has none.
- * @throws {RangeError} When the bytes are not a valid message.
- */
-export function decodePartialSuccess(
-  bytes: Uint8Array,
-): PartialSuccess | undefined {
-  const state = { pos: 0 };
-  let found: PartialSuccess | undefined;
-  while (state.pos < bytes.length) {
-    const tag = readVarint(bytes, state);
-    if (tag === 0x0a) {
-      const n = readVarint(bytes, state);
-      const end = state.pos + n;
-      if (end > bytes.length) throw new RangeError("truncated partial_success");
-      let rejected = 0;
-      let message = "";
-      while (state.pos < end) {
-        const t = readVarint(bytes, state);
-        if (t === 0x08) rejected = readVarint(bytes, state);
-        else if (t === 0x12) {
-          const n = readVarint(bytes, state);
-          message = decoder.decode(bytes.subarray(state.pos, state.pos + n));
-          state.pos += n;
-        } else skipField(bytes, state, t & 7);
-      }
-      state.pos = end;
-      // A negative int64 is not a count; treat it as none.
-      found = {
-        rejected: rejected > Number.MAX_SAFE_INTEGER ? 0 : rejected,
-        message,
-      };
-    } else {
-      skipField(bytes, state, tag & 7);
-    }
-  }
-  return found;
-}
-
-/**
- * Decodes the `message` (field 2) of a `google.rpc.Status`, the body OTLP/HTTP
- * servers send with an error status.
- *
- * @returns The message, or `undefined` when absent or unreadable.
- */
-export function decodeStatusMessage(bytes: Uint8Array): string | undefined {
-  try {
-    const state = { pos: 0 };
-    let message: string | undefined;
-    while (state.pos < bytes.length) {
-      const tag = readVarint(bytes, state);
-      if (tag === 0x12) {
-        const n = readVarint(bytes, state);
-        if (state.pos + n > bytes.length) return undefined;
-        message = decoder.decode(bytes.subarray(state.pos, state.pos + n));
-        state.pos += n;
-      } else {
-        skipField(bytes, state, tag & 7);
-      }
-    }
-    return message;
-  } catch {
-    return undefined;
-  }
 }
