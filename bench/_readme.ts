@@ -28,7 +28,7 @@ function firstTable(lines: string[]): string {
 }
 
 const facts = results.split("\n").filter((l) =>
-  /^- (Run:|Machine load|Deno:|Bun:)/.test(l)
+  /^- (Run:|Machine load|Deno:|Bun:|Node:)/.test(l)
 ).join("\n");
 const block = [
   "<!-- bench:start -->",

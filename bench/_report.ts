@@ -2,8 +2,9 @@
 //
 //   deno run -A bench/_report.ts RESULTS_DIR OUT.md
 //
-// RESULTS_DIR holds deno_bench.json (deno bench --json), mitata_deno.json and
-// mitata_bun.json (bench/suite.mitata.ts --json), memory_deno.json and
+// RESULTS_DIR holds deno_bench.json (deno bench --json), mitata_deno.json,
+// mitata_bun.json and mitata_node.json (bench/suite.mitata.ts --json; Node
+// runs only the cases that apply, see bench/report), memory_deno.json and
 // memory_bun.json (bench/memory.ts --json), c_devnull.json (bench/ue_emit
 // --devnull), meta.json, and kernel.jsonl when the VM step ran.
 
@@ -51,6 +52,7 @@ const read = <T>(name: string): T | undefined => {
 const denoBench = read<DenoBenchJson>("deno_bench.json");
 const mDeno = read<MitataReport>("mitata_deno.json");
 const mBun = read<MitataReport>("mitata_bun.json");
+const mNode = read<MitataReport>("mitata_node.json");
 const memDeno = read<MemoryReport>("memory_deno.json");
 const memBun = read<MemoryReport>("memory_bun.json");
 const cDevnull = read<KernelLine>("c_devnull.json");
@@ -75,6 +77,7 @@ const byName = (r: MitataReport | undefined, alloc?: Record<string, number>) =>
   );
 const denoM = byName(mDeno, allocDeno);
 const bunM = byName(mBun);
+const nodeM = byName(mNode);
 const denoB = new Map<string, number>();
 for (const b of denoBench?.benches ?? []) {
   const ok = b.results[0]?.ok;
@@ -83,7 +86,8 @@ for (const b of denoBench?.benches ?? []) {
   denoB.set(m[1], ok.avg / Number(m[2] ?? 1));
 }
 
-const allCases: MitataResult[] = mDeno?.results ?? mBun?.results ?? [];
+const allCases: MitataResult[] = mDeno?.results ?? mBun?.results ??
+  mNode?.results ?? [];
 const groups = new Map<string, MitataResult[]>();
 for (const c of allCases) {
   const list = groups.get(c.group) ?? [];
@@ -118,22 +122,37 @@ function verdict(ok: boolean | undefined): string {
 const p50 = (m: Map<string, MitataResult>, name: string) =>
   m.get(name)?.p50NsPerOp;
 
+/** Whether Node measured any case of the group (it runs only some). */
+const nodeHas = (group: string) =>
+  (groups.get(group) ?? []).some((c) => nodeM.has(c.name));
+
 function groupTable(group: string, note = ""): string {
   const cases = groups.get(group) ?? [];
   const base = cases.find((c) => c.baseline);
   const unit = cases[0]?.unit ?? "op";
+  const node = nodeHas(group);
   const lines = [
-    `| variant | Deno p50 /${unit} | Deno avg /${unit} (deno bench) | Bun p50 /${unit} | Deno heap B/${unit} | ratio Deno | ratio Bun |`,
-    "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    `| variant | Deno p50 /${unit} | Deno avg /${unit} (deno bench) | Bun p50 /${unit} |${
+      node ? ` Node p50 /${unit} |` : ""
+    } Deno heap B/${unit} | ratio Deno | ratio Bun |${
+      node ? " ratio Node |" : ""
+    }`,
+    `| --- | ---: | ---: | ---: |${node ? " ---: |" : ""} ---: | ---: | ---: |${
+      node ? " ---: |" : ""
+    }`,
   ];
+  const r = (m: Map<string, MitataResult>, name: string) =>
+    base ? ratio(p50(m, name), p50(m, base.name)) : "–";
   for (const c of cases) {
     const name = c.baseline ? `${c.variant} (baseline)` : c.variant;
     lines.push(
       `| ${name} | ${ns(p50(denoM, c.name))} | ${ns(denoB.get(c.name))} | ${
         ns(p50(bunM, c.name))
-      } | ${bytes(denoM.get(c.name)?.bytesPerOp)} | ${
-        base ? ratio(p50(denoM, c.name), p50(denoM, base.name)) : "–"
-      } | ${base ? ratio(p50(bunM, c.name), p50(bunM, base.name)) : "–"} |`,
+      } |${node ? ` ${ns(p50(nodeM, c.name))} |` : ""} ${
+        bytes(denoM.get(c.name)?.bytesPerOp)
+      } | ${r(denoM, c.name)} | ${r(bunM, c.name)} |${
+        node ? ` ${r(nodeM, c.name)} |` : ""
+      }`,
     );
   }
   return `${note}${lines.join("\n")}\n`;
@@ -152,7 +171,9 @@ const budgets: string[] = [];
 const budget = (what: string, value: string, goal: string, ok?: boolean) =>
   budgets.push(`| ${what} | ${value} | ${goal} | ${verdict(ok)} |`);
 
-for (const [rt, m] of [["Deno", denoM], ["Bun", bunM]] as const) {
+for (
+  const [rt, m] of [["Deno", denoM], ["Bun", bunM], ["Node", nodeM]] as const
+) {
   const v = p50(m, "user-events/disabled/processor-onEmit");
   budget(
     `${rt}: user_events emit, no listener (processor.onEmit)`,
@@ -194,7 +215,9 @@ for (const rt of ["deno", "bun"]) {
     r === undefined ? undefined : r <= 1.5,
   );
 }
-for (const [rt, m] of [["Deno", denoM], ["Bun", bunM]] as const) {
+for (
+  const [rt, m] of [["Deno", denoM], ["Bun", bunM], ["Node", nodeM]] as const
+) {
   const v = p50(m, "user-events/enabled/processor-onEmit-devnull");
   const r = v === undefined || cDevnull === undefined
     ? undefined
@@ -206,7 +229,9 @@ for (const [rt, m] of [["Deno", denoM], ["Bun", bunM]] as const) {
     r === undefined ? undefined : r <= 1.5,
   );
 }
-for (const [rt, m] of [["Deno", denoM], ["Bun", bunM]] as const) {
+for (
+  const [rt, m] of [["Deno", denoM], ["Bun", bunM], ["Node", nodeM]] as const
+) {
   // Headline: both sides' OTLP protobuf exporter work minus the network.
   const ours = p50(m, "batch/emit-then-flush/seed-otlp-protobuf");
   const peer = p50(m, "batch/emit-then-flush/peer-otlp-protobuf");
@@ -286,6 +311,11 @@ md.push(
 md.push(`- Deno: ${hostLine(mDeno)}`);
 md.push(`- Bun: ${hostLine(mBun)}`);
 md.push(
+  `- Node: ${
+    hostLine(mNode)
+  }; only the cases that apply to the Node port (sections 1, 2, 3's host proxy, 4)`,
+);
+md.push(
   `- deno bench: ${denoBench?.runtime ?? "not run"}, CPU ${
     denoBench?.cpu ?? "?"
   }`,
@@ -340,16 +370,18 @@ md.push("");
   };
   const base = `${g}/processor-onEmit-sync`;
   md.push(
-    "| variant | Deno p50 | Bun p50 | Deno heap B/record | Deno ratio | Bun ratio | Rust reference |",
+    "| variant | Deno p50 | Bun p50 | Node p50 | Deno heap B/record | Deno ratio | Bun ratio | Node ratio | Rust reference |",
   );
-  md.push("| --- | ---: | ---: | ---: | ---: | ---: | --- |");
+  md.push("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |");
   for (const c of groups.get(g) ?? []) {
     md.push(
       `| ${c.variant} | ${ns(p50(denoM, c.name))} | ${
         ns(p50(bunM, c.name))
-      } | ${bytes(denoM.get(c.name)?.bytesPerOp)} | ${
-        ratio(p50(denoM, c.name), p50(denoM, base))
-      } | ${ratio(p50(bunM, c.name), p50(bunM, base))} | ${
+      } | ${ns(p50(nodeM, c.name))} | ${
+        bytes(denoM.get(c.name)?.bytesPerOp)
+      } | ${ratio(p50(denoM, c.name), p50(denoM, base))} | ${
+        ratio(p50(bunM, c.name), p50(bunM, base))
+      } | ${ratio(p50(nodeM, c.name), p50(nodeM, base))} | ${
         rust[c.variant] ?? "–"
       } |`,
     );
@@ -416,20 +448,24 @@ md.push("");
 {
   const cases = groups.get("user-events/enabled") ?? [];
   md.push(
-    "| variant | Deno p50 | Bun p50 | Deno heap B/emit | Deno / C | Bun / C |",
+    "| variant | Deno p50 | Bun p50 | Node p50 | Deno heap B/emit | Deno / C | Bun / C | Node / C |",
   );
-  md.push("| --- | ---: | ---: | ---: | ---: | ---: |");
+  md.push("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
   for (const c of cases) {
     md.push(
       `| ${c.variant} | ${ns(p50(denoM, c.name))} | ${
         ns(p50(bunM, c.name))
-      } | ${bytes(denoM.get(c.name)?.bytesPerOp)} | ${
-        ratio(p50(denoM, c.name), cDevnull?.nsPerOp)
-      } | ${ratio(p50(bunM, c.name), cDevnull?.nsPerOp)} |`,
+      } | ${ns(p50(nodeM, c.name))} | ${
+        bytes(denoM.get(c.name)?.bytesPerOp)
+      } | ${ratio(p50(denoM, c.name), cDevnull?.nsPerOp)} | ${
+        ratio(p50(bunM, c.name), cDevnull?.nsPerOp)
+      } | ${ratio(p50(nodeM, c.name), cDevnull?.nsPerOp)} |`,
     );
   }
   md.push(
-    `| C ue_emit --devnull | ${ns(cDevnull?.nsPerOp)} | | 0 | 1.00x | 1.00x |`,
+    `| C ue_emit --devnull | ${
+      ns(cDevnull?.nsPerOp)
+    } | | | 0 | 1.00x | 1.00x | 1.00x |`,
   );
 }
 md.push("");
@@ -532,6 +568,9 @@ md.push(
 );
 md.push(
   "npm run bench:bun                                   # Bun + mitata (bun run bench/suite.mitata.ts)",
+);
+md.push(
+  "npm run bench:node                                  # Node 26 + mitata (every case; bench/report runs only those that apply)",
 );
 md.push(
   "./node_modules/.bin/deno run -A bench/suite.mitata.ts           # Deno + mitata",
