@@ -711,3 +711,70 @@ export function readMetricsEnv(options: EnvReadOptions = {}): MetricsFromEnv {
   if (temporality !== undefined) out.temporalityPreference = temporality;
   return out;
 }
+
+/**
+ * Reads a comma-separated list of names (`OTEL_TRACES_EXPORTER`,
+ * `OTEL_LOGS_EXPORTER`, `OTEL_METRICS_EXPORTER`, this library's
+ * `SEED_TELEMETRY_INSTRUMENTATIONS`), compared case-insensitively, with
+ * duplicates kept once. All or nothing: one unknown name, or `none` next to
+ * another name, makes the whole variable ignored with one diagnostic naming
+ * the variable, the name and the valid ones, so a typo never leaves a signal
+ * half-configured.
+ *
+ * @param name The variable.
+ * @param allowed The valid names, lowercase (`none` is always valid and reads as `[]`).
+ * @param options Where to read and report.
+ * @returns The names in order, `[]` for `none`, or `undefined` when unset or invalid.
+ *
+ * @example
+ * ```ts
+ * import { readNameListEnv } from "@seed/telemetry";
+ * import assert from "node:assert/strict";
+ *
+ * const allowed = ["otlp", "console"] as const;
+ * assert.deepEqual(readNameListEnv("OTEL_TRACES_EXPORTER", allowed, { env: () => "OTLP, console" }), ["otlp", "console"]);
+ * assert.deepEqual(readNameListEnv("OTEL_TRACES_EXPORTER", allowed, { env: () => "none" }), []);
+ * assert.equal(readNameListEnv("OTEL_TRACES_EXPORTER", allowed, { env: () => "otlp,zipkin", diagnostics: () => {} }), undefined);
+ * ```
+ */
+export function readNameListEnv<T extends string>(
+  name: string,
+  allowed: readonly T[],
+  options: EnvReadOptions = {},
+): T[] | undefined {
+  const value = get(options, name);
+  if (value === undefined) return undefined;
+  const out: T[] = [];
+  let none = false;
+  for (const part of value.split(",")) {
+    const item = part.trim().toLowerCase();
+    if (item === "") continue;
+    if (item === "none") {
+      none = true;
+    } else if ((allowed as readonly string[]).includes(item)) {
+      if (!out.includes(item as T)) out.push(item as T);
+    } else {
+      bad(
+        options,
+        name,
+        value,
+        `a comma-separated list of ${allowed.join(", ")} or none (${
+          JSON.stringify(item.slice(0, 64))
+        } is not one)`,
+        "the default",
+      );
+      return undefined;
+    }
+  }
+  if (none && out.length > 0) {
+    bad(
+      options,
+      name,
+      value,
+      "none alone, or a list without none",
+      "the default",
+    );
+    return undefined;
+  }
+  return out;
+}

@@ -67,6 +67,7 @@ export {
   readKeyValueListEnv,
   readLimitsEnv,
   readMetricsEnv,
+  readNameListEnv,
   readOtlpEnv,
   readPropagatorsEnv,
   readSamplerEnv,

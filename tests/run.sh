@@ -78,7 +78,7 @@ tail -n 12 "$OUT/node-host.log"
 node_counts "node --test (host)" "$OUT/node-host.tap" "$status"
 
 echo "### deno test --doc (JSDoc examples)"
-"$DENO" test -A --doc --junit-path="$OUT/deno-doc.xml" mod.ts pipeline/ processors/ exporters/ receivers/ ffi/ instrumentation/ 2>&1 | tee "$OUT/deno-doc.log" | tail -n 15
+"$DENO" test -A --doc --junit-path="$OUT/deno-doc.xml" mod.ts pipeline/ processors/ exporters/ receivers/ ffi/ instrumentation/ setup/ 2>&1 | tee "$OUT/deno-doc.log" | tail -n 15
 deno_counts "deno test --doc" "$OUT/deno-doc.xml" "${PIPESTATUS[0]}"
 
 if [ "${SEED_TEST_HOST_ONLY:-0}" != 1 ] && [ -d tests/kernel ]; then
