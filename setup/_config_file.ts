@@ -109,16 +109,22 @@ function coreScalar(text: string): unknown {
 }
 
 /** Parses YAML (or JSON, a subset of it) and substitutes every scalar value. */
-function parseText(text: string, env: EnvSource, ctx: Context): unknown {
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+function parseText(
+  text: string,
+  env: EnvSource,
+  ctx: Context,
+  unsetSeen: string[],
+): unknown {
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   const problem = doc.errors[0];
   if (problem !== undefined) {
-    const at = problem.linePos?.[0];
+    const first = problem.message.split("\n")[0].replace(/:$/, "");
+    const at = / at line (\d+), column (\d+)$/.exec(first);
     ctx.fail(
       "",
       `not valid YAML${
-        at === undefined ? "" : ` at line ${at.line}, column ${at.col}`
-      }: ${problem.message.split("\n")[0]}`,
+        at === null ? "" : ` at line ${at[1]}, column ${at[2]}`
+      }: ${at === null ? first : first.slice(0, at.index)}`,
     );
   }
   visit(doc, {
@@ -134,6 +140,9 @@ function parseText(text: string, env: EnvSource, ctx: Context): unknown {
           "",
           `invalid substitution reference ${reference}: write \${NAME}, \${env:NAME} or \${NAME:-default}, NAME being letters, digits and _ not starting with a digit (or $$ for a literal $)`,
         ));
+      for (const name of unset) {
+        if (!unsetSeen.includes(name)) unsetSeen.push(name);
+      }
       node.value = new Substituted(plain ? coreScalar(out) : out, unset);
     },
   });
@@ -1028,5 +1037,24 @@ export function planFromConfigFile(
       ctx.fail("", `not valid JSON: ${(error as Error).message}`, error);
     }
   }
-  return planFromConfigObject(parseText(text, env, ctx), file, env, library);
+  const unset: string[] = [];
+  const plan = planFromConfigObject(
+    parseText(text, env, ctx, unset),
+    file,
+    env,
+    library,
+  );
+  if (unset.length === 0) return plan;
+  return {
+    ...plan,
+    warnings: [
+      `${file}: the environment variable${unset.length > 1 ? "s" : ""} ${
+        unset.join(", ")
+      } ${unset.length > 1 ? "are" : "is"} not set, so the values that use ${
+        unset.length > 1 ? "them" : "it"
+      } are empty and their defaults apply; set ${
+        unset.length > 1 ? "them" : "it"
+      }, or write \${NAME:-default} in the file`,
+    ],
+  };
 }

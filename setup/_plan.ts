@@ -97,6 +97,8 @@ export interface Plan {
   };
   readonly instrumentations: readonly InstrumentationName[];
   readonly shutdownTimeoutMillis: number;
+  /** Reported once the plan is built (e.g. variables a file uses that are not set). */
+  readonly warnings?: readonly string[];
   /** Explicit provider name for the OS back-ends (SEED_TELEMETRY_PROVIDER_NAME). */
   readonly providerName?: string;
 }

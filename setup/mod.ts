@@ -269,6 +269,9 @@ export async function configure(
       `Cannot configure: shutdownTimeoutMillis ${shutdownTimeoutMillis} must be a number >= 0`,
     );
   }
+  for (const warning of plan.warnings ?? []) {
+    reportDiagnostic(diagnostics, "@seed/telemetry/auto", "warn", warning);
+  }
   const built = await buildPipeline(
     { ...plan, shutdownTimeoutMillis },
     { diagnostics, fetch: exportFetch, write: (line) => originalLog(line) },

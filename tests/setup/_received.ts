@@ -56,7 +56,10 @@ export function receivedLogs(collector: FakeCollector): ReceivedLog[] {
   const out: ReceivedLog[] = [];
   for (const r of collector.requests) {
     if (r.path !== "/v1/logs") continue;
-    const decoded: Decoded = decodeLogs(r.body);
+    const json = String(r.headers["content-type"]).includes("json");
+    const decoded: Decoded = json
+      ? jsonToProtoShape(JSON.parse(new TextDecoder().decode(r.body)))
+      : decodeLogs(r.body);
     for (const rl of decoded.resourceLogs ?? []) {
       const resource = plainAttributes(rl.resource?.attributes);
       for (const sl of rl.scopeLogs ?? []) {
@@ -71,4 +74,19 @@ export function receivedLogs(collector: FakeCollector): ReceivedLog[] {
     }
   }
   return out;
+}
+
+/** OTLP/JSON logs in the shape protobufjs gives (ids as byte arrays). */
+function jsonToProtoShape(body: Decoded): Decoded {
+  const bytes = (h: string | undefined) =>
+    h ? (h.match(/../g) ?? []).map((b) => parseInt(b, 16)) : undefined;
+  for (const rl of body.resourceLogs ?? []) {
+    for (const sl of rl.scopeLogs ?? []) {
+      for (const l of sl.logRecords ?? []) {
+        l.traceId = bytes(l.traceId);
+        l.spanId = bytes(l.spanId);
+      }
+    }
+  }
+  return body;
 }
