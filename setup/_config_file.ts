@@ -146,13 +146,21 @@ function parseText(
       node.value = new Substituted(plain ? coreScalar(out) : out, unset);
     },
   });
-  const value: unknown = doc.toJS({ maxAliasCount: 1000 });
-  return value;
+  try {
+    return doc.toJS({ maxAliasCount: 1000 });
+  } catch (error) {
+    // The yaml package's guard against alias expansion bombs.
+    return ctx.fail(
+      "",
+      `cannot be expanded (${
+        (error as Error)?.message
+      }); use fewer aliases (*name)`,
+      error,
+    );
+  }
 }
 
 // --- validation -------------------------------------------------------------
-
-type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
 /** Reads one value, unwrapping substitution; remembers unset variables for messages. */
 class Reader {
@@ -300,18 +308,6 @@ class Reader {
       this.typeError(path, `one of ${values.join(", ")}`, raw);
     }
     return value as T;
-  }
-
-  /** Any JSON value, unwrapped (for keys accepted but not applied). */
-  plain(raw: unknown): Json {
-    const { value } = this.unwrap(raw);
-    if (Array.isArray(value)) return value.map((v) => this.plain(v));
-    if (value !== null && typeof value === "object") {
-      const out: Record<string, Json> = {};
-      for (const [k, v] of Object.entries(value)) out[k] = this.plain(v);
-      return out;
-    }
-    return value as Json;
   }
 }
 
@@ -863,6 +859,27 @@ const TOP_KEYS = [
 export function planFromConfigObject(
   config: unknown,
   file: string | undefined,
+  env: EnvSource,
+  library: LibraryEnv,
+): Plan {
+  try {
+    return planFrom(config, file, env, library);
+  } catch (error) {
+    if (error instanceof ConfigurationError) throw error;
+    // A value that cannot be read (a throwing getter, a revoked Proxy).
+    return new Context(file).fail(
+      "",
+      `cannot be read (${
+        (error as Error)?.message ?? String(error)
+      }); pass plain data`,
+      error,
+    );
+  }
+}
+
+function planFrom(
+  config: unknown,
+  file: string | undefined,
   _env: EnvSource,
   library: LibraryEnv,
 ): Plan {
@@ -890,25 +907,23 @@ export function planFromConfigObject(
     "log_level",
     ["trace", "debug", "info", "warn", "error", "fatal"] as const,
   );
-  r.plain(
-    r.object(
-      top["instrumentation/development"],
-      "instrumentation/development",
-      [
-        "general",
-        "js",
-        "cpp",
-        "dotnet",
-        "erlang",
-        "go",
-        "java",
-        "php",
-        "python",
-        "ruby",
-        "rust",
-        "swift",
-      ],
-    ),
+  r.object(
+    top["instrumentation/development"],
+    "instrumentation/development",
+    [
+      "general",
+      "js",
+      "cpp",
+      "dotnet",
+      "erlang",
+      "go",
+      "java",
+      "php",
+      "python",
+      "ruby",
+      "rust",
+      "swift",
+    ],
   );
   const general = attributeLimits(r, top.attribute_limits, "attribute_limits");
   const resource = resourceOf(r, top.resource, "resource");

@@ -256,6 +256,13 @@ async function resolvePlan(
 export async function configure(
   options: ConfigureOptions = {},
 ): Promise<Telemetry> {
+  if (options === null || typeof options !== "object") {
+    throw new TypeError(
+      `Cannot configure: options must be an object, got ${
+        options === null ? "null" : typeof options
+      }`,
+    );
+  }
   const env = options.env ?? processEnvSource;
   const diagnostics = options.diagnostics ?? consoleDiagnosticSink;
   // Taken before any patch, so exports are never traced or captured.

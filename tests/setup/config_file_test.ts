@@ -348,6 +348,76 @@ describe("a bad configuration file", () => {
   });
 });
 
+describe("hostile configuration input", () => {
+  const base = {
+    instrumentations: [] as [],
+    signals: false,
+    diagnostics: () => {},
+    env: () => undefined,
+  };
+
+  it("turns an unreadable config object into one ConfigurationError", async () => {
+    const trap = new Proxy({}, {
+      ownKeys() {
+        throw new Error("trap");
+      },
+    });
+    const e = await configure({
+      ...base,
+      config: { file_format: "1.0", tracer_provider: trap },
+    })
+      .catch((x: unknown) => x);
+    assert.ok(e instanceof ConfigurationError, String(e));
+    assert.match((e as Error).message, /cannot be read \(trap\)/);
+    const getter = {
+      file_format: "1.0",
+      get resource(): never {
+        throw new RangeError("getter");
+      },
+    };
+    assert.ok(
+      await configure({ ...base, config: getter }).catch((x: unknown) =>
+        x
+      ) instanceof ConfigurationError,
+    );
+  });
+
+  it("does not walk cycles or accept null, strings and arrays as the configuration", async () => {
+    const cyclic: Record<string, unknown> = { file_format: "1.0" };
+    cyclic["instrumentation/development"] = { js: cyclic };
+    await using ok = await configure({ ...base, config: cyclic });
+    assert.equal(ok.source, "options");
+    for (const config of [null, "file_format: 1.0", [], 7]) {
+      const e = await configure({ ...base, config }).catch((x: unknown) => x);
+      assert.ok(e instanceof ConfigurationError || config === null, String(e));
+    }
+    await assert.rejects(configure(null as never), TypeError);
+  });
+
+  it("stops an alias expansion bomb with one error", async () => {
+    let text = 'file_format: "1.0"\na0: &a0 [x, x, x, x, x, x, x, x, x, x]\n';
+    for (let i = 1; i < 9; i++) {
+      text += `a${i}: &a${i} [${Array(10).fill(`*a${i - 1}`).join(", ")}]\n`;
+    }
+    const started = performance.now();
+    const e = await rejects(file("yaml", text));
+    assert.ok(performance.now() - started < 5000);
+    assert.match(e.message, /cannot be expanded|unknown key/);
+  });
+
+  it("names a deeply nested or huge value without throwing anything else", async () => {
+    const deep = HEAD +
+      "resource:\n  attributes:\n    - name: x\n      value: " +
+      "[".repeat(2000) + "]".repeat(2000) + "\n";
+    const e = await rejects(file("yaml", deep));
+    assert.ok(e.message.length < 2000);
+    const lone = await rejects(
+      file("yaml", HEAD + 'tracer_provider:\n  "\\ud800": 1\n'),
+    );
+    assert.equal(lone.path, "tracer_provider.\ud800");
+  });
+});
+
 describe("a valid configuration file", () => {
   it("reads the library's components with their options", async () => {
     const seen: Diagnostic[] = [];
