@@ -11,6 +11,11 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import type { MemoryReport, MemoryRow } from "./memory.ts";
 import type { MitataReport, MitataResult } from "./suite.mitata.ts";
+import {
+  httpBudgetRows,
+  httpSection,
+  readHttpReports,
+} from "./_report_http.ts";
 
 interface DenoBenchJson {
   runtime: string;
@@ -287,6 +292,9 @@ for (const [rt, mem] of [["Deno", memDeno], ["Bun", memBun]] as const) {
   }
 }
 
+const httpReports = readHttpReports(dir);
+budgets.push(...httpBudgetRows(httpReports, verdict));
+
 // --- document ----------------------------------------------------------------
 
 md.push("# Benchmark results");
@@ -556,6 +564,8 @@ const memTable = (label: string, r: MemoryReport | undefined) => {
 memTable("Deno", memDeno);
 memTable("Bun", memBun);
 
+md.push(...httpSection(httpReports));
+
 md.push("## Reproduce");
 md.push("");
 md.push("```sh");
@@ -583,6 +593,9 @@ md.push(
 );
 md.push(
   "bench/kernel.sh                                     # case 3 alone, in the user_events VM",
+);
+md.push(
+  "./node_modules/.bin/deno run -A bench/http_server.ts  # case 8 (bun run bench/http_server.ts)",
 );
 md.push("```");
 md.push("");

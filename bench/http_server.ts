@@ -1,0 +1,271 @@
+// Per-request CPU cost of the request instrumentation, ours against
+// @hono/otel + @opentelemetry/sdk-trace (BatchSpanProcessor), on the same
+// Hono app on Bun.serve or Deno.serve (bench/_http_server.ts).
+//
+//   deno run -A bench/http_server.ts [--json OUT]
+//   bun run bench/http_server.ts [--json OUT]
+//
+// Starts three servers of the runtime it runs on (bare, ours, theirs), one
+// process each, and loads them in turns with the same bounded loopback load:
+// CONCURRENCY requests in flight over keep-alive fetch, REQUESTS per round,
+// rounds interleaved (bare, ours, theirs, bare, ...) so that the machine's
+// other work falls on all three alike. Each round reads the server's own CPU
+// time (process.cpuUsage, user + system) before and after, both pipelines
+// flushed, so a round's figure includes exporting its spans and logs. CPU per
+// request is the figure that means something on a shared machine; requests/s
+// and latency are reported beside it. cost = variant − bare, per round
+// (paired), median over rounds; ratio = ours cost / theirs cost.
+
+import process from "node:process";
+import { spawn } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { type HostInfo, hostInfo } from "./_host.ts";
+import type { CpuSample, HttpVariant } from "./_http_server.ts";
+
+/** Requests in flight at once. */
+const CONCURRENCY = 8;
+/** Requests per measured round. */
+const REQUESTS = 1500;
+/** Requests per variant before the first round. */
+const WARMUP = 1000;
+/** Rounds per variant (fewer when TIME_BUDGET_MS runs out first). */
+const ROUNDS = 7;
+const MIN_ROUNDS = 2;
+/** Wall-clock budget of the measured rounds. */
+const TIME_BUDGET_MS = 30_000;
+
+const VARIANTS: readonly HttpVariant[] = ["bare", "ours", "theirs"];
+
+/** One variant's figures. */
+export interface HttpVariantResult {
+  readonly variant: HttpVariant;
+  /** CPU µs per request of the server process, one per round. */
+  readonly cpuMicrosPerRequest: number[];
+  /** Median of {@linkcode cpuMicrosPerRequest}. */
+  readonly cpuMicrosMedian: number;
+  /** Median over rounds of (this round − bare's round of the same index), µs; 0 for bare. */
+  readonly costMicros: number;
+  /** Requests per second, median round. */
+  readonly requestsPerSecond: number;
+  /** Latency over all measured requests, ms. */
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  /** Requests sent in the measured rounds, and those that did not answer 200. */
+  readonly requests: number;
+  readonly failed: number;
+  /** Spans and logs exported by the server (warm-up included) and dropped. */
+  readonly exportedSpans: number;
+  readonly exportedLogs: number;
+  readonly droppedSpans: number;
+  readonly droppedLogs: number;
+}
+
+/** What `--json` writes. */
+export interface HttpReport {
+  readonly host: HostInfo;
+  readonly concurrency: number;
+  readonly requestsPerRound: number;
+  readonly rounds: number;
+  readonly warmup: number;
+  readonly seconds: number;
+  readonly variants: HttpVariantResult[];
+  /** ours cost / theirs cost. */
+  readonly ratio: number;
+}
+
+interface Child {
+  readonly variant: HttpVariant;
+  readonly url: string;
+  stop(): void;
+}
+
+function command(): { exec: string; args: string[] } {
+  const child = fileURLToPath(new URL("./_http_server.ts", import.meta.url));
+  const g = globalThis as { Bun?: unknown; Deno?: { execPath(): string } };
+  if (g.Bun !== undefined) {
+    return { exec: process.execPath, args: ["run", child] };
+  }
+  if (g.Deno !== undefined) {
+    return { exec: g.Deno.execPath(), args: ["run", "-A", child] };
+  }
+  throw new Error("bench/http_server.ts runs on Deno or Bun");
+}
+
+function start(variant: HttpVariant): Promise<Child> {
+  const { exec, args } = command();
+  const proc = spawn(exec, [...args, variant], {
+    stdio: ["pipe", "pipe", "inherit"],
+  });
+  return new Promise((resolve, reject) => {
+    let out = "";
+    const timer = setTimeout(
+      () => reject(new Error(`${variant} server did not start in 20 s`)),
+      20_000,
+    );
+    proc.on(
+      "exit",
+      (code) => reject(new Error(`${variant} server exited (${code})`)),
+    );
+    proc.stdout!.on("data", (chunk: Uint8Array) => {
+      out += new TextDecoder().decode(chunk);
+      const m = /port (\d+)/.exec(out);
+      if (m === null) return;
+      clearTimeout(timer);
+      resolve({
+        variant,
+        url: `http://127.0.0.1:${m[1]}`,
+        stop: () => {
+          proc.stdin!.end();
+          proc.kill();
+        },
+      });
+    });
+  });
+}
+
+const HEADERS = {
+  "traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+  "user-agent": "seed-bench/1.0",
+};
+
+async function sample(child: Child): Promise<CpuSample> {
+  const response = await fetch(`${child.url}/__cpu`);
+  return await response.json() as CpuSample;
+}
+
+/** Sends `n` requests, CONCURRENCY at a time; latencies (ms) go to `into`. */
+async function load(
+  child: Child,
+  n: number,
+  into: number[] | undefined,
+): Promise<{ ms: number; failed: number }> {
+  let next = 0;
+  let failed = 0;
+  const started = performance.now();
+  const worker = async () => {
+    while (next < n) {
+      const i = next++;
+      const t0 = performance.now();
+      const response = await fetch(`${child.url}/users/${i % 1000}`, {
+        headers: HEADERS,
+      });
+      await response.arrayBuffer();
+      if (response.status !== 200) failed++;
+      into?.push(performance.now() - t0);
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  return { ms: performance.now() - started, failed };
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length === 0 ? NaN : s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const quantile = (sorted: number[], q: number): number =>
+  sorted.length === 0
+    ? NaN
+    : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+
+/** Runs the whole benchmark on this runtime. */
+export async function runHttpBench(): Promise<HttpReport> {
+  const began = performance.now();
+  const children: Child[] = [];
+  try {
+    for (const v of VARIANTS) children.push(await start(v));
+    for (const c of children) await load(c, WARMUP, undefined);
+    const perRound = new Map<HttpVariant, number[]>();
+    const rps = new Map<HttpVariant, number[]>();
+    const latencies = new Map<HttpVariant, number[]>();
+    const failed = new Map<HttpVariant, number>();
+    for (const v of VARIANTS) {
+      perRound.set(v, []);
+      rps.set(v, []);
+      latencies.set(v, []);
+      failed.set(v, 0);
+    }
+    const measureStart = performance.now();
+    let rounds = 0;
+    while (
+      rounds < ROUNDS &&
+      (rounds < MIN_ROUNDS ||
+        performance.now() - measureStart < TIME_BUDGET_MS)
+    ) {
+      for (const c of children) {
+        const before = await sample(c);
+        const run = await load(c, REQUESTS, latencies.get(c.variant));
+        const after = await sample(c);
+        perRound.get(c.variant)!.push(
+          (after.cpuMicros - before.cpuMicros) / REQUESTS,
+        );
+        rps.get(c.variant)!.push(REQUESTS / (run.ms / 1000));
+        failed.set(c.variant, failed.get(c.variant)! + run.failed);
+      }
+      rounds++;
+    }
+    const bare = perRound.get("bare")!;
+    const variants: HttpVariantResult[] = [];
+    for (const c of children) {
+      const cpu = perRound.get(c.variant)!;
+      const last = await sample(c);
+      const sorted = latencies.get(c.variant)!.sort((a, b) => a - b);
+      variants.push({
+        variant: c.variant,
+        cpuMicrosPerRequest: cpu.map((x) => Math.round(x * 100) / 100),
+        cpuMicrosMedian: median(cpu),
+        costMicros: c.variant === "bare"
+          ? 0
+          : median(cpu.map((x, i) => x - bare[i])),
+        requestsPerSecond: median(rps.get(c.variant)!),
+        p50Ms: quantile(sorted, 0.5),
+        p99Ms: quantile(sorted, 0.99),
+        requests: rounds * REQUESTS,
+        failed: failed.get(c.variant)!,
+        exportedSpans: last.exportedSpans,
+        exportedLogs: last.exportedLogs,
+        droppedSpans: last.droppedSpans,
+        droppedLogs: last.droppedLogs,
+      });
+    }
+    const ours = variants.find((v) => v.variant === "ours")!.costMicros;
+    const theirs = variants.find((v) => v.variant === "theirs")!.costMicros;
+    return {
+      host: await hostInfo(),
+      concurrency: CONCURRENCY,
+      requestsPerRound: REQUESTS,
+      rounds,
+      warmup: WARMUP,
+      seconds: Math.round((performance.now() - began) / 100) / 10,
+      variants,
+      ratio: ours / theirs,
+    };
+  } finally {
+    for (const c of children) c.stop();
+  }
+}
+
+if (import.meta.main) {
+  const i = process.argv.indexOf("--json");
+  const out = i >= 0 ? process.argv[i + 1] : undefined;
+  const report = await runHttpBench();
+  const f = (x: number, d = 1) => x.toFixed(d);
+  console.log(
+    `${report.host.runtime} ${report.host.version}: ${report.rounds} rounds x ${report.requestsPerRound} requests, ${report.concurrency} in flight, ${report.seconds} s`,
+  );
+  for (const v of report.variants) {
+    console.log(
+      `${v.variant.padEnd(7)} cpu/request ${f(v.cpuMicrosMedian)} µs  cost ${
+        f(v.costMicros)
+      } µs  ${f(v.requestsPerSecond, 0)} req/s  p50 ${f(v.p50Ms, 2)} ms  p99 ${
+        f(v.p99Ms, 2)
+      } ms  exported ${v.exportedSpans} spans ${v.exportedLogs} logs  failed ${v.failed}  rounds [${
+        v.cpuMicrosPerRequest.join(", ")
+      }]`,
+    );
+  }
+  console.log(`ours cost / theirs cost: ${f(report.ratio, 2)}x (goal ≤ 0.33x)`);
+  if (out !== undefined) writeFileSync(out, JSON.stringify(report, null, 2));
+  process.exit(0);
+}
