@@ -142,6 +142,11 @@ export {
   SpanStatusCode,
 } from "./trace/span.ts";
 export {
+  isTrustedSpan,
+  ReadableSpanChecker,
+  type ReadableSpanCheckStats,
+} from "./trace/span_check.ts";
+export {
   type ExactTime,
   formatRfc3339,
   formatUnixNano,

@@ -40,5 +40,8 @@ export {
 } from "./metric_exporter.ts";
 export { OtlpHttpExporter } from "./otlp_http_exporter.ts";
 export type { OtlpHttpExporterOptions, OtlpRetryOptions } from "./options.ts";
-export { OtlpHttpSpanExporter } from "./span_exporter.ts";
+export {
+  OtlpHttpSpanExporter,
+  type OtlpSpanExporterStats,
+} from "./span_exporter.ts";
 export type { OtlpExporterStats } from "./_transport.ts";

@@ -201,7 +201,7 @@ export abstract class OtlpHttpExporter<T extends LogRecordData | ReadableSpan>
  * exported: on success they count as `rejected`, like items the receiver
  * refused. No extra Promise when none were left out.
  */
-function withSkipped(
+export function withSkipped(
   result: Promise<ExportResult>,
   skipped: number,
 ): Promise<ExportResult> {

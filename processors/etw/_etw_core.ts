@@ -54,6 +54,7 @@ export class Counters {
   eventNameFallbacks = 0;
   invalidRecords = 0;
   duplicateFields = 0;
+  repairedSpans = 0;
 }
 
 /** The shared part of the ETW processors (held, not inherited). */
@@ -137,6 +138,7 @@ export class EtwCore {
       eventNameFallbacks: c.eventNameFallbacks,
       invalidRecords: c.invalidRecords,
       duplicateFields: c.duplicateFields,
+      repairedSpans: c.repairedSpans,
     };
   }
 

@@ -8,6 +8,10 @@ import type { Advapi32Binding } from "../../ffi/advapi32.ts";
 import type { AnyValue } from "../../pipeline/attributes.ts";
 import type { SpanProcessor } from "../../pipeline/processor.ts";
 import type { ReadableSpan } from "../../pipeline/trace/span.ts";
+import {
+  ReadableSpanChecker,
+  type ReadableSpanCheckStats,
+} from "../../pipeline/trace/span_check.ts";
 import { OutType } from "../_tracelogging.ts";
 import { EtwCore, openBindingOrNull } from "./_etw_core.ts";
 import type { EtwProvider } from "./_etw_provider.ts";
@@ -57,6 +61,7 @@ const SPAN_LEVEL = 5;
  */
 export class EtwSpanProcessor implements SpanProcessor, Disposable {
   readonly #core: EtwCore;
+  readonly #checker = new ReadableSpanChecker();
 
   /**
    * Registers the provider.
@@ -91,6 +96,11 @@ export class EtwSpanProcessor implements SpanProcessor, Disposable {
     return this.#core.stats;
   }
 
+  /** What the check of hand-made spans (not made by this library's tracer) dropped or replaced, field by field. */
+  get spanChecks(): ReadableSpanCheckStats {
+    return this.#checker.stats;
+  }
+
   /**
    * Encodes and writes one ended span, synchronously. Never throws.
    *
@@ -100,6 +110,16 @@ export class EtwSpanProcessor implements SpanProcessor, Disposable {
     const core = this.#core;
     const provider = core.gate(SPAN_LEVEL);
     if (provider === null) return;
+    // A span this library did not make is checked field by field first.
+    const checker = this.#checker;
+    const repaired = checker.repairedCount;
+    const checked = checker.check(span);
+    if (checked === undefined) {
+      core.counters.invalidRecords++;
+      return;
+    }
+    if (checker.repairedCount !== repaired) core.counters.repairedSpans++;
+    span = checked;
     try {
       // Deferred metadata first (copied from the writer's cache per shape);
       // a span near a limit is encoded again the normal way.

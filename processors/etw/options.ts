@@ -125,8 +125,10 @@ export interface EtwProcessorStats {
   readonly unsupported: number;
   /** Logs only: events named `eventName` because `eventNameCallback` threw or returned no usable name. */
   readonly eventNameFallbacks: number;
-  /** Records dropped because they were not objects or reading them threw. */
+  /** Records dropped because they were not objects or reading them threw; for spans, also hand-made spans without a valid trace id and span id (see `ReadableSpanChecker`; details in the span processor's `spanChecks`). */
   readonly invalidRecords: number;
+  /** Spans only: hand-made spans kept (handed to the encoder) with at least one field replaced or left out by `ReadableSpanChecker` (details in `spanChecks`). */
+  readonly repairedSpans: number;
   /** `PartC` attributes left out because their field name, as written (lone surrogates as U+FFFD, NUL as `?`), equals an earlier one's: the first is kept. */
   readonly duplicateFields: number;
 }

@@ -443,6 +443,10 @@ export class WriteOutcomes {
   tooLarge = 0;
   writeError = 0;
   encodeError = 0;
+  /** Spans dropped by the hand-made span check. */
+  invalidSpan = 0;
+  /** Spans written with fields repaired by the hand-made span check. */
+  repairedSpans = 0;
   /** Events named `Log` because the event-name callback failed. */
   nameFallback = 0;
   #reported = false;
@@ -483,7 +487,7 @@ export class WriteOutcomes {
   ): UserEventsStats {
     return {
       emitted: notEnabled + noSeverity + this.written + this.noListener +
-        this.tooLarge + this.writeError + this.encodeError,
+        this.tooLarge + this.writeError + this.encodeError + this.invalidSpan,
       notEnabled,
       written: this.written,
       droppedNoSeverity: noSeverity,
@@ -491,6 +495,8 @@ export class WriteOutcomes {
       droppedTooLarge: this.tooLarge,
       droppedWriteError: this.writeError,
       droppedEncodeError: this.encodeError,
+      droppedInvalidSpan: this.invalidSpan,
+      repairedSpans: this.repairedSpans,
       truncatedValues: set.buffer.truncatedValues,
       eventNameFallbacks: this.nameFallback,
       cappedFields: set.buffer.cappedFields,

@@ -203,6 +203,10 @@ export interface UserEventsStats {
   readonly droppedWriteError: number;
   /** Dropped because encoding threw (a value that could not be read). */
   readonly droppedEncodeError: number;
+  /** Spans only: hand-made spans dropped because they were not objects or had no valid trace id and span id (see `ReadableSpanChecker`; details in the span processor's `spanChecks`). */
+  readonly droppedInvalidSpan: number;
+  /** Spans only: hand-made spans kept (handed to the encoder) with at least one field replaced or left out by `ReadableSpanChecker` (details in `spanChecks`). */
+  readonly repairedSpans: number;
   /** Attributes left out because a struct already had 127 members. */
   readonly cappedFields: number;
   /** `PartC` attributes left out because their field name, as written (lone surrogates as U+FFFD, `;` and NUL as `_`), equals an earlier one's: the first is kept. */

@@ -12,6 +12,10 @@ import {
 } from "../../pipeline/diagnostics.ts";
 import type { SpanProcessor } from "../../pipeline/processor.ts";
 import type { ReadableSpan } from "../../pipeline/trace/span.ts";
+import {
+  ReadableSpanChecker,
+  type ReadableSpanCheckStats,
+} from "../../pipeline/trace/span_check.ts";
 import { type EncodeOptions, encodeSpan } from "../_eventheader.ts";
 import {
   loadLibc,
@@ -70,6 +74,7 @@ export class UserEventsSpanProcessor implements SpanProcessor, Disposable {
   #words: Int32Array;
   #notEnabled = 0;
   readonly #outcomes = new WriteOutcomes();
+  readonly #checker = new ReadableSpanChecker();
 
   /**
    * Registers `<provider>_L4K1`. Never throws for kernel-side failures: the
@@ -117,10 +122,19 @@ export class UserEventsSpanProcessor implements SpanProcessor, Disposable {
       this.#notEnabled++;
       return;
     }
+    // A span this library did not make is checked field by field first.
+    const checker = this.#checker;
+    const repaired = checker.repairedCount;
+    const checked = checker.check(span);
+    if (checked === undefined) {
+      this.#outcomes.invalidSpan++;
+      return;
+    }
+    if (checker.repairedCount !== repaired) this.#outcomes.repairedSpans++;
     const set = this.#set;
     let length: number;
     try {
-      length = encodeSpan(set.buffer, span, this.#options);
+      length = encodeSpan(set.buffer, checked, this.#options);
     } catch {
       this.#outcomes.encodeError++;
       return;
@@ -144,6 +158,11 @@ export class UserEventsSpanProcessor implements SpanProcessor, Disposable {
    */
   enabled(): boolean {
     return Atomics.load(this.#words, LEVEL) !== 0;
+  }
+
+  /** What the check of hand-made spans (not made by this library's tracer) dropped or replaced, field by field. */
+  get spanChecks(): ReadableSpanCheckStats {
+    return this.#checker.stats;
   }
 
   /** The counters (`droppedNoSeverity` is always 0). */

@@ -192,10 +192,15 @@ describe("span PartB, shared by the user_events and ETW span processors", () => 
     b.ue.onEnd(span);
     assert.equal(b.lastEtw().PartB.parentId, span.parentSpanId);
     assert.equal(b.lastUe().PartB.parentId, span.parentSpanId);
+    // Uppercase hex is a valid id, written lowercase (the tracer's rule).
+    const upper = { ...snapshot(span), parentSpanId: "00F067AA0BA902B7" };
+    b.etw.onEnd(upper);
+    b.ue.onEnd(upper);
+    assert.equal(b.lastEtw().PartB.parentId, "00f067aa0ba902b7");
+    assert.equal(b.lastUe().PartB.parentId, "00f067aa0ba902b7");
     for (
       const bad of [
         "0000000000000000",
-        "00F067AA0BA902B7",
         "zzzzzzzzzzzzzzzz",
         "00f067aa0ba902",
         "",
