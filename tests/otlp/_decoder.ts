@@ -181,6 +181,14 @@ export function plainAttributes(
   kvs: Decoded[] | undefined,
 ): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const kv of kvs ?? []) out[kv.key ?? ""] = plainValue(kv.value); // proto3: "" is absent
+  for (const kv of kvs ?? []) {
+    // An own property even for "__proto__" (proto3: "" is absent).
+    Object.defineProperty(out, kv.key ?? "", {
+      value: plainValue(kv.value),
+      enumerable: true,
+      configurable: true,
+      writable: true,
+    });
+  }
   return out;
 }

@@ -115,7 +115,7 @@ export function assertSpan(decoded: Decoded, s: ReadableSpan, i: number): void {
     (s.traceFlags & 0xff) | 0x100 | (s.parentIsRemote ? 0x200 : 0),
     `${at} flags`,
   );
-  assert.equal(decoded.name, s.name, `${at} name`);
+  assert.equal(decoded.name ?? "", s.name, `${at} name`); // proto3: "" is absent
   assert.equal(decoded.kind, s.kind + 1, `${at} kind (OTLP numbering)`);
   assert.equal(
     decoded.startTimeUnixNano,
@@ -141,7 +141,7 @@ export function assertSpan(decoded: Decoded, s: ReadableSpan, i: number): void {
       nanos(e.timeUnixMs, e.timeNanosInMs),
       `${at} event ${k} time`,
     );
-    assert.equal(d.name, e.name, `${at} event ${k} name`);
+    assert.equal(d.name ?? "", e.name, `${at} event ${k} name`);
     assertAttributes(d.attributes, e.attributes, `${at} event ${k} attributes`);
     assert.equal(
       d.droppedAttributesCount,
