@@ -30,10 +30,8 @@ import {
   SimpleSpanProcessor,
   TracerProvider,
 } from "../../mod.ts";
-import {
-  encodeLogsRequest,
-  encodeTraceRequest,
-} from "../../exporters/_otlp_proto.ts";
+import { encodeLogsRequest } from "../../exporters/_otlp_logs_proto.ts";
+import { encodeTraceRequest } from "../../exporters/_otlp_trace_proto.ts";
 import {
   encodeLogsRequestJson,
   encodeTraceRequestJson,
