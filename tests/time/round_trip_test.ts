@@ -35,7 +35,13 @@ import {
   decodedFieldsToObject,
   decodeEventHeader,
 } from "../../processors/user_events/mod.ts";
-import { decodeTraceLogging } from "../../processors/etw/mod.ts";
+import {
+  decodeTraceLogging,
+  EtwProcessor,
+  EtwSpanProcessor,
+  traceLoggingFieldsToObject,
+} from "../../processors/etw/mod.ts";
+import { FakeAdvapi32 } from "../etw/_fake_advapi32.ts";
 import { decodeLogs, decodeTrace } from "../otlp/_decoder.ts";
 import {
   FILETIME_UNIX_EPOCH,
@@ -248,6 +254,45 @@ describe(`exact times: ${COUNT} seeded timestamps through every encoder`, () => 
   }
 });
 
+describe("exact times through the ETW processor itself", () => {
+  it(
+    "EtwProcessor: PartA time (timestamp, else observed) decodes exactly for 20,000 seeded inputs",
+    SLOW,
+    () => {
+      const N = 20_000;
+      const times = samples(0xe7a1, N);
+      const observed = samples(0xe7a2, N);
+      const fake = new FakeAdvapi32();
+      fake.enabledAnswer = 1;
+      using processor = new EtwProcessor(fake, {
+        providerName: "Time",
+        diagnostics: () => {},
+      });
+      for (let i = 0; i < N; i++) {
+        // Every fourth record has no timestamp: PartA time is the observed one.
+        const record: LogRecord = i % 4 === 0
+          ? { severityNumber: 9, observedTimestamp: observed[i].input }
+          : {
+            severityNumber: 9,
+            timestamp: times[i].input,
+            observedTimestamp: observed[i].input,
+          };
+        processor.onEmit(record, context);
+      }
+      assert.equal(processor.stats.written, N);
+      assert.equal(context.sanitizer.invalidTimes, 0);
+      for (let i = 0; i < N; i++) {
+        const w = fake.writes[i];
+        const partA = traceLoggingFieldsToObject(
+          decodeTraceLogging(w.blobs[1].bytes, w.blobs[2].bytes).fields,
+        ).PartA as Record<string, unknown>;
+        const want = i % 4 === 0 ? observed[i].ns : times[i].ns;
+        assert.equal(parseRfc3339(partA.time), want, `#${i}`);
+      }
+    },
+  );
+});
+
 describe("exact span times: 10,000 seeded spans through every encoder", () => {
   const SPANS = 10_000;
   const starts = samples(0x5a5a, SPANS);
@@ -295,6 +340,35 @@ describe("exact span times: 10,000 seeded spans through every encoder", () => {
           assert.equal(s.endTimeUnixNano, end, `#${i} end`);
           assert.equal(s.events[0].timeUnixNano, event, `#${i} event`);
         }
+      }
+    },
+  );
+
+  it(
+    "ETW: EtwSpanProcessor writes startTime and PartA time exactly (decodeTraceLogging)",
+    SLOW,
+    async () => {
+      await provider.forceFlush();
+      const fake = new FakeAdvapi32();
+      fake.enabledAnswer = 1;
+      using etw = new EtwSpanProcessor(fake, {
+        providerName: "TimeSpans",
+        diagnostics: () => {},
+      });
+      const spans = exporter.items;
+      for (const span of spans) etw.onEnd(span);
+      assert.equal(etw.stats.written, SPANS);
+      for (let i = 0; i < SPANS; i++) {
+        const w = fake.writes[i];
+        const event = traceLoggingFieldsToObject(
+          decodeTraceLogging(w.blobs[1].bytes, w.blobs[2].bytes).fields,
+        ) as Record<string, Record<string, unknown>>;
+        assert.equal(
+          parseRfc3339(event.PartB.startTime),
+          expected[i][0],
+          `#${i}`,
+        );
+        assert.equal(parseRfc3339(event.PartA.time), expected[i][1], `#${i}`);
       }
     },
   );

@@ -544,6 +544,11 @@ describe("issue 9 examples", () => {
       const proto = decodeLogs(encodeLogsRequest([data]))
         .resourceLogs[0].scopeLogs[0].logRecords[0];
       check(BigInt(proto.timeUnixNano));
+      const json = JSON.parse(
+        new TextDecoder().decode(encodeLogsRequestJson([data])),
+      ).resourceLogs[0].scopeLogs[0].logRecords[0];
+      assert.match(json.timeUnixNano, /^\d+$/, "a JSON decimal string");
+      check(BigInt(json.timeUnixNano));
       check(
         parseRfc3339(
           userEventsTimes((p) =>
