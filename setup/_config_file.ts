@@ -108,6 +108,52 @@ function coreScalar(text: string): unknown {
   return t;
 }
 
+/** The largest configuration file read, in UTF-16 code units (1 MiB). */
+const MAX_CONFIG_FILE_SIZE = 1 << 20;
+/** The deepest nesting of flow collections (`[`, `{`) a file may have. */
+const MAX_CONFIG_FLOW_DEPTH = 64;
+
+// Real configuration files are a few KiB and about ten levels deep. The YAML
+// parser's work grows with nesting (seconds for 2,000 levels of `[` on a
+// loaded machine), so a file past these bounds is refused before it is
+// parsed: one linear scan, never amplified work at start-up.
+function boundText(text: string, ctx: Context): void {
+  if (text.length > MAX_CONFIG_FILE_SIZE) {
+    ctx.fail(
+      "",
+      `is ${text.length} characters long, more than the ${MAX_CONFIG_FILE_SIZE} this library reads; remove what the pipeline does not need`,
+    );
+  }
+  let depth = 0;
+  let line = 1;
+  let quote = 0; // 0, or the char code of the open quote (' or ")
+  let comment = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 10) {
+      line++;
+      comment = false;
+      continue;
+    }
+    if (comment) continue;
+    if (quote !== 0) {
+      if (c === 92 && quote === 34) i++; // \ escapes inside "..."
+      else if (c === quote) quote = 0;
+      continue;
+    }
+    if (c === 34 || c === 39) quote = c;
+    else if (c === 35) comment = true; // #
+    else if (c === 91 || c === 123) { // [ {
+      if (++depth > MAX_CONFIG_FLOW_DEPTH) {
+        ctx.fail(
+          "",
+          `nests [ and { more than ${MAX_CONFIG_FLOW_DEPTH} levels deep at line ${line}; flatten the value there`,
+        );
+      }
+    } else if ((c === 93 || c === 125) && depth > 0) depth--; // ] }
+  }
+}
+
 /** Parses YAML (or JSON, a subset of it) and substitutes every scalar value. */
 function parseText(
   text: string,
@@ -115,6 +161,7 @@ function parseText(
   ctx: Context,
   unsetSeen: string[],
 ): unknown {
+  boundText(text, ctx);
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   const problem = doc.errors[0];
   if (problem !== undefined) {

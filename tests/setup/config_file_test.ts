@@ -411,6 +411,26 @@ describe("hostile configuration input", () => {
       "[".repeat(200) + "]".repeat(200) + "\n";
     const e = await rejects(file("yaml", deep));
     assert.ok(e.message.length < 2000);
+    assert.match(e.message, /more than 64 levels deep at line \d+/);
+    // 100,000 levels are refused by the scan before the parser sees them.
+    const deeper = await rejects(
+      file("yaml", HEAD + "x: " + "{".repeat(100_000) + "\n"),
+    );
+    assert.match(deeper.message, /more than 64 levels deep/);
+    const huge = await rejects(
+      file("yaml", HEAD + "# " + "x".repeat(2 << 20) + "\n"),
+    );
+    assert.match(huge.message, /more than the 1048576 this library reads/);
+    // Brackets inside quotes and comments are text, not nesting.
+    await rejects(
+      file(
+        "yaml",
+        HEAD +
+          `# ${"[".repeat(100)}\nresource:\n  attributes:\n    - name: "${
+            "{".repeat(100)
+          }"\n      value: '${"[".repeat(100)}'\nbogus_key: 1\n`,
+      ),
+    ).then((ok) => assert.match(ok.message, /bogus_key/));
     const lone = await rejects(
       file("yaml", HEAD + 'tracer_provider:\n  "\\ud800": 1\n'),
     );
