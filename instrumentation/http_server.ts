@@ -59,6 +59,11 @@ import {
   redactQuery,
   splitUrl,
 } from "./_http.ts";
+import type {
+  Histogram,
+  Meter,
+  UpDownCounter,
+} from "../pipeline/metrics/mod.ts";
 import { withBaggage } from "./baggage.ts";
 import {
   type PropagationContext,
@@ -86,6 +91,60 @@ export interface TracerSource {
 }
 
 /**
+ * What the instrumentation needs of a meter provider (a `MeterProvider`
+ * from `@seed/telemetry/metrics` has it).
+ *
+ * @example
+ * ```ts
+ * import { MeterProvider } from "@seed/telemetry/metrics";
+ * import type { MeterSource } from "@seed/telemetry/http";
+ * import assert from "node:assert/strict";
+ *
+ * const source: MeterSource = new MeterProvider();
+ * assert.equal(typeof source.getMeter, "function");
+ * ```
+ */
+export interface MeterSource {
+  /** Returns the meter of a scope. */
+  getMeter(name: string, version?: string): Meter;
+}
+
+/**
+ * The semantic conventions' bucket boundaries of
+ * `http.server.request.duration`, in seconds.
+ *
+ * @example
+ * ```ts
+ * import { HTTP_DURATION_BUCKETS } from "@seed/telemetry/http";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(HTTP_DURATION_BUCKETS[0], 0.005);
+ * ```
+ */
+export const HTTP_DURATION_BUCKETS: readonly number[] = Object.freeze([
+  0.005,
+  0.01,
+  0.025,
+  0.05,
+  0.075,
+  0.1,
+  0.25,
+  0.5,
+  0.75,
+  1,
+  2.5,
+  5,
+  7.5,
+  10,
+]);
+
+/** The server metrics' instruments. */
+interface ServerMetrics {
+  readonly duration: Histogram;
+  readonly active: UpDownCounter;
+}
+
+/**
  * Options of {@linkcode HttpServerInstrumentation} and
  * {@linkcode instrumentHandler}.
  *
@@ -102,6 +161,13 @@ export interface TracerSource {
 export interface HttpServerInstrumentationOptions extends EnvReadOptions {
   /** Where the SERVER spans come from. */
   readonly tracerProvider: TracerSource;
+  /**
+   * Where the server metrics go: `http.server.request.duration` (histogram,
+   * seconds, the semantic conventions' buckets) and
+   * `http.server.active_requests` (up-down counter, `{request}`).
+   * @default {none: no metrics}
+   */
+  readonly meterProvider?: MeterSource;
   /**
    * How the parent context and baggage are read from request headers.
    * @default {propagatorFromEnv(): OTEL_PROPAGATORS, else tracecontext,baggage}
@@ -195,6 +261,21 @@ export type FetchHandler = (
   ...rest: never[]
 ) => unknown;
 
+/** The span attributes the duration histogram keeps (besides the method). */
+const METRIC_KEYS = [
+  "url.scheme",
+  "http.response.status_code",
+  "http.route",
+  "error.type",
+  "network.protocol.version",
+] as const;
+
+/** Gives a request its meters (set in HttpServerRequest's static block). */
+let attachState: (
+  state: HttpServerRequest,
+  metrics: ServerMetrics | undefined,
+) => void;
+
 interface Counters {
   requests: number;
   handlerErrors: number;
@@ -253,6 +334,9 @@ export class HttpServerRequest {
   #counters: Counters;
   #responseHeaders: readonly string[];
   #ended = false;
+  #metrics: ServerMetrics | undefined;
+  #started = 0;
+  #activeAttributes: Attributes | undefined;
 
   /**
    * Wraps a started span. Use {@linkcode HttpServerInstrumentation.begin}.
@@ -275,6 +359,49 @@ export class HttpServerRequest {
     this.#context = context;
     this.#counters = counters;
     this.#responseHeaders = responseHeaders;
+  }
+
+  static {
+    attachState = (state, metrics) => {
+      if (metrics === undefined) return;
+      const attributes = state.span.attributes;
+      const active: Record<string, AnyValue> = {
+        "http.request.method": attributes["http.request.method"] as AnyValue,
+      };
+      const scheme = attributes["url.scheme"];
+      if (scheme !== undefined) active["url.scheme"] = scheme as AnyValue;
+      state.#metrics = metrics;
+      state.#activeAttributes = active as Attributes;
+      state.#started = performance.now();
+      metrics.active.add(1, active as Attributes);
+    };
+  }
+
+  /** Ends the span and records the request's metrics, once. */
+  #finish(): void {
+    const span = this.span;
+    if (span.ended) return;
+    span.end();
+    const metrics = this.#metrics;
+    if (metrics === undefined) return;
+    this.#metrics = undefined;
+    try {
+      metrics.active.add(-1, this.#activeAttributes);
+      const a = span.attributes;
+      const out: Record<string, AnyValue> = {
+        "http.request.method": a["http.request.method"] as AnyValue,
+      };
+      for (const key of METRIC_KEYS) {
+        const value = a[key];
+        if (value !== undefined) out[key] = value as AnyValue;
+      }
+      metrics.duration.record(
+        (performance.now() - this.#started) / 1000,
+        out as Attributes,
+      );
+    } catch {
+      this.#counters.instrumentationErrors++;
+    }
   }
 
   /**
@@ -313,7 +440,7 @@ export class HttpServerRequest {
     if (this.#ended) return;
     this.recordError(error);
     this.#ended = true;
-    this.span.end();
+    this.#finish();
   }
 
   /**
@@ -357,7 +484,7 @@ export class HttpServerRequest {
       if (response === undefined && this.upgrade) {
         span.setAttribute("http.response.status_code", 101);
       }
-      span.end();
+      this.#finish();
       return response;
     }
     const status = response.status;
@@ -382,8 +509,12 @@ export class HttpServerRequest {
       span.setStatus({ code: SpanStatusCode.ERROR });
     }
     const body = status === 101 ? null : response.body;
-    if (body === null || (span.traceFlags & TRACE_FLAG_SAMPLED) === 0) {
-      span.end();
+    if (
+      body === null ||
+      ((span.traceFlags & TRACE_FLAG_SAMPLED) === 0 &&
+        this.#metrics === undefined)
+    ) {
+      this.#finish();
       return response;
     }
     return new Response(this.#watch(body), {
@@ -396,26 +527,27 @@ export class HttpServerRequest {
   #watch(body: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
     const span = this.span;
     const counters = this.#counters;
+    const finish = () => this.#finish();
     const reader = body.getReader();
     return new ReadableStream<Uint8Array>({
       pull(controller) {
         return reader.read().then((chunk) => {
           if (chunk.done) {
             controller.close();
-            span.end();
+            finish();
           } else controller.enqueue(chunk.value);
         }, (error: unknown) => {
           counters.bodyErrors++;
           span.recordException(error);
           span.setAttribute("error.type", errorType(error));
           span.setStatus({ code: SpanStatusCode.ERROR });
-          span.end();
+          finish();
           controller.error(error);
         });
       },
       cancel(reason) {
         if (!span.ended) counters.bodiesCancelled++;
-        span.end();
+        finish();
         return reader.cancel(reason);
       },
     }, { highWaterMark: 0 });
@@ -456,6 +588,7 @@ export class HttpServerInstrumentation {
   #propagator: TextMapPropagator;
   #requestHeaders: readonly string[];
   #responseHeaders: readonly string[];
+  #metrics: ServerMetrics | undefined;
   #counters: Counters = {
     requests: 0,
     handlerErrors: 0,
@@ -487,6 +620,30 @@ export class HttpServerInstrumentation {
       SDK_VERSION,
     );
     this.#propagator = options.propagator ?? propagatorFromEnv(options);
+    const meterProvider = options.meterProvider;
+    if (meterProvider !== undefined) {
+      if (
+        meterProvider === null || typeof meterProvider !== "object" ||
+        typeof meterProvider.getMeter !== "function"
+      ) {
+        throw new TypeError(
+          "Cannot create HttpServerInstrumentation: options.meterProvider must be a MeterProvider (from @seed/telemetry/metrics)",
+        );
+      }
+      const meter = meterProvider.getMeter("@seed/telemetry/http", SDK_VERSION);
+      this.#metrics = {
+        duration: meter.createHistogram("http.server.request.duration", {
+          unit: "s",
+          description: "Duration of HTTP server requests.",
+          advice: { explicitBucketBoundaries: HTTP_DURATION_BUCKETS },
+        }),
+        active: meter.createUpDownCounter("http.server.active_requests", {
+          unit: "{request}",
+          description: "Number of active HTTP server requests.",
+          valueType: "int",
+        }),
+      };
+    }
     this.#requestHeaders = headerNames(
       options.requestHeaders,
       "requestHeaders",
@@ -573,6 +730,7 @@ export class HttpServerInstrumentation {
       this.#responseHeaders,
     );
     if (headers.has("upgrade")) state.upgrade = true;
+    attachState(state, this.#metrics);
     return state;
   }
 

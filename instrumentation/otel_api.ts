@@ -58,7 +58,7 @@ import {
   type TracerProvider,
   withActiveSpan,
 } from "../mod.ts";
-import type { Baggage } from "./baggage.ts";
+import { activeBaggage, type Baggage, withBaggage } from "./baggage.ts";
 import {
   type HeaderGetter,
   type PropagationContext,
@@ -226,6 +226,8 @@ export interface OtelApi {
     ): unknown;
     disable(): void;
   };
+  /** `api.baggageEntryMetadataFromString`, for baggage properties. */
+  readonly baggageEntryMetadataFromString?: (raw: string) => unknown;
   /** `api.ROOT_CONTEXT`. */
   readonly ROOT_CONTEXT: OtelContext;
   /** `api.createTraceState` (API 1.1+). */
@@ -524,6 +526,13 @@ class ForeignCarrier implements SpanContextCarrier {
 interface Frame {
   readonly context: OtelContext;
   readonly carrier: SpanContextCarrier | undefined;
+  /** This library's baggage made from the context's API baggage, if it had any. */
+  readonly baggage: Baggage | undefined;
+}
+
+/** What the bridge reads of an API `Baggage`. */
+interface OtelBaggage {
+  getAllEntries(): [string, { value: string; metadata?: unknown }][];
 }
 
 class Bridge {
@@ -531,6 +540,8 @@ class Bridge {
   readonly frames = new AsyncLocalStorage<Frame>();
   readonly #wrapped = new WeakMap<Span, BridgedSpan>();
   readonly #carriers = new WeakMap<object, SpanContextCarrier>();
+  readonly #toOtelBaggage = new WeakMap<Baggage, unknown>();
+  readonly #fromOtelBaggage = new WeakMap<object, Baggage>();
 
   constructor(api: OtelApi) {
     this.api = api;
@@ -574,27 +585,108 @@ class Bridge {
     return carrier;
   }
 
-  /** The API's view of the active context: its own frame, with this library's active span if that is newer. */
+  /** This library's baggage as an API `Baggage` (one conversion per baggage). */
+  otelBaggage(baggage: Baggage): unknown {
+    let otel = this.#toOtelBaggage.get(baggage);
+    if (otel === undefined) {
+      const api = this.api;
+      const entries: Record<string, { value: string; metadata?: unknown }> = {};
+      for (const [key, entry] of baggage) {
+        entries[key] = entry.metadata !== undefined &&
+            api.baggageEntryMetadataFromString !== undefined
+          ? {
+            value: entry.value,
+            metadata: api.baggageEntryMetadataFromString(entry.metadata),
+          }
+          : { value: entry.value };
+      }
+      otel = api.propagation.createBaggage(entries);
+      this.#toOtelBaggage.set(baggage, otel);
+      if (otel !== null && typeof otel === "object") {
+        this.#fromOtelBaggage.set(otel, baggage);
+      }
+    }
+    return otel;
+  }
+
+  /** An API `Baggage` as this library's baggage, or undefined when it is not one. */
+  ourBaggage(otel: unknown): Baggage | undefined {
+    if (otel === null || typeof otel !== "object") return undefined;
+    let baggage = this.#fromOtelBaggage.get(otel);
+    if (baggage !== undefined) return baggage;
+    const all = (otel as Partial<OtelBaggage>).getAllEntries;
+    if (typeof all !== "function") return undefined;
+    const map = new Map<string, { value: string; metadata?: string }>();
+    for (const [key, entry] of all.call(otel)) {
+      if (typeof key !== "string" || typeof entry?.value !== "string") {
+        continue;
+      }
+      let metadata: unknown;
+      try {
+        metadata = entry.metadata === undefined
+          ? undefined
+          : String(entry.metadata);
+      } catch {
+        metadata = undefined;
+      }
+      map.set(
+        key,
+        typeof metadata === "string" && metadata !== ""
+          ? { value: entry.value, metadata }
+          : { value: entry.value },
+      );
+    }
+    baggage = map;
+    this.#fromOtelBaggage.set(otel, baggage);
+    return baggage;
+  }
+
+  /**
+   * The API's view of the active context: its own frame, with this
+   * library's active span (and baggage) if that is newer.
+   */
   active(): OtelContext {
     const frame = this.frames.getStore();
     const ours = activeSpan();
-    const ctx = frame?.context ?? this.api.ROOT_CONTEXT;
-    if (ours === (frame?.carrier)) return ctx;
-    if (ours === undefined) return this.api.trace.deleteSpan(ctx);
-    const span = ours instanceof Span
-      ? this.wrap(ours)
-      : this.api.trace.wrapSpanContext(this.toOtel(ours.spanContext()));
-    return this.api.trace.setSpan(ctx, span as never);
+    let ctx = frame?.context ?? this.api.ROOT_CONTEXT;
+    if (ours !== (frame?.carrier)) {
+      if (ours === undefined) ctx = this.api.trace.deleteSpan(ctx);
+      else {
+        const span = ours instanceof Span
+          ? this.wrap(ours)
+          : this.api.trace.wrapSpanContext(this.toOtel(ours.spanContext()));
+        ctx = this.api.trace.setSpan(ctx, span as never);
+      }
+    }
+    const baggage = activeBaggage();
+    if (baggage !== undefined && baggage !== frame?.baggage) {
+      // Baggage set by this library (an incoming request's) after the
+      // API's frame: code on the API sees it through getBaggage.
+      ctx = this.api.propagation.setBaggage(
+        ctx,
+        this.otelBaggage(baggage) as never,
+      );
+    }
+    return ctx;
   }
 
   with<T>(ctx: OtelContext, fn: () => T): T {
     const carrier = this.carrierOf(ctx);
-    const frame: Frame = { context: ctx, carrier };
+    let baggage: Baggage | undefined;
+    try {
+      baggage = this.ourBaggage(this.api.propagation.getBaggage(ctx));
+    } catch {
+      baggage = undefined; // a hostile baggage object: keep ours as it is
+    }
+    const frame: Frame = { context: ctx, carrier, baggage };
     // Running with an undefined store clears this library's active span,
     // as an API context without a span means "no active span".
+    const run = baggage === undefined || baggage === activeBaggage()
+      ? fn
+      : () => withBaggage(baggage, fn);
     return this.frames.run(
       frame,
-      () => withActiveSpan(carrier as SpanContextCarrier, fn),
+      () => withActiveSpan(carrier as SpanContextCarrier, run),
     );
   }
 }
@@ -788,9 +880,15 @@ class BridgedPropagator {
       ctx = api.trace.setSpanContext(ctx, otel);
     }
     if (found.baggage !== undefined && found.baggage.size > 0) {
-      const entries: Record<string, { value: string }> = {};
+      const entries: Record<string, { value: string; metadata?: unknown }> = {};
       for (const [key, entry] of found.baggage) {
-        entries[key] = { value: entry.value };
+        entries[key] = entry.metadata !== undefined &&
+            api.baggageEntryMetadataFromString !== undefined
+          ? {
+            value: entry.value,
+            metadata: api.baggageEntryMetadataFromString(entry.metadata),
+          }
+          : { value: entry.value };
       }
       ctx = api.propagation.setBaggage(
         ctx,

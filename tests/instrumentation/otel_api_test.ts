@@ -20,6 +20,8 @@ import {
   UserEventsSpanProcessor,
 } from "../../processors/user_events/mod.ts";
 import { registerOtelApi } from "../../instrumentation/otel_api.ts";
+import { instrumentHandler } from "../../instrumentation/http_server.ts";
+import { activeBaggage, withBaggage } from "../../instrumentation/baggage.ts";
 import { FakeLibc } from "../user_events/_fake_libc.ts";
 import { FakeCollector } from "../otlp/_server.ts";
 import { decodeTrace, hex, plainAttributes } from "../otlp/_decoder.ts";
@@ -296,5 +298,131 @@ describe("@hono/otel through registerOtelApi", () => {
     );
     assert.equal(fields.PartB.parentId, "00f067aa0ba902b7");
     await tracerProvider.shutdown();
+  });
+});
+
+describe("baggage through registerOtelApi", () => {
+  const incoming = "tenant=acme;ttl=60,tier=gold";
+
+  it("shows an instrumented server's incoming baggage to code on the API (propagation.getBaggage)", async () => {
+    const { tracerProvider } = recordingPipeline();
+    using _bridge = registerOtelApi({ api, tracerProvider, env: noEnv });
+    const seen: Record<string, unknown>[] = [];
+    await using server = await serve(
+      instrumentHandler(async () => {
+        await new Promise((r) => setTimeout(r, 1));
+        const baggage = api.propagation.getBaggage(api.context.active());
+        seen.push(
+          Object.fromEntries(
+            (baggage?.getAllEntries() ?? []).map(([k, e]) => [
+              k,
+              e.metadata === undefined
+                ? e.value
+                : `${e.value};${e.metadata.toString()}`,
+            ]),
+          ),
+        );
+        // What the API injects downstream carries it too.
+        const out: Record<string, string> = {};
+        api.propagation.inject(api.context.active(), out);
+        return Response.json(out);
+      }, { tracerProvider, env: noEnv }),
+    );
+    const injected = await (await fetch(server.url, {
+      headers: { baggage: incoming },
+    })).json();
+    assert.deepEqual(seen, [{ tenant: "acme;ttl=60", tier: "gold" }]);
+    assert.equal(injected.baggage, incoming);
+    // Without incoming baggage the API sees none.
+    await (await fetch(server.url)).text();
+    assert.deepEqual(seen[1], {});
+  });
+
+  it("shows @hono/otel's request baggage to this library (activeBaggage) and back to the API", async () => {
+    const { tracerProvider } = recordingPipeline();
+    using _bridge = registerOtelApi({ api, tracerProvider, env: noEnv });
+    const app = new Hono();
+    app.use(httpInstrumentationMiddleware({ serviceName: "bag" }));
+    app.get("/", async (c) => {
+      await Promise.resolve();
+      return c.json({
+        ours: activeBaggage()?.get("tenant")?.value ?? null,
+        api: api.propagation.getBaggage(api.context.active())?.getEntry(
+          "tenant",
+        )?.value ?? null,
+      });
+    });
+    await using server = await serve((request, info) =>
+      app.fetch(request, info)
+    );
+    const body = await (await fetch(server.url, {
+      headers: { baggage: incoming },
+    })).json();
+    assert.deepEqual(body, { ours: "acme", api: "acme" });
+  });
+
+  it("carries API baggage into this library across await, and ours into the API", async () => {
+    const { tracerProvider } = recordingPipeline();
+    using _bridge = registerOtelApi({ api, tracerProvider, env: noEnv });
+    const ctx = api.propagation.setBaggage(
+      api.context.active(),
+      api.propagation.createBaggage({ k: { value: "v" } }),
+    );
+    await api.context.with(ctx, async () => {
+      await new Promise((r) => setTimeout(r, 1));
+      assert.equal(activeBaggage()?.get("k")?.value, "v");
+      await withBaggage(new Map([["mine", { value: "1" }]]), async () => {
+        await Promise.resolve();
+        const seen = api.propagation.getBaggage(api.context.active());
+        assert.equal(seen?.getEntry("mine")?.value, "1");
+      });
+      assert.equal(
+        api.propagation.getBaggage(api.context.active())?.getEntry("k")?.value,
+        "v",
+      );
+    });
+    assert.equal(activeBaggage(), undefined);
+  });
+
+  it("never throws on a hostile API baggage", async () => {
+    const { tracerProvider } = recordingPipeline();
+    using _bridge = registerOtelApi({ api, tracerProvider, env: noEnv });
+    const hostile = [
+      {
+        getAllEntries() {
+          throw new Error("no");
+        },
+      },
+      { getAllEntries: () => [[1, null], ["ok", { value: 2 }]] },
+      {
+        getAllEntries: () => [[
+          "m",
+          {
+            value: "x",
+            metadata: {
+              toString() {
+                throw new Error("meta");
+              },
+            },
+          },
+        ]],
+      },
+      new Proxy({}, {
+        get() {
+          throw new Error("trap");
+        },
+      }),
+    ];
+    for (const baggage of hostile) {
+      const ctx = api.propagation.setBaggage(
+        api.ROOT_CONTEXT,
+        baggage as never,
+      );
+      const result = await api.context.with(ctx, async () => {
+        await Promise.resolve();
+        return "ran";
+      });
+      assert.equal(result, "ran");
+    }
   });
 });
