@@ -1,67 +1,139 @@
-// Listener throughput in the user_events VM (run by bench/listener_vm.sh):
-// a C writer (tests/kernel/_c_writer.c) writes N EventHeader events as fast
-// as it can while (a) this process's UserEventsListener, (b) perf-collect
-// read them, each with one ring of BUFFER_KIB per CPU. Prints one JSON line
-// per reader: events read, lost, and events/s over the writer's run.
-// Usage: listener_rate.ts N BUFFER_KIB POLL_MS
-import { spawn, spawnSync } from "node:child_process";
+// Listener throughput in the user_events VM (run by bench/listener_vm.sh).
+// A C writer (tests/kernel/_c_writer.c) writes N EventHeader events, as fast
+// as it can or paced at RATE events/s, while (a) this process's
+// UserEventsListener, (b) perf-collect read them, each with one ring of
+// BUFFER_KIB per CPU. Then (c) the forwarder: bench/ue_emit.c writes Common
+// Schema log records (the processor's exact bytes), the forwarder ships them
+// over OTLP/HTTP to a collector in another process on loopback
+// (bench/_otlp_sink.ts), which counts the records it decoded.
+//
+// The writer is spawned first and starts writing only when it gets a byte
+// on stdin: spawning a child blocks the event loop for 0.2-0.6 s under TCG,
+// long enough for a fast writer to overflow a ring before the listener runs.
+//
+// Prints one JSON line per run. Usage:
+//   listener_rate.ts N BUFFER_KIB RATE...      RATE 0 = as fast as it can
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import process from "node:process";
-import { openUserEventsListener } from "../receivers/user_events/mod.ts";
+import {
+  openUserEventsForwarder,
+  openUserEventsListener,
+} from "../receivers/user_events/mod.ts";
 
 const n = Number(process.argv[2] ?? 20000);
 const bufferKiB = Number(process.argv[3] ?? 128);
-const pollMs = Number(process.argv[4] ?? 1);
-const runtime = navigator.userAgent.split(" ")[0];
+const rates = process.argv.slice(4).map(Number);
+if (rates.length === 0) rates.push(0);
+const isDeno = "Deno" in globalThis;
+const runtime = isDeno ? "deno" : "bun";
+const version = navigator.userAgent.split(" ")[0];
 const writer = `/tmp/bench_c_writer_${process.pid}`;
+const emitter = `/tmp/bench_ue_emit_${process.pid}`;
 const tools = process.env.SEED_SHARED
   ? `${process.env.SEED_SHARED}/tools/linuxtracepoints`
   : "../shared/tools/linuxtracepoints";
-const gcc = spawnSync("gcc", ["-O2", "-o", writer, "tests/kernel/_c_writer.c"]);
-if (gcc.status !== 0) throw new Error(String(gcc.stderr));
-
-function runWriter(provider: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const t0 = performance.now();
-    const child = spawn(writer, [provider, String(n)], { stdio: "ignore" });
-    child.on(
-      "exit",
-      (code) =>
-        code === 0
-          ? resolve(performance.now() - t0)
-          : reject(new Error(`writer exit ${code}`)),
-    );
-  });
+for (
+  const [out, src] of [[writer, "tests/kernel/_c_writer.c"], [
+    emitter,
+    "bench/ue_emit.c",
+  ]]
+) {
+  const gcc = spawnSync("gcc", ["-O2", "-o", out, src]);
+  if (gcc.status !== 0) throw new Error(String(gcc.stderr));
 }
 
-{
-  const provider = `benchl_${process.pid}`;
+interface Writer {
+  /** Sends the start byte; resolves with the writer's own writing time. */
+  go(): Promise<{ writeMs: number; startedAt: number }>;
+}
+
+/** Spawns the writer; it registers, waits for the enable bit, then for go(). */
+function startWriter(provider: string, rate: number): Writer {
+  const child: ChildProcess = spawn(
+    writer,
+    [provider, String(n), String(rate), "-1"],
+    { stdio: ["pipe", "ignore", "pipe"] },
+  );
+  let err = "";
+  child.stderr!.on("data", (c) => err += String(c));
+  const exited = new Promise<number>((r) =>
+    child.on("exit", (c) => r(c ?? -1))
+  );
+  return {
+    async go() {
+      const startedAt = performance.now();
+      child.stdin!.write("g");
+      child.stdin!.end();
+      const code = await exited;
+      const m = /ns (\d+)/.exec(err);
+      if (code !== 0 || m === null) throw new Error(`writer: ${code} ${err}`);
+      return { writeMs: Number(m[1]) / 1e6, startedAt };
+    },
+  };
+}
+
+/**
+ * Waits until `count()` reaches `target`, or stops growing for 2 s (the
+ * rest was lost: the kernel's exact count comes with close()).
+ */
+async function settle(count: () => number, target: number): Promise<void> {
+  let last = -1;
+  let since = performance.now();
+  while (count() < target) {
+    const now = performance.now();
+    if (count() !== last) {
+      last = count();
+      since = now;
+    } else if (now - since > 2000) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+function line(fields: Record<string, unknown>): void {
+  console.log(JSON.stringify({ runtime, version, n, bufferKiB, ...fields }));
+}
+
+async function listenerRun(rate: number): Promise<void> {
+  const provider = `benchl_${process.pid}_${rate}`;
   const listener = await openUserEventsListener({
     providers: [provider],
     levels: [5],
     bufferKiB,
-    pollIntervalMs: pollMs,
   });
+  const w = startWriter(provider, rate);
   let events = 0;
+  let lastAt = 0;
+  const onEvent = () => {
+    events++;
+    lastAt = performance.now();
+  };
   const controller = new AbortController();
-  const running = listener.run(() => events++, { signal: controller.signal });
-  const ms = await runWriter(provider);
+  const running = listener.run(onEvent, { signal: controller.signal });
+  await new Promise((r) => setTimeout(r, 300)); // the writer sees its enable bit
+  const { writeMs, startedAt } = await w.go();
+  await settle(() => events, n);
   controller.abort();
   await running;
-  const stats = listener.close(() => events++);
-  console.log(JSON.stringify({
-    reader: `listener (${runtime}, poll ${pollMs} ms)`,
-    n,
-    bufferKiB,
+  const stats = listener.close(onEvent);
+  line({
+    reader: "listener",
+    pollIntervalMs: listener.pollIntervalMs,
+    rate,
     read: events,
     lost: stats.lost,
-    writerMs: Math.round(ms),
-    eventsPerSecond: Math.round(events / (ms / 1000)),
-  }));
+    drains: stats.drains,
+    writeMs: Math.round(writeMs),
+    writerEventsPerSecond: Math.round(n / (writeMs / 1000)),
+    lagMs: Math.round(lastAt - startedAt - writeMs),
+    deliveredEventsPerSecond: Math.round(
+      events / ((lastAt - startedAt) / 1000),
+    ),
+  });
 }
 
-{
-  const provider = `benchp_${process.pid}`;
-  const file = `/tmp/bench_${process.pid}.data`;
+async function perfCollectRun(rate: number): Promise<void> {
+  const provider = `benchp_${process.pid}_${rate}`;
+  const file = `/tmp/bench_${process.pid}_${rate}.data`;
   const collector = spawn(`${tools}/perf-collect`, [
     "-b",
     String(bufferKiB),
@@ -74,7 +146,9 @@ function runWriter(provider: string): Promise<number> {
   for (let i = 0; i < 400 && !err.includes("collecting until"); i++) {
     await new Promise((r) => setTimeout(r, 50));
   }
-  const ms = await runWriter(provider);
+  const w = startWriter(provider, rate);
+  await new Promise((r) => setTimeout(r, 300));
+  const { writeMs } = await w.go();
   const exited = new Promise((r) => collector.on("exit", r));
   collector.kill("SIGINT");
   await exited;
@@ -85,13 +159,70 @@ function runWriter(provider: string): Promise<number> {
   const read = JSON.parse(decoded.stdout.replace(/^\uFEFF/, ""))[file].filter((
     e: { n: string },
   ) => e.n.startsWith(provider + ":")).length;
-  console.log(JSON.stringify({
+  line({
     reader: "perf-collect",
-    n,
-    bufferKiB,
+    rate,
     read,
     lost: n - read,
-    writerMs: Math.round(ms),
-    eventsPerSecond: Math.round(read / (ms / 1000)),
-  }));
+    writeMs: Math.round(writeMs),
+    writerEventsPerSecond: Math.round(n / (writeMs / 1000)),
+  });
 }
+
+/** Writer → forwarder → OTLP/HTTP → a collector process on loopback. */
+async function forwarderRun(): Promise<void> {
+  const sinkArgs = isDeno
+    ? ["run", "-A", "--no-check", "bench/_otlp_sink.ts"]
+    : ["run", "bench/_otlp_sink.ts"];
+  const sink = spawn(process.execPath, sinkArgs, {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const port = await new Promise<number>((resolve) => {
+    let out = "";
+    sink.stdout!.on("data", (c) => {
+      out += String(c);
+      const m = /port (\d+)/.exec(out);
+      if (m !== null) resolve(Number(m[1]));
+    });
+  });
+  const provider = `benchf_${process.pid}`;
+  const forwarder = await openUserEventsForwarder({
+    listener: { providers: [provider], levels: [4], bufferKiB },
+    endpoint: `http://127.0.0.1:${port}`,
+  });
+  // ue_emit N ROUNDS writes N x (1 warm-up + ROUNDS) records at full speed.
+  const half = Math.floor(n / 2);
+  const running = forwarder.run();
+  const t0 = performance.now();
+  const emit = spawnSync(emitter, [String(half), "1", provider], {
+    encoding: "utf8",
+  });
+  if (emit.status !== 0) throw new Error(`ue_emit: ${emit.stderr}`);
+  const written = JSON.parse(emit.stdout).written as number;
+  await settle(() => forwarder.stats.listener.events, written);
+  await forwarder.shutdown(); // exports and awaits the last batches
+  await running;
+  const t1 = performance.now();
+  const stats = forwarder.stats;
+  const received = await (await fetch(`http://127.0.0.1:${port}/count`)).json();
+  sink.kill("SIGTERM");
+  line({
+    reader: "forwarder",
+    written,
+    events: stats.listener.events,
+    lost: stats.listener.lost,
+    logRecordsExported: stats.logs.exported,
+    logRecordsReceived: received.logRecords,
+    requests: received.requests,
+    endToEndMs: Math.round(t1 - t0),
+    endToEndEventsPerSecond: Math.round(
+      received.logRecords / ((t1 - t0) / 1000),
+    ),
+  });
+}
+
+for (const rate of rates) {
+  await listenerRun(rate);
+  await perfCollectRun(rate);
+}
+await forwarderRun();

@@ -1,16 +1,31 @@
 #!/usr/bin/env bash
-# Opt-in, not part of bench/report: user_events listener throughput against
-# perf-collect on the same C writer load and ring size, in ONE boot of the
-# user_events VM (TCG: only the ratio within one run means anything).
-#   bench/listener_vm.sh [N] [BUFFER_KIB]     defaults 20000 128
+# Opt-in: user_events listener throughput against perf-collect on the same C
+# writer load and ring size, and the forwarder's end-to-end rate (writer ->
+# listener -> OTLP/HTTP -> a loopback collector process), Deno and Bun in ONE
+# boot of the user_events VM (TCG: only ratios within one run mean anything).
+#   bench/listener_vm.sh [OUT.jsonl] [N] [BUFFER_KIB] [RATE...]
+#   defaults: bench/bin/listener.jsonl 20000 128 0   (RATE 0: as fast as it can)
+# bench/report runs it and writes its rows into bench/RESULTS.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-n=${1:-20000}
-kib=${2:-128}
+out=${1:-bench/bin/listener.jsonl}
+n=${2:-20000}
+kib=${3:-128}
+shift $(($# < 3 ? $# : 3))
+rates=("$@")
+[ ${#rates[@]} -gt 0 ] || rates=(0)
 if [ "${UEVM_GUEST:-}" = 1 ]; then
-  ./node_modules/.bin/deno run -A --no-check bench/listener_rate.ts "$n" "$kib" 1
-  ./node_modules/.bin/bun run bench/listener_rate.ts "$n" "$kib" 1
+  : >"$out"
+  ./node_modules/.bin/deno run -A --no-check bench/listener_rate.ts "$n" "$kib" "${rates[@]}" | tee -a "$out"
+  ./node_modules/.bin/bun run bench/listener_rate.ts "$n" "$kib" "${rates[@]}" | tee -a "$out"
   exit 0
 fi
 runner=${UEVM_RUNNER:-$(pwd)/../shared/vm/run-in-vm.sh}
-exec "$runner" -t 900 -e SEED_SHARED="${SEED_SHARED:-$(cd .. && pwd)/shared}" -- bash bench/listener_vm.sh "$n" "$kib"
+if [ ! -x "$runner" ]; then
+  echo "listener_vm.sh: no VM runner at $runner (set UEVM_RUNNER)" >&2
+  exit 2
+fi
+mkdir -p "$(dirname "$out")"
+./node_modules/.bin/deno check bench/listener_rate.ts bench/_otlp_sink.ts >/dev/null
+"$runner" -t 900 -e SEED_SHARED="${SEED_SHARED:-$(cd .. && pwd)/shared}" -- \
+  bash bench/listener_vm.sh "$out" "$n" "$kib" "${rates[@]}"

@@ -361,6 +361,106 @@ export function decodeEventHeader(
   tracepointName: string,
   event: Uint8Array,
 ): DecodedEvent {
+  return decode(undefined, tracepointName, event);
+}
+
+interface NameInfo {
+  readonly provider: string;
+  readonly keyword: bigint;
+  readonly options: string;
+  readonly level: number;
+  readonly shapes: Shape[];
+}
+
+interface Shape {
+  readonly meta: Uint8Array;
+  readonly name: string;
+  readonly nameAttributes: string;
+  readonly nodes: readonly MetaNode[];
+}
+
+const MAX_NAMES = 1024;
+const MAX_SHAPES = 32;
+
+/**
+ * An EventHeader decoder that remembers what it has parsed: the tracepoint
+ * names and, per name, the metadata (event name and field list) of the
+ * last 32 distinct event shapes.
+ * A writer sends the same metadata with every event of a shape, so a
+ * listener decoding a stream parses each shape once and then only reads
+ * the values. Results are exactly those of {@linkcode decodeEventHeader}.
+ * Memory is bounded: at most 1024 names of 32 shapes each are kept; past
+ * that it decodes without remembering.
+ *
+ * @example
+ * ```ts
+ * import { EventHeaderDecoder, decodedFieldsToObject } from "@seed/telemetry/user-events";
+ * import assert from "node:assert/strict";
+ *
+ * const hexBytes =
+ *   "0700000000000004390001004d794576656e74006d7367000a636f756e740084025061727442008102" +
+ *   "5f747970654e616d65000a73657665726974794e756d626572008302020068" +
+ *   "69fbffffff03004c6f670900";
+ * const bytes = new Uint8Array(hexBytes.match(/../g)!.map((h) => parseInt(h, 16)));
+ * const decoder = new EventHeaderDecoder();
+ * decoder.decode("MyProvider_L4K1", bytes);
+ * const event = decoder.decode("MyProvider_L4K1", bytes); // metadata from the cache
+ * assert.equal(event.name, "MyEvent");
+ * assert.equal(decodedFieldsToObject(event.fields).msg, "hi");
+ * ```
+ */
+export class EventHeaderDecoder {
+  readonly #names = new Map<string, NameInfo>();
+
+  /**
+   * Decodes one event, as {@linkcode decodeEventHeader} does.
+   *
+   * @param tracepointName The tracepoint name, e.g. `MyProvider_L4K1`.
+   * @param event The event bytes: header, extensions, field data.
+   * @returns The decoded event.
+   * @throws {RangeError} As {@linkcode decodeEventHeader}.
+   */
+  decode(tracepointName: string, event: Uint8Array): DecodedEvent {
+    return decode(this.#names, tracepointName, event);
+  }
+}
+
+function nameInfo(
+  cache: Map<string, NameInfo> | undefined,
+  tracepointName: string,
+): NameInfo {
+  const known = cache?.get(tracepointName);
+  if (known !== undefined) return known;
+  const match = NAME_PATTERN.exec(tracepointName);
+  if (match === null) {
+    fail(
+      `"${tracepointName}" is not an EventHeader tracepoint name (<provider>_L<level>K<keyword>)`,
+    );
+  }
+  const info: NameInfo = {
+    provider: match[1],
+    keyword: BigInt("0x" + match[3]),
+    options: match[4],
+    level: parseInt(match[2], 16),
+    shapes: [],
+  };
+  if (cache !== undefined && cache.size < MAX_NAMES) {
+    cache.set(tracepointName, info);
+  }
+  return info;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array, start: number): boolean {
+  const n = a.length;
+  for (let i = 0; i < n; i++) if (a[i] !== b[start + i]) return false;
+  return true;
+}
+
+function decode(
+  cache: Map<string, NameInfo> | undefined,
+  tracepointName: string,
+  event: Uint8Array,
+): DecodedEvent {
   if (typeof tracepointName !== "string") {
     throw new TypeError(
       "Cannot decode EventHeader event: tracepointName is not a string",
@@ -371,14 +471,8 @@ export function decodeEventHeader(
       "Cannot decode EventHeader event: event is not a Uint8Array",
     );
   }
-  const match = NAME_PATTERN.exec(tracepointName);
-  if (match === null) {
-    fail(
-      `"${tracepointName}" is not an EventHeader tracepoint name (<provider>_L<level>K<keyword>)`,
-    );
-  }
-  const nameLevel = parseInt(match[2], 16);
-  const keyword = BigInt("0x" + match[3]);
+  const info = nameInfo(cache, tracepointName);
+  const nameLevel = info.level;
   const view = new DataView(event.buffer, event.byteOffset, event.byteLength);
   const c = new Cursor(view, event, 0, event.byteLength);
   const h = c.need(8, "eventheader");
@@ -425,20 +519,44 @@ export function decodeEventHeader(
     }
   }
   if (metaStart < 0) fail("no metadata extension");
-  const meta = new Cursor(view, event, metaStart, metaEnd);
-  const fullName = meta.zstring("event name");
-  const semicolon = fullName.indexOf(";");
-  const nodes: MetaNode[] = [];
-  while (meta.pos < meta.end) nodes.push(parseMeta(meta));
+  const metaLength = metaEnd - metaStart;
+  const shapes = info.shapes;
+  let shape: Shape | undefined;
+  for (let i = 0; i < shapes.length; i++) {
+    const s = shapes[i];
+    if (s.meta.length === metaLength && sameBytes(s.meta, event, metaStart)) {
+      shape = s;
+      break;
+    }
+  }
+  if (shape === undefined) {
+    const meta = new Cursor(view, event, metaStart, metaEnd);
+    const fullName = meta.zstring("event name");
+    const semicolon = fullName.indexOf(";");
+    const nodes: MetaNode[] = [];
+    while (meta.pos < meta.end) nodes.push(parseMeta(meta));
+    shape = {
+      meta: event.slice(metaStart, metaEnd),
+      name: semicolon < 0 ? fullName : fullName.slice(0, semicolon),
+      nameAttributes: semicolon < 0 ? "" : fullName.slice(semicolon),
+      nodes,
+    };
+    if (cache !== undefined && cache.get(tracepointName) === info) {
+      // Newest first; the oldest shape goes when the list is full.
+      if (shapes.length >= MAX_SHAPES) shapes.pop();
+      shapes.unshift(shape);
+    }
+  }
+  const nodes = shape.nodes;
   const fields: DecodedField[] = [];
-  for (const node of nodes) fields.push(readField(node, c));
+  for (let i = 0; i < nodes.length; i++) fields.push(readField(nodes[i], c));
   return {
     tracepointName,
-    provider: match[1],
-    keyword,
-    options: match[4],
-    name: semicolon < 0 ? fullName : fullName.slice(0, semicolon),
-    nameAttributes: semicolon < 0 ? "" : fullName.slice(semicolon),
+    provider: info.provider,
+    keyword: info.keyword,
+    options: info.options,
+    name: shape.name,
+    nameAttributes: shape.nameAttributes,
     flags,
     version,
     id,

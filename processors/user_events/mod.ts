@@ -34,6 +34,7 @@ export {
   decodedFieldsToObject,
   type DecodedValue,
   decodeEventHeader,
+  EventHeaderDecoder,
 } from "./decode_event_header.ts";
 export type { UserEventsProcessorOptions, UserEventsStats } from "./options.ts";
 export {

@@ -101,7 +101,7 @@ export interface RecordSink {
   /**
    * One `PERF_RECORD_SAMPLE`.
    *
-   * @param bytes Where the record is (the ring or a scratch copy).
+   * @param bytes Where the record is (a copy out of the ring).
    * @param view A view over the same bytes.
    * @param start The record's first byte (its header).
    * @param size The record's size.
@@ -113,68 +113,160 @@ export interface RecordSink {
    * @param lost The samples it reports as dropped.
    */
   lost(lost: number): void;
-  /** The ring held something that is not a valid record stream. */
-  corrupt(): void;
 }
 
 /**
- * Parses every record between `data_tail` and `data_head`, then stores the
- * new `data_tail` (release). A record whose body wraps around the end of the
- * data area is copied into `scratch` first.
+ * Records copied out of one ring and not parsed yet: a growable byte queue.
+ * Copying out and storing `data_tail` at once frees the ring for the kernel
+ * in the time of a memcpy, whatever decoding the records costs later.
+ */
+export class StagedRecords {
+  /** The staged bytes are `bytes[start, end)`, whole records. */
+  bytes: Uint8Array;
+  /** A view over {@linkcode StagedRecords.bytes}. */
+  view: DataView;
+  /** The first unparsed byte. */
+  start = 0;
+  /** One past the last staged byte. */
+  end = 0;
+  /** The most bytes it may hold. */
+  readonly limit: number;
+
+  /**
+   * Creates an empty queue.
+   *
+   * @param initial Bytes to allocate first.
+   * @param limit The most bytes it may grow to (at least {@linkcode MAX_RECORD}).
+   */
+  constructor(initial: number, limit: number) {
+    this.limit = Math.max(limit, MAX_RECORD + 1);
+    this.bytes = new Uint8Array(Math.min(Math.max(initial, 4096), this.limit));
+    this.view = new DataView(this.bytes.buffer);
+  }
+
+  /**
+   * Makes room for `n` more bytes if it can (moving the unparsed bytes to
+   * the front, then growing up to the limit).
+   *
+   * @param n Bytes wanted.
+   * @returns The bytes free after `end` (may be less than `n`).
+   */
+  reserve(n: number): number {
+    if (this.start === this.end) this.start = this.end = 0;
+    let free = this.bytes.length - this.end;
+    if (free >= n) return free;
+    if (this.start > 0) {
+      this.bytes.copyWithin(0, this.start, this.end);
+      this.end -= this.start;
+      this.start = 0;
+      free = this.bytes.length - this.end;
+      if (free >= n) return free;
+    }
+    if (this.bytes.length < this.limit) {
+      let size = this.bytes.length * 2;
+      while (size - this.end < n && size < this.limit) size *= 2;
+      const bytes = new Uint8Array(Math.min(size, this.limit));
+      bytes.set(this.bytes.subarray(0, this.end));
+      this.bytes = bytes;
+      this.view = new DataView(bytes.buffer);
+    }
+    return this.bytes.length - this.end;
+  }
+}
+
+/**
+ * Copies the whole records between `data_tail` and `data_head` (as many as
+ * `staged` has room for) to the end of `staged`, then stores the new
+ * `data_tail` (release). Records left behind stay in the ring for the next
+ * call; if the ring then fills, the kernel drops and counts them.
  *
  * @param ring The ring.
- * @param sink Receives the records.
- * @param scratch At least {@linkcode MAX_RECORD} bytes.
- * @param scratchView A view over `scratch`.
- * @returns Bytes consumed.
+ * @param staged Where the records go.
+ * @param onCorrupt Called when the ring is not a valid record stream (its
+ * contents from there on are dropped).
+ * @returns Bytes copied.
  */
-export function drainRing(
+export function stageRing(
   ring: RingView,
-  sink: RecordSink,
-  scratch: Uint8Array,
-  scratchView: DataView,
+  staged: StagedRecords,
+  onCorrupt: () => void,
 ): number {
   const control = ring.control;
   const head = Number(Atomics.load(control, 0));
-  const start = Number(control[1]);
-  let tail = start;
+  const tail = Number(control[1]);
+  if (head === tail) return 0;
   const size = ring.size;
-  const mask = size - 1;
-  const data = ring.data;
-  const view = ring.view;
   if (head % 8 !== 0 || head - tail > size || head < tail) {
-    sink.corrupt();
+    onCorrupt();
     Atomics.store(control, 1, BigInt(head));
-    return head - start;
+    return 0;
   }
-  while (tail < head) {
-    const offset = tail & mask;
-    const type = view.getUint32(offset, true);
-    const recordSize = view.getUint16(offset + 6, true);
-    if (recordSize < 8 || recordSize % 8 !== 0 || recordSize > head - tail) {
-      sink.corrupt();
-      tail = head;
+  const room = staged.reserve(head - tail);
+  const mask = size - 1;
+  const view = ring.view;
+  // Whole records only, so that the tail stays on a record boundary.
+  let n = 0;
+  let corrupt = false;
+  while (tail + n < head) {
+    const recordSize = view.getUint16(((tail + n) & mask) + 6, true);
+    if (
+      recordSize < 8 || recordSize % 8 !== 0 || recordSize > head - tail - n
+    ) {
+      corrupt = true;
       break;
     }
+    if (n + recordSize > room) break;
+    n += recordSize;
+  }
+  if (n > 0) {
+    const offset = tail & mask;
+    const data = ring.data;
+    const first = Math.min(n, size - offset);
+    staged.bytes.set(data.subarray(offset, offset + first), staged.end);
+    if (first < n) {
+      staged.bytes.set(data.subarray(0, n - first), staged.end + first);
+    }
+    staged.end += n;
+  }
+  if (corrupt) onCorrupt();
+  Atomics.store(control, 1, BigInt(corrupt ? head : tail + n));
+  return n;
+}
+
+/**
+ * Parses staged records up to `until` (a byte position in `staged` on a
+ * record boundary), advancing `staged.start`.
+ *
+ * @param staged The records.
+ * @param until Where to stop.
+ * @param sink Receives the records.
+ * @param maxRecords Stop after this many records.
+ * @returns Records parsed.
+ */
+export function parseStaged(
+  staged: StagedRecords,
+  until: number,
+  sink: RecordSink,
+  maxRecords: number,
+): number {
+  const bytes = staged.bytes;
+  const view = staged.view;
+  let at = staged.start;
+  let count = 0;
+  while (at < until && count < maxRecords) {
+    const type = view.getUint32(at, true);
+    const recordSize = view.getUint16(at + 6, true);
     if (type === PERF_RECORD_SAMPLE) {
-      if (offset + recordSize <= size) {
-        sink.sample(data, view, offset, recordSize);
-      } else {
-        const first = size - offset;
-        scratch.set(data.subarray(offset, size), 0);
-        scratch.set(data.subarray(0, recordSize - first), first);
-        sink.sample(scratch, scratchView, 0, recordSize);
-      }
+      sink.sample(bytes, view, at, recordSize);
     } else if (type === PERF_RECORD_LOST && recordSize >= 24) {
-      // id @8, lost @16: only the low bytes can wrap apart from the header.
-      const at = (tail + 16) & mask;
       sink.lost(
-        view.getUint32(at, true) + view.getUint32((at + 4) & mask, true) *
-            4294967296,
+        view.getUint32(at + 16, true) +
+          view.getUint32(at + 20, true) * 4294967296,
       );
     }
-    tail += recordSize;
+    at += recordSize;
+    count++;
   }
-  Atomics.store(control, 1, BigInt(tail));
-  return tail - start;
+  staged.start = at;
+  return count;
 }

@@ -3,7 +3,12 @@
  * user_events_data, waits for a listener, then writes N events named
  * "CEvent" with fields count (u32), msg (string16), delta (i64) and
  * ok (bool8), byte by byte as eventheader.h defines them.
- * Usage: _c_writer PROVIDER N        prints "written N" */
+ * Usage: _c_writer PROVIDER N [RATE [DELAY_MS]]      prints "written N"
+ * RATE: events per second, paced against CLOCK_MONOTONIC (0 or absent: as
+ * fast as it can); DELAY_MS: wait that long after the enable bit is set
+ * before the first write, or, when negative, until a byte arrives on stdin
+ * (lets a listener that spawned it return to its event loop first). The
+ * writing time goes to stderr as "ns T". */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <stdint.h>
@@ -30,7 +35,9 @@ struct __attribute__((packed)) user_reg {
 static volatile uint32_t enabled;
 
 int main(int argc, char **argv) {
-	if (argc != 3) return 2;
+	if (argc < 3 || argc > 5) return 2;
+	double rate = argc > 3 ? atof(argv[3]) : 0;
+	int delay_ms = argc > 4 ? atoi(argv[4]) : 0;
 	char name[300], command[400];
 	snprintf(name, sizeof name, "%s_L5K1", argv[1]);
 	snprintf(command, sizeof command,
@@ -58,7 +65,21 @@ int main(int argc, char **argv) {
 	};
 	uint8_t header[12] = {0x07, 0, 0, 0, 0, 0, 0, 5, sizeof meta, 0, 0x01, 0x00};
 	const char *text = "from C";
+	if (delay_ms > 0) usleep((useconds_t)delay_ms * 1000);
+	if (delay_ms < 0) {
+		char go;
+		if (read(0, &go, 1) != 1) { fprintf(stderr, "no start byte\n"); return 1; }
+	}
+	struct timespec t0, now;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (int i = 0; i < n; i++) {
+		if (rate > 0) {
+			/* Event i is due at t0 + i / rate; spin until then. */
+			double due = (double)i / rate;
+			do {
+				clock_gettime(CLOCK_MONOTONIC, &now);
+			} while ((double)(now.tv_sec - t0.tv_sec) + (double)(now.tv_nsec - t0.tv_nsec) / 1e9 < due);
+		}
 		uint8_t data[64];
 		size_t p = 0;
 		uint32_t count = (uint32_t)i;
@@ -75,6 +96,9 @@ int main(int argc, char **argv) {
 		};
 		if (writev(fd, iov, 4) < 0) { perror("writev"); return 1; }
 	}
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	fprintf(stderr, "ns %lld\n",
+		(long long)(now.tv_sec - t0.tv_sec) * 1000000000LL + (now.tv_nsec - t0.tv_nsec));
 	printf("written %d\n", n);
 	return 0;
 }

@@ -100,15 +100,27 @@ export class FakePerf implements PerfBinding {
     if (!this.memories.delete(memory)) throw new Error("double free");
   }
 
-  /** Appends a record to CPU `cpu`'s ring, wrapping as the kernel does. */
-  push(cpu: number, record: Uint8Array): void {
+  /** Records dropped because the ring had no room, by CPU (as the kernel counts). */
+  dropped = new Map<number, number>();
+
+  /**
+   * Appends a record to CPU `cpu`'s ring, wrapping as the kernel does; as
+   * the kernel, drops it (and counts it) when it does not fit between
+   * `data_head` and `data_tail`.
+   */
+  push(cpu: number, record: Uint8Array): boolean {
     const buffer = this.ringOfCpu.get(cpu)!;
     const control = new BigUint64Array(buffer, 1024, 4);
     const size = Number(control[3]);
     const data = new Uint8Array(buffer, this.page, size);
     let head = Number(control[0]);
+    if (head + record.length - Number(Atomics.load(control, 1)) > size - 8) {
+      this.dropped.set(cpu, (this.dropped.get(cpu) ?? 0) + 1);
+      return false;
+    }
     for (const byte of record) data[head++ & (size - 1)] = byte;
     Atomics.store(control, 0, BigInt(head));
+    return true;
   }
   /** Bytes the reader has not consumed yet on a CPU's ring. */
   unread(cpu: number): number {

@@ -166,6 +166,78 @@ describe("UserEventsListener (fake perf)", () => {
     }
   });
 
+  it("frees the rings while it decodes: a writer that fills a ring many times over during one drain loses nothing", async () => {
+    const perf = new FakePerf();
+    // 8 KiB rings hold 28 of these samples; the handler writes 2,000 more
+    // while the first ones are delivered, as a fast writer does while a
+    // slow (cold, emulated) decoder works.
+    using listener = await open(perf, { s_L4K1: 5 }, { bufferKiB: 8 });
+    const event = logEvent("x".repeat(200));
+    let t = 1n;
+    let written = 0;
+    const write = () => {
+      const cpu = written % 2;
+      if (perf.push(cpu, sample({ time: t++, cpu, type: 5, event }))) written++;
+    };
+    for (let i = 0; i < 40; i++) write();
+    const got: ListenedEvent[] = [];
+    let delivered = 0;
+    const onEvent = (e: ListenedEvent) => {
+      got.push(e);
+      // Two writes per event delivered, until 2,000 are in.
+      if (delivered++ < 1000) {
+        write();
+        write();
+      }
+    };
+    for (let i = 0; i < 50 && got.length < written; i++) {
+      listener.drain(onEvent);
+    }
+    assert.equal(perf.dropped.size, 0, `dropped ${[...perf.dropped]}`);
+    assert.equal(written, 2040);
+    assert.equal(got.length, written);
+    assert.equal(listener.stats.backlogBytes, 0);
+    // Per CPU, in the order written.
+    for (const cpu of [0, 1]) {
+      const times = got.filter((e) => e.cpu === cpu).map((e) =>
+        e.monotonicNanos
+      );
+      for (let i = 1; i < times.length; i++) assert.ok(times[i] > times[i - 1]);
+    }
+  });
+
+  it("bounds the backlog: past backlogKiB records stay in the ring and the kernel counts the rest", async () => {
+    const perf = new FakePerf();
+    using listener = await open(perf, { b_L4K1: 5 }, {
+      bufferKiB: 8,
+      backlogKiB: 64,
+      cpus: [0],
+    });
+    const event = logEvent("y".repeat(200));
+    let t = 1n;
+    let written = 0;
+    let delivered = 0;
+    const onEvent = () => {
+      // Never returns to the drain loop's top until 5,000 writes were tried.
+      if (delivered++ === 0) {
+        for (let i = 0; i < 5000; i++) {
+          if (perf.push(0, sample({ time: t++, cpu: 0, type: 5, event }))) {
+            written++;
+          }
+        }
+      }
+    };
+    perf.push(0, sample({ time: t++, cpu: 0, type: 5, event }));
+    written++;
+    listener.drain(onEvent);
+    assert.ok(listener.stats.backlogBytes <= 64 * 1024);
+    while (listener.drain(onEvent) > 0);
+    const dropped = perf.dropped.get(0) ?? 0;
+    assert.ok(dropped > 0);
+    assert.equal(written + dropped, 5001);
+    assert.equal(delivered, written);
+  });
+
   it("merges the CPUs of one drain in time order, ties by CPU", async () => {
     const perf = new FakePerf();
     using listener = await open(perf, { m_L4K1: 9 });
@@ -420,6 +492,9 @@ describe("UserEventsListener (fake perf)", () => {
         { providers: ["a"], pollIntervalMs: Infinity },
         /pollIntervalMs Infinity/,
       ],
+      [{ providers: ["a"], backlogKiB: 10 }, /backlogKiB 10: expected/],
+      [{ providers: ["a"], backlogKiB: NaN }, /backlogKiB NaN/],
+      [{ providers: ["a"], backlogKiB: "8192" }, /backlogKiB 8192/],
     ];
     for (const [options, pattern] of cases) {
       await assert.rejects(

@@ -6,6 +6,7 @@ import {
   type DecodedField,
   decodedFieldsToObject,
   decodeEventHeader,
+  EventHeaderDecoder,
 } from "../../processors/user_events/mod.ts";
 import {
   addAnyValue,
@@ -486,6 +487,66 @@ describe("encoder → decoder round trip (property)", () => {
         assert.equal(partB.name, trimmed);
       }),
       { numRuns: 300 },
+    );
+  });
+});
+
+describe("EventHeaderDecoder (metadata remembered per shape)", () => {
+  const outcome = (f: () => unknown): unknown => {
+    try {
+      return f();
+    } catch (e) {
+      return { error: (e as Error).name, message: (e as Error).message };
+    }
+  };
+
+  it("gives exactly what decodeEventHeader gives, for valid, mutated and malformed events of many shapes", () => {
+    // One decoder for the whole run: shapes pile up past its 32 per name,
+    // so cached, evicted and re-parsed metadata are all compared.
+    const decoder = new EventHeaderDecoder();
+    const names = ["MyProvider_L4K1", "p_L4K1", "q_L5K2Gg", "bad name"];
+    fc.assert(
+      fc.property(
+        fc.nat(golden.length - 1),
+        fc.integer({ min: 0, max: 255 }),
+        fc.nat(3),
+        fc.boolean(),
+        (at, value, which, mutate) => {
+          const bytes = golden.slice();
+          if (mutate) bytes[at] = value;
+          if (which === 2) bytes[7] = 5;
+          const name = names[which];
+          const a = outcome(() => decoder.decode(name, bytes));
+          const b = outcome(() => decodeEventHeader(name, bytes));
+          assert.deepEqual(a, b);
+          // Decoding again (now from the cache) changes nothing.
+          assert.deepEqual(outcome(() => decoder.decode(name, bytes)), b);
+        },
+      ),
+      { numRuns: 3000 },
+    );
+  });
+
+  it("tells shapes apart by their metadata bytes, not by their length", () => {
+    const decoder = new EventHeaderDecoder();
+    const a = golden.slice();
+    const b = golden.slice();
+    // Same length, one byte of a field name differs: "msg" -> "msh".
+    const at = [...b].findIndex((_, i) =>
+      b[i] === 0x6d && b[i + 1] === 0x73 && b[i + 2] === 0x67
+    );
+    b[at + 2] = 0x68;
+    const first = decodedFieldsToObject(
+      decoder.decode("MyProvider_L4K1", a).fields,
+    );
+    const second = decodedFieldsToObject(
+      decoder.decode("MyProvider_L4K1", b).fields,
+    );
+    assert.ok("msg" in first && !("msh" in first));
+    assert.ok("msh" in second && !("msg" in second));
+    assert.deepEqual(
+      decodedFieldsToObject(decoder.decode("MyProvider_L4K1", a).fields),
+      first,
     );
   });
 });
