@@ -112,6 +112,26 @@ export interface PerfBinding {
    */
   pageSize(): number;
   /**
+   * `poll(fds, count, timeout)`: blocks the calling thread, so the listener
+   * calls it only from its copy worker. Absent where the binding has none.
+   *
+   * @param fds `count` 8-byte `struct pollfd`s.
+   * @param count How many.
+   * @param timeoutMs The timeout in ms.
+   * @returns Ready fds, 0 on timeout, or `-errno`.
+   */
+  poll?(fds: NativeMemory, count: number, timeoutMs: number): number;
+  /**
+   * An `ArrayBuffer` over memory this process already has mapped (the copy
+   * worker reaches the rings the main thread mapped this way). Absent where
+   * the binding has none.
+   *
+   * @param address The first byte.
+   * @param length Bytes.
+   * @returns The view (no copy).
+   */
+  viewMemory?(address: bigint, length: number): ArrayBuffer;
+  /**
    * `calloc(1, size)`.
    *
    * @param size Bytes, > 0.

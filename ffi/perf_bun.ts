@@ -47,6 +47,10 @@ const SYMBOLS = {
     returns: FFIType.i64_fast,
   },
   close: { args: [FFIType.i32], returns: FFIType.i32 },
+  poll: {
+    args: [FFIType.ptr, FFIType.u64, FFIType.i32],
+    returns: FFIType.i32,
+  },
   clock_gettime: { args: [FFIType.i32, FFIType.ptr], returns: FFIType.i32 },
   getpagesize: { args: [], returns: FFIType.i32 },
   calloc: { args: [FFIType.u64, FFIType.u64], returns: FFIType.ptr },
@@ -184,6 +188,16 @@ class BunPerf implements PerfBinding {
 
   pageSize(): number {
     return this.#c.getpagesize();
+  }
+
+  poll(fds: NativeMemory, count: number, timeoutMs: number): number {
+    const r = this.#c.poll(fds.handle as Pointer, count, timeoutMs);
+    return r < 0 ? -this.#errno[0] : r;
+  }
+
+  viewMemory(address: bigint, length: number): ArrayBuffer {
+    if (address === 0n) throw new RangeError("Cannot view memory at address 0");
+    return toArrayBuffer(Number(address) as Pointer, 0, length);
   }
 
   alloc(size: number): NativeMemory | null {

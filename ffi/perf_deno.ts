@@ -26,6 +26,7 @@ const SYMBOLS = {
   ioctl: { parameters: ["i32", "u64", "u64"], result: "i32" },
   read: { parameters: ["i32", "pointer", "usize"], result: "isize" },
   close: { parameters: ["i32"], result: "i32" },
+  poll: { parameters: ["pointer", "u64", "i32"], result: "i32" },
   clock_gettime: { parameters: ["i32", "pointer"], result: "i32" },
   getpagesize: { parameters: [], result: "i32" },
   calloc: { parameters: ["usize", "usize"], result: "pointer" },
@@ -174,6 +175,21 @@ class DenoPerf implements PerfBinding {
 
   pageSize(): number {
     return this.#c.getpagesize();
+  }
+
+  poll(fds: NativeMemory, count: number, timeoutMs: number): number {
+    const r = this.#c.poll(
+      fds.handle as Deno.PointerValue,
+      BigInt(count),
+      timeoutMs,
+    );
+    return r < 0 ? -this.#errno[0] : r;
+  }
+
+  viewMemory(address: bigint, length: number): ArrayBuffer {
+    const p = Deno.UnsafePointer.create(address);
+    if (p === null) throw new RangeError("Cannot view memory at address 0");
+    return Deno.UnsafePointerView.getArrayBuffer(p, length);
   }
 
   alloc(size: number): NativeMemory | null {

@@ -270,3 +270,82 @@ export function parseStaged(
   staged.start = at;
   return count;
 }
+
+/**
+ * Copies the whole records between `src`'s `data_tail` and `data_head` that
+ * fit into `dst` (a ring laid out the same way, e.g. over a
+ * `SharedArrayBuffer`), publishes them with a release store of `dst`'s
+ * `data_head`, then frees them in `src` with a release store of its
+ * `data_tail`. The copy worker's one job.
+ *
+ * @param src The kernel's ring.
+ * @param dst The queue the main thread reads (its `data_tail` is the reader's).
+ * @param onCorrupt Called when `src` is not a valid record stream (its
+ * contents from there on are dropped).
+ * @returns Bytes copied.
+ */
+export function copyRing(
+  src: RingView,
+  dst: RingView,
+  onCorrupt: () => void,
+): number {
+  const control = src.control;
+  const head = Number(Atomics.load(control, 0));
+  const tail = Number(control[1]);
+  if (head === tail) return 0;
+  const size = src.size;
+  if (head % 8 !== 0 || head - tail > size || head < tail) {
+    onCorrupt();
+    Atomics.store(control, 1, BigInt(head));
+    return 0;
+  }
+  const dHead = Number(dst.control[0]);
+  const room = dst.size - 8 - (dHead - Number(Atomics.load(dst.control, 1)));
+  const mask = size - 1;
+  const view = src.view;
+  let n = 0;
+  let corrupt = false;
+  while (tail + n < head) {
+    const recordSize = view.getUint16(((tail + n) & mask) + 6, true);
+    if (
+      recordSize < 8 || recordSize % 8 !== 0 || recordSize > head - tail - n
+    ) {
+      corrupt = true;
+      break;
+    }
+    if (n + recordSize > room) break;
+    n += recordSize;
+  }
+  // Up to two pieces out of src, each landing in up to two pieces of dst.
+  let done = 0;
+  const dMask = dst.size - 1;
+  while (done < n) {
+    const from = (tail + done) & mask;
+    const to = (dHead + done) & dMask;
+    const piece = Math.min(n - done, size - from, dst.size - to);
+    dst.data.set(src.data.subarray(from, from + piece), to);
+    done += piece;
+  }
+  if (n > 0) Atomics.store(dst.control, 0, BigInt(dHead + n));
+  if (corrupt) onCorrupt();
+  Atomics.store(control, 1, BigInt(corrupt ? head : tail + n));
+  return n;
+}
+
+/**
+ * Lays out a perf-ring-shaped queue in `buffer` (a control page, then a
+ * power-of-two data area) and wraps it.
+ *
+ * @param buffer `pageSize + 2^n` bytes, zeroed.
+ * @param pageSize The page size.
+ * @returns The view.
+ */
+export function queueView(
+  buffer: ArrayBuffer | SharedArrayBuffer,
+  pageSize: number,
+): RingView {
+  const control = new BigUint64Array(buffer, 1024, 4);
+  control[2] = BigInt(pageSize);
+  control[3] = BigInt(buffer.byteLength - pageSize);
+  return new RingView(buffer as ArrayBuffer, pageSize);
+}

@@ -31,6 +31,7 @@ import {
   PERF_EVENT_IOC_ENABLE,
   PERF_EVENT_IOC_SET_OUTPUT,
   PERF_FLAG_FD_CLOEXEC,
+  queueView,
   type RecordSink,
   RingView,
   StagedRecords,
@@ -155,6 +156,17 @@ export interface UserEventsListenerOptions {
    */
   readonly backlogKiB?: number;
   /**
+   * Copy the rings out from a worker thread that waits in `poll(2)` on the
+   * perf fds (a `SharedArrayBuffer` queue of `backlogKiB` per CPU), so the
+   * kernel's rings are freed even while this thread is busy: decoding, the
+   * caller's own work, a blocked event loop. Needs `Worker`,
+   * `SharedArrayBuffer` and a binding with `poll` (Deno, Bun); where any is
+   * missing, or the worker does not start, the listener copies from this
+   * thread, as with `false`.
+   * @default {true with the runtime's own binding, false with a given `perf`}
+   */
+  readonly copyThread?: boolean;
+  /**
    * How often {@linkcode UserEventsListener.run} drains the rings, in ms.
    * @default {50}
    */
@@ -247,6 +259,8 @@ export interface UserEventsListenerStats {
   readonly drains: number;
   /** Bytes copied out of the rings and not decoded yet (all CPUs). */
   readonly backlogBytes: number;
+  /** Whether a worker thread copies the rings out (`copyThread`). */
+  readonly copyThread: boolean;
   /** The first malformed sample's error, if any. */
   readonly firstError: string | undefined;
 }
@@ -257,6 +271,13 @@ interface Ring {
   readonly memory: MappedMemory;
   readonly view: RingView;
   readonly staged: StagedRecords;
+  /** The copy worker's queue, read instead of `view` while it runs. */
+  queue: RingView | null;
+}
+
+interface Copier {
+  readonly worker: Worker;
+  readonly state: Int32Array;
 }
 
 /**
@@ -479,6 +500,8 @@ export class UserEventsListener implements Disposable, AsyncDisposable {
   #closed = false;
   #running: Promise<void> | undefined;
   #wake: (() => void) | undefined;
+  #copier: Copier | null = null;
+  #copyThread = false;
 
   /** @internal Use {@linkcode openUserEventsListener}. */
   constructor(
@@ -535,9 +558,10 @@ export class UserEventsListener implements Disposable, AsyncDisposable {
       unknown: c[3],
       lost: c[4],
       lostRecords: c[5],
-      corrupt: c[6],
+      corrupt: c[6] + (this.#copier === null ? 0 : this.#copier.state[1]),
       drains: c[7],
       backlogBytes: this.#backlog(),
+      copyThread: this.#copyThread,
       firstError: this.#firstError,
     };
   }
@@ -625,12 +649,65 @@ export class UserEventsListener implements Disposable, AsyncDisposable {
     return n;
   }
 
-  /** Copies every ring out into its staging queue, freeing the ring. */
+  /**
+   * Copies every ring out into its staging queue, freeing the ring; with a
+   * copy worker, copies its queues instead (and, once it has stopped, what
+   * is left in the rings after the queue, oldest first).
+   */
   #stage(): void {
     const onCorrupt = this.#onCorrupt;
+    const direct = this.#copier === null;
     for (const ring of this.#rings) {
+      const queue = ring.queue;
+      if (queue !== null) {
+        stageRing(queue, ring.staged, onCorrupt);
+        if (!direct || Atomics.load(queue.control, 0) !== queue.control[1]) {
+          continue;
+        }
+      }
       stageRing(ring.view, ring.staged, onCorrupt);
     }
+  }
+
+  /**
+   * Hands the rings to a started copy worker (used by
+   * {@linkcode openUserEventsListener}).
+   *
+   * @param worker The worker.
+   * @param state Its state words.
+   * @param queues Its queues, one per ring.
+   */
+  attachCopier(worker: Worker, state: Int32Array, queues: RingView[]): void {
+    this.#copier = { worker, state };
+    this.#copyThread = true;
+    for (let i = 0; i < this.#rings.length; i++) {
+      this.#rings[i].queue = queues[i];
+    }
+  }
+
+  /**
+   * Stops the copy worker and waits until it no longer touches the rings.
+   *
+   * @returns Whether the rings may be unmapped.
+   */
+  #stopCopier(): boolean {
+    const copier = this.#copier;
+    if (copier === null) return true;
+    this.#copier = null;
+    const state = copier.state;
+    Atomics.compareExchange(state, 0, 1, 2);
+    Atomics.compareExchange(state, 0, 0, 2);
+    const deadline = Date.now() + 5000;
+    while (Atomics.load(state, 0) !== 3 && Date.now() < deadline) {
+      try {
+        Atomics.wait(state, 0, 2, 100);
+      } catch {
+        // Atomics.wait not allowed on this thread: spin until the deadline.
+      }
+    }
+    this.#counters[6] += state[1];
+    copier.worker.terminate();
+    return Atomics.load(state, 0) === 3;
   }
 
   readonly #onCorrupt = (): void => {
@@ -641,6 +718,10 @@ export class UserEventsListener implements Disposable, AsyncDisposable {
   #waiting(): boolean {
     for (const ring of this.#rings) {
       if (ring.staged.end > ring.staged.start) return true;
+      if (
+        ring.queue !== null &&
+        Atomics.load(ring.queue.control, 0) !== ring.queue.control[1]
+      ) return true;
       const control = ring.view.control;
       if (Atomics.load(control, 0) !== control[1]) return true;
     }
@@ -755,6 +836,7 @@ export class UserEventsListener implements Disposable, AsyncDisposable {
     if (this.#closed) return this.stats;
     const perf = this.#perf;
     for (const { fd } of this.#fds) perf.ioctl(fd, PERF_EVENT_IOC_DISABLE, 0n);
+    const unmap = this.#stopCopier();
     this.#drainAll(onEvent ?? (() => {}));
     this.#closed = true;
     this.#wake?.();
@@ -771,7 +853,9 @@ export class UserEventsListener implements Disposable, AsyncDisposable {
       perf.free(counts);
     }
     if (exactLost > this.#counters[4]) this.#counters[4] = exactLost;
-    for (const ring of this.#rings) perf.munmap(ring.memory);
+    // A copy worker that did not stop may still read a ring: leak the
+    // mappings rather than let it fault.
+    if (unmap) { for (const ring of this.#rings) perf.munmap(ring.memory); }
     for (const { fd } of this.#fds) perf.close(fd);
     unregister(
       this.#libc,
@@ -1097,6 +1181,7 @@ export async function openUserEventsListener(
           memory,
           view: view!,
           staged: new StagedRecords(bufferBytes, backlogKiB * 1024),
+          queue: null,
         });
         ringFd = fd;
       } else {
@@ -1112,7 +1197,7 @@ export async function openUserEventsListener(
   }
   perf.free(attr!);
   for (const { fd } of fds) perf.ioctl(fd, PERF_EVENT_IOC_ENABLE, 0n);
-  return new UserEventsListener(perf, libc, {
+  const listener = new UserEventsListener(perf, libc, {
     tracepoints: names,
     ids,
     cpus,
@@ -1124,4 +1209,86 @@ export async function openUserEventsListener(
     registerFd,
     enableMemory,
   });
+  if (options.copyThread ?? options.perf === undefined) {
+    await startCopier(
+      listener,
+      perf,
+      rings,
+      pageSize,
+      backlogKiB,
+      pollIntervalMs,
+    );
+  }
+  return listener;
+}
+
+/**
+ * Starts the copy worker (`_copy_worker.ts`) and waits until it runs; on
+ * any failure the listener keeps copying from its own thread.
+ */
+async function startCopier(
+  listener: UserEventsListener,
+  perf: PerfBinding,
+  rings: readonly Ring[],
+  pageSize: number,
+  backlogKiB: number,
+  pollIntervalMs: number,
+): Promise<void> {
+  if (
+    typeof Worker !== "function" || typeof SharedArrayBuffer !== "function" ||
+    typeof perf.poll !== "function" || typeof perf.viewMemory !== "function"
+  ) return;
+  let data = 1;
+  while (data < backlogKiB * 1024) data *= 2;
+  const stateBuffer = new SharedArrayBuffer(16);
+  const state = new Int32Array(stateBuffer);
+  const queues: SharedArrayBuffer[] = rings.map(() =>
+    new SharedArrayBuffer(pageSize + data)
+  );
+  const views = queues.map((q) => queueView(q, pageSize));
+  let worker: Worker;
+  try {
+    worker = new Worker(new URL("./_copy_worker.ts", import.meta.url).href, {
+      type: "module",
+    });
+  } catch {
+    return;
+  }
+  const reply = await new Promise<string>((resolve) => {
+    const timer = setTimeout(() => resolve("timeout"), 20000);
+    worker.onmessage = (m: MessageEvent) => {
+      clearTimeout(timer);
+      resolve(String(m.data));
+    };
+    worker.onerror = (e: Event) => {
+      clearTimeout(timer);
+      e.preventDefault?.();
+      resolve("error");
+    };
+    worker.postMessage({
+      state: stateBuffer,
+      pageSize,
+      pollMs: Math.min(pollIntervalMs, 25),
+      rings: rings.map((r, i) => ({
+        fd: r.fd,
+        address: String(r.memory.address),
+        length: r.memory.size,
+        queue: queues[i],
+      })),
+    });
+  });
+  // A worker that has not claimed the rings yet never will.
+  Atomics.compareExchange(state, 0, 0, 2);
+  if (reply !== "running" || Atomics.load(state, 0) !== 1) {
+    // Stop one that claimed them and wait until it let go.
+    Atomics.compareExchange(state, 0, 1, 2);
+    const deadline = Date.now() + 5000;
+    while (Atomics.load(state, 0) === 2 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    worker.terminate();
+    return;
+  }
+  worker.onmessage = null;
+  listener.attachCopier(worker, state, views);
 }

@@ -1,0 +1,127 @@
+// The listener's copy worker on the host, with the runtime's real FFI: a
+// ring laid out like perf's in calloc'd native memory (written here as the
+// kernel would), copied by the worker thread into a SharedArrayBuffer queue
+// that this thread reads while it keeps writing. poll(2) gets fd -1 (which
+// it ignores), so the worker copies on its timeout, as it does on a quiet
+// ring in the kernel.
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { openPerf } from "../../ffi/load_perf.ts";
+import type { PerfBinding } from "../../ffi/perf.ts";
+import {
+  parseStaged,
+  queueView,
+  RingView,
+  StagedRecords,
+  stageRing,
+} from "../../receivers/user_events/_ring.ts";
+import { sample } from "./_fake_perf.ts";
+
+let perf: PerfBinding | undefined;
+try {
+  perf = await openPerf();
+} catch {
+  perf = undefined;
+}
+const SKIP = perf === undefined || typeof perf.poll !== "function" ||
+    typeof Worker !== "function"
+  ? "no FFI with poll() or no Worker on this runtime"
+  : false;
+
+function push(ring: RingView, record: Uint8Array): boolean {
+  const head = Number(ring.control[0]);
+  if (
+    head + record.length - Number(Atomics.load(ring.control, 1)) > ring.size - 8
+  ) {
+    return false;
+  }
+  for (let i = 0; i < record.length; i++) {
+    ring.data[(head + i) & (ring.size - 1)] = record[i];
+  }
+  Atomics.store(ring.control, 0, BigInt(head + record.length));
+  return true;
+}
+
+describe("copy worker (receivers/user_events/_copy_worker.ts)", () => {
+  it(
+    "copies a native ring into the queue from its own thread, in order, freeing the ring",
+    { skip: SKIP, timeout: 60000 },
+    async () => {
+      const p = perf!;
+      const page = p.pageSize();
+      const memory = p.alloc(page + 8192)!;
+      try {
+        const control = new BigUint64Array(memory.buffer, 1024, 4);
+        control[2] = BigInt(page);
+        control[3] = 8192n;
+        const ring = new RingView(memory.buffer, page);
+        const queueBuffer = new SharedArrayBuffer(page + 65536);
+        const queue = queueView(queueBuffer, page);
+        const stateBuffer = new SharedArrayBuffer(16);
+        const state = new Int32Array(stateBuffer);
+        const worker = new Worker(
+          new URL(
+            "../../receivers/user_events/_copy_worker.ts",
+            import.meta.url,
+          )
+            .href,
+          { type: "module" },
+        );
+        const reply = await new Promise<string>((resolve) => {
+          worker.onmessage = (m: MessageEvent) => resolve(String(m.data));
+          worker.postMessage({
+            state: stateBuffer,
+            pageSize: page,
+            pollMs: 1,
+            rings: [{
+              fd: -1,
+              address: String(memory.address),
+              length: memory.size,
+              queue: queueBuffer,
+            }],
+          });
+        });
+        assert.equal(reply, "running");
+        assert.equal(Atomics.load(state, 0), 1);
+        // 2,000 samples of 120 bytes through an 8 KiB ring (68 fit at once):
+        // only the worker's copying makes room.
+        const staged = new StagedRecords(4096, 1 << 20);
+        const times: bigint[] = [];
+        const sink = {
+          sample: (_b: Uint8Array, view: DataView, start: number) => {
+            times.push(view.getBigUint64(start + 24, true));
+          },
+          lost: () => assert.fail("no LOST records here"),
+        };
+        const event = new Uint8Array(64).fill(7);
+        let t = 0n;
+        const deadline = Date.now() + 30000;
+        while (t < 2000n && Date.now() < deadline) {
+          if (push(ring, sample({ time: t, cpu: 0, type: 1, event }))) t++;
+          else await new Promise((r) => setTimeout(r, 1));
+          stageRing(queue, staged, () => assert.fail("corrupt"));
+          parseStaged(staged, staged.end, sink, 1e9);
+        }
+        while (times.length < 2000 && Date.now() < deadline) {
+          await new Promise((r) => setTimeout(r, 5));
+          stageRing(queue, staged, () => assert.fail("corrupt"));
+          parseStaged(staged, staged.end, sink, 1e9);
+        }
+        Atomics.compareExchange(state, 0, 1, 2);
+        while (Atomics.load(state, 0) !== 3 && Date.now() < deadline) {
+          await new Promise((r) => setTimeout(r, 5));
+        }
+        worker.terminate();
+        assert.equal(Atomics.load(state, 0), 3);
+        assert.equal(times.length, 2000);
+        for (let i = 0; i < times.length; i++) {
+          assert.equal(times[i], BigInt(i));
+        }
+        assert.equal(ring.control[1], ring.control[0]); // all freed
+        assert.ok(Atomics.load(state, 2) > 0); // copy passes counted
+      } finally {
+        p.free(memory);
+      }
+    },
+  );
+});
