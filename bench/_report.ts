@@ -70,6 +70,36 @@ const kernel: KernelLine[] = existsSync(kernelPath)
     .map((l) => JSON.parse(l) as KernelLine)
   : [];
 
+/** One line of bench/listener_vm.sh (bench/listener_rate.ts). */
+interface ListenerLine {
+  runtime: string;
+  version: string;
+  n: number;
+  bufferKiB: number;
+  reader: "listener" | "perf-collect" | "forwarder";
+  copyThread?: boolean;
+  rate?: number;
+  read?: number;
+  lost: number;
+  writeMs?: number;
+  writerEventsPerSecond?: number;
+  lagMs?: number;
+  deliveredEventsPerSecond?: number;
+  written?: number;
+  events?: number;
+  logRecordsExported?: number;
+  logRecordsReceived?: number;
+  requests?: number;
+  endToEndMs?: number;
+  endToEndEventsPerSecond?: number;
+}
+const listenerPath = `${dir}/listener.jsonl`;
+const listenerRuns: ListenerLine[] = existsSync(listenerPath)
+  ? readFileSync(listenerPath, "utf8").split("\n").filter((l) =>
+    l.startsWith("{")
+  ).map((l) => JSON.parse(l) as ListenerLine)
+  : [];
+
 // --- lookups ---------------------------------------------------------------
 
 const allocDeno = read<Record<string, number>>("alloc_deno.json") ?? {};
@@ -566,12 +596,76 @@ memTable("Bun", memBun);
 
 md.push(...httpSection(httpReports));
 
+md.push("## 9. user_events listener and forwarder (VM)");
+md.push("");
+if (listenerRuns.length > 0) {
+  const fmt = (x: number | undefined) =>
+    x === undefined ? "–" : x.toLocaleString("en");
+  const first = listenerRuns[0];
+  md.push(
+    `\`bench/listener_vm.sh\` in one VM boot (QEMU **TCG**, 2 vCPUs; compare rows of one runtime, ` +
+      `which ran back to back). A C writer (\`tests/kernel/_c_writer.c\`) writes ` +
+      `${
+        fmt(first.n)
+      } EventHeader events (120-byte samples) as fast as it can (rate 0) or paced; ` +
+      `the listener and \`perf-collect\` each read them with ${first.bufferKiB} KiB rings per CPU. ` +
+      "A reader keeps up when it loses nothing; *writer events/s* is the load it kept up with, " +
+      "*delivered events/s* the listener's decode-and-deliver rate (N over the time to the last event).",
+  );
+  md.push("");
+  md.push(
+    "| runtime | reader | rate asked | ring KiB | read | lost | writer events/s | delivered events/s | lag after the writer (ms) |",
+  );
+  md.push("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+  for (const r of listenerRuns.filter((x) => x.reader !== "forwarder")) {
+    const reader = r.reader === "listener"
+      ? `listener (${r.copyThread ? "copy worker" : "main-thread copy"})`
+      : "perf-collect";
+    md.push(
+      `| ${r.version} | ${reader} | ${
+        r.rate ? fmt(r.rate) : "max"
+      } | ${r.bufferKiB} | ${fmt(r.read)} | ${fmt(r.lost)} | ${
+        fmt(r.writerEventsPerSecond)
+      } | ${fmt(r.deliveredEventsPerSecond)} | ${fmt(r.lagMs)} |`,
+    );
+  }
+  md.push("");
+  md.push(
+    "Forwarder end to end: `bench/ue_emit.c` writes Common Schema log records (the processor's " +
+      "exact bytes) at full speed; the forwarder (listener → bridge → batch → OTLP/HTTP) ships them " +
+      "to a collector in another process on loopback (`bench/_otlp_sink.ts`, decodes with protobufjs); " +
+      "events/s = records received / (writer start → forwarder shut down).",
+  );
+  md.push("");
+  md.push(
+    "| runtime | written | listened | lost | exported | received by the collector | requests | ms | events/s end to end |",
+  );
+  md.push("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+  for (const r of listenerRuns.filter((x) => x.reader === "forwarder")) {
+    md.push(
+      `| ${r.version} | ${fmt(r.written)} | ${fmt(r.events)} | ${
+        fmt(r.lost)
+      } | ${fmt(r.logRecordsExported)} | ${fmt(r.logRecordsReceived)} | ${
+        fmt(r.requests)
+      } | ${fmt(r.endToEndMs)} | ${fmt(r.endToEndEventsPerSecond)} |`,
+    );
+  }
+} else {
+  md.push(
+    "The VM step did not run (`bench/report --no-vm`, or no VM here), or `bench/listener_vm.sh` failed.",
+  );
+}
+md.push("");
+
 md.push("## Reproduce");
 md.push("");
 md.push("```sh");
 md.push("npm ci");
 md.push(
   "bench/report              # everything above in one run -> bench/RESULTS.md (--no-vm skips case 3); about 3-5 min",
+);
+md.push(
+  "bench/listener_vm.sh [OUT] [N] [KIB] [RATE...]      # case 9 alone, in the user_events VM",
 );
 md.push(
   "./node_modules/.bin/deno bench -A bench/            # deno task bench",

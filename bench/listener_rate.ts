@@ -93,12 +93,13 @@ function line(fields: Record<string, unknown>): void {
   console.log(JSON.stringify({ runtime, version, n, bufferKiB, ...fields }));
 }
 
-async function listenerRun(rate: number): Promise<void> {
-  const provider = `benchl_${process.pid}_${rate}`;
+async function listenerRun(rate: number, copyThread = true): Promise<void> {
+  const provider = `benchl_${process.pid}_${rate}_${copyThread}`;
   const listener = await openUserEventsListener({
     providers: [provider],
     levels: [5],
     bufferKiB,
+    copyThread,
   });
   const w = startWriter(provider, rate);
   let events = 0;
@@ -117,6 +118,7 @@ async function listenerRun(rate: number): Promise<void> {
   const stats = listener.close(onEvent);
   line({
     reader: "listener",
+    copyThread: stats.copyThread,
     pollIntervalMs: listener.pollIntervalMs,
     rate,
     read: events,
@@ -189,9 +191,13 @@ async function forwarderRun(): Promise<void> {
   const forwarder = await openUserEventsForwarder({
     listener: { providers: [provider], levels: [4], bufferKiB },
     endpoint: `http://127.0.0.1:${port}`,
+    // Room for the whole run: this measures throughput, not queue drops.
+    batch: { maxQueueSize: 65536, maxExportBatchSize: 2048 },
   });
   // ue_emit N ROUNDS writes N x (1 warm-up + ROUNDS) records at full speed.
-  const half = Math.floor(n / 2);
+  const half = Math.floor(
+    Number(process.env.LISTENER_BENCH_FORWARD_N ?? 6000) / 2,
+  );
   const running = forwarder.run();
   const t0 = performance.now();
   const emit = spawnSync(emitter, [String(half), "1", provider], {
@@ -225,4 +231,7 @@ for (const rate of rates) {
   await listenerRun(rate);
   await perfCollectRun(rate);
 }
+// The same load without the copy worker: the main thread copies between
+// decoding (what the listener does where there is no Worker or poll).
+await listenerRun(rates[0], false);
 await forwarderRun();

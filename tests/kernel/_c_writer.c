@@ -4,8 +4,8 @@
  * "CEvent" with fields count (u32), msg (string16), delta (i64) and
  * ok (bool8), byte by byte as eventheader.h defines them.
  * Usage: _c_writer PROVIDER N [RATE [DELAY_MS]]      prints "written N"
- * RATE: events per second, paced against CLOCK_MONOTONIC (0 or absent: as
- * fast as it can); DELAY_MS: wait that long after the enable bit is set
+ * RATE: events per second, paced by sleeping until each event's due time on
+ * CLOCK_MONOTONIC (0 or absent: as fast as it can); DELAY_MS: wait that long after the enable bit is set
  * before the first write, or, when negative, until a byte arrives on stdin
  * (lets a listener that spawned it return to its event loop first). The
  * writing time goes to stderr as "ns T". */
@@ -74,11 +74,19 @@ int main(int argc, char **argv) {
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (int i = 0; i < n; i++) {
 		if (rate > 0) {
-			/* Event i is due at t0 + i / rate; spin until then. */
-			double due = (double)i / rate;
-			do {
-				clock_gettime(CLOCK_MONOTONIC, &now);
-			} while ((double)(now.tv_sec - t0.tv_sec) + (double)(now.tv_nsec - t0.tv_nsec) / 1e9 < due);
+			/* Event i is due at t0 + i / rate; sleep until then (a
+			 * spinning writer would starve the reader of the CPU). */
+			long long due = (long long)((double)i * 1e9 / rate);
+			struct timespec at = t0;
+			at.tv_sec += (time_t)(due / 1000000000LL);
+			at.tv_nsec += (long)(due % 1000000000LL);
+			if (at.tv_nsec >= 1000000000L) { at.tv_sec++; at.tv_nsec -= 1000000000L; }
+			/* Sleep only when 1 ms or more ahead: a sleep costs far more
+			 * than an event under emulation; behind, it catches up. */
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			long long ahead = (long long)(at.tv_sec - now.tv_sec) * 1000000000LL + (at.tv_nsec - now.tv_nsec);
+			if (ahead >= 1000000LL)
+				while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &at, NULL) != 0) {}
 		}
 		uint8_t data[64];
 		size_t p = 0;
