@@ -670,7 +670,7 @@ export class UserEventsListener implements Disposable, AsyncDisposable {
   }
 
   /**
-   * Hands the rings to a started copy worker (used by
+   * @internal Hands the rings to a started copy worker (used by
    * {@linkcode openUserEventsListener}).
    *
    * @param worker The worker.
