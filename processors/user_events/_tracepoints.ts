@@ -167,6 +167,11 @@ export class TracepointSet {
   #eventMemory: NativeMemory | null = null;
   #path = "";
   #closed = false;
+  /** Emits in progress (see {@linkcode TracepointSet.enter}). */
+  #emitting = 0;
+  /** close() ran during an emit: free the memory when the last one leaves. */
+  #releasePending = false;
+  #freeWordsPending = true;
 
   /**
    * Opens the fd, allocates native memory and registers every level. Never
@@ -308,8 +313,34 @@ export class TracepointSet {
    * @returns Bytes written, or `-errno`.
    */
   write(level: number, length: number): number {
+    // Closed while this emit encoded (user code in a callback, getter or
+    // toString shut the processor down): the tracepoints are gone, as after
+    // a listener detached.
+    if (this.#closed) return -9; // EBADF
     this.buffer.view.setInt32(0, this.writeIndex[level], true);
     return this.#libc!.write(this.fd, this.#eventMemory!, length);
+  }
+
+  /**
+   * Marks an emit in progress, from before the encode into {@linkcode buffer}
+   * to after {@linkcode write}. The encode runs user code (event name
+   * callbacks, getters, `toString`), which may shut the processor down: a
+   * {@linkcode close} meanwhile unregisters at once but frees the native
+   * memory the encode is writing into only in the matching
+   * {@linkcode leave}. Freeing it at once would let the encode write into
+   * memory malloc has already handed to someone else (with node:ffi's
+   * zero-copy views, into V8's own bookkeeping).
+   */
+  enter(): void {
+    this.#emitting++;
+  }
+
+  /** Ends what {@linkcode enter} began; frees the memory of a close that came meanwhile. */
+  leave(): void {
+    if (--this.#emitting === 0 && this.#releasePending) {
+      this.#releasePending = false;
+      this.#release(this.#freeWordsPending);
+    }
   }
 
   /**
@@ -335,7 +366,9 @@ export class TracepointSet {
 
   /**
    * Unregisters every tracepoint, then frees the enable words and the event
-   * buffer and releases the fd. Idempotent.
+   * buffer and releases the fd; during an emit (see
+   * {@linkcode TracepointSet.enter}) the freeing waits for its end.
+   * Idempotent.
    *
    * @returns The names whose unregistration failed (their memory is leaked).
    */
@@ -366,7 +399,12 @@ export class TracepointSet {
         libc.free(unreg);
       }
     }
-    this.#release(failures.length === 0);
+    if (this.#emitting > 0) {
+      this.#releasePending = true;
+      this.#freeWordsPending = failures.length === 0;
+    } else {
+      this.#release(failures.length === 0);
+    }
     return failures;
   }
 

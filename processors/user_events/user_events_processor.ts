@@ -193,32 +193,38 @@ export class UserEventsProcessor implements LogRecordProcessor, Disposable {
       return;
     }
     const set = this.#set;
-    let length: number;
+    // Shutdown from user code during the encode frees the memory only after it.
+    set.enter();
     try {
-      // The observed time is only used without a timestamp: no clock read.
-      const data = toLogRecordData(record, context, LAZY_OBSERVED_TIME);
-      let name = "Log";
-      const callback = this.#eventName;
-      if (callback !== undefined) {
-        const named = eventNameFrom(callback, data);
-        if (named === undefined) this.#outcomes.nameFallback++;
-        else name = named;
+      let length: number;
+      try {
+        // The observed time is only used without a timestamp: no clock read.
+        const data = toLogRecordData(record, context, LAZY_OBSERVED_TIME);
+        let name = "Log";
+        const callback = this.#eventName;
+        if (callback !== undefined) {
+          const named = eventNameFrom(callback, data);
+          if (named === undefined) this.#outcomes.nameFallback++;
+          else name = named;
+        }
+        length = encodeLogRecord(set.buffer, data, level, this.#options, name);
+      } catch {
+        this.#outcomes.encodeError++;
+        return;
       }
-      length = encodeLogRecord(set.buffer, data, level, this.#options, name);
-    } catch {
-      this.#outcomes.encodeError++;
-      return;
+      if (length < 0) {
+        this.#outcomes.tooLarge++;
+        return;
+      }
+      this.#outcomes.count(
+        set.write(level, length),
+        this.#diagnostics!,
+        SOURCE,
+        "record",
+      );
+    } finally {
+      set.leave();
     }
-    if (length < 0) {
-      this.#outcomes.tooLarge++;
-      return;
-    }
-    this.#outcomes.count(
-      set.write(level, length),
-      this.#diagnostics!,
-      SOURCE,
-      "record",
-    );
   }
 
   /**

@@ -122,33 +122,40 @@ export class UserEventsSpanProcessor implements SpanProcessor, Disposable {
       this.#notEnabled++;
       return;
     }
-    // A span this library did not make is checked field by field first.
-    const checker = this.#checker;
-    const repaired = checker.repairedCount;
-    const checked = checker.check(span);
-    if (checked === undefined) {
-      this.#outcomes.invalidSpan++;
-      return;
-    }
-    if (checker.repairedCount !== repaired) this.#outcomes.repairedSpans++;
     const set = this.#set;
-    let length: number;
+    // The checker and the encode run user code (getters, toString); a
+    // shutdown from there frees the event buffer only after this emit.
+    set.enter();
     try {
-      length = encodeSpan(set.buffer, checked, this.#options);
-    } catch {
-      this.#outcomes.encodeError++;
-      return;
+      // A span this library did not make is checked field by field first.
+      const checker = this.#checker;
+      const repaired = checker.repairedCount;
+      const checked = checker.check(span);
+      if (checked === undefined) {
+        this.#outcomes.invalidSpan++;
+        return;
+      }
+      if (checker.repairedCount !== repaired) this.#outcomes.repairedSpans++;
+      let length: number;
+      try {
+        length = encodeSpan(set.buffer, checked, this.#options);
+      } catch {
+        this.#outcomes.encodeError++;
+        return;
+      }
+      if (length < 0) {
+        this.#outcomes.tooLarge++;
+        return;
+      }
+      this.#outcomes.count(
+        set.write(LEVEL, length),
+        this.#diagnostics,
+        SOURCE,
+        "span",
+      );
+    } finally {
+      set.leave();
     }
-    if (length < 0) {
-      this.#outcomes.tooLarge++;
-      return;
-    }
-    this.#outcomes.count(
-      set.write(LEVEL, length),
-      this.#diagnostics,
-      SOURCE,
-      "span",
-    );
   }
 
   /**
