@@ -95,13 +95,14 @@ if [ "${SEED_TEST_HOST_ONLY:-0}" != 1 ] && [ -d tests/kernel ]; then
   tail -n 30 "$OUT/bun-kernel.log"
   bun_counts "bun test (kernel VM)" "$OUT/bun-kernel.log" "$status"
 
-  # Node 26.12.1's experimental node:ffi aborts V8 now and then in the VM
-  # ("Fatal error ... Check failed: it->second.Size() > offset", or a child
-  # killed by that abort: 2 crashes in 2 full runs on 2026-12-01, none when
-  # the same files ran alone). Until that is found, the Node kernel run is
-  # opt-in: SEED_TEST_NODE_KERNEL=1 npm test. Files run one at a time (the
-  # kernel state is global, as under deno test and bun test).
-  if [ "${SEED_TEST_NODE_KERNEL:-0}" = 1 ]; then
+  # Node 26 (node:ffi). Files run one at a time: the kernel state is global,
+  # as under deno test and bun test. (On 2026-12-01 two full runs aborted
+  # V8 with "Check failed: it->second.Size() > offset", the JIT-page lookup
+  # of the GC's typed-slot walk; none of the later full runs did. Not pinned
+  # down; one heap corruption found meanwhile, a shutdown mid-emit freeing
+  # the event buffer under the encode, is fixed. SEED_TEST_NODE_KERNEL=0
+  # skips this step.)
+  if [ "${SEED_TEST_NODE_KERNEL:-1}" != 0 ]; then
     echo "### real kernel (user_events) in the VM: node"
     "$SHARED/vm/run-in-vm.sh" -t 900 -e SEED_SHARED="$SHARED" -- "$NODE" --no-warnings --experimental-ffi --test --test-concurrency=1 \
       --test-reporter=spec --test-reporter-destination=stdout \
@@ -111,7 +112,7 @@ if [ "${SEED_TEST_HOST_ONLY:-0}" != 1 ] && [ -d tests/kernel ]; then
     tail -n 30 "$OUT/node-kernel.log"
     node_counts "node --test (kernel VM)" "$OUT/node-kernel.tap" "$status"
   else
-    echo "### real kernel (user_events) in the VM: node: not run (opt-in, SEED_TEST_NODE_KERNEL=1; node:ffi aborts V8 at times)"
+    echo "### real kernel (user_events) in the VM: node: skipped (SEED_TEST_NODE_KERNEL=0)"
   fi
 fi
 
