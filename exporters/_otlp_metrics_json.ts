@@ -17,6 +17,7 @@ import {
   resourceJson,
   scopeJson,
 } from "./_otlp_json.ts";
+import { formatUnixNano, isExactTime } from "../pipeline/time.ts";
 
 function value(out: JsonObject, v: number, asInt: boolean): void {
   if (asInt && Number.isSafeInteger(v)) out.asInt = String(v);
@@ -26,7 +27,7 @@ function value(out: JsonObject, v: number, asInt: boolean): void {
 function exemplarJson(e: Exemplar, asInt: boolean): JsonObject {
   const out: JsonObject = {
     filteredAttributes: keyValues(e.filteredAttributes),
-    timeUnixNano: int64(e.timeUnixNano),
+    timeUnixNano: formatUnixNano(e.timeUnixMs, e.timeNanosInMs),
   };
   value(out, e.value, asInt);
   if (e.spanId !== undefined) out.spanId = e.spanId;
@@ -34,14 +35,27 @@ function exemplarJson(e: Exemplar, asInt: boolean): JsonObject {
   return out;
 }
 
-function times(out: JsonObject, start: number, time: number): void {
-  if (start > 0) out.startTimeUnixNano = int64(start);
-  out.timeUnixNano = int64(time);
+/** Exact decimal times; an unset (0 + 0) or inexact start is left out. */
+function times(
+  out: JsonObject,
+  p: {
+    readonly startTimeUnixMs: number;
+    readonly startTimeNanosInMs: number;
+    readonly timeUnixMs: number;
+    readonly timeNanosInMs: number;
+  },
+): void {
+  const startMs = p.startTimeUnixMs;
+  const startNanos = p.startTimeNanosInMs;
+  if (
+    (startMs !== 0 || startNanos !== 0) && isExactTime(startMs, startNanos)
+  ) out.startTimeUnixNano = formatUnixNano(startMs, startNanos);
+  out.timeUnixNano = formatUnixNano(p.timeUnixMs, p.timeNanosInMs);
 }
 
 function numberPointJson(p: NumberDataPoint, asInt: boolean): JsonObject {
   const out: JsonObject = { attributes: keyValues(p.attributes) };
-  times(out, p.startTimeUnixNano, p.timeUnixNano);
+  times(out, p);
   value(out, p.value, asInt);
   if (p.exemplars.length > 0) {
     out.exemplars = p.exemplars.map((e) => exemplarJson(e, asInt));
@@ -80,7 +94,7 @@ function metricJson(m: MetricData): JsonObject {
       out.histogram = {
         dataPoints: m.dataPoints.map((p) => {
           const point: JsonObject = { attributes: keyValues(p.attributes) };
-          times(point, p.startTimeUnixNano, p.timeUnixNano);
+          times(point, p);
           point.count = int64(p.count);
           point.sum = p.sum;
           point.bucketCounts = p.bucketCounts.map(int64);
@@ -99,7 +113,7 @@ function metricJson(m: MetricData): JsonObject {
       out.exponentialHistogram = {
         dataPoints: m.dataPoints.map((p) => {
           const point: JsonObject = { attributes: keyValues(p.attributes) };
-          times(point, p.startTimeUnixNano, p.timeUnixNano);
+          times(point, p);
           point.count = int64(p.count);
           point.sum = p.sum;
           point.scale = p.scale;

@@ -37,6 +37,7 @@ import type {
   ResourceMetrics,
 } from "../pipeline/metrics/metric_data.ts";
 import type { Resource } from "../pipeline/resource.ts";
+import { writeUnixNanoFixed64 } from "../pipeline/time.ts";
 import type { InstrumentationScope } from "../pipeline/scope.ts";
 import {
   bind,
@@ -52,6 +53,7 @@ import {
   putResource,
   putScope,
   putTagString,
+  putTime,
   putVarint32,
   view,
 } from "./_proto_writer.ts";
@@ -103,7 +105,7 @@ function putExemplar(
   p = putKeyValues(p, e.filteredAttributes, 0x3a, 0);
   ensure(p, 48);
   buf[p] = 0x11;
-  p = putFixed64(p + 1, e.timeUnixNano);
+  p = writeUnixNanoFixed64(view, p + 1, e.timeUnixMs, e.timeNanosInMs);
   p = putValue(p, e.value, asInt, 0x31, 0x19);
   ensure(p, 32);
   if (e.spanId !== undefined && isValidSpanId(e.spanId)) {
@@ -119,14 +121,21 @@ function putExemplar(
   return patchLength(len, 1, p);
 }
 
-function putTimes(pos: number, start: number, time: number): number {
+/**
+ * Writes start_time_unix_nano (2) when set and exact, and time_unix_nano (3)
+ * always (an inexact pair as 0), both exact fixed64.
+ */
+function putTimes(
+  pos: number,
+  startMs: number,
+  startNanos: number,
+  ms: number,
+  nanos: number,
+): number {
   ensure(pos, 18);
-  if (start > 0) {
-    buf[pos] = 0x11;
-    pos = putFixed64(pos + 1, start);
-  }
+  pos = putTime(pos, 0x11, startMs, startNanos);
   buf[pos] = 0x19;
-  return putFixed64(pos + 1, time);
+  return writeUnixNanoFixed64(view, pos + 1, ms, nanos);
 }
 
 function putNumberPoint(
@@ -138,7 +147,13 @@ function putNumberPoint(
   buf[pos] = 0x0a; // Gauge/Sum.data_points
   const len = pos + 1;
   let q = putKeyValues(len + 2, p.attributes, 0x3a, 0);
-  q = putTimes(q, p.startTimeUnixNano, p.timeUnixNano);
+  q = putTimes(
+    q,
+    p.startTimeUnixMs,
+    p.startTimeNanosInMs,
+    p.timeUnixMs,
+    p.timeNanosInMs,
+  );
   q = putValue(q, p.value, asInt, 0x31, 0x21);
   for (const e of p.exemplars) q = putExemplar(q, 0x2a, e, asInt);
   return patchLength(len, 2, q);
@@ -160,7 +175,13 @@ function putHistogramPoint(
   buf[pos] = 0x0a;
   const len = pos + 1;
   let q = putKeyValues(len + 3, p.attributes, 0x4a, 0);
-  q = putTimes(q, p.startTimeUnixNano, p.timeUnixNano);
+  q = putTimes(
+    q,
+    p.startTimeUnixMs,
+    p.startTimeNanosInMs,
+    p.timeUnixMs,
+    p.timeNanosInMs,
+  );
   ensure(q, 9);
   buf[q] = 0x21;
   q = putFixed64(q + 1, p.count);
@@ -215,7 +236,13 @@ function putExponentialPoint(
   buf[pos] = 0x0a;
   const len = pos + 1;
   let q = putKeyValues(len + 3, p.attributes, 0x0a, 0);
-  q = putTimes(q, p.startTimeUnixNano, p.timeUnixNano);
+  q = putTimes(
+    q,
+    p.startTimeUnixMs,
+    p.startTimeNanosInMs,
+    p.timeUnixMs,
+    p.timeNanosInMs,
+  );
   ensure(q, 32);
   buf[q] = 0x21;
   q = putFixed64(q + 1, p.count);

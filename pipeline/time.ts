@@ -201,9 +201,9 @@ export function nowExactTime(out: ExactTime): void {
 /**
  * The current time as one `number` of nanoseconds since the epoch, from the
  * microsecond clock of {@linkcode nowExactTime}. A double holds a present-day
- * nanosecond count only to the nearest 256 ns, so this is not exact: records
- * and spans use {@linkcode nowExactTime}; the metrics model still takes this
- * form.
+ * nanosecond count only to the nearest 256 ns, so this is not exact: records,
+ * spans and metric data points use {@linkcode nowExactTime}; this is kept for
+ * callers that want one number.
  *
  * @returns Nanoseconds since the epoch (not exact beyond 2^53).
  *
@@ -354,7 +354,10 @@ function inRange(ms: number, nanos: number): boolean {
  * ```
  */
 export function isExactTime(unixMs: number, nanosInMs: number): boolean {
-  return unixMs >= 0 && nanosInMs >= 0 && nanosInMs < 1e6 &&
+  // typeof first: a hand-made record's bigint or object must not reach
+  // Math.floor or a valueOf.
+  return typeof unixMs === "number" && typeof nanosInMs === "number" &&
+    unixMs >= 0 && nanosInMs >= 0 && nanosInMs < 1e6 &&
     Math.floor(unixMs) === unixMs && Math.floor(nanosInMs) === nanosInMs &&
     inRange(unixMs, nanosInMs);
 }

@@ -11,6 +11,7 @@ import {
   type SpanContext,
   TRACE_FLAG_SAMPLED,
 } from "../trace_context.ts";
+import type { ExactTime } from "../time.ts";
 import type { Exemplar } from "./metric_data.ts";
 
 /**
@@ -38,7 +39,10 @@ const EMPTY: Attributes = Object.freeze({});
 /** Keeps up to `slots` exemplars of one series. */
 export class ExemplarReservoir {
   readonly #values: Float64Array;
+  /** Whole ms of each kept measurement's time; -1 marks an empty slot. */
   readonly #times: Float64Array;
+  /** Nanoseconds within that millisecond. */
+  readonly #nanos: Float64Array;
   readonly #contexts: (SpanContext | undefined)[];
   readonly #filtered: (Attributes | undefined)[];
   #offered = 0;
@@ -47,6 +51,7 @@ export class ExemplarReservoir {
   constructor(slots: number) {
     this.#values = new Float64Array(slots);
     this.#times = new Float64Array(slots).fill(-1);
+    this.#nanos = new Float64Array(slots);
     this.#contexts = new Array(slots).fill(undefined);
     this.#filtered = new Array(slots).fill(undefined);
   }
@@ -55,7 +60,7 @@ export class ExemplarReservoir {
   offer(
     slot: number,
     value: number,
-    time: number,
+    time: ExactTime,
     context: SpanContext | undefined,
     attributes: Attributes | undefined,
     kept: ReadonlySet<string> | undefined,
@@ -68,7 +73,8 @@ export class ExemplarReservoir {
     }
     if (this.#times[slot] < 0) this.#filled++;
     this.#values[slot] = value;
-    this.#times[slot] = time;
+    this.#times[slot] = time.unixMs;
+    this.#nanos[slot] = time.nanosInMs;
     this.#contexts[slot] = context;
     this.#filtered[slot] = kept === undefined || attributes === undefined
       ? undefined
@@ -86,13 +92,15 @@ export class ExemplarReservoir {
       const context = this.#contexts[i];
       const exemplar: {
         value: number;
-        timeUnixNano: number;
+        timeUnixMs: number;
+        timeNanosInMs: number;
         filteredAttributes: Attributes;
         traceId?: string;
         spanId?: string;
       } = {
         value: this.#values[i],
-        timeUnixNano: times[i],
+        timeUnixMs: times[i],
+        timeNanosInMs: this.#nanos[i],
         filteredAttributes: this.#filtered[i] ?? EMPTY,
       };
       if (context !== undefined) {
@@ -132,9 +140,11 @@ function filteredOut(
 /** Applies the filter, then offers to the series' reservoir. */
 export class ExemplarSampler {
   readonly filter: ExemplarFilter;
-  readonly #now: () => number;
+  readonly #now: (out: ExactTime) => void;
+  /** The time of the measurement being offered (copied by the reservoir). */
+  readonly #time: ExactTime = { unixMs: 0, nanosInMs: 0 };
 
-  constructor(filter: ExemplarFilter, now: () => number) {
+  constructor(filter: ExemplarFilter, now: (out: ExactTime) => void) {
     this.filter = filter;
     this.#now = now;
   }
@@ -159,6 +169,8 @@ export class ExemplarSampler {
         context === undefined || (context.traceFlags & TRACE_FLAG_SAMPLED) === 0
       ) return;
     }
-    reservoir.offer(slot, value, this.#now(), context, attributes, kept);
+    const time = this.#time;
+    this.#now(time);
+    reservoir.offer(slot, value, time, context, attributes, kept);
   }
 }

@@ -4,6 +4,7 @@
 
 import type { Attributes } from "../attributes.ts";
 import type { AttributeSanitizer } from "../attributes.ts";
+import type { ExactTime } from "../time.ts";
 import type { ResolvedAggregation } from "./aggregation.ts";
 import { ExponentialHistogramState } from "./_exponential_buckets.ts";
 import { ExemplarReservoir, type ExemplarSampler } from "./_exemplars.ts";
@@ -31,8 +32,10 @@ export class Series implements SeriesBase {
   readonly key: string;
   /** Measurements since the last collection. */
   updates = 0;
-  /** When the series (or its current delta interval) began. */
-  startTime: number;
+  /** When the series (or its current delta interval) began: whole ms. */
+  startMs: number;
+  /** And the nanoseconds within that millisecond. */
+  startNanos: number;
   /** Sum, or last value. */
   value = 0;
   /** An asynchronous instrument's previous observation (delta sums). */
@@ -51,13 +54,14 @@ export class Series implements SeriesBase {
   constructor(
     attributes: Attributes,
     key: string,
-    startTime: number,
+    start: ExactTime,
     aggregation: ResolvedAggregation,
     exemplarSlots: number,
   ) {
     this.attributes = attributes;
     this.key = key;
-    this.startTime = startTime;
+    this.startMs = start.unixMs;
+    this.startNanos = start.nanosInMs;
     this.buckets = aggregation.type === "explicitBucketHistogram"
       ? new Float64Array(aggregation.boundaries.length + 1)
       : undefined;
@@ -82,7 +86,8 @@ export interface StorageConfig {
   readonly attributeKeys: ReadonlySet<string> | undefined;
   /** Exemplar sampling, or `undefined` for none. */
   readonly exemplars: ExemplarSampler | undefined;
-  readonly now: () => number;
+  /** The clock: writes the current exact time into its argument. */
+  readonly now: (out: ExactTime) => void;
 }
 
 export class MetricStorage {
@@ -95,10 +100,11 @@ export class MetricStorage {
   readonly #bounds: readonly number[];
   readonly #recordMinMax: boolean;
   readonly #monotonic: boolean;
-  readonly #now: () => number;
+  readonly #now: (out: ExactTime) => void;
   readonly #exemplars: ExemplarSampler | undefined;
   readonly #attributeKeys: ReadonlySet<string> | undefined;
-  #lastCollect: number;
+  /** The previous collection's time (the start of a delta interval). */
+  readonly #lastCollect: ExactTime = { unixMs: 0, nanosInMs: 0 };
 
   constructor(config: StorageConfig) {
     this.descriptor = config.descriptor;
@@ -107,7 +113,7 @@ export class MetricStorage {
     this.temporality = config.temporality;
     this.asynchronous = config.asynchronous;
     this.#now = config.now;
-    this.#lastCollect = config.now();
+    config.now(this.#lastCollect);
     this.#exemplars = config.exemplars;
     this.#attributeKeys = config.attributeKeys;
     this.#kind = aggregation.type === "sum"
@@ -131,11 +137,14 @@ export class MetricStorage {
       ? aggregation.boundaries.length + 1
       : 1;
     const now = config.now;
+    const created: ExactTime = { unixMs: 0, nanosInMs: 0 };
     this.series = new SeriesMap<Series>(
       config.cardinalityLimit,
       config.sanitizer,
-      (attributes, key) =>
-        new Series(attributes, key, now(), aggregation, slots),
+      (attributes, key) => {
+        now(created); // copied by the series
+        return new Series(attributes, key, created, aggregation, slots);
+      },
       config.attributeKeys,
     );
   }
@@ -203,10 +212,13 @@ export class MetricStorage {
 
   /** Turns the series into a MetricData; `undefined` when no point is due. */
   collect(): MetricData | undefined {
-    const now = this.#now();
+    const last = this.#lastCollect;
+    const intervalMs = last.unixMs; // the start of a delta interval
+    const intervalNanos = last.nanosInMs;
+    this.#now(last);
+    const nowMs = last.unixMs;
+    const nowNanos = last.nanosInMs;
     const delta = this.temporality === "delta";
-    const intervalStart = this.#lastCollect;
-    this.#lastCollect = now;
     const points: (
       | NumberDataPoint
       | HistogramDataPoint
@@ -218,9 +230,17 @@ export class MetricStorage {
         if (!series.observed) continue;
         series.observed = false;
       } else if (delta && series.updates === 0) continue;
-      const start = delta
-        ? (series.startTime > intervalStart ? series.startTime : intervalStart)
-        : series.startTime;
+      // Delta: the later of the series' start and the interval's start.
+      let startMs = series.startMs;
+      let startNanos = series.startNanos;
+      if (
+        delta &&
+        (startMs < intervalMs ||
+          (startMs === intervalMs && startNanos < intervalNanos))
+      ) {
+        startMs = intervalMs;
+        startNanos = intervalNanos;
+      }
       const exemplars = series.exemplars?.take(delta) ?? NO_EXEMPLARS;
       if (kind === SUM || kind === LAST_VALUE) {
         let value = series.value;
@@ -231,8 +251,10 @@ export class MetricStorage {
         }
         points.push({
           attributes: series.attributes,
-          startTimeUnixNano: kind === LAST_VALUE ? 0 : start,
-          timeUnixNano: now,
+          startTimeUnixMs: kind === LAST_VALUE ? 0 : startMs,
+          startTimeNanosInMs: kind === LAST_VALUE ? 0 : startNanos,
+          timeUnixMs: nowMs,
+          timeNanosInMs: nowNanos,
           value,
           exemplars,
         });
@@ -241,8 +263,10 @@ export class MetricStorage {
         const has = series.count > 0 && this.#recordMinMax;
         points.push({
           attributes: series.attributes,
-          startTimeUnixNano: start,
-          timeUnixNano: now,
+          startTimeUnixMs: startMs,
+          startTimeNanosInMs: startNanos,
+          timeUnixMs: nowMs,
+          timeNanosInMs: nowNanos,
           count: series.count,
           sum: series.sum,
           min: has ? series.min : undefined,
@@ -257,8 +281,10 @@ export class MetricStorage {
         const has = series.count > 0 && this.#recordMinMax;
         points.push({
           attributes: series.attributes,
-          startTimeUnixNano: start,
-          timeUnixNano: now,
+          startTimeUnixMs: startMs,
+          startTimeNanosInMs: startNanos,
+          timeUnixMs: nowMs,
+          timeNanosInMs: nowNanos,
           count: series.count,
           sum: series.sum,
           min: has ? series.min : undefined,
@@ -276,11 +302,16 @@ export class MetricStorage {
         }
       }
       series.updates = 0;
-      if (delta) series.startTime = now;
+      if (delta) {
+        series.startMs = nowMs;
+        series.startNanos = nowNanos;
+      }
     }
     if (delta && !this.asynchronous) {
       // Series without a measurement in this interval free their slot.
-      this.series.evict((s) => s.updates !== 0 || s.startTime === now);
+      this.series.evict((s) =>
+        s.updates !== 0 || (s.startMs === nowMs && s.startNanos === nowNanos)
+      );
     }
     if (points.length === 0) return undefined;
     const descriptor = this.descriptor;

@@ -42,7 +42,7 @@ function formatAttributes(attributes: Attributes): string {
  * const lines = formatMetricLines({
  *   descriptor: { name: "jobs", description: "", unit: "{job}", type: "counter", valueType: "int" },
  *   dataPointType: "sum", aggregationTemporality: "cumulative", isMonotonic: true,
- *   dataPoints: [{ attributes: { queue: "a" }, startTimeUnixNano: 0, timeUnixNano: 1, value: 3, exemplars: [] }],
+ *   dataPoints: [{ attributes: { queue: "a" }, startTimeUnixMs: 0, startTimeNanosInMs: 0, timeUnixMs: 1, timeNanosInMs: 0, value: 3, exemplars: [] }],
  * });
  * assert.deepEqual(lines, ['jobs{queue="a"} sum(cumulative) 3 {job}']);
  * ```

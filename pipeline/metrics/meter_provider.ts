@@ -14,7 +14,7 @@ import {
 import { type EnvReadOptions, readMetricsEnv } from "../env.ts";
 import { defaultResource, type Resource } from "../resource.ts";
 import type { InstrumentationScope } from "../scope.ts";
-import { nowUnixNano } from "../time.ts";
+import { nowExactTime } from "../time.ts";
 import { resolveAggregation } from "./aggregation.ts";
 import { type ExemplarFilter, ExemplarSampler } from "./_exemplars.ts";
 import type { InstrumentDescriptor } from "./instrument.ts";
@@ -193,7 +193,7 @@ export class MeterProvider implements AsyncDisposable {
       readMetricsEnv(options).exemplarFilter ?? "trace_based";
     this.#sampler = this.exemplarFilter === "always_off"
       ? undefined
-      : new ExemplarSampler(this.exemplarFilter, nowUnixNano);
+      : new ExemplarSampler(this.exemplarFilter, nowExactTime);
     this.#sanitizer = new AttributeSanitizer(options.attributeLimits);
     const readers = options.readers ?? [];
     this.#readers = readers.slice();
@@ -325,7 +325,7 @@ export class MeterProvider implements AsyncDisposable {
             sanitizer: this.#sanitizer,
             attributeKeys: compiled.attributeKeys,
             exemplars: asynchronous ? undefined : this.#sampler,
-            now: nowUnixNano,
+            now: nowExactTime,
           }),
         );
       }
@@ -350,7 +350,7 @@ export class MeterProvider implements AsyncDisposable {
           sanitizer: this.#sanitizer,
           attributeKeys: undefined,
           exemplars: asynchronous ? undefined : this.#sampler,
-          now: nowUnixNano,
+          now: nowExactTime,
         }),
       );
     }

@@ -2,8 +2,9 @@
  * What a collection produces: the metrics data model, as the OTLP metrics
  * protocol shapes it (resource > scope > metric > data points).
  *
- * Times are nanoseconds since the Unix epoch, as in the rest of the
- * pipeline.
+ * Times are exact, as in log records and spans: whole milliseconds since the
+ * Unix epoch plus the nanoseconds within that millisecond (`timeUnixMs` +
+ * `timeNanosInMs`); a start time of 0 + 0 is unset.
  *
  * @module
  */
@@ -38,15 +39,17 @@ export type AggregationTemporality = "cumulative" | "delta";
  * import type { Exemplar } from "@seed/telemetry/metrics";
  * import assert from "node:assert/strict";
  *
- * const e: Exemplar = { value: 1.5, timeUnixNano: 1e18, filteredAttributes: {}, traceId: "4bf92f3577b34da6a3ce929d0e0e4736", spanId: "00f067aa0ba902b7" };
+ * const e: Exemplar = { value: 1.5, timeUnixMs: 1_700_000_013_123, timeNanosInMs: 456_789, filteredAttributes: {}, traceId: "4bf92f3577b34da6a3ce929d0e0e4736", spanId: "00f067aa0ba902b7" };
  * assert.equal(e.value, 1.5);
  * ```
  */
 export interface Exemplar {
   /** The measured value. */
   readonly value: number;
-  /** When it was measured. */
-  readonly timeUnixNano: number;
+  /** When it was measured: whole milliseconds since the epoch. */
+  readonly timeUnixMs: number;
+  /** Nanoseconds within that millisecond, 0 to 999999. */
+  readonly timeNanosInMs: number;
   /** The measurement's attributes that a view removed from the series. */
   readonly filteredAttributes: Attributes;
   /** The trace of the span active at the measurement, if any. */
@@ -63,17 +66,21 @@ export interface Exemplar {
  * import type { NumberDataPoint } from "@seed/telemetry/metrics";
  * import assert from "node:assert/strict";
  *
- * const p: NumberDataPoint = { attributes: { route: "/" }, startTimeUnixNano: 0, timeUnixNano: 1, value: 3, exemplars: [] };
+ * const p: NumberDataPoint = { attributes: { route: "/" }, startTimeUnixMs: 0, startTimeNanosInMs: 0, timeUnixMs: 1, timeNanosInMs: 0, value: 3, exemplars: [] };
  * assert.equal(p.value, 3);
  * ```
  */
 export interface NumberDataPoint {
   /** The series' attributes. */
   readonly attributes: Attributes;
-  /** Start of the interval (0 for gauges). */
-  readonly startTimeUnixNano: number;
-  /** End of the interval: the collection time. */
-  readonly timeUnixNano: number;
+  /** Start of the interval, whole ms since the epoch (0 for gauges: unset). */
+  readonly startTimeUnixMs: number;
+  /** Nanoseconds within `startTimeUnixMs`, 0 to 999999. */
+  readonly startTimeNanosInMs: number;
+  /** End of the interval (the collection time), whole ms since the epoch. */
+  readonly timeUnixMs: number;
+  /** Nanoseconds within `timeUnixMs`, 0 to 999999. */
+  readonly timeNanosInMs: number;
   /** The value. */
   readonly value: number;
   /** Sampled measurements. */
@@ -92,7 +99,7 @@ export interface NumberDataPoint {
  * import assert from "node:assert/strict";
  *
  * const p: HistogramDataPoint = {
- *   attributes: {}, startTimeUnixNano: 0, timeUnixNano: 1, count: 2, sum: 7, min: 2, max: 5,
+ *   attributes: {}, startTimeUnixMs: 0, startTimeNanosInMs: 0, timeUnixMs: 1, timeNanosInMs: 0, count: 2, sum: 7, min: 2, max: 5,
  *   explicitBounds: [1, 10], bucketCounts: [0, 2, 0], exemplars: [],
  * };
  * assert.equal(p.bucketCounts.length, p.explicitBounds.length + 1);
@@ -101,10 +108,14 @@ export interface NumberDataPoint {
 export interface HistogramDataPoint {
   /** The series' attributes. */
   readonly attributes: Attributes;
-  /** Start of the interval. */
-  readonly startTimeUnixNano: number;
-  /** End of the interval: the collection time. */
-  readonly timeUnixNano: number;
+  /** Start of the interval, whole ms since the epoch. */
+  readonly startTimeUnixMs: number;
+  /** Nanoseconds within `startTimeUnixMs`, 0 to 999999. */
+  readonly startTimeNanosInMs: number;
+  /** End of the interval (the collection time), whole ms since the epoch. */
+  readonly timeUnixMs: number;
+  /** Nanoseconds within `timeUnixMs`, 0 to 999999. */
+  readonly timeNanosInMs: number;
   /** How many values were recorded. */
   readonly count: number;
   /** Their sum. */
@@ -151,7 +162,7 @@ export interface ExponentialBuckets {
  * import assert from "node:assert/strict";
  *
  * const p: ExponentialHistogramDataPoint = {
- *   attributes: {}, startTimeUnixNano: 0, timeUnixNano: 1, count: 1, sum: 4, min: 4, max: 4,
+ *   attributes: {}, startTimeUnixMs: 0, startTimeNanosInMs: 0, timeUnixMs: 1, timeNanosInMs: 0, count: 1, sum: 4, min: 4, max: 4,
  *   scale: 20, zeroCount: 0, zeroThreshold: 0, positive: { offset: 2097151, bucketCounts: [1] },
  *   negative: { offset: 0, bucketCounts: [] }, exemplars: [],
  * };
@@ -161,10 +172,14 @@ export interface ExponentialBuckets {
 export interface ExponentialHistogramDataPoint {
   /** The series' attributes. */
   readonly attributes: Attributes;
-  /** Start of the interval. */
-  readonly startTimeUnixNano: number;
-  /** End of the interval: the collection time. */
-  readonly timeUnixNano: number;
+  /** Start of the interval, whole ms since the epoch. */
+  readonly startTimeUnixMs: number;
+  /** Nanoseconds within `startTimeUnixMs`, 0 to 999999. */
+  readonly startTimeNanosInMs: number;
+  /** End of the interval (the collection time), whole ms since the epoch. */
+  readonly timeUnixMs: number;
+  /** Nanoseconds within `timeUnixMs`, 0 to 999999. */
+  readonly timeNanosInMs: number;
   /** How many values were recorded. */
   readonly count: number;
   /** Their sum. */

@@ -28,15 +28,18 @@ describe("sum aggregation", () => {
       "x",
       3.5,
     ], ["y", 4]]);
-    const start = points(m)[0].startTimeUnixNano;
+    const start = [
+      points(m)[0].startTimeUnixMs,
+      points(m)[0].startTimeNanosInMs,
+    ];
     c.add(1, { a: "x" });
     m = await r.metric("c");
     assert.deepEqual(points(m).map((p) => [p.attributes.a, p.value]), [[
       "x",
       4.5,
     ], ["y", 4]]);
-    assert.equal(
-      points(m)[0].startTimeUnixNano,
+    assert.deepEqual(
+      [points(m)[0].startTimeUnixMs, points(m)[0].startTimeNanosInMs],
       start,
       "cumulative start stays",
     );
@@ -60,9 +63,9 @@ describe("sum aggregation", () => {
     m = await r.metric("c");
     const second = points(m);
     assert.deepEqual(second.map((p) => [p.attributes.a, p.value]), [["x", 2]]);
-    assert.equal(
-      second[0].startTimeUnixNano,
-      first[0].timeUnixNano,
+    assert.deepEqual(
+      [second[0].startTimeUnixMs, second[0].startTimeNanosInMs],
+      [first[0].timeUnixMs, first[0].timeNanosInMs],
       "delta starts at the previous collection",
     );
     assert.equal(await r.metric("c"), undefined, "no measurement, no point");

@@ -609,7 +609,11 @@ describe("exemplars", () => {
     assert.equal(exemplars[0].traceId, "4bf92f3577b34da6a3ce929d0e0e4736");
     assert.equal(exemplars[0].spanId, "00f067aa0ba902b7");
     assert.deepEqual(exemplars[0].filteredAttributes, { user: "u" });
-    assert.ok(exemplars[0].timeUnixNano > 0);
+    assert.ok(exemplars[0].timeUnixMs > 1.6e12);
+    assert.ok(
+      Number.isInteger(exemplars[0].timeNanosInMs) &&
+        exemplars[0].timeNanosInMs >= 0 && exemplars[0].timeNanosInMs < 1e6,
+    );
     const again = await r.metric("h");
     assert.ok(again?.dataPointType === "histogram");
     assert.equal(

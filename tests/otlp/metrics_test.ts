@@ -17,6 +17,7 @@ import {
 } from "../../exporters/_otlp_metrics_proto.ts";
 import { metricsRequestJson } from "../../exporters/_otlp_metrics_json.ts";
 import { ProtoBuffer } from "../../exporters/_proto_writer.ts";
+import { formatUnixNano } from "../../pipeline/time.ts";
 import {
   decodeMetrics,
   encodeResponse,
@@ -126,9 +127,12 @@ describe("writeMetricsRequest", () => {
     const source = metrics.scopeMetrics[0].metrics[0].dataPoints[0];
     assert.equal(
       p0.startTimeUnixNano,
-      String(BigInt(source.startTimeUnixNano)),
+      formatUnixNano(source.startTimeUnixMs, source.startTimeNanosInMs),
     );
-    assert.equal(p0.timeUnixNano, String(BigInt(source.timeUnixNano)));
+    assert.equal(
+      p0.timeUnixNano,
+      formatUnixNano(source.timeUnixMs, source.timeNanosInMs),
+    );
 
     const inflight = m.get("inflight");
     assert.equal(inflight.sum.isMonotonic, undefined); // proto3 false
@@ -231,8 +235,10 @@ describe("writeMetricsRequest", () => {
             { length: 3000 },
             (_, i) => ({
               attributes: { i },
-              startTimeUnixNano: 1,
-              timeUnixNano: 2,
+              startTimeUnixMs: 1,
+              startTimeNanosInMs: 0,
+              timeUnixMs: 2,
+              timeNanosInMs: 0,
               value: i + 0.5,
               exemplars: [],
             }),
