@@ -90,6 +90,13 @@ export interface EtwMetricExporterOptions {
    */
   readonly temporalityPreference?: TemporalityPreference;
   /**
+   * Write even when `EventProviderEnabled` says no session listens. For
+   * tests (Wine's ETW always answers "not enabled"); it costs a full encode
+   * and write per data point.
+   * @default {false}
+   */
+  readonly forceEnabled?: boolean;
+  /**
    * Where the one diagnostic of a failed registration goes.
    * @default {consoleDiagnosticSink}
    */
@@ -150,6 +157,7 @@ export class EtwMetricExporter implements MetricExporter, Disposable {
   readonly maxEventBytes: number;
   readonly #binding: Advapi32Binding | null;
   readonly #diagnostics: DiagnosticSink;
+  readonly #force: boolean;
   readonly #proto = new ProtoBuffer(16 * 1024);
   readonly #arena: Uint8Array<ArrayBuffer>;
   readonly #view: DataView;
@@ -185,6 +193,7 @@ export class EtwMetricExporter implements MetricExporter, Disposable {
     }
     this.maxEventBytes = max;
     this.#diagnostics = options.diagnostics ?? consoleDiagnosticSink;
+    this.#force = options.forceEnabled === true;
     this.#binding = binding;
     const p = ETW_METRICS_PROVIDER;
     const traits = encodeProviderTraits(p.name);
@@ -263,14 +272,14 @@ export class EtwMetricExporter implements MetricExporter, Disposable {
     );
   }
 
-  /** Whether a session wants the event now. */
+  /** Whether a session wants the event now (always, when forced and registered). */
   get enabled(): boolean {
     return this.#registered &&
-      this.#binding!.eventProviderEnabled(
-          this.#handle,
-          ETW_METRICS_PROVIDER.level,
-          BigInt(ETW_METRICS_PROVIDER.keyword),
-        ) !== 0;
+      (this.#force || this.#binding!.eventProviderEnabled(
+            this.#handle,
+            ETW_METRICS_PROVIDER.level,
+            BigInt(ETW_METRICS_PROVIDER.keyword),
+          ) !== 0);
   }
 
   /** Counters, as of now. */
@@ -401,7 +410,7 @@ export class EtwMetricExporter implements MetricExporter, Disposable {
  * {@linkcode EtwMetricExporter}; off Windows it resolves to a disabled
  * exporter with one diagnostic. Never rejects.
  *
- * @param options Size limit, temporality, diagnostics.
+ * @param options Size limit, temporality, forced writes, diagnostics.
  * @returns The exporter.
  *
  * @example

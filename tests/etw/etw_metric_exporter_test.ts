@@ -137,6 +137,27 @@ describe("EtwMetricExporter", () => {
     assert.equal(diagnostics.filter((d) => /Win32 error 8/.test(d)).length, 1);
   });
 
+  it("forceEnabled writes without asking EventProviderEnabled; only `true` forces", async () => {
+    const fake = new FakeAdvapi32(); // enabledAnswer 0: no session
+    const forced = new EtwMetricExporter(fake, {
+      forceEnabled: true,
+      diagnostics: () => {},
+    });
+    await forced.export(await collection(), new AbortController().signal);
+    assert.equal(forced.stats.written, 3);
+    assert.equal(fake.enabledQueries.length, 0);
+    assert.equal(fake.writes.length, 3);
+    const notForced = new EtwMetricExporter(fake, {
+      forceEnabled: "yes" as unknown as boolean,
+      diagnostics: () => {},
+    });
+    await notForced.export(await collection(), new AbortController().signal);
+    assert.equal(notForced.stats.notEnabled, 3);
+    assert.equal(fake.enabledQueries.length, 1);
+    forced[Symbol.dispose]();
+    assert.equal(forced.enabled, false, "not registered any more");
+  });
+
   it("unregisters once, and is a counted no-op without a binding", async () => {
     const fake = new FakeAdvapi32();
     const exporter = new EtwMetricExporter(fake, { diagnostics: () => {} });

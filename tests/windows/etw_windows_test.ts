@@ -7,6 +7,13 @@ import { describe, it } from "node:test";
 import { openAdvapi32 } from "../../ffi/load_advapi32.ts";
 import { LogEmitContext, Resource, TracerProvider } from "../../mod.ts";
 import {
+  ManualMetricReader,
+  MeterProvider,
+  type ResourceMetrics,
+} from "../../pipeline/metrics/mod.ts";
+import {
+  ETW_METRICS_PROVIDER,
+  openEtwMetricExporter,
   openEtwProcessor,
   openEtwSpanProcessor,
 } from "../../processors/etw/mod.ts";
@@ -107,4 +114,51 @@ describe("advapi32 on Windows", { skip }, () => {
     const s = processor.stats;
     assert.equal(s.written + s.notEnabled, 1);
   });
+
+  it("writes each metric data point through EtwMetricExporter (forced) and unregisters", async () => {
+    const exporter = await openEtwMetricExporter({ forceEnabled: true });
+    assert.equal(exporter.stats.registered, true);
+    assert.equal(ETW_METRICS_PROVIDER.eventId, 81);
+    await exporter.export(
+      await metricCollection(),
+      new AbortController().signal,
+    );
+    assert.deepEqual(exporter.stats, {
+      dataPoints: 3,
+      written: 3,
+      notEnabled: 0,
+      droppedTooLarge: 0,
+      droppedWriteError: 0,
+      registered: true,
+    });
+    await exporter.shutdown();
+    await exporter.shutdown();
+  });
+
+  it("asks EventProviderEnabled(level 4, keyword 1) for metrics when not forced", async () => {
+    const exporter = await openEtwMetricExporter();
+    await exporter.export(
+      await metricCollection(),
+      new AbortController().signal,
+    );
+    const s = exporter.stats;
+    assert.equal(s.written + s.notEnabled, 3);
+    exporter[Symbol.dispose]();
+  });
 });
+
+/** Three data points: a counter's two series and one histogram point. */
+async function metricCollection(): Promise<ResourceMetrics> {
+  const reader = new ManualMetricReader({ temporalityPreference: "delta" });
+  const provider = new MeterProvider({
+    env: () => undefined,
+    resource: new Resource({ "service.name": "windows-test" }),
+    readers: [reader],
+  });
+  const meter = provider.getMeter("windows-test");
+  const requests = meter.createCounter("requests", { valueType: "int" });
+  requests.add(2, { route: "/a" });
+  requests.add(5, { route: "/b" });
+  meter.createHistogram("latency", { unit: "s" }).record(0.25);
+  return (await reader.collect()).resourceMetrics;
+}

@@ -121,16 +121,17 @@ check_runtime() { # check_runtime deno|bun|node STATUS
   local rt="$1" status="$2"
   check "$rt: tests passed under Wine (exit 0)" test "$status" -eq 0
   if [[ $rt == deno ]]; then
-    check "$rt: ran the 5 Windows tests, none ignored" grep -qE '^ok \| 1 passed \(5 steps\) \| 0 failed \(' "$out"
+    check "$rt: ran the 7 Windows tests, none ignored" grep -qE '^ok \| 1 passed \(7 steps\) \| 0 failed \(' "$out"
   elif [[ $rt == node ]]; then # node:test's spec summary on stdout
-    check "$rt: ran the 5 Windows tests, none skipped" \
-      bash -c 'grep -qE "^ℹ pass 5$" "$1" && grep -qE "^ℹ fail 0$" "$1" && grep -qE "^ℹ skipped 0$" "$1"' _ "$out"
+    check "$rt: ran the 7 Windows tests, none skipped" \
+      bash -c 'grep -qE "^ℹ pass 7$" "$1" && grep -qE "^ℹ fail 0$" "$1" && grep -qE "^ℹ skipped 0$" "$1"' _ "$out"
   else # bun test prints its summary on stderr
-    check "$rt: ran the 5 Windows tests, none skipped" \
-      bash -c 'grep -qE "^ 5 pass$" "$1" && grep -qE "^ 0 fail$" "$1" && ! grep -qE "^ [1-9][0-9]* skip$" "$1"' _ "$log"
+    check "$rt: ran the 7 Windows tests, none skipped" \
+      bash -c 'grep -qE "^ 7 pass$" "$1" && grep -qE "^ 0 fail$" "$1" && ! grep -qE "^ [1-9][0-9]* skip$" "$1"' _ "$log"
   fi
   # Provider GUIDs derived from the names (known answers of etw-tracelogging.md §3), NULL callback and context.
-  for guid in ce5fa4ea-ab00-5402-8b76-9f76ac858fb5 b3864c38-4273-58c5-545b-8b3608343471 97c801ee-c28b-5bb6-2ae4-11e18fe6137a; do
+  # NativeMetricsExtension_Provider has a fixed GUID (not derived from its name), registered by both metric tests.
+  for guid in ce5fa4ea-ab00-5402-8b76-9f76ac858fb5 b3864c38-4273-58c5-545b-8b3608343471 97c801ee-c28b-5bb6-2ae4-11e18fe6137a edc24920-e004-40f6-a8e1-0e6e48f39d84; do
     check "$rt: EventRegister({$guid}, NULL, NULL, &handle)" \
       has "EtwEventRegister \(\{$guid\}, 0000000000000000, 0000000000000000, $hex\)"
   done
@@ -140,18 +141,23 @@ check_runtime() { # check_runtime deno|bun|node STATUS
     test "$(count "EtwEventSetInformation \(deadbeef, 2, $hex, 24\) stub")" -eq 2
   check "$rt: EventSetInformation(0xdeadbeef, 2, traits, 13) for MyProvider" \
     test "$(count "EtwEventSetInformation \(deadbeef, 2, $hex, 13\) stub")" -eq 2
-  # Level and keyword: INFO → 4, ERROR → 2 (logs), spans at 5; keyword 1.
+  check "$rt: EventRegister({edc24920-...}) once per metric exporter (x2)" \
+    test "$(count "EtwEventRegister \(\{edc24920-e004-40f6-a8e1-0e6e48f39d84\}, 0000000000000000, 0000000000000000, $hex\)")" -eq 2
+  check "$rt: EventSetInformation(0xdeadbeef, 2, traits, 34) for NativeMetricsExtension_Provider" \
+    test "$(count "EtwEventSetInformation \(deadbeef, 2, $hex, 34\) stub")" -eq 2
+  # Level and keyword: INFO → 4, ERROR → 2 (logs), spans at 5, metrics at 4; keyword 1.
   check "$rt: EventProviderEnabled(0xdeadbeef, 4, 1)" has "EtwEventProviderEnabled deadbeef, 4, 1: stub"
   check "$rt: EventProviderEnabled(0xdeadbeef, 2, 1)" has "EtwEventProviderEnabled deadbeef, 2, 1: stub"
   check "$rt: EventProviderEnabled(0xdeadbeef, 5, 1)" has "EtwEventProviderEnabled deadbeef, 5, 1: stub"
-  check "$rt: forced writes never ask EventProviderEnabled (exactly 4 asks)" \
-    test "$(count "EtwEventProviderEnabled deadbeef")" -eq 4
-  # Three data descriptors, NULL activity ids; one write per forced record (2 logs + 1 span).
+  check "$rt: forced writes never ask EventProviderEnabled (exactly 5 asks: 4 + one per unforced metric export)" \
+    test "$(count "EtwEventProviderEnabled deadbeef")" -eq 5
+  # Three data descriptors, NULL activity ids; one write per forced record (2 logs + 1 span) and per
+  # forced metric data point (3).
   write="EtwEventWriteTransfer deadbeef, ($hex), \(null\), \(null\), 3, ($hex): stub"
-  check "$rt: EventWriteTransfer(0xdeadbeef, &desc, NULL, NULL, 3, dd) x3" test "$(count "$write")" -eq 3
-  check "$rt: no other EventWriteTransfer" test "$(count "EtwEventWriteTransfer")" -eq 3
-  check "$rt: descriptors live in one arena per provider (2 distinct pointers for 3 writes)" \
-    test "$(grep -oE "$write" "$log" | sed -E 's/.*deadbeef, ([0-9A-F]+),.*/\1/' | sort -u | wc -l)" -eq 2
+  check "$rt: EventWriteTransfer(0xdeadbeef, &desc, NULL, NULL, 3, dd) x6" test "$(count "$write")" -eq 6
+  check "$rt: no other EventWriteTransfer" test "$(count "EtwEventWriteTransfer")" -eq 6
+  check "$rt: descriptors live in one arena per provider (3 distinct pointers for 6 writes)" \
+    test "$(grep -oE "$write" "$log" | sed -E 's/.*deadbeef, ([0-9A-F]+),.*/\1/' | sort -u | wc -l)" -eq 3
   # Layout of the arena (processors/etw/_etw_provider.ts): EVENT_DESCRIPTOR at +0, data descriptors at
   # +16, traits at +64, so the pointers Wine prints for one provider are one buffer's.
   arena_ok() {
@@ -162,13 +168,24 @@ check_runtime() { # check_runtime deno|bun|node STATUS
     ((16#$dd == 16#$desc + 16 && 16#$traits == 16#$desc + 64))
   }
   check "$rt: descriptor, data descriptors and traits sit in one arena (+0, +16, +64)" arena_ok
-  # Unregister: TestProvider + 2 log + 2 span processors (shutdown/dispose twice counts once).
+  # The metric exporter (processors/etw/etw_metric_exporter.ts) has the same arena layout; its 3 writes
+  # (the last ones) share one EVENT_DESCRIPTOR, the one 64 bytes below the first 34-byte traits.
+  metric_arena_ok() {
+    local traits descs dds
+    traits=$(grep -oE "EtwEventSetInformation \(deadbeef, 2, $hex, 34\)" "$log" | sed -n 1p | sed -E 's/.*, 2, ([0-9A-F]+), 34.*/\1/')
+    descs=$(grep -oE "$write" "$log" | tail -n 3 | sed -E 's/.*deadbeef, ([0-9A-F]+), .*/\1/' | sort -u)
+    dds=$(grep -oE "$write" "$log" | tail -n 3 | sed -E 's/.*, 3, ([0-9A-F]+):.*/\1/' | sort -u)
+    [[ -n "$traits" && $(wc -l <<<"$descs") -eq 1 && $(wc -l <<<"$dds") -eq 1 ]] || return 1
+    ((16#$dds == 16#$descs + 16 && 16#$traits == 16#$descs + 64))
+  }
+  check "$rt: the 3 metric events: one descriptor, data descriptors at +16, traits at +64" metric_arena_ok
+  # Unregister: TestProvider + 2 log + 2 span processors + 2 metric exporters (shutdown/dispose twice counts once).
   # node.exe's V8 also unregisters its own provider ({57277741-...}, registered
   # at start-up by every V8 here) when the process exits; deno.exe and bun.exe do not.
   local v8own=0
   [[ $rt == node ]] && v8own=$(count "EtwEventRegister \(\{57277741-3638-4a4b-bdba-0ac6e45da56c\}")
-  check "$rt: EventUnregister(0xdeadbeef) x5 (+ $v8own for V8's own provider)" \
-    test "$(count "EtwEventUnregister \(deadbeef\) stub")" -eq $((5 + v8own))
+  check "$rt: EventUnregister(0xdeadbeef) x7 (+ $v8own for V8's own provider)" \
+    test "$(count "EtwEventUnregister \(deadbeef\) stub")" -eq $((7 + v8own))
 }
 
 runtimes=("$@")
