@@ -1,12 +1,18 @@
 // Attribute set -> series, for one metric stream, without allocating on a
 // hit: a trie of Maps keyed by the attribute keys and primitive values in
-// the order the caller wrote them (V8 and JSC cache a string's hash, so each
-// step is one hashed lookup). A miss builds the set's canonical key (sorted
-// keys, typed values) so that {a, b} and {b, a} share a series, then links
-// the new path to it. The trie and the series are bounded: past the
-// cardinality limit, new sets go to the overflow series and add no trie
-// nodes, and sets that cannot be a trie path (object values, long strings,
-// many keys) take the canonical path each time.
+// the order the caller wrote them. Each trie node also remembers the last
+// key (or value) taken from it and where it led, so a stream of calls with
+// the same set costs one identity compare per key and per value, and a Map
+// lookup only where the set differs from the last one.
+// A miss hashes the sanitized set without allocating (an order-independent
+// sum over its key-value pairs) and looks it up in a hash index of the
+// series, so {a, b} and {b, a} share a series and a set past the
+// cardinality limit goes to the overflow series without building a key.
+// Only a new series builds its canonical key (sorted keys, typed values).
+// The trie and the series are bounded: past the cardinality limit, new sets
+// go to the overflow series and add no trie nodes, and sets that cannot be
+// a trie path (long strings, many keys) or hashed (object values) take the
+// canonical path each time.
 
 import type { AnyValue, Attributes } from "../attributes.ts";
 import type { AttributeSanitizer } from "../attributes.ts";
@@ -21,9 +27,103 @@ export const OVERFLOW_ATTRIBUTES: Attributes = Object.freeze({
 const MAX_TRIE_KEYS = 32;
 const MAX_TRIE_STRING = 256;
 
+/** Never a key or value: what an unused `last` holds. */
+const NONE: unique symbol = Symbol("none");
+
 class TrieNode<S> {
   map: Map<unknown, TrieNode<S>> | undefined = undefined;
   series: S | undefined = undefined;
+  /** The key (or value) last looked up from this node... */
+  last: unknown = NONE;
+  /** ...and the node it led to. */
+  lastNext: TrieNode<S> | undefined = undefined;
+}
+
+// Order-independent hash of an attribute set: the sum of one mixed 32-bit
+// hash per key-value pair (so key order does not matter), over the same
+// entries and value identity as canonicalKey: 0 and -0 alike, NaN equal to
+// NaN, "1" unlike 1. Values other than strings, numbers and booleans make
+// the set unhashable (they take the canonical path).
+const f64 = new Float64Array(1);
+const u32 = new Uint32Array(f64.buffer);
+const UNHASHABLE = -1; // hashes are made non-negative, so this is never one
+
+function stringHash(s: string, h: number): number {
+  // FNV-1a over UTF-16 code units.
+  for (let i = 0; i < s.length; i++) {
+    h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  }
+  return h;
+}
+
+function mix(h: number): number {
+  // murmur3's finalizer: every input bit reaches every output bit.
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return h ^ (h >>> 16);
+}
+
+function valueHash(value: unknown): number {
+  switch (typeof value) {
+    case "string":
+      return stringHash(value, 0x2f3a5c71);
+    case "number": {
+      if (value === 0) return 0x1b873593; // and -0
+      if (value !== value) return 0x7ff80001; // NaN
+      if ((value | 0) === value) return mix(value ^ 0x3c6ef372);
+      f64[0] = value;
+      return mix(u32[0] ^ Math.imul(u32[1], 0x27d4eb2f));
+    }
+    case "boolean":
+      return value ? 0x5bd1e995 : 0x6b43a9b5;
+    default:
+      return UNHASHABLE;
+  }
+}
+
+/**
+ * The set's hash, or UNHASHABLE (also for an empty set: the empty series has
+ * its own path). Reads like canonicalKey (own keys, `keep`).
+ */
+function hashAttributes(
+  attributes: Attributes,
+  keep: ReadonlySet<string> | undefined,
+): number {
+  let sum = 0;
+  let entries = 0;
+  for (const key in attributes) {
+    if (!hasOwn.call(attributes, key)) continue;
+    if (keep !== undefined && !keep.has(key)) continue;
+    const value = attributes[key];
+    if (value === undefined) continue;
+    const v = valueHash(value);
+    if (v === UNHASHABLE) return UNHASHABLE;
+    entries++;
+    sum = (sum + mix(stringHash(key, 0x811c9dc5) ^ Math.imul(v, 0x9e3779b1))) |
+      0;
+  }
+  return entries === 0 ? UNHASHABLE : sum & 0x7fffffff;
+}
+
+/** Whether `stored` (a series' own attributes) is the set `attributes` names. */
+function sameSet(
+  stored: Attributes,
+  attributes: Attributes,
+  keep: ReadonlySet<string> | undefined,
+): boolean {
+  let count = 0;
+  for (const key in attributes) {
+    if (!hasOwn.call(attributes, key)) continue;
+    if (keep !== undefined && !keep.has(key)) continue;
+    const value = attributes[key];
+    if (value === undefined) continue;
+    if (!hasOwn.call(stored, key)) return false;
+    const s = stored[key];
+    if (s !== value && !(s !== s && value !== value)) return false;
+    count++;
+  }
+  for (const key in stored) if (hasOwn.call(stored, key)) count--;
+  return count === 0;
 }
 
 /** What a series must carry for the map. */
@@ -90,6 +190,8 @@ export class SeriesMap<S extends SeriesBase> {
   readonly #keep: ReadonlySet<string> | undefined;
   #root: TrieNode<S> = new TrieNode();
   #nodes = 0;
+  /** Every hashable series by its set's hash (a list on collisions). */
+  #byHash: Map<number, S | S[]> = new Map();
   #empty: S | undefined;
   #overflow: S | undefined;
   /** Measurements that went to the overflow series. */
@@ -135,11 +237,21 @@ export class SeriesMap<S extends SeriesBase> {
           (type === "string" && (value as string).length > MAX_TRIE_STRING) ||
           ++keys > MAX_TRIE_KEYS
         ) return this.#slow(attributes, false);
-        const byKey = node.map?.get(key);
-        if (byKey === undefined) return this.#slow(attributes, true);
-        const next = byKey.map?.get(value);
-        if (next === undefined) return this.#slow(attributes, true);
-        node = next;
+        let byKey = node.lastNext;
+        if (key !== node.last) {
+          byKey = node.map?.get(key);
+          if (byKey === undefined) return this.#slow(attributes, true);
+          node.last = key;
+          node.lastNext = byKey;
+        }
+        let next = byKey!.lastNext;
+        if (value !== byKey!.last) {
+          next = byKey!.map?.get(value);
+          if (next === undefined) return this.#slow(attributes, true);
+          byKey!.last = value;
+          byKey!.lastNext = next;
+        }
+        node = next!;
       }
       if (keys === 0) return this.#empty ?? this.#slow(undefined, false);
       return node.series ?? this.#slow(attributes, true);
@@ -154,8 +266,26 @@ export class SeriesMap<S extends SeriesBase> {
     // set that exists, or one past the limit, costs no copy.
     let valid: Attributes | undefined;
     let key: string;
+    let hash = UNHASHABLE;
     try {
       valid = this.#sanitizer.attributes(attributes);
+      if (valid !== undefined) {
+        // A set seen before, or one past the limit: no key is built.
+        hash = hashAttributes(valid, this.#keep);
+        if (hash !== UNHASHABLE) {
+          const found = this.#findHashed(hash, valid);
+          if (found !== undefined) {
+            if (link && attributes !== undefined) {
+              this.#link(attributes, found);
+            }
+            return found;
+          }
+          if (this.byKey.size >= this.#limit - 1) {
+            this.overflowed++;
+            return this.overflowSeries();
+          }
+        }
+      }
       key = valid === undefined ? "" : canonicalKey(valid, this.#keep);
     } catch {
       this.unreadable++;
@@ -176,6 +306,7 @@ export class SeriesMap<S extends SeriesBase> {
       }
       series = this.#create(clean, key);
       this.byKey.set(key, series);
+      if (hash !== UNHASHABLE) this.#index(hash, series);
     }
     if (key === "") this.#empty = series;
     else if (link && attributes !== undefined) this.#link(attributes, series);
@@ -190,8 +321,29 @@ export class SeriesMap<S extends SeriesBase> {
       series = this.#create(OVERFLOW_ATTRIBUTES, key);
       this.#overflow = series;
       this.byKey.set(key, series);
+      this.#index(hashAttributes(OVERFLOW_ATTRIBUTES, undefined), series);
     }
     return series;
+  }
+
+  #findHashed(hash: number, attributes: Attributes): S | undefined {
+    const entry = this.#byHash.get(hash);
+    if (entry === undefined) return undefined;
+    const keep = this.#keep;
+    if (!Array.isArray(entry)) {
+      return sameSet(entry.attributes, attributes, keep) ? entry : undefined;
+    }
+    for (let i = 0; i < entry.length; i++) {
+      if (sameSet(entry[i].attributes, attributes, keep)) return entry[i];
+    }
+    return undefined;
+  }
+
+  #index(hash: number, series: S): void {
+    const entry = this.#byHash.get(hash);
+    if (entry === undefined) this.#byHash.set(hash, series);
+    else if (Array.isArray(entry)) entry.push(series);
+    else this.#byHash.set(hash, [entry, series]);
   }
 
   #link(attributes: Attributes, series: S): void {
@@ -237,6 +389,11 @@ export class SeriesMap<S extends SeriesBase> {
     if (removed) {
       this.#root = new TrieNode();
       this.#nodes = 0;
+      this.#byHash = new Map();
+      for (const series of this.byKey.values()) {
+        const hash = hashAttributes(series.attributes, undefined);
+        if (hash !== UNHASHABLE) this.#index(hash, series);
+      }
     }
   }
 }

@@ -154,6 +154,7 @@ export class MetricStorage {
     const series = this.series.find(attributes);
     if (series === undefined) return;
     series.updates++;
+    let slot = 0; // the exemplar slot: a histogram's bucket
     switch (this.#kind) {
       case SUM:
         series.value += value;
@@ -180,6 +181,7 @@ export class MetricStorage {
           }
         }
         series.buckets![i]++;
+        slot = i;
         break;
       }
       default:
@@ -191,13 +193,7 @@ export class MetricStorage {
     }
     const exemplars = this.#exemplars;
     if (exemplars !== undefined) {
-      exemplars.offer(
-        series,
-        this.#kind === HISTOGRAM ? bucketOf(this.#bounds, value) : 0,
-        value,
-        attributes,
-        this.#attributeKeys,
-      );
+      exemplars.offer(series, slot, value, attributes, this.#attributeKeys);
     }
   }
 
@@ -354,10 +350,4 @@ function resetHistogram(series: Series): void {
   series.min = Infinity;
   series.max = -Infinity;
   series.buckets?.fill(0);
-}
-
-function bucketOf(bounds: readonly number[], value: number): number {
-  let i = 0;
-  while (i < bounds.length && value > bounds[i]) i++;
-  return i;
 }
