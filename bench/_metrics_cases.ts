@@ -79,7 +79,10 @@ function peerProvider(): {
   return { provider, reader };
 }
 
-/** Cases: counter.add and histogram.record with three attributes. */
+/**
+ * Cases: counter.add and histogram.record with three attributes (a set seen
+ * before), and counter.add of new sets past the cardinality limit.
+ */
 export function metricsRecordCases(): Promise<BenchCase[]> {
   const seed = seedProvider().provider.getMeter("bench", "1.0.0");
   const peer = peerProvider().provider.getMeter("bench", "1.0.0");
@@ -98,8 +101,23 @@ export function metricsRecordCases(): Promise<BenchCase[]> {
   histogram.record(0.1, attrs);
   peerCounter.add(1, peerAttrs);
   peerHistogram.record(0.1, peerAttrs);
+  // Past the cardinality limit (2000 on both sides): sets never seen before
+  // go to the overflow series.
+  const overflowCounter = seed.createCounter("jobs.overflow");
+  const peerOverflowCounter = peer.createCounter("jobs.overflow");
+  for (let i = 0; i < 2000; i++) {
+    const a = { "job.id": i, "job.queue": "q" + (i % 10), ok: true };
+    overflowCounter.add(1, a);
+    peerOverflowCounter.add(1, a);
+  }
+  const overflowSets = Array.from({ length: 1024 }, (_, i) => ({
+    "job.id": 100_000 + i,
+    "job.queue": "q" + (i % 10),
+    ok: true,
+  }));
   const n = RECORD_OPS;
   const addGroup = "metrics/counter-add-3-attributes";
+  const overflowGroup = "metrics/counter-add-past-cardinality-limit";
   const recordGroup = "metrics/histogram-record-3-attributes";
   return Promise.resolve([
     mk(addGroup, "seed", n, "add", () => {
@@ -116,6 +134,16 @@ export function metricsRecordCases(): Promise<BenchCase[]> {
     }),
     mk(addGroup, "peer-sdk-metrics", n, "add", () => {
       for (let i = 0; i < n; i++) peerCounter.add(1, peerAttrs);
+    }, true),
+    mk(overflowGroup, "seed", n, "add", () => {
+      for (let i = 0; i < n; i++) {
+        overflowCounter.add(1, overflowSets[i & 1023]);
+      }
+    }),
+    mk(overflowGroup, "peer-sdk-metrics", n, "add", () => {
+      for (let i = 0; i < n; i++) {
+        peerOverflowCounter.add(1, overflowSets[i & 1023]);
+      }
     }, true),
     mk(recordGroup, "seed", n, "record", () => {
       for (let i = 0; i < n; i++) histogram.record((i & 255) * 0.01, attrs);

@@ -5,11 +5,13 @@
 // RESULTS_DIR holds deno_bench.json (deno bench --json), mitata_deno.json,
 // mitata_bun.json and mitata_node.json (bench/suite.mitata.ts --json; Node
 // runs only the cases that apply, see bench/report), memory_deno.json and
-// memory_bun.json (bench/memory.ts --json), c_devnull.json (bench/ue_emit
+// memory_bun.json (bench/memory.ts --json), metrics_memory_deno.json and
+// metrics_memory_bun.json (bench/metrics_memory.ts --json), c_devnull.json (bench/ue_emit
 // --devnull), meta.json, and kernel.jsonl when the VM step ran.
 
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import type { MemoryReport, MemoryRow } from "./memory.ts";
+import type { MetricsMemoryReport } from "./metrics_memory.ts";
 import type { MitataReport, MitataResult } from "./suite.mitata.ts";
 import {
   httpBudgetRows,
@@ -60,6 +62,8 @@ const mBun = read<MitataReport>("mitata_bun.json");
 const mNode = read<MitataReport>("mitata_node.json");
 const memDeno = read<MemoryReport>("memory_deno.json");
 const memBun = read<MemoryReport>("memory_bun.json");
+const metricsMemDeno = read<MetricsMemoryReport>("metrics_memory_deno.json");
+const metricsMemBun = read<MetricsMemoryReport>("metrics_memory_bun.json");
 const cDevnull = read<KernelLine>("c_devnull.json");
 const meta = read<Meta>("meta.json");
 const kernelPath = `${dir}/kernel.jsonl`;
@@ -305,6 +309,75 @@ for (const [rt, m] of [["Deno", denoM], ["Bun", bunM]] as const) {
     r === undefined ? "–" : `${r.toFixed(2)}x faster`,
     "≥ 3x faster",
     r === undefined ? undefined : r >= 3,
+  );
+}
+// Metrics (issue #11): ours / sdk-metrics in the same run, p50.
+const METRIC_BUDGETS = [
+  ["metrics/counter-add-3-attributes", "counter.add(1, 3 attributes)", 0.2],
+  [
+    "metrics/histogram-record-3-attributes",
+    "histogram.record(v, 3 attributes)",
+    0.2,
+  ],
+  [
+    "metrics/collect-encode-1000-series",
+    "collection + OTLP protobuf encoding of 1,000 series, / sdk-metrics + otlp-transformer",
+    1 / 3,
+  ],
+] as const;
+for (
+  const [rt, m] of [["Deno", denoM], ["Bun", bunM], ["Node", nodeM]] as const
+) {
+  for (const [group, what, goal] of METRIC_BUDGETS) {
+    const ours = p50(m, `${group}/seed`);
+    const peer = p50(m, `${group}/peer-sdk-metrics`) ??
+      p50(m, `${group}/peer-sdk-metrics+otlp-transformer`);
+    if (rt === "Node" && ours === undefined) continue; // not run on Node
+    const r = ours === undefined || peer === undefined
+      ? undefined
+      : ours / peer;
+    budget(
+      `${rt}: ${what}${group.includes("collect") ? "" : ", / sdk-metrics"}`,
+      r === undefined ? "–" : `${r.toFixed(2)}x`,
+      `≤ ${goal.toFixed(2)}x`,
+      r === undefined ? undefined : r <= goal,
+    );
+  }
+}
+{
+  // The same ratio on deno bench's averages (GC and scheduling included).
+  const group = "metrics/counter-add-3-attributes";
+  const ours = denoB.get(`${group}/seed`);
+  const peer = denoB.get(`${group}/peer-sdk-metrics`);
+  const r = ours === undefined || peer === undefined ? undefined : ours / peer;
+  budget(
+    "Deno: counter.add(1, 3 attributes), / sdk-metrics, on deno bench averages",
+    r === undefined ? "–" : `${r.toFixed(2)}x`,
+    "≤ 0.20x",
+    r === undefined ? undefined : r <= 0.2,
+  );
+  const bytesAdd = denoM.get(`${group}/seed`)?.bytesPerOp;
+  budget(
+    "Deno: heap bytes per counter.add of a set seen before",
+    bytes(bytesAdd),
+    "0 (no allocation)",
+    bytesAdd === null || bytesAdd === undefined ? undefined : bytesAdd < 1,
+  );
+}
+for (
+  const [rt, mem] of [["Deno", metricsMemDeno], ["Bun", metricsMemBun]] as const
+) {
+  const row = mem?.rows.find((r) => r.scenario === "seed");
+  const growth = row === undefined
+    ? undefined
+    : row.heapAfterMiB - row.heapWarmMiB;
+  budget(
+    `${rt}: heap growth, counter.add of ${
+      row ? row.sets.toLocaleString("en") : "1M"
+    } distinct attribute sets (cardinality limit 2000)`,
+    growth === undefined ? "–" : `${growth.toFixed(1)} MiB`,
+    "bounded (< 1 MiB)",
+    growth === undefined ? undefined : growth < 1,
   );
 }
 for (const [rt, mem] of [["Deno", memDeno], ["Bun", memBun]] as const) {
@@ -595,6 +668,49 @@ memTable("Deno", memDeno);
 memTable("Bun", memBun);
 
 md.push(...httpSection(httpReports));
+md.push("## 9. Metrics, vs @opentelemetry/sdk-metrics");
+md.push("");
+md.push(
+  "`bench/_metrics_cases.ts`. A cumulative counter and an explicit-bucket " +
+    "histogram with three attributes (`http.request.method`, `http.route`, " +
+    "`http.response.status_code`), a set seen before, 1,000 calls per " +
+    "iteration; `seed-fresh-literal` writes the attributes as a new object " +
+    "literal on every call. `counter-add-past-cardinality-limit`: both sides " +
+    "hold 2,000 series (the default limit) and each call adds a set never " +
+    "seen before, which goes to the overflow series. Collection: one " +
+    "`collect()` of 1,000 counter series and its OTLP protobuf encoding (ours: " +
+    "`writeMetricsRequest` into a reused buffer; peer: otlp-transformer's " +
+    "`ProtobufMetricsSerializer`).",
+);
+md.push("");
+md.push(groupTable("metrics/counter-add-3-attributes"));
+md.push(groupTable("metrics/histogram-record-3-attributes"));
+md.push(groupTable("metrics/counter-add-past-cardinality-limit"));
+md.push(groupTable("metrics/collect-encode-1000-series"));
+md.push(
+  "Memory (`bench/metrics_memory.ts`): 1,000,000 counter.add calls, each " +
+    "with a distinct attribute set, after 10,000 warm-up calls; heap after a " +
+    "forced full GC.",
+);
+md.push("");
+md.push(
+  "| runtime | scenario | heap before / warm / after (MiB) | growth after warm-up | ns per add | series | overflowed |",
+);
+md.push("| --- | --- | --- | ---: | ---: | ---: | ---: |");
+for (
+  const [rt, mem] of [["Deno", metricsMemDeno], ["Bun", metricsMemBun]] as const
+) {
+  for (const row of mem?.rows ?? []) {
+    md.push(
+      `| ${rt} | ${row.scenario} | ${row.heapBeforeMiB} / ${row.heapWarmMiB} / ${row.heapAfterMiB} | ${
+        (row.heapAfterMiB - row.heapWarmMiB).toFixed(1)
+      } MiB | ${row.nsPerAdd} | ${row.series ?? "–"} | ${
+        row.overflowed?.toLocaleString("en") ?? "–"
+      } |`,
+    );
+  }
+}
+md.push("");
 
 md.push("## 9. user_events listener and forwarder (VM)");
 md.push("");
@@ -684,6 +800,9 @@ md.push(
 );
 md.push(
   "./node_modules/.bin/deno run -A --v8-flags=--expose-gc bench/memory.ts   # case 7 (bun run bench/memory.ts)",
+);
+md.push(
+  "./node_modules/.bin/deno run -A --v8-flags=--expose-gc bench/metrics_memory.ts   # case 9's memory (bun run bench/metrics_memory.ts)",
 );
 md.push(
   "bench/kernel.sh                                     # case 3 alone, in the user_events VM",

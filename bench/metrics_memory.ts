@@ -3,10 +3,14 @@
 // hold memory bounded: sets past it go to the overflow series), ours and
 // @opentelemetry/sdk-metrics'. Heap figures after a forced full GC.
 //
-//   deno run -A --v8-flags=--expose-gc bench/metrics_memory.ts
-//   bun run bench/metrics_memory.ts
+//   deno run -A --v8-flags=--expose-gc bench/metrics_memory.ts [--json FILE]
+//   bun run bench/metrics_memory.ts [--json FILE]
+//
+// --json writes a MetricsMemoryReport (bench/report reads it).
 
 import process from "node:process";
+import { writeFileSync } from "node:fs";
+import { type HostInfo, hostInfo } from "./_host.ts";
 import { ManualMetricReader, MeterProvider } from "../pipeline/metrics/mod.ts";
 import {
   MeterProvider as PeerMeterProvider,
@@ -43,6 +47,30 @@ function heap(): number {
   return process.memoryUsage().heapUsed / MiB;
 }
 
+/** One side's figures. */
+export interface MetricsMemoryRow {
+  readonly scenario: string;
+  /** Distinct attribute sets added after the warm-up. */
+  readonly sets: number;
+  readonly heapBeforeMiB: number;
+  readonly heapWarmMiB: number;
+  readonly heapAfterMiB: number;
+  readonly nsPerAdd: number;
+  /** Series held at the end (ours), or null. */
+  readonly series: number | null;
+  /** Measurements sent to the overflow series (ours), or null. */
+  readonly overflowed: number | null;
+}
+
+/** The JSON file written with --json. */
+export interface MetricsMemoryReport {
+  readonly host: HostInfo;
+  readonly rows: MetricsMemoryRow[];
+}
+
+const rows: MetricsMemoryRow[] = [];
+const round1 = (x: number) => Math.round(x * 10) / 10;
+
 function run(name: string, add: (i: number) => void): void {
   const before = heap();
   for (let i = 0; i < WARM; i++) add(i);
@@ -60,6 +88,16 @@ function run(name: string, add: (i: number) => void): void {
       (after - warm).toFixed(1)
     } MiB; ${(seconds * 1e9 / (N - WARM)).toFixed(0)} ns per add`,
   );
+  rows.push({
+    scenario: name,
+    sets: N - WARM,
+    heapBeforeMiB: round1(before),
+    heapWarmMiB: round1(warm),
+    heapAfterMiB: round1(after),
+    nsPerAdd: Math.round(seconds * 1e9 / (N - WARM)),
+    series: null,
+    overflowed: null,
+  });
 }
 
 const runtime = navigator.userAgent;
@@ -75,6 +113,11 @@ console.log(`runtime: ${runtime}`);
   console.log(
     `seed: series ${provider.stats.series}, overflowed ${provider.stats.overflowed}`,
   );
+  rows[rows.length - 1] = {
+    ...rows[rows.length - 1],
+    series: provider.stats.series,
+    overflowed: provider.stats.overflowed,
+  };
 }
 {
   const reader = new PeerPullReader();
@@ -84,4 +127,11 @@ console.log(`runtime: ${runtime}`);
     "peer-sdk-metrics",
     (i) => counter.add(1, { id: i, route: "/users/:id", ok: true }),
   );
+}
+
+const argv = typeof Deno !== "undefined" ? Deno.args : process.argv.slice(2);
+const jsonAt = argv.indexOf("--json");
+if (jsonAt >= 0) {
+  const report: MetricsMemoryReport = { host: await hostInfo(), rows };
+  writeFileSync(argv[jsonAt + 1], JSON.stringify(report, null, 2) + "\n");
 }
