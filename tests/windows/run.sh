@@ -156,8 +156,10 @@ check_runtime() { # check_runtime deno|bun|node STATUS
   write="EtwEventWriteTransfer deadbeef, ($hex), \(null\), \(null\), 3, ($hex): stub"
   check "$rt: EventWriteTransfer(0xdeadbeef, &desc, NULL, NULL, 3, dd) x6" test "$(count "$write")" -eq 6
   check "$rt: no other EventWriteTransfer" test "$(count "EtwEventWriteTransfer")" -eq 6
-  check "$rt: descriptors live in one arena per provider (3 distinct pointers for 6 writes)" \
-    test "$(grep -oE "$write" "$log" | sed -E 's/.*deadbeef, ([0-9A-F]+),.*/\1/' | sort -u | wc -l)" -eq 3
+  # (Among the log and span writes; the metric exporter's arena may reuse a freed processor's memory,
+  # as node.exe's allocator does, so it is checked on its own below.)
+  check "$rt: descriptors live in one arena per provider (2 distinct pointers for the 3 log and span writes)" \
+    test "$(grep -oE "$write" "$log" | head -n 3 | sed -E 's/.*deadbeef, ([0-9A-F]+),.*/\1/' | sort -u | wc -l)" -eq 2
   # Layout of the arena (processors/etw/_etw_provider.ts): EVENT_DESCRIPTOR at +0, data descriptors at
   # +16, traits at +64, so the pointers Wine prints for one provider are one buffer's.
   arena_ok() {
