@@ -21,7 +21,12 @@ import type {
   ResourceMetrics,
   TemporalityPreference,
 } from "../../pipeline/metrics/mod.ts";
-import { writeMetricPointRequest } from "../../exporters/_otlp_metrics_proto.ts";
+import {
+  exportMetricPoints,
+  type MetricPointCounts,
+  POINT_WRITE_ERROR,
+  POINT_WRITTEN,
+} from "../_metric_points.ts";
 import { ProtoBuffer } from "../../exporters/_proto_writer.ts";
 import {
   DataDescriptorType,
@@ -166,11 +171,13 @@ export class EtwMetricExporter implements MetricExporter, Disposable {
   readonly #payloadAt: number;
   #handle = 0n;
   #registered = false;
-  #dataPoints = 0;
-  #written = 0;
-  #notEnabled = 0;
-  #tooLarge = 0;
-  #writeError = 0;
+  readonly #counts: MetricPointCounts = {
+    dataPoints: 0,
+    written: 0,
+    notEnabled: 0,
+    tooLarge: 0,
+    writeError: 0,
+  };
   #reportedWrite = false;
 
   /**
@@ -284,12 +291,13 @@ export class EtwMetricExporter implements MetricExporter, Disposable {
 
   /** Counters, as of now. */
   get stats(): EtwMetricStats {
+    const c = this.#counts;
     return {
-      dataPoints: this.#dataPoints,
-      written: this.#written,
-      notEnabled: this.#notEnabled,
-      droppedTooLarge: this.#tooLarge,
-      droppedWriteError: this.#writeError,
+      dataPoints: c.dataPoints,
+      written: c.written,
+      notEnabled: c.notEnabled,
+      droppedTooLarge: c.tooLarge,
+      droppedWriteError: c.writeError,
       registered: this.#registered,
     };
   }
@@ -305,76 +313,41 @@ export class EtwMetricExporter implements MetricExporter, Disposable {
     metrics: ResourceMetrics,
     _signal: AbortSignal,
   ): Promise<ExportResult> {
-    let points = 0;
-    for (const scope of metrics.scopeMetrics) {
-      for (const metric of scope.metrics) points += metric.dataPoints.length;
-    }
-    this.#dataPoints += points;
-    if (!this.enabled) {
-      this.#notEnabled += points;
-      return Promise.resolve({ code: "success" });
-    }
-    let failed = 0;
-    const proto = this.#proto;
-    for (const scope of metrics.scopeMetrics) {
-      for (const metric of scope.metrics) {
-        for (let i = 0; i < metric.dataPoints.length; i++) {
-          let end: number;
-          try {
-            end = writeMetricPointRequest(
-              metrics.resource,
-              scope.scope,
-              metric,
-              i,
-              proto,
-              0,
-            );
-          } catch {
-            this.#writeError++;
-            failed++;
-            continue;
-          }
-          if (end > this.maxEventBytes) {
-            this.#tooLarge++;
-            failed++;
-            continue;
-          }
-          this.#arena.set(proto.bytes.subarray(0, end), this.#payloadAt);
-          this.#view.setUint32(48 + 8, end, true);
-          const status = this.#binding!.eventWriteTransfer(
-            this.#handle,
-            this.#descriptor,
-            null,
-            null,
-            3,
-            this.#data,
-          );
-          if (status === 0) this.#written++;
-          else {
-            this.#writeError++;
-            failed++;
-            if (!this.#reportedWrite) {
-              this.#reportedWrite = true;
-              reportDiagnostic(
-                this.#diagnostics,
-                "EtwMetricExporter",
-                "warn",
-                `EventWriteTransfer returned Win32 error ${status}; the data point was dropped (counted in stats.droppedWriteError)`,
-              );
-            }
-          }
-        }
-      }
-    }
     return Promise.resolve(
-      failed === 0 ? { code: "success" } : {
-        code: "failure",
-        retryable: false,
-        error: new Error(
-          `${failed} of ${points} metric data points were not written to ETW (see stats)`,
-        ),
-      },
+      exportMetricPoints(
+        metrics,
+        this.#proto,
+        this.maxEventBytes,
+        this.#counts,
+        () => this.enabled,
+        (bytes, length) => this.#write(bytes, length),
+        "ETW",
+      ),
     );
+  }
+
+  #write(bytes: Uint8Array, length: number): number {
+    this.#arena.set(bytes.subarray(0, length), this.#payloadAt);
+    this.#view.setUint32(48 + 8, length, true);
+    const status = this.#binding!.eventWriteTransfer(
+      this.#handle,
+      this.#descriptor,
+      null,
+      null,
+      3,
+      this.#data,
+    );
+    if (status === 0) return POINT_WRITTEN;
+    if (!this.#reportedWrite) {
+      this.#reportedWrite = true;
+      reportDiagnostic(
+        this.#diagnostics,
+        "EtwMetricExporter",
+        "warn",
+        `EventWriteTransfer returned Win32 error ${status}; the data point was dropped (counted in stats.droppedWriteError)`,
+      );
+    }
+    return POINT_WRITE_ERROR;
   }
 
   /**

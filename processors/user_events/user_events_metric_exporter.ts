@@ -21,7 +21,13 @@ import type {
   ResourceMetrics,
   TemporalityPreference,
 } from "../../pipeline/metrics/mod.ts";
-import { writeMetricPointRequest } from "../../exporters/_otlp_metrics_proto.ts";
+import {
+  exportMetricPoints,
+  type MetricPointCounts,
+  POINT_NOT_ENABLED,
+  POINT_WRITE_ERROR,
+  POINT_WRITTEN,
+} from "../_metric_points.ts";
 import { ProtoBuffer } from "../../exporters/_proto_writer.ts";
 import {
   DEFAULT_USER_EVENTS_DATA,
@@ -173,11 +179,13 @@ export class UserEventsMetricExporter implements MetricExporter, Disposable {
   #eventView: DataView = new DataView(new ArrayBuffer(4));
   #writeIndex = 0;
   #registered = false;
-  #dataPoints = 0;
-  #written = 0;
-  #notEnabled = 0;
-  #tooLarge = 0;
-  #writeError = 0;
+  readonly #counts: MetricPointCounts = {
+    dataPoints: 0,
+    written: 0,
+    notEnabled: 0,
+    tooLarge: 0,
+    writeError: 0,
+  };
   #reportedWrite = false;
 
   /**
@@ -285,12 +293,13 @@ export class UserEventsMetricExporter implements MetricExporter, Disposable {
 
   /** Counters, as of now. */
   get stats(): UserEventsMetricStats {
+    const c = this.#counts;
     return {
-      dataPoints: this.#dataPoints,
-      written: this.#written,
-      notEnabled: this.#notEnabled,
-      droppedTooLarge: this.#tooLarge,
-      droppedWriteError: this.#writeError,
+      dataPoints: c.dataPoints,
+      written: c.written,
+      notEnabled: c.notEnabled,
+      droppedTooLarge: c.tooLarge,
+      droppedWriteError: c.writeError,
       registered: this.#registered,
     };
   }
@@ -306,80 +315,42 @@ export class UserEventsMetricExporter implements MetricExporter, Disposable {
     metrics: ResourceMetrics,
     _signal: AbortSignal,
   ): Promise<ExportResult> {
-    let points = 0;
-    for (const scope of metrics.scopeMetrics) {
-      for (const metric of scope.metrics) points += metric.dataPoints.length;
-    }
-    this.#dataPoints += points;
-    if (this.#word[0] === 0) {
-      this.#notEnabled += points;
-      return Promise.resolve({ code: "success" });
-    }
-    let failed = 0;
-    const proto = this.#proto;
-    for (const scope of metrics.scopeMetrics) {
-      for (const metric of scope.metrics) {
-        for (let i = 0; i < metric.dataPoints.length; i++) {
-          let end: number;
-          try {
-            end = writeMetricPointRequest(
-              metrics.resource,
-              scope.scope,
-              metric,
-              i,
-              proto,
-              0,
-            );
-          } catch {
-            this.#writeError++;
-            failed++;
-            continue;
-          }
-          if (end > this.maxEventBytes) {
-            this.#tooLarge++;
-            failed++;
-            continue;
-          }
-          if (this.#word[0] === 0) {
-            this.#notEnabled++;
-            continue;
-          }
-          const view = this.#eventView;
-          view.setInt32(0, this.#writeIndex, true);
-          // __rel_loc: size in the high 16 bits, offset from the end of
-          // this field (0: the buffer follows) in the low 16.
-          view.setUint32(16, (end << 16) >>> 0, true);
-          this.#eventBytes.set(proto.bytes.subarray(0, end), HEADER);
-          const r = this.#libc!.write(this.#fd, this.#event!, HEADER + end);
-          if (r >= 0) this.#written++;
-          else if (r === -9) this.#notEnabled++; // EBADF: the listener left
-          else {
-            this.#writeError++;
-            failed++;
-            if (!this.#reportedWrite) {
-              this.#reportedWrite = true;
-              reportDiagnostic(
-                this.#diagnostics,
-                "UserEventsMetricExporter",
-                "warn",
-                `Cannot write to user_events: ${
-                  errnoName(-r)
-                }; the data point was dropped (counted in stats.droppedWriteError)`,
-              );
-            }
-          }
-        }
-      }
-    }
     return Promise.resolve(
-      failed === 0 ? { code: "success" } : {
-        code: "failure",
-        retryable: false,
-        error: new Error(
-          `${failed} of ${points} metric data points were not written to user_events (see stats)`,
-        ),
-      },
+      exportMetricPoints(
+        metrics,
+        this.#proto,
+        this.maxEventBytes,
+        this.#counts,
+        () => this.#word[0] !== 0,
+        (bytes, length) => this.#write(bytes, length),
+        "user_events",
+      ),
     );
+  }
+
+  #write(bytes: Uint8Array, length: number): number {
+    if (this.#word[0] === 0) return POINT_NOT_ENABLED; // the listener left
+    const view = this.#eventView;
+    view.setInt32(0, this.#writeIndex, true);
+    // __rel_loc: size in the high 16 bits, offset from the end of this
+    // field (0: the buffer follows) in the low 16.
+    view.setUint32(16, (length << 16) >>> 0, true);
+    this.#eventBytes.set(bytes.subarray(0, length), HEADER);
+    const r = this.#libc!.write(this.#fd, this.#event!, HEADER + length);
+    if (r >= 0) return POINT_WRITTEN;
+    if (r === -9) return POINT_NOT_ENABLED; // EBADF: the listener left
+    if (!this.#reportedWrite) {
+      this.#reportedWrite = true;
+      reportDiagnostic(
+        this.#diagnostics,
+        "UserEventsMetricExporter",
+        "warn",
+        `Cannot write to user_events: ${
+          errnoName(-r)
+        }; the data point was dropped (counted in stats.droppedWriteError)`,
+      );
+    }
+    return POINT_WRITE_ERROR;
   }
 
   /**
