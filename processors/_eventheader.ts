@@ -151,6 +151,12 @@ export class EventBuffer {
   second: number = NaN;
   /** ASCII bytes of that text. */
   readonly secondText: Uint8Array = new Uint8Array(19);
+  /**
+   * The shape of the log event whose metadata the buffer holds now, while
+   * the next record of that shape can be written by replaying it (data
+   * only); cleared by {@linkcode beginEvent}.
+   */
+  resident: ResidentLogShape | undefined = undefined;
 
   /**
    * Wraps a buffer.
@@ -252,6 +258,7 @@ export function beginEvent(
   b.cuts = 0;
   b.tokens = 0;
   b.following = b.metadataCache.lastNames;
+  b.resident = undefined;
   token(b, eventName, NAME_ONLY);
 }
 
@@ -870,7 +877,400 @@ export function encodeLogRecord(
   options: EncodeOptions,
   eventName: string = "Log",
 ): number {
-  return encodeEvent(b, writeLogRecord, record, level, options, eventName);
+  if (b.resident !== undefined && record.eventName === undefined) {
+    const hasTime = record.timeUnixMs !== 0 || record.timeNanosInMs !== 0;
+    const n = replayLogRecord(
+      b,
+      level,
+      options,
+      eventName,
+      record.resource,
+      hasTime ? record.timeUnixMs : record.observedTimeUnixMs,
+      hasTime ? record.timeNanosInMs : record.observedTimeNanosInMs,
+      record.traceId,
+      record.spanId,
+      record.attributes,
+      record.body,
+      record.severityNumber,
+      record.severityText,
+      Infinity,
+      Infinity,
+    );
+    if (n > 0) return n;
+  }
+  const duplicates = b.duplicateFields;
+  const n = encodeEvent(b, writeLogRecord, record, level, options, eventName);
+  // A shape whose duplicate names were skipped has fewer fields than keys.
+  if (n > 0 && b.duplicateFields === duplicates) {
+    captureLogShape(b, record, options, eventName);
+  }
+  return n;
+}
+
+// --- Replay: the same shape again writes only its data ----------------------
+//
+// After a log event, the buffer holds its header, extension header and
+// metadata at their final places. The next record with the same shape (event
+// name, the same PartA fields, the same attribute keys in the same order with
+// the same value kinds, the same PartB fields) has exactly that metadata, so
+// it is written by overwriting the data after it and the level byte: no
+// tokens, no cache lookup, no copy. Strings identical to the previous event's
+// at the same offset are already in place and are skipped, as are the date
+// and time of day of the same second. Anything the replay does not cover
+// (another shape, a string that is not ASCII, cutting, event ids, event
+// names, resource attributes in PartC) goes back to the full encoder, which
+// writes the same bytes (tests/user_events compare both paths byte for byte).
+
+const KIND_STRING = 1;
+const KIND_BOOL = 2;
+const KIND_INT = 3;
+const KIND_FLOAT = 4;
+const KIND_BIGINT = 5;
+
+/** The value kind of an attribute or body as {@linkcode addAnyValue} writes it; 0 for kinds the replay leaves to the full encoder. */
+function kindOf(value: unknown): number {
+  switch (typeof value) {
+    case "string":
+      return KIND_STRING;
+    case "boolean":
+      return KIND_BOOL;
+    case "number":
+      return Number.isSafeInteger(value) ? KIND_INT : KIND_FLOAT;
+    case "bigint":
+      return KIND_BIGINT;
+    default:
+      return 0;
+  }
+}
+
+/** The shape of the log event resident in an {@linkcode EventBuffer} (see `replayLogRecord`). */
+export class ResidentLogShape {
+  readonly eventName: string;
+  readonly options: EncodeOptions;
+  readonly resource: Resource;
+  readonly traced: boolean;
+  readonly role: boolean;
+  readonly instance: boolean;
+  readonly keys: readonly string[];
+  readonly kinds: Uint8Array;
+  /** Body kind, or -1 for none. */
+  readonly body: number;
+  readonly severityText: boolean;
+  /** Where the data starts (after the metadata). */
+  readonly dataStart: number;
+  /**
+   * Strings of the last event by slot (0-1 trace and span id, 2-3 cloud
+   * role and instance, 4 type name, 5 body, then the attributes, then the
+   * severity text), where each was written and where it ended.
+   */
+  readonly memo: (string | undefined)[];
+  readonly memoAt: Int32Array;
+  readonly memoEnd: Int32Array;
+  /** The second and offset of the last time's date text. */
+  second: number = NaN;
+  secondAt: number = -1;
+
+  constructor(
+    eventName: string,
+    options: EncodeOptions,
+    resource: Resource,
+    traced: boolean,
+    role: boolean,
+    instance: boolean,
+    keys: readonly string[],
+    kinds: Uint8Array,
+    body: number,
+    severityText: boolean,
+    dataStart: number,
+  ) {
+    this.eventName = eventName;
+    this.options = options;
+    this.resource = resource;
+    this.traced = traced;
+    this.role = role;
+    this.instance = instance;
+    this.keys = keys;
+    this.kinds = kinds;
+    this.body = body;
+    this.severityText = severityText;
+    this.dataStart = dataStart;
+    const slots = keys.length + 7;
+    this.memo = new Array<string | undefined>(slots).fill(undefined);
+    this.memoAt = new Int32Array(slots).fill(-1);
+    this.memoEnd = new Int32Array(slots);
+  }
+}
+
+/** After the full encoder wrote `record`: keeps its shape when a replay can repeat it. */
+function captureLogShape(
+  b: EventBuffer,
+  record: LogRecordData,
+  options: EncodeOptions,
+  eventName: string,
+): void {
+  if (
+    options.resourceAttributes.length !== 0 || record.eventName !== undefined
+  ) return;
+  const attributes = record.attributes;
+  const keys: string[] = [];
+  const kinds: number[] = [];
+  for (const key in attributes) {
+    const value = attributes[key];
+    if (value === undefined) continue;
+    const kind = kindOf(value);
+    if (kind === 0 || key === "event_id") return;
+    keys.push(key);
+    kinds.push(kind);
+  }
+  if (keys.length > MAX_STRUCT_MEMBERS) return;
+  const body = record.body;
+  const bodyKind = body === undefined || body === null ? -1 : kindOf(body);
+  if (bodyKind === 0) return;
+  const resourceAttributes = record.resource.attributes;
+  const role = resourceAttributes["service.name"];
+  const instance = resourceAttributes["service.instance.id"];
+  if (
+    (role !== undefined && role !== null && typeof role !== "string") ||
+    (instance !== undefined && instance !== null &&
+      typeof instance !== "string")
+  ) return;
+  b.resident = new ResidentLogShape(
+    eventName,
+    options,
+    record.resource,
+    record.traceId !== undefined && record.spanId !== undefined,
+    role !== undefined && role !== null,
+    instance !== undefined && instance !== null,
+    keys,
+    new Uint8Array(kinds),
+    bodyKind,
+    record.severityText !== undefined,
+    b.meta,
+  );
+}
+
+/**
+ * Writes an ASCII string (u16 length, bytes) at `p` unless the same string
+ * is already there from the last event; returns the offset after it, or -1
+ * (not ASCII, or past `end`: the full encoder takes over).
+ */
+function replayString(
+  bytes: Uint8Array,
+  shape: ResidentLogShape,
+  slot: number,
+  p: number,
+  s: string,
+  end: number,
+): number {
+  if (shape.memoAt[slot] === p && shape.memo[slot] === s) {
+    return shape.memoEnd[slot];
+  }
+  const n = s.length;
+  const start = p + 2;
+  if (start + n > end) return -1;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x80) {
+      shape.memoAt[slot] = -1;
+      return -1;
+    }
+    bytes[start + i] = c;
+  }
+  bytes[p] = n & 0xff;
+  bytes[p + 1] = n >>> 8;
+  shape.memo[slot] = s;
+  shape.memoAt[slot] = p;
+  shape.memoEnd[slot] = start + n;
+  return start + n;
+}
+
+function replayValue(
+  b: EventBuffer,
+  p: number,
+  kind: number,
+  value: AnyValue,
+  end: number,
+): number {
+  if (kind === KIND_BOOL) {
+    if (p + 1 > end) return -1;
+    b.bytes[p] = value ? 1 : 0;
+    return p + 1;
+  }
+  if (p + 8 > end) return -1;
+  const view = b.view;
+  if (kind === KIND_INT) {
+    const v = value as number;
+    view.setUint32(p, v >>> 0, true);
+    view.setUint32(p + 4, Math.floor(v / 4294967296) >>> 0, true);
+  } else if (kind === KIND_FLOAT) {
+    view.setFloat64(p, value as number, true);
+  } else {
+    view.setBigInt64(p, BigInt.asIntN(64, value as bigint), true);
+  }
+  return p + 8;
+}
+
+/**
+ * Writes a log event by replaying the resident shape from the record's
+ * resolved fields; returns the bytes to write (with the 4-byte index), or -1
+ * when the record does not have that shape or needs the full encoder
+ * (nothing counted then, and the data area may hold a partial event).
+ *
+ * `attributes` are either sanitized (`valueLengthLimit` Infinity) or as the
+ * caller gave them: then a string over `valueLengthLimit`, more than
+ * `countLimit` attributes or a bigint outside int64 return -1, so that the
+ * sanitizer (and its counters) sees them.
+ *
+ * @param b The buffer; `b.resident` is the shape.
+ * @param level The EventHeader level (1-5).
+ * @param options The options the shape was written with.
+ * @param eventName The event name.
+ * @param resource The record's resource.
+ * @param unixMs The PartA time: whole milliseconds since the epoch.
+ * @param nanosInMs The PartA time: nanoseconds within the millisecond.
+ * @param traceId The trace id (valid), if any.
+ * @param spanId The span id (valid), if any.
+ * @param attributes The attributes, if any.
+ * @param body The body, if any.
+ * @param severityNumber 1-24.
+ * @param severityText The severity text, if any.
+ * @param countLimit The most attributes.
+ * @param valueLengthLimit The longest string attribute.
+ * @returns The bytes to write, or -1.
+ */
+export function replayLogRecord(
+  b: EventBuffer,
+  level: number,
+  options: EncodeOptions,
+  eventName: string,
+  resource: Resource,
+  unixMs: number,
+  nanosInMs: number,
+  traceId: string | undefined,
+  spanId: string | undefined,
+  attributes: Attributes | undefined,
+  body: unknown,
+  severityNumber: number,
+  severityText: string | undefined,
+  countLimit: number,
+  valueLengthLimit: number,
+): number {
+  const shape = b.resident;
+  if (
+    shape === undefined || eventName !== shape.eventName ||
+    options !== shape.options || resource !== shape.resource
+  ) return -1;
+  const traced = traceId !== undefined && spanId !== undefined;
+  if (traced !== shape.traced) return -1;
+  const bytes = b.bytes;
+  const start = shape.dataStart;
+  // The whole event (index excluded) within maxEventSize, as finishEvent.
+  const end = Math.min(
+    4 + (options.maxEventSize ?? PERF_MAX_EVENT_SIZE),
+    start + MAX_EVENT_PAYLOAD,
+  );
+  let p = start + 4; // __csver__ stays from the last event
+  if (!isExactTime(unixMs, nanosInMs) || p + 32 > end) return -1;
+  const second = Math.floor(unixMs / 1000);
+  const nanos = (unixMs - second * 1000) * 1e6 + nanosInMs;
+  let q = p + 2;
+  if (second !== shape.second || shape.secondAt !== q) {
+    if (second !== b.second) {
+      const iso = new Date(unixMs).toISOString();
+      const text = b.secondText;
+      for (let i = 0; i < 19; i++) text[i] = iso.charCodeAt(i);
+      b.second = second;
+    }
+    bytes.set(b.secondText, q);
+    shape.second = second;
+    shape.secondAt = q;
+  }
+  q += 19;
+  if (nanos !== 0) q = writeRfc3339Fraction(bytes, q, nanos);
+  bytes[q++] = 0x5a; // "Z"
+  bytes[p] = q - p - 2;
+  bytes[p + 1] = 0;
+  p = q;
+  if (traced) {
+    p = replayString(bytes, shape, 0, p, traceId!, end);
+    if (p < 0) return -1;
+    p = replayString(bytes, shape, 1, p, spanId!, end);
+    if (p < 0) return -1;
+  }
+  const resourceAttributes = resource.attributes;
+  if (shape.role) {
+    p = replayString(
+      bytes,
+      shape,
+      2,
+      p,
+      resourceAttributes["service.name"] as string,
+      end,
+    );
+    if (p < 0) return -1;
+  }
+  if (shape.instance) {
+    p = replayString(
+      bytes,
+      shape,
+      3,
+      p,
+      resourceAttributes["service.instance.id"] as string,
+      end,
+    );
+    if (p < 0) return -1;
+  }
+  // PartC: the same keys, in order, with the same kinds.
+  const keys = shape.keys;
+  const kinds = shape.kinds;
+  let i = 0;
+  if (attributes !== undefined) {
+    for (const key in attributes) {
+      const value = attributes[key];
+      if (i === keys.length || key !== keys[i]) return -1;
+      const kind = kinds[i];
+      if (kindOf(value) !== kind) return -1;
+      if (kind === KIND_STRING) {
+        if ((value as string).length > valueLengthLimit) return -1;
+        p = replayString(bytes, shape, 6 + i, p, value as string, end);
+      } else {
+        if (
+          kind === KIND_BIGINT && valueLengthLimit !== Infinity &&
+          BigInt.asIntN(64, value as bigint) !== value
+        ) return -1;
+        p = replayValue(b, p, kind, value as AnyValue, end);
+      }
+      if (p < 0) return -1;
+      i++;
+    }
+  }
+  if (i !== keys.length || i > countLimit) return -1;
+  // PartB: _typeName, body, severityNumber, severityText.
+  p = replayString(bytes, shape, 4, p, "Log", end);
+  if (p < 0) return -1;
+  if (body === undefined || body === null) {
+    if (shape.body !== -1) return -1;
+  } else {
+    const kind = kindOf(body);
+    if (kind !== shape.body) return -1;
+    if (kind === KIND_STRING) {
+      p = replayString(bytes, shape, 5, p, body as string, end);
+    } else {
+      if (kind === KIND_BIGINT && valueLengthLimit !== Infinity) return -1;
+      p = replayValue(b, p, kind, body as AnyValue, end);
+    }
+    if (p < 0) return -1;
+  }
+  if (p + 2 > end) return -1;
+  b.view.setInt16(p, severityNumber, true);
+  p += 2;
+  if ((severityText !== undefined) !== shape.severityText) return -1;
+  if (severityText !== undefined) {
+    p = replayString(bytes, shape, 6 + keys.length, p, severityText, end);
+    if (p < 0) return -1;
+  }
+  bytes[11] = level;
+  return p;
 }
 
 function writeLogRecord(

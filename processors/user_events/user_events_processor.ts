@@ -15,6 +15,7 @@ import {
 } from "../../pipeline/logs/log_record.ts";
 import type { LogRecordProcessor } from "../../pipeline/processor.ts";
 import { encodeLogRecord, type EncodeOptions } from "../_eventheader.ts";
+import { replayRawLogRecord } from "../_replay_raw.ts";
 import { eventNameFrom } from "../_event_name.ts";
 import type { LogRecordData } from "../../pipeline/logs/log_record.ts";
 import {
@@ -197,6 +198,31 @@ export class UserEventsProcessor implements LogRecordProcessor, Disposable {
     set.enter();
     try {
       let length: number;
+      if (set.buffer.resident !== undefined && this.#eventName === undefined) {
+        // The shape of the last event again: its data alone, from the record
+        // as given (no snapshot); anything unusual takes the full path below.
+        try {
+          length = replayRawLogRecord(
+            set.buffer,
+            record,
+            context,
+            level,
+            severity as number,
+            this.#options,
+          );
+        } catch {
+          length = -1;
+        }
+        if (length > 0) {
+          this.#outcomes.count(
+            set.write(level, length),
+            this.#diagnostics!,
+            SOURCE,
+            "record",
+          );
+          return;
+        }
+      }
       try {
         // The observed time is only used without a timestamp: no clock read.
         const data = toLogRecordData(record, context, LAZY_OBSERVED_TIME);
