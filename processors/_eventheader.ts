@@ -37,7 +37,11 @@ import type { AnyValue, Attributes } from "../pipeline/attributes.ts";
 import type { LogRecordData } from "../pipeline/logs/log_record.ts";
 import type { Resource } from "../pipeline/resource.ts";
 import type { ReadableSpan } from "../pipeline/trace/span.ts";
-import { formatRfc3339, isExactTime } from "../pipeline/time.ts";
+import {
+  type ExactTime,
+  formatRfc3339,
+  isExactTime,
+} from "../pipeline/time.ts";
 import {
   hasDuplicateSiblings,
   METADATA_CACHE_SHAPES,
@@ -879,14 +883,18 @@ export function encodeLogRecord(
 ): number {
   if (b.resident !== undefined && record.eventName === undefined) {
     const hasTime = record.timeUnixMs !== 0 || record.timeNanosInMs !== 0;
+    const time = replayTime;
+    time.unixMs = hasTime ? record.timeUnixMs : record.observedTimeUnixMs;
+    time.nanosInMs = hasTime
+      ? record.timeNanosInMs
+      : record.observedTimeNanosInMs;
     const n = replayLogRecord(
       b,
       level,
       options,
       eventName,
       record.resource,
-      hasTime ? record.timeUnixMs : record.observedTimeUnixMs,
-      hasTime ? record.timeNanosInMs : record.observedTimeNanosInMs,
+      time,
       record.traceId,
       record.spanId,
       record.attributes,
@@ -921,6 +929,7 @@ export function encodeLogRecord(
 // names, resource attributes in PartC) goes back to the full encoder, which
 // writes the same bytes (tests/user_events compare both paths byte for byte).
 
+const replayTime: ExactTime = { unixMs: 0, nanosInMs: 0 };
 const KIND_STRING = 1;
 const KIND_BOOL = 2;
 const KIND_INT = 3;
@@ -1126,8 +1135,7 @@ function replayValue(
  * @param options The options the shape was written with.
  * @param eventName The event name.
  * @param resource The record's resource.
- * @param unixMs The PartA time: whole milliseconds since the epoch.
- * @param nanosInMs The PartA time: nanoseconds within the millisecond.
+ * @param time The PartA time (an object, so that no double is boxed per call).
  * @param traceId The trace id (valid), if any.
  * @param spanId The span id (valid), if any.
  * @param attributes The attributes, if any.
@@ -1144,8 +1152,7 @@ export function replayLogRecord(
   options: EncodeOptions,
   eventName: string,
   resource: Resource,
-  unixMs: number,
-  nanosInMs: number,
+  time: ExactTime,
   traceId: string | undefined,
   spanId: string | undefined,
   attributes: Attributes | undefined,
@@ -1170,6 +1177,8 @@ export function replayLogRecord(
     start + MAX_EVENT_PAYLOAD,
   );
   let p = start + 4; // __csver__ stays from the last event
+  const unixMs = time.unixMs;
+  const nanosInMs = time.nanosInMs;
   if (!isExactTime(unixMs, nanosInMs) || p + 32 > end) return -1;
   const second = Math.floor(unixMs / 1000);
   const nanos = (unixMs - second * 1000) * 1e6 + nanosInMs;

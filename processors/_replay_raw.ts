@@ -12,7 +12,7 @@
 
 import type { Attributes } from "../pipeline/attributes.ts";
 import { normalizeHexId } from "../pipeline/ids.ts";
-import { LogEmitContext, type LogRecord } from "../pipeline/log_record.ts";
+import { LogEmitContext, type LogRecord } from "../pipeline/logs/log_record.ts";
 import { type ExactTime, nowExactTime, toExactTime } from "../pipeline/time.ts";
 import {
   activeSpanContext,
@@ -100,8 +100,7 @@ export function replayRawLogRecord(
     options,
     "Log",
     context.resource,
-    time.unixMs,
-    time.nanosInMs,
+    time,
     trace,
     span,
     attributes as Attributes | undefined,
