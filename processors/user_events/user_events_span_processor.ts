@@ -118,7 +118,8 @@ export class UserEventsSpanProcessor implements SpanProcessor, Disposable {
    * @param span The ended span.
    */
   onEnd(span: ReadableSpan): void {
-    if (Atomics.load(this.#words, LEVEL) === 0) {
+    // A plain read, as in UserEventsProcessor.onEmit.
+    if (this.#words[LEVEL] === 0) {
       this.#notEnabled++;
       return;
     }
@@ -164,7 +165,7 @@ export class UserEventsSpanProcessor implements SpanProcessor, Disposable {
    * @returns `true` when a tracer listens to `<provider>_L4K1`.
    */
   enabled(): boolean {
-    return Atomics.load(this.#words, LEVEL) !== 0;
+    return this.#words[LEVEL] !== 0;
   }
 
   /** What the check of hand-made spans (not made by this library's tracer) dropped or replaced, field by field. */
