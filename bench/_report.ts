@@ -66,6 +66,36 @@ const metricsMemDeno = read<MetricsMemoryReport>("metrics_memory_deno.json");
 const metricsMemBun = read<MetricsMemoryReport>("metrics_memory_bun.json");
 const cDevnull = read<KernelLine>("c_devnull.json");
 const meta = read<Meta>("meta.json");
+interface E2eJson {
+  records: number;
+  results: {
+    runtime: string;
+    side: string;
+    compression: string;
+    received: number;
+    requests: number;
+    seconds: number;
+    perSecond: number;
+  }[];
+  bursts: {
+    runtime: string;
+    side: string;
+    emits: number;
+    heapBeforeMiB: number;
+    heapAfterMiB: number;
+    seconds: number;
+  }[];
+}
+const e2e = read<E2eJson>("otlp_e2e.json");
+/** Records/s of one side, the median over its rounds. */
+function e2eRate(rt: string, side: string, compression: string) {
+  const xs = (e2e?.results ?? []).filter((r) =>
+    r.runtime === rt && r.side === side && r.compression === compression
+  ).map((r) => r.perSecond);
+  if (xs.length === 0) return undefined;
+  const sorted = xs.slice().sort((a, b) => a - b);
+  return { median: sorted[sorted.length >> 1], runs: xs };
+}
 const kernelPath = `${dir}/kernel.jsonl`;
 const kernel: KernelLine[] = existsSync(kernelPath)
   ? readFileSync(kernelPath, "utf8").split("\n").filter((l) =>
@@ -117,6 +147,36 @@ const byName = (r: MitataReport | undefined, alloc?: Record<string, number>) =>
 const denoM = byName(mDeno, allocDeno);
 const bunM = byName(mBun);
 const nodeM = byName(mNode);
+
+// Areas run alone in fresh processes (iso_<area>_<rt>_<i>.json): per case,
+// every run's p50; the tables show the median run.
+function isolatedRuns(rt: string): Map<string, number[]> {
+  const runs = new Map<string, number[]>();
+  for (const slug of ["user-events-disabled", "sync-vs-async"]) {
+    for (let i = 1; existsSync(`${dir}/iso_${slug}_${rt}_${i}.json`); i++) {
+      const report = read<MitataReport>(`iso_${slug}_${rt}_${i}.json`)!;
+      for (const r of report.results) {
+        const list = runs.get(r.name) ?? [];
+        list.push(r.p50NsPerOp);
+        runs.set(r.name, list);
+      }
+    }
+  }
+  return runs;
+}
+const median = (xs: readonly number[]) => {
+  const s = xs.slice().sort((a, b) => a - b);
+  return s.length % 2 === 1
+    ? s[s.length >> 1]
+    : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const isolated = { Deno: isolatedRuns("deno"), Bun: isolatedRuns("bun") };
+for (const [rt, m] of [["Deno", denoM], ["Bun", bunM]] as const) {
+  for (const [name, list] of isolated[rt]) {
+    const x = m.get(name);
+    if (x !== undefined) m.set(name, { ...x, p50NsPerOp: median(list) });
+  }
+}
 const denoB = new Map<string, number>();
 for (const b of denoBench?.benches ?? []) {
   const ok = b.results[0]?.ok;
@@ -213,26 +273,40 @@ const budget = (what: string, value: string, goal: string, ok?: boolean) =>
 for (
   const [rt, m] of [["Deno", denoM], ["Bun", bunM], ["Node", nodeM]] as const
 ) {
-  const v = p50(m, "user-events/disabled/processor-onEmit");
-  budget(
-    `${rt}: user_events emit, no listener (processor.onEmit)`,
-    ns(v),
-    "≤ 10 ns",
-    v === undefined ? undefined : v <= 10,
+  // With isolated runs (Deno, Bun): the median, every run listed, met only
+  // when every run is within the budget.
+  const row = (what: string, name: string) => {
+    const runs = rt === "Node" ? undefined : isolated[rt].get(name);
+    if (runs !== undefined && runs.length > 0) {
+      budget(
+        `${rt}: ${what}, ${runs.length} isolated runs`,
+        `${ns(median(runs))} (runs: ${
+          runs.map((r) => r.toFixed(1)).join(", ")
+        })`,
+        "≤ 10 ns in every run",
+        Math.max(...runs) <= 10,
+      );
+      return;
+    }
+    const v = p50(m, name);
+    budget(
+      `${rt}: ${what}`,
+      ns(v),
+      "≤ 10 ns",
+      v === undefined ? undefined : v <= 10,
+    );
+  };
+  row(
+    "user_events emit, no listener (processor.onEmit)",
+    "user-events/disabled/processor-onEmit",
   );
-  const l = p50(m, "user-events/disabled/logger-emit");
-  budget(
-    `${rt}: user_events emit, no listener (Logger.emit)`,
-    ns(l),
-    "≤ 10 ns",
-    l === undefined ? undefined : l <= 10,
+  row(
+    "user_events emit, no listener (Logger.emit)",
+    "user-events/disabled/logger-emit",
   );
-  const e = p50(m, "user-events/disabled/logger-enabled");
-  budget(
-    `${rt}: Logger.enabled(), user_events, no listener`,
-    ns(e),
-    "≤ 10 ns",
-    e === undefined ? undefined : e <= 10,
+  row(
+    "Logger.enabled(), user_events, no listener",
+    "user-events/disabled/logger-enabled",
   );
 }
 
@@ -380,6 +454,41 @@ for (
     growth === undefined ? undefined : growth < 1,
   );
 }
+for (const rt of ["deno", "bun"]) {
+  const label = rt === "deno" ? "Deno" : "Bun";
+  for (const compression of ["none", "gzip"]) {
+    const ours = e2eRate(rt, "seed", compression);
+    const peer = e2eRate(rt, "peer", compression);
+    const r = ours === undefined || peer === undefined
+      ? undefined
+      : ours.median / peer.median;
+    budget(
+      `${label}: end-to-end OTLP/HTTP protobuf throughput over loopback, ${
+        compression === "gzip" ? "gzip" : "no compression"
+      }, default configuration, / sdk-logs + exporter-logs-otlp-proto`,
+      r === undefined
+        ? "–"
+        : `${r.toFixed(2)}x (${Math.round(ours!.median / 1000)}k vs ${
+          Math.round(peer!.median / 1000)
+        }k records/s)`,
+      "≥ 3x",
+      r === undefined ? undefined : r >= 3,
+    );
+  }
+  for (
+    const b of (e2e?.bursts ?? []).filter((x) =>
+      x.runtime === rt && x.side === "seed"
+    )
+  ) {
+    const growth = b.heapAfterMiB - b.heapBeforeMiB;
+    budget(
+      `${label}: heap growth, 1,000,000-record burst into the OTLP exporter, collector down`,
+      `${growth.toFixed(1)} MiB`,
+      "bounded (< 8 MiB)",
+      growth < 8,
+    );
+  }
+}
 for (const [rt, mem] of [["Deno", memDeno], ["Bun", memBun]] as const) {
   for (const row of mem?.rows ?? []) {
     if (!row.scenario.startsWith("seed")) continue;
@@ -463,57 +572,107 @@ md.push(
 );
 md.push("");
 md.push(
-  "One record (a body plus three attributes), the same encode work in each " +
-    "variant (severity, body and attributes into a preallocated buffer). " +
-    "`processor-onEmit-sync` calls `LogRecordProcessor.onEmit`; " +
-    "`exporter-export-await` awaits an `async export([record])`; " +
-    "`exporter-export-no-await` calls it and drops the Promise. " +
-    "Rust reference (opentelemetry-rust): 50 ns sync, 51.9 ns native async, 59 ns `async_trait`.",
+  "The same record through a synchronous `LogRecordProcessor.onEmit` " +
+    "(`processor-onEmit-sync`), an awaited `async export(batch)` " +
+    "(`exporter-export-await`) and the same call with its Promise dropped " +
+    "(`exporter-export-no-await`), the batch one reused array. **minimal**: the " +
+    "sink only reads one field of the record, the work of the Rust bench's " +
+    "exporters, so the difference to the sync call is the async boundary itself; " +
+    "**one-record**: it encodes severity, body and three attributes into a " +
+    "preallocated buffer. Rust reference (opentelemetry-rust " +
+    "`benches/log_exporter.rs`, whole emit path): 50.3 ns sync, 51.9 ns native " +
+    "async (+1.6 ns), 61.1 ns `async_trait` (+10.8 ns, one boxed future). " +
+    "Figures: the median of the isolated runs (this area alone in a fresh process " +
+    "per run and runtime), with the fastest and slowest run; **boundary** is " +
+    "await − sync within each run.",
 );
 md.push("");
 {
-  const g = "sync-vs-async/one-record";
-  const rust: Record<string, string> = {
-    "processor-onEmit-sync": "50 ns",
-    "exporter-export-await": "51.9 ns native async, 59 ns `async_trait`",
-    "exporter-export-no-await":
-      "– (no Rust analogue: a future does nothing unless polled)",
-  };
-  const base = `${g}/processor-onEmit-sync`;
+  const rtRuns = (rt: "Deno" | "Bun", name: string) =>
+    isolated[rt].get(name) ?? (() => {
+      const v = p50(rt === "Deno" ? denoM : bunM, name);
+      return v === undefined ? [] : [v];
+    })();
+  const spread = (xs: readonly number[]) =>
+    xs.length === 0
+      ? "–"
+      : xs.length === 1
+      ? ns(xs[0])
+      : `${ns(median(xs))} (${ns(Math.min(...xs))} – ${ns(Math.max(...xs))})`;
   md.push(
-    "| variant | Deno p50 | Bun p50 | Node p50 | Deno heap B/record | Deno ratio | Bun ratio | Node ratio | Rust reference |",
+    "| group | variant | Deno p50 (fastest – slowest run) | Bun p50 (fastest – slowest run) | Node p50 (one run) | Deno heap B/record |",
   );
-  md.push("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |");
-  for (const c of groups.get(g) ?? []) {
-    md.push(
-      `| ${c.variant} | ${ns(p50(denoM, c.name))} | ${
-        ns(p50(bunM, c.name))
-      } | ${ns(p50(nodeM, c.name))} | ${
-        bytes(denoM.get(c.name)?.bytesPerOp)
-      } | ${ratio(p50(denoM, c.name), p50(denoM, base))} | ${
-        ratio(p50(bunM, c.name), p50(bunM, base))
-      } | ${ratio(p50(nodeM, c.name), p50(nodeM, base))} | ${
-        rust[c.variant] ?? "–"
-      } |`,
-    );
+  md.push("| --- | --- | ---: | ---: | ---: | ---: |");
+  for (const g of ["sync-vs-async/minimal", "sync-vs-async/one-record"]) {
+    const short = g.split("/")[1];
+    for (const c of groups.get(g) ?? []) {
+      md.push(
+        `| ${short} | ${c.variant} | ${spread(rtRuns("Deno", c.name))} | ${
+          spread(rtRuns("Bun", c.name))
+        } | ${ns(p50(nodeM, c.name))} | ${
+          bytes(denoM.get(c.name)?.bytesPerOp)
+        } |`,
+      );
+    }
+    for (const v of ["exporter-export-await", "exporter-export-no-await"]) {
+      const boundary = (rt: "Deno" | "Bun") => {
+        const a = rtRuns(rt, `${g}/${v}`);
+        const base = rtRuns(rt, `${g}/processor-onEmit-sync`);
+        return a.map((x, i) => x - (base[i] ?? NaN)).filter(Number.isFinite);
+      };
+      const heap = (denoM.get(`${g}/${v}`)?.bytesPerOp ?? NaN) -
+        (denoM.get(`${g}/processor-onEmit-sync`)?.bytesPerOp ?? NaN);
+      md.push(
+        `| ${short} | **boundary: ${
+          v.slice("exporter-export-".length)
+        } − sync** | ${spread(boundary("Deno"))} | ${
+          spread(boundary("Bun"))
+        } | ${
+          ns(
+            (p50(nodeM, `${g}/${v}`) ?? NaN) -
+              (p50(nodeM, `${g}/processor-onEmit-sync`) ?? NaN),
+          )
+        } | ${bytes(Number.isFinite(heap) ? heap : undefined)} |`,
+      );
+    }
   }
   md.push("");
-  md.push("All columns:");
+  md.push(
+    "What each runtime does: an `async` function always returns a new Promise " +
+      "(V8 allocates it with its context: the heap column), and `await` of it, even " +
+      "settled, suspends the caller and resumes it from the microtask queue: one " +
+      "allocation and one queue round trip per record, which a Rust native async " +
+      "call without a suspension point does not pay (its future is polled to " +
+      "completion in place). The dropped Promise costs the allocation and the " +
+      "resolution without the resumption (on Deno, the heap column shows about half the " +
+      "bytes of the awaited call). JavaScriptCore (Bun) takes the same steps; there " +
+      "the dropped Promise costs a few ns and the resumption is nearly all of the " +
+      "boundary (measured, not profiled further). The sync call is inlined into the loop by both JITs, so with " +
+      "minimal work it costs about a field store.",
+  );
   md.push("");
-  md.push(groupTable(g));
+  md.push("All columns (the full suite's run; p50 of the isolated runs):");
+  md.push("");
+  md.push(groupTable("sync-vs-async/minimal"));
+  md.push(groupTable("sync-vs-async/one-record"));
 }
 
 md.push("## 2. user_events, no listener (budget ≤ 10 ns per emit)");
 md.push("");
 md.push(
   "The production `UserEventsProcessor` over a libc binding whose enable words " +
-    "stay 0: `onEmit` maps the severity to a level, does one `Atomics.load` and " +
-    "returns. `noop-processor-onEmit` is an empty processor (the call floor), " +
-    "`noop-processor-logger-emit` the same through `Logger.emit` (the logger's own cost; " +
-    "in this suite one `Logger` class meets several processor classes, so its call " +
-    "site is polymorphic; with one processor class, as in an application, V8 inlines " +
-    "the call and `Logger.emit` costs about what `onEmit` costs). " +
-    "10,000 emits per call.",
+    "stay 0: `onEmit` maps the severity to a level, reads the level's enable word " +
+    "(a plain typed-array read: `Atomics.load` is a builtin call in V8, about 20 ns " +
+    "on a loaded machine) and returns. `noop-processor-onEmit` is an empty processor " +
+    "(the call floor), `noop-processor-logger-emit` the same through `Logger.emit`. " +
+    "10,000 emits per call. The p50 columns are the median of the isolated runs " +
+    "(this area alone in a fresh process per run and runtime, production cases " +
+    "first): in the full suite, other cases and their setup (case 5 emits through a " +
+    "`SimpleLogRecordProcessor` while it is built) teach `Logger.emit`'s call to " +
+    "`onEmit` other processor classes before this one is measured, and whether V8 " +
+    "optimized it before or after that is what made the figure bimodal (11.5 vs 23 ns). " +
+    "An application's logger meets one processor class. The noop logger case runs " +
+    "last, after its call site has seen two classes.",
 );
 md.push("");
 md.push(groupTable("user-events/disabled"));
@@ -623,6 +782,65 @@ md.push(
 md.push("");
 md.push(groupTable("otlp-encode/protobuf-512"));
 md.push(groupTable("otlp-encode/json-512"));
+
+md.push("## 5b. End to end over loopback, vs the OpenTelemetry JS SDK");
+md.push("");
+if (e2e === undefined) {
+  md.push("Not run (`bench/otlp_e2e.ts`).");
+} else {
+  md.push(
+    `\`bench/otlp_e2e.ts\`: ${
+      e2e.records.toLocaleString("en")
+    } seeded records emitted 512 at a time with a macrotask turn between ` +
+      "chunks, then `forceFlush()`, into a collector in another process (node:http " +
+      "under Deno, which decodes the record count of every request). Ours: " +
+      "`BatchLogRecordProcessor` → `OtlpHttpLogExporter` (protobuf over `fetch`); " +
+      "peer: sdk-logs `BatchLogRecordProcessor` → exporter-logs-otlp-proto " +
+      "`OTLPLogExporter`; both with their defaults (queue 2,048, batch 512, ours " +
+      "4 requests in flight as the exporter allows, the peer one). Each variant in " +
+      "a fresh process; records/s counts what the collector received.",
+  );
+  md.push("");
+  md.push(
+    "| runtime | compression | seed records/s | peer records/s | seed / peer | received (seed, peer) | requests (seed, peer) |",
+  );
+  md.push("| --- | --- | ---: | ---: | ---: | --- | --- |");
+  for (const rt of ["deno", "bun"]) {
+    for (const compression of ["none", "gzip"]) {
+      const pick = (side: string) =>
+        e2e.results.filter((r) =>
+          r.runtime === rt && r.side === side && r.compression === compression
+        );
+      const ours = e2eRate(rt, "seed", compression);
+      const peer = e2eRate(rt, "peer", compression);
+      if (ours === undefined || peer === undefined) continue;
+      md.push(
+        `| ${rt} | ${compression} | ${ours.runs.join(", ")} | ${
+          peer.runs.join(", ")
+        } | ${(ours.median / peer.median).toFixed(2)}x | ${
+          pick("seed").map((r) => r.received).join("/")
+        }, ${pick("peer").map((r) => r.received).join("/")} | ${
+          pick("seed").map((r) => r.requests).join("/")
+        }, ${pick("peer").map((r) => r.requests).join("/")} |`,
+      );
+    }
+  }
+  md.push("");
+  md.push(
+    "Burst: 1,000,000 records emitted at once (after 10,000 warm-up emits) with " +
+      "the collector down (a closed port: every request is refused and retried); " +
+      "heap after a full GC.",
+  );
+  md.push("");
+  md.push("| runtime | side | heap before / after (MiB) | emit time (s) |");
+  md.push("| --- | --- | --- | ---: |");
+  for (const b of e2e.bursts) {
+    md.push(
+      `| ${b.runtime} | ${b.side} | ${b.heapBeforeMiB} / ${b.heapAfterMiB} | ${b.seconds} |`,
+    );
+  }
+}
+md.push("");
 
 md.push(
   "## 6. Span start + end with three attributes, vs @opentelemetry/sdk-trace",

@@ -5,6 +5,7 @@
 //   node --experimental-ffi bench/suite.mitata.ts   # Node 26: node_modules/.bin/node
 //   ... suite.mitata.ts --json out.json [--filter REGEX]
 //   deno run -A bench/suite.mitata.ts --alloc --json alloc.json
+//   ... suite.mitata.ts --area user-events/disabled   # build and run one area only
 //
 // --alloc measures allocations per operation instead of time (V8 only): the
 // median over 5 rounds of V8's `total_allocated_bytes` (bytes ever
@@ -41,6 +42,7 @@ export interface MitataReport {
 
 interface Args {
   json?: string;
+  area?: string;
   filter?: RegExp;
   quiet: boolean;
   alloc: boolean;
@@ -52,6 +54,7 @@ function parseArgs(argv: readonly string[]): Args {
     const a = argv[i];
     if (a === "--json") args.json = argv[++i];
     else if (a === "--filter") args.filter = new RegExp(argv[++i]);
+    else if (a === "--area") args.area = argv[++i];
     else if (a === "--quiet") args.quiet = true;
     else if (a === "--alloc") args.alloc = true;
   }
@@ -117,6 +120,7 @@ async function main(): Promise<void> {
   );
   const cases: BenchCase[] = [];
   for (const area of AREAS) {
+    if (args.area !== undefined && area.area !== args.area) continue;
     for (const c of await area.build()) {
       if (args.filter === undefined || args.filter.test(c.name)) cases.push(c);
     }

@@ -58,8 +58,13 @@ export interface BatchProcessorOptions extends EnvReadOptions {
    */
   readonly exportTimeoutMillis?: number;
   /**
-   * The most exports in flight at once.
-   * @default {1}
+   * The most exports in flight at once. The specification never calls an
+   * exporter's `export` while a call is running, but lets the export task
+   * run concurrently once the call has returned its Promise; an exporter that
+   * sends batches concurrently says how many by its own
+   * `maxConcurrentExports` (the OTLP exporters: 4), and by default the
+   * processor uses that.
+   * @default {the exporter's maxConcurrentExports, else 1}
    */
   readonly maxConcurrentExports?: number;
   /**
@@ -111,11 +116,26 @@ function positiveInteger(
   return value;
 }
 
+/**
+ * What an exporter says it accepts in flight (`maxConcurrentExports`, a
+ * positive integer); 1 when it says nothing usable or reading it throws.
+ */
+function exporterConcurrency(exporter: unknown): number {
+  try {
+    const n = (exporter as { maxConcurrentExports?: unknown })
+      ?.maxConcurrentExports;
+    return typeof n === "number" && Number.isSafeInteger(n) && n >= 1 ? n : 1;
+  } catch {
+    return 1;
+  }
+}
+
 /** Resolves options, environment and defaults; throws on bad options. */
 export function resolveBatchConfig(
   source: string,
   signal: "logs" | "traces",
   options: BatchProcessorOptions,
+  exporter?: unknown,
 ): ResolvedBatchConfig {
   const env = readBatchEnv(signal, {
     env: options.env,
@@ -150,7 +170,7 @@ export function resolveBatchConfig(
     maxConcurrentExports: positiveInteger(
       source,
       "maxConcurrentExports",
-      options.maxConcurrentExports ?? 1,
+      options.maxConcurrentExports ?? exporterConcurrency(exporter),
       1,
     ),
   };
@@ -204,7 +224,7 @@ export class BatchLogRecordProcessor extends ExportingProcessor<LogRecordData>
   ) {
     const source = "BatchLogRecordProcessor";
     super(source, exporter, {
-      ...resolveBatchConfig(source, "logs", options),
+      ...resolveBatchConfig(source, "logs", options, exporter),
       exportOnOffer: false,
       forceFlushTimeoutMillis: options.forceFlushTimeoutMillis,
       shutdownTimeoutMillis: options.shutdownTimeoutMillis,
@@ -263,7 +283,7 @@ export class BatchSpanProcessor extends ExportingProcessor<ReadableSpan>
   ) {
     const source = "BatchSpanProcessor";
     super(source, exporter, {
-      ...resolveBatchConfig(source, "traces", options),
+      ...resolveBatchConfig(source, "traces", options, exporter),
       exportOnOffer: false,
       forceFlushTimeoutMillis: options.forceFlushTimeoutMillis,
       shutdownTimeoutMillis: options.shutdownTimeoutMillis,

@@ -74,6 +74,13 @@ export interface Exporter<T> {
   shutdown(): Promise<void>;
   /** Optional: completes exports in flight. */
   forceFlush?(): Promise<void>;
+  /**
+   * Optional: how many exports this exporter runs concurrently (its calls
+   * return at once; the tasks overlap, as the specification allows). A
+   * batching processor without its own `maxConcurrentExports` uses it.
+   * @default {1}
+   */
+  readonly maxConcurrentExports?: number;
 }
 
 /**

@@ -104,6 +104,15 @@ export abstract class OtlpHttpExporter<T extends LogRecordData | ReadableSpan>
     return this.#transport.config.protocol;
   }
 
+  /**
+   * The most exports in flight at once (OTLP/HTTP allows concurrent
+   * requests); a batching processor with no `maxConcurrentExports` of its
+   * own uses it.
+   */
+  get maxConcurrentExports(): number {
+    return this.#transport.config.maxConcurrentExports;
+  }
+
   /** The compression in use. */
   get compression(): "gzip" | "none" {
     return this.#transport.config.compression;

@@ -313,6 +313,7 @@ describe("OTLP transport: forceFlush and shutdown deadlines", () => {
   async function stalled(batch: {
     forceFlushTimeoutMillis?: number;
     shutdownTimeoutMillis?: number;
+    maxConcurrentExports?: number;
   }) {
     const collector = await FakeCollector.start(() => "stall");
     const diagnostics: Diagnostic[] = [];
@@ -327,6 +328,9 @@ describe("OTLP transport: forceFlush and shutdown deadlines", () => {
     const processor = new BatchLogRecordProcessor(exporter, {
       env: noEnv,
       diagnostics: sink,
+      // One export at a time (the default would be the exporter's 4): these
+      // tests follow one batch in flight and one queued.
+      maxConcurrentExports: 1,
       ...batch,
     });
     const provider = new LoggerProvider({
@@ -339,6 +343,12 @@ describe("OTLP transport: forceFlush and shutdown deadlines", () => {
     while (collector.requests.length === 0 && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
+    if (
+      batch.maxConcurrentExports === undefined &&
+      "maxConcurrentExports" in batch
+    ) {
+      return { collector, processor, provider, diagnostics };
+    }
     assert.equal(
       collector.requests.length,
       1,
@@ -346,6 +356,21 @@ describe("OTLP transport: forceFlush and shutdown deadlines", () => {
     );
     return { collector, processor, provider, diagnostics };
   }
+
+  it("by default sends as many batches at once as the exporter allows (4)", async () => {
+    const { collector, processor, provider } = await stalled({
+      maxConcurrentExports: undefined,
+      shutdownTimeoutMillis: 300,
+    });
+    await using _ = collector;
+    const deadline = Date.now() + 5000;
+    while (collector.requests.length < 2 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    assert.equal(collector.requests.length, 2, "both batches on the wire");
+    assert.equal(processor.stats.inFlight, 2);
+    await provider.shutdown();
+  });
 
   it("shutdown() finishes within shutdownTimeoutMillis, aborting the export in flight and dropping the queue, with one diagnostic", async () => {
     const { collector, processor, provider, diagnostics } = await stalled({

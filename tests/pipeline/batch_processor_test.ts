@@ -177,6 +177,51 @@ describe("BatchLogRecordProcessor", () => {
     assert.equal(exporter.calls.length, 3);
   });
 
+  it("takes the exporter's maxConcurrentExports as its default; a bad or throwing one means 1", async () => {
+    const inFlight = async (advertised: PropertyDescriptor | undefined) => {
+      const scheduler = new ManualScheduler();
+      const exporter = new ScriptedExporter<LogRecordData>();
+      if (advertised !== undefined) {
+        Object.defineProperty(exporter, "maxConcurrentExports", advertised);
+      }
+      const gate = deferred<{ code: "success" }>();
+      exporter.script = () => gate.promise;
+      const provider = new LoggerProvider({
+        resource,
+        env: envOf({}),
+        processors: [
+          new BatchLogRecordProcessor(exporter, {
+            scheduler,
+            maxExportBatchSize: 2,
+            diagnostics: collect().sink,
+            env: envOf({}),
+          }),
+        ],
+      });
+      const logger = provider.getLogger("t");
+      for (let i = 0; i < 10; i++) logger.emit({ body: i });
+      scheduler.fire(0);
+      await settle();
+      const n = exporter.calls.length;
+      gate.resolve({ code: "success" });
+      await settle();
+      return n;
+    };
+    assert.equal(await inFlight(undefined), 1);
+    assert.equal(await inFlight({ value: 3 }), 3);
+    assert.equal(await inFlight({ value: 0 }), 1);
+    assert.equal(await inFlight({ value: 2.5 }), 1);
+    assert.equal(await inFlight({ value: "4" }), 1);
+    assert.equal(
+      await inFlight({
+        get() {
+          throw new Error("hostile");
+        },
+      }),
+      1,
+    );
+  });
+
   it("drops and counts records when the queue is full, and says so once", async () => {
     const { scheduler, exporter, logger, processor, diagnostics } = setup({
       maxQueueSize: 5,
