@@ -45,6 +45,8 @@ import {
 } from "@opentelemetry/api";
 import type { LogRecord as PeerLogRecord } from "@opentelemetry/api-logs";
 import { UserEventsProcessor } from "../processors/user_events/mod.ts";
+import { EtwProcessor } from "../processors/etw/mod.ts";
+import type { Advapi32Binding } from "../ffi/advapi32.ts";
 import { OtlpHttpLogExporter } from "../exporters/otlp/mod.ts";
 import {
   encodeLogsRequest,
@@ -385,6 +387,54 @@ export async function userEventsCases(): Promise<BenchCase[]> {
   return cases;
 }
 
+/**
+ * An advapi32 binding without Windows: a session listens to every level, and
+ * EventWriteTransfer only counts (its data descriptors point at the
+ * processor's arena; nothing reads them), so an enabled EtwProcessor runs
+ * its whole encode path and stops at the call into the OS.
+ */
+function recordingAdvapi32(): Advapi32Binding & { writes: number } {
+  const binding = {
+    runtime: "bench",
+    writes: 0,
+    eventRegister(_id: Uint8Array, out: BigUint64Array): number {
+      out[0] = 7n;
+      return 0;
+    },
+    eventSetInformation: () => 0,
+    eventProviderEnabled: () => 1,
+    eventEnabled: () => 1,
+    eventWriteTransfer(): number {
+      binding.writes++;
+      return 0;
+    },
+    eventUnregister: () => 0,
+    addressOf: () => 0x10000,
+    close: () => {},
+  };
+  return binding;
+}
+
+/** ETW, enabled: the EtwProcessor through the recording binding. */
+export function etwCases(): Promise<BenchCase[]> {
+  const processor = new EtwProcessor(recordingAdvapi32(), {
+    providerName: "Bench.Provider",
+    diagnostics: silent,
+  });
+  const logger = userEventsLogger(processor);
+  const context = logger.context;
+  const record = RECORD;
+  const m = ENABLED_OPS;
+  return Promise.resolve([
+    mk("etw/enabled", "processor-onEmit-fake-write", m, "emit", () => {
+      for (let i = 0; i < m; i++) processor.onEmit(record, context);
+    }, true),
+    mk("etw/enabled", "logger-emit-fake-write", m, "emit", () => {
+      for (let i = 0; i < m; i++) logger.emit(record);
+    }),
+  ]);
+}
+
 // ---------------------------------------------------------------------------
 // 4. emit into a batching processor, ours vs @opentelemetry/sdk-logs.
 
@@ -651,6 +701,7 @@ export const AREAS: CaseArea[] = [
   { area: "sync-vs-async", build: syncVsAsyncCases },
   { area: "user-events/disabled", build: userEventsDisabledCases },
   { area: "user-events/enabled", build: userEventsCases },
+  { area: "etw/enabled", build: etwCases },
   { area: "batch", build: batchCases },
   { area: "otlp-encode", build: encodeCases },
   { area: "span", build: spanCases },

@@ -65,6 +65,7 @@ const memBun = read<MemoryReport>("memory_bun.json");
 const metricsMemDeno = read<MetricsMemoryReport>("metrics_memory_deno.json");
 const metricsMemBun = read<MetricsMemoryReport>("metrics_memory_bun.json");
 const cDevnull = read<KernelLine>("c_devnull.json");
+const cEncode = read<KernelLine>("c_encode.json");
 const meta = read<Meta>("meta.json");
 interface E2eJson {
   records: number;
@@ -738,6 +739,20 @@ md.push("");
     } | | | 0 | 1.00x | 1.00x | 1.00x |`,
   );
 }
+md.push("");
+
+md.push("### ETW, enabled, through a recording advapi32");
+md.push("");
+md.push(
+  "The production `EtwProcessor` over an advapi32 binding whose session " +
+    "listens to every level and whose `EventWriteTransfer` only counts: the whole " +
+    "TraceLogging encode, the OS call left out. C reference: `ue_emit " +
+    `--encode-only\`, the EventHeader encoding of the same record in C (${
+      cEncode ? ns(cEncode.nsPerOp) : "–"
+    }, fastest of 7 rounds; no TraceLogging encoder in C was written).`,
+);
+md.push("");
+md.push(groupTable("etw/enabled"));
 md.push("");
 
 md.push(

@@ -6,6 +6,7 @@
 //
 //   cc -O2 -o bench/bin/ue_emit bench/ue_emit.c
 //   ue_emit --dump                 # print one event (hex, no index), no kernel
+//   ue_emit --encode-only N ROUNDS # time the encode alone (fastest round); prints JSON
 //   ue_emit N ROUNDS [PROVIDER]    # register PROVIDER_L4K1, enable it, time
 //                                  # ROUNDS x N emits; prints JSON
 #define _GNU_SOURCE
@@ -165,6 +166,23 @@ int main(int argc, char **argv)
 		size_t n = encode(buf, 0);
 		for (size_t i = 4; i < n; i++) printf("%02x", buf[i]);
 		printf("\n");
+		return 0;
+	}
+	if (argc >= 4 && strcmp(argv[1], "--encode-only") == 0) {
+		// The encode alone (no write): the C side of the encode-cost rows.
+		long n = atol(argv[2]);
+		int rounds = atoi(argv[3]);
+		double best = 1e18, sum = 0;
+		for (int r = -1; r < rounds; r++) {
+			double t0 = now_ns();
+			for (long i = 0; i < n; i++) {
+				size_t len = encode(buf, (uint32_t)i);
+				__asm__ volatile("" : : "r"(buf), "r"(len) : "memory");
+			}
+			double per = (now_ns() - t0) / (double)n;
+			if (r >= 0) { sum += per; if (per < best) best = per; }
+		}
+		printf("{\"runtime\":\"c\",\"variant\":\"c-encode-only\",\"nsPerOp\":%.1f,\"meanNsPerOp\":%.1f}\n", best, sum / rounds);
 		return 0;
 	}
 	int devnull = argc >= 2 && strcmp(argv[1], "--devnull") == 0;

@@ -1,0 +1,4 @@
+import { etwCases } from "./_cases.ts";
+import { registerDenoBenches } from "./_deno.ts";
+
+registerDenoBenches(await etwCases());
