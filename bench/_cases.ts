@@ -55,6 +55,7 @@ import {
 import { ProtoBuffer } from "../exporters/_proto_writer.ts";
 import { encodeLogsRequestJson } from "../exporters/_otlp_json.ts";
 import { openLibc } from "../ffi/load_libc.ts";
+import { type ExactTime, nowExactTime, toExactTime } from "../pipeline/time.ts";
 import { DevNullLibc, FakeLibc } from "./_fake_libc.ts";
 import { metricsCases } from "./_metrics_cases.ts";
 import {
@@ -696,12 +697,53 @@ export function spanCases(): Promise<BenchCase[]> {
   ]);
 }
 
+// ---------------------------------------------------------------------------
+// Exact time: what a record's time costs (issue 13: a few ns at most).
+
+const TIME_OPS = 10_000;
+
+/**
+ * The conversions every record goes through: a `Date.now()` millisecond
+ * timestamp, a bigint of nanoseconds and the clock read of a record without
+ * one (`nowExactTime`, against the `performance.now()` it reads: the
+ * baseline).
+ */
+export function timeCases(): Promise<BenchCase[]> {
+  const g = "time/per-record";
+  const out: ExactTime = { unixMs: 0, nanosInMs: 0 };
+  const ms = RECORD.timestamp as number;
+  const ns = BigInt(ms) * 1_000_000n + 123_456n;
+  const n = TIME_OPS;
+  return Promise.resolve([
+    mk(g, "performance-now", n, "record", () => {
+      let s = 0;
+      for (let i = 0; i < n; i++) s += performance.now();
+      consume(s);
+    }, true),
+    mk(g, "toExactTime-ms-number", n, "record", () => {
+      let s = 0;
+      for (let i = 0; i < n; i++) s += toExactTime(ms + (i & 7), out);
+      consume(s + out.nanosInMs);
+    }),
+    mk(g, "toExactTime-bigint-ns", n, "record", () => {
+      let s = 0;
+      for (let i = 0; i < n; i++) s += toExactTime(ns, out);
+      consume(s + out.nanosInMs);
+    }),
+    mk(g, "nowExactTime", n, "record", () => {
+      for (let i = 0; i < n; i++) nowExactTime(out);
+      consume(out.nanosInMs);
+    }),
+  ]);
+}
+
 /** Every area, in report order.  */
 export const AREAS: CaseArea[] = [
   { area: "sync-vs-async", build: syncVsAsyncCases },
   { area: "user-events/disabled", build: userEventsDisabledCases },
   { area: "user-events/enabled", build: userEventsCases },
   { area: "etw/enabled", build: etwCases },
+  { area: "time", build: timeCases },
   { area: "batch", build: batchCases },
   { area: "otlp-encode", build: encodeCases },
   { area: "span", build: spanCases },

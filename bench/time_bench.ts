@@ -1,0 +1,4 @@
+import { timeCases } from "./_cases.ts";
+import { registerDenoBenches } from "./_deno.ts";
+
+registerDenoBenches(await timeCases());
