@@ -254,8 +254,8 @@ function compare(
 }
 
 describe("user_events replay of a repeated shape", () => {
-  it("writes the bytes and counts of the full encoder (seeded, 3,000 records)", () => {
-    compare({}, {}, 0x5eed, 3000);
+  it("writes the bytes and counts of the full encoder (seeded, 400 records)", () => {
+    compare({}, {}, 0x5eed, 400);
   });
 
   it("the same under a small event budget (cuts) and attribute limits", () => {
@@ -263,12 +263,12 @@ describe("user_events replay of a repeated shape", () => {
       { maxEventSize: 512 },
       { attributeCountLimit: 2, attributeValueLengthLimit: 8 },
       0xbeef,
-      2000,
+      300,
     );
   });
 
   it("the same with resource attributes copied into PartC (never replayed)", () => {
-    compare({ resourceAttributes: ["deployment.environment"] }, {}, 7, 500);
+    compare({ resourceAttributes: ["deployment.environment"] }, {}, 7, 150);
   });
 
   it("replays the shape after the first event and takes the active span's ids", async () => {
