@@ -328,7 +328,7 @@ export class TracepointSet {
    * {@linkcode close} meanwhile unregisters at once but frees the native
    * memory the encode is writing into only in the matching
    * {@linkcode leave}. Freeing it at once would let the encode write into
-   * memory malloc has already handed to someone else (with node:ffi's
+   * memory malloc has already handed to someone else (with Node's FFI
    * zero-copy views, into V8's own bookkeeping).
    */
   enter(): void {
