@@ -343,6 +343,48 @@ for (
     r === undefined ? undefined : r <= 1.5,
   );
 }
+for (const [rt, m] of [["Deno", denoM], ["Bun", bunM]] as const) {
+  // Encode cost alone (the write faked) against C's encode of the same
+  // event; ETW against the same C figure (no TraceLogging encoder in C).
+  const c = cEncode?.nsPerOp;
+  const ue = p50(m, "user-events/enabled/processor-onEmit-fake-write");
+  const r = ue === undefined || c === undefined ? undefined : ue / c;
+  budget(
+    `${rt}: user_events enabled encode (write faked) / C encode of the same event`,
+    r === undefined ? "–" : `${r.toFixed(2)}x (${ns(ue)} vs ${ns(c)})`,
+    "≤ 1.5x C",
+    r === undefined ? undefined : r <= 1.5,
+  );
+  const etw = p50(m, "etw/enabled/processor-onEmit-fake-write");
+  const re = etw === undefined || c === undefined ? undefined : etw / c;
+  budget(
+    `${rt}: ETW enabled encode through the recording advapi32 / C-equivalent encode (the EventHeader C encoder's cost)`,
+    re === undefined ? "–" : `${re.toFixed(2)}x (${ns(etw)} vs ${ns(c)})`,
+    "≤ 1.5x C",
+    re === undefined ? undefined : re <= 1.5,
+  );
+  // Exact time (issue 13: a few ns per record at most).
+  const conv = p50(m, "time/per-record/toExactTime-ms-number");
+  budget(
+    `${rt}: exact time, a millisecond timestamp to (ms, ns in ms), per record`,
+    ns(conv),
+    "≤ 5 ns",
+    conv === undefined ? undefined : conv <= 5,
+  );
+  const now = p50(m, "time/per-record/nowExactTime");
+  const clock = p50(m, "time/per-record/performance-now");
+  const extra = now === undefined || clock === undefined
+    ? undefined
+    : now - clock;
+  budget(
+    `${rt}: exact time, the clock read of a record without a timestamp, beyond performance.now()`,
+    extra === undefined
+      ? "–"
+      : `${ns(Math.max(0, extra))} (${ns(now)} vs ${ns(clock)})`,
+    "≤ 5 ns",
+    extra === undefined ? undefined : extra <= 5,
+  );
+}
 for (
   const [rt, m] of [["Deno", denoM], ["Bun", bunM], ["Node", nodeM]] as const
 ) {
@@ -542,6 +584,23 @@ md.push(
   }`,
 );
 md.push(`- VM (case 3): ${meta?.vm ?? "not run"}`);
+{
+  const runs = Math.max(
+    0,
+    ...[...isolated.Deno.values(), ...isolated.Bun.values()].map((r) =>
+      r.length
+    ),
+  );
+  if (runs > 0) {
+    md.push(
+      `- Repeats: issue 13 asks for five consecutive \`bench/report\` runs; one ` +
+        `full run takes about 15 minutes here, so this is ONE full run in which ` +
+        `the no-listener area and the seed's table (sections 1 and 2) ran ${runs} ` +
+        `times each, per runtime, in fresh processes (\`BENCH_ISOLATED_RUNS\`); ` +
+        `their rows give every run.`,
+    );
+  }
+}
 md.push("");
 md.push(
   "How to read: times are per operation (the unit in the column head). " +

@@ -33,13 +33,18 @@ fi
 mkdir -p bench/bin "$(dirname "$out")"
 cc -O2 -Wall -Wextra -o bench/bin/ue_emit bench/ue_emit.c
 # The C program must write exactly the bytes the processor writes.
-ts=$("$deno" run -A bench/kernel_emit.ts --dump)
-c=$(bench/bin/ue_emit --dump)
+# RECORD.timestamp is Date.now()-like (a number below performance.timeOrigin
+# would be read as relative), so C takes that run's millisecond time; in the
+# VM each process has its own, of the same text length.
+dump=$("$deno" run -A bench/kernel_emit.ts --dump)
+ts=$(printf '%s\n' "$dump" | sed -n 1p)
+time_ms=$(printf '%s\n' "$dump" | sed -n 2p)
+c=$(UE_TIME_MS=$time_ms bench/bin/ue_emit --dump)
 if [ "$ts" != "$c" ]; then
   printf 'kernel.sh: C and TypeScript encode different events\n  ts %s\n  c  %s\n' "$ts" "$c" >&2
   exit 1
 fi
 "$deno" check bench/kernel_emit.ts >/dev/null 2>&1 # type-check on the host; the VM uses --no-check
 UE_BENCH_N=$n UE_BENCH_ROUNDS=$rounds "$runner" -t 900 \
-  -e UE_BENCH_N="$n" -e UE_BENCH_ROUNDS="$rounds" -- bash bench/kernel.sh "$out"
+  -e UE_BENCH_N="$n" -e UE_BENCH_ROUNDS="$rounds" -e UE_TIME_MS="$time_ms" -- bash bench/kernel.sh "$out"
 cat "$out"

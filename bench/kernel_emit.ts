@@ -44,6 +44,8 @@ async function main(argv: readonly string[]): Promise<void> {
     console.log(
       Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join(""),
     );
+    // The record's time (ms), for the C side (UE_TIME_MS).
+    console.log(String(RECORD.timestamp));
     return;
   }
   const n = Number(argv[0] ?? 20000);

@@ -37,7 +37,10 @@ struct user_reg {
 static volatile uint32_t enable_word __attribute__((aligned(8)));
 
 // The record (bench/_fixtures.ts RECORD, service.name "bench").
-static const uint64_t TIME_NS = 1700000000123456704ULL; // as the JS double rounds it
+// The record's time: UE_TIME_MS (whole ms since the epoch, what the
+// TypeScript side's RECORD.timestamp was: bench/kernel.sh passes it), else a
+// fixed one.
+static uint64_t TIME_NS = 1700000000123000000ULL;
 static const char *SERVICE = "bench";
 static const int64_t USER_ID = 4242;
 static const char *METHOD = "POST";
@@ -162,6 +165,8 @@ int main(int argc, char **argv)
 	static uint8_t buf[65536];
 	static struct user_reg reg;
 	build_metadata();
+	const char *time_ms = getenv("UE_TIME_MS");
+	if (time_ms != NULL && *time_ms != 0) TIME_NS = strtoull(time_ms, NULL, 10) * 1000000ULL;
 	if (argc >= 2 && strcmp(argv[1], "--dump") == 0) {
 		size_t n = encode(buf, 0);
 		for (size_t i = 4; i < n; i++) printf("%02x", buf[i]);

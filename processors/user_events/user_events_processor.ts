@@ -198,6 +198,19 @@ export class UserEventsProcessor implements LogRecordProcessor, Disposable {
       else this.#notEnabled++;
       return;
     }
+    // Out of line, so that this check stays small enough for the JIT to
+    // inline it into the caller (Logger.emit): measured on Deno 2.9, 9 ns
+    // per no-listener onEmit with the write path inline, against 2 ns.
+    this.#write(record, context, level, severity as number);
+  }
+
+  /** The enabled path of {@linkcode UserEventsProcessor.onEmit}. */
+  #write(
+    record: LogRecord,
+    context: LogEmitContext,
+    level: number,
+    severity: number,
+  ): void {
     const set = this.#set;
     // Shutdown from user code during the encode frees the memory only after it.
     set.enter();
@@ -212,7 +225,7 @@ export class UserEventsProcessor implements LogRecordProcessor, Disposable {
             record,
             context,
             level,
-            severity as number,
+            severity,
             this.#options,
           );
         } catch {
