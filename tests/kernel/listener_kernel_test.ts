@@ -220,7 +220,7 @@ describe("UserEventsListener on a real kernel", () => {
   );
 
   it(
-    "keeps reading while its thread is blocked: two C writers write 2.7 rings' worth each, every event read or counted lost, fewer lost than one writer's worth, each CPU in order across drains",
+    "keeps reading while its thread is blocked: two C writers write 2.7 rings' worth each, every event read or counted lost, fewer lost than one writer's worth with the copy worker (Deno, Bun), each CPU in order across drains",
     { skip: SKIP, timeout: 300000 },
     async () => {
       // 64 KiB rings hold 546 of these 120-byte samples; 2 x 1,500 events
