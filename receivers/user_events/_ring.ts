@@ -174,6 +174,50 @@ export class StagedRecords {
   }
 }
 
+// The ring's head, checked against its tail. Impossible pointers (a head
+// not on an 8-byte boundary, behind the tail, or more than the ring ahead of
+// it) call onCorrupt and empty the ring: the result is then `tail`, as for a
+// ring with nothing to read.
+function unreadHead(
+  ring: RingView,
+  tail: number,
+  onCorrupt: () => void,
+): number {
+  const head = Number(Atomics.load(ring.control, 0));
+  if (head === tail) return tail;
+  if (head % 8 !== 0 || head - tail > ring.size || head < tail) {
+    onCorrupt();
+    Atomics.store(ring.control, 1, BigInt(head));
+    return tail;
+  }
+  return head;
+}
+
+// Bytes of the whole records in [tail, head) that fit in `room`, so that the
+// tail stays on a record boundary; `-1 - n` when the scan stopped after n
+// bytes at a record whose size is impossible (the caller drops the rest).
+function scanWholeRecords(
+  ring: RingView,
+  tail: number,
+  head: number,
+  room: number,
+): number {
+  const mask = ring.size - 1;
+  const view = ring.view;
+  let n = 0;
+  while (tail + n < head) {
+    const recordSize = view.getUint16(((tail + n) & mask) + 6, true);
+    if (
+      recordSize < 8 || recordSize % 8 !== 0 || recordSize > head - tail - n
+    ) {
+      return -1 - n;
+    }
+    if (n + recordSize > room) break;
+    n += recordSize;
+  }
+  return n;
+}
+
 /**
  * Copies the whole records between `data_tail` and `data_head` (as many as
  * `staged` has room for) to the end of `staged`, then stores the new
@@ -192,32 +236,19 @@ export function stageRing(
   onCorrupt: () => void,
 ): number {
   const control = ring.control;
-  const head = Number(Atomics.load(control, 0));
   const tail = Number(control[1]);
+  const head = unreadHead(ring, tail, onCorrupt);
   if (head === tail) return 0;
   const size = ring.size;
-  if (head % 8 !== 0 || head - tail > size || head < tail) {
-    onCorrupt();
-    Atomics.store(control, 1, BigInt(head));
-    return 0;
-  }
-  const room = staged.reserve(head - tail);
   const mask = size - 1;
-  const view = ring.view;
-  // Whole records only, so that the tail stays on a record boundary.
-  let n = 0;
-  let corrupt = false;
-  while (tail + n < head) {
-    const recordSize = view.getUint16(((tail + n) & mask) + 6, true);
-    if (
-      recordSize < 8 || recordSize % 8 !== 0 || recordSize > head - tail - n
-    ) {
-      corrupt = true;
-      break;
-    }
-    if (n + recordSize > room) break;
-    n += recordSize;
-  }
+  const scanned = scanWholeRecords(
+    ring,
+    tail,
+    head,
+    staged.reserve(head - tail),
+  );
+  const corrupt = scanned < 0;
+  const n = corrupt ? -1 - scanned : scanned;
   if (n > 0) {
     const offset = tail & mask;
     const data = ring.data;
@@ -290,32 +321,16 @@ export function copyRing(
   onCorrupt: () => void,
 ): number {
   const control = src.control;
-  const head = Number(Atomics.load(control, 0));
   const tail = Number(control[1]);
+  const head = unreadHead(src, tail, onCorrupt);
   if (head === tail) return 0;
   const size = src.size;
-  if (head % 8 !== 0 || head - tail > size || head < tail) {
-    onCorrupt();
-    Atomics.store(control, 1, BigInt(head));
-    return 0;
-  }
   const dHead = Number(dst.control[0]);
   const room = dst.size - 8 - (dHead - Number(Atomics.load(dst.control, 1)));
   const mask = size - 1;
-  const view = src.view;
-  let n = 0;
-  let corrupt = false;
-  while (tail + n < head) {
-    const recordSize = view.getUint16(((tail + n) & mask) + 6, true);
-    if (
-      recordSize < 8 || recordSize % 8 !== 0 || recordSize > head - tail - n
-    ) {
-      corrupt = true;
-      break;
-    }
-    if (n + recordSize > room) break;
-    n += recordSize;
-  }
+  const scanned = scanWholeRecords(src, tail, head, room);
+  const corrupt = scanned < 0;
+  const n = corrupt ? -1 - scanned : scanned;
   // Up to two pieces out of src, each landing in up to two pieces of dst.
   let done = 0;
   const dMask = dst.size - 1;
