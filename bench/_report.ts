@@ -916,13 +916,16 @@ if (e2e === undefined) {
     `\`bench/otlp_e2e.ts\`: ${
       e2e.records.toLocaleString("en")
     } seeded records emitted 512 at a time with a macrotask turn between ` +
-      "chunks, then `forceFlush()`, into a collector in another process (node:http " +
-      "under Deno, which decodes the record count of every request). Ours: " +
+      "chunks, then `forceFlush()`, into a collector in another process (`Deno.serve`, " +
+      "which counts the records of every request). Ours: " +
       "`BatchLogRecordProcessor` → `OtlpHttpLogExporter` (protobuf over `fetch`); " +
       "peer: sdk-logs `BatchLogRecordProcessor` → exporter-logs-otlp-proto " +
       "`OTLPLogExporter`; both with their defaults (queue 2,048, batch 512, ours " +
-      "4 requests in flight as the exporter allows, the peer one). Each variant in " +
-      "a fresh process; records/s counts what the collector received.",
+      "4 requests in flight as the exporter allows, the peer one; gzip at zlib's " +
+      "level 1 for ours, the default 6 for the peer). Each variant in " +
+      "a fresh process, in interleaved rounds (`BENCH_E2E_ROUNDS`, default 3, the " +
+      "order of the two sides alternating); records/s counts what the collector " +
+      "received, every round listed, the ratio of the medians.",
   );
   md.push("");
   md.push(

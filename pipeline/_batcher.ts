@@ -4,7 +4,9 @@
 // and failed. Offering an item never blocks, throws or allocates a Promise.
 
 import {
+  clearImmediate as clearNodeImmediate,
   clearTimeout as clearNodeTimeout,
+  setImmediate as setNodeImmediate,
   setTimeout as setNodeTimeout,
 } from "node:timers";
 import { type DiagnosticSink, reportDiagnostic } from "./diagnostics.ts";
@@ -32,15 +34,35 @@ export interface BatchScheduler {
   clearTimeout(handle: unknown): void;
 }
 
-/** Real timers from `node:timers` (both runtimes have them), unref'd. */
+/** A zero-delay timer of {@linkcode realScheduler}: an immediate. */
+class Immediate {
+  readonly handle: ReturnType<typeof setNodeImmediate>;
+  constructor(handle: ReturnType<typeof setNodeImmediate>) {
+    this.handle = handle;
+  }
+}
+
+/**
+ * Real timers from `node:timers` (both runtimes have them), unref'd. A delay
+ * of 0 (a batch is full) runs on the next turn of the event loop through
+ * `setImmediate`: `setTimeout(fn, 0)` waits at least 1 ms in Node and Bun,
+ * and 4 ms in Deno once timers nest (an export that ends starts the next
+ * one), which keeps a full batch waiting with nothing to do.
+ */
 export const realScheduler: BatchScheduler = {
   setTimeout(fn: () => void, ms: number): unknown {
+    if (ms <= 0) {
+      const immediate = setNodeImmediate(fn);
+      immediate.unref?.();
+      return new Immediate(immediate);
+    }
     const handle = setNodeTimeout(fn, ms);
     handle.unref?.();
     return handle;
   },
   clearTimeout(handle: unknown): void {
-    clearNodeTimeout(handle as ReturnType<typeof setNodeTimeout>);
+    if (handle instanceof Immediate) clearNodeImmediate(handle.handle);
+    else clearNodeTimeout(handle as ReturnType<typeof setNodeTimeout>);
   },
 };
 
@@ -125,6 +147,8 @@ export class Batcher<T> {
   #taken = 0; // items taken out of the ring for export, in total
   #flushTarget = 0; // export regardless of batch size until #taken reaches this
   #timer: unknown = undefined;
+  /** The armed timer is an "export now" one (0 ms). */
+  #timerNow = false;
   #timerDue = false;
   #inFlight = new Set<InFlight>();
   #closed = false;
@@ -204,9 +228,12 @@ export class Batcher<T> {
   #arm(ms: number): void {
     const scheduler = this.config.scheduler;
     if (this.#timer !== undefined) {
-      if (ms !== 0) return;
+      // An "export now" timer already waits: re-arming it on every offer
+      // past a full batch would cost a timer per item.
+      if (ms !== 0 || this.#timerNow) return;
       scheduler.clearTimeout(this.#timer);
     }
+    this.#timerNow = ms === 0;
     this.#timer = scheduler.setTimeout(this.#onTimer, ms);
   }
 

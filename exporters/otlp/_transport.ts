@@ -58,6 +58,16 @@ export function parseRetryAfter(
 }
 
 /**
+ * zlib's level for request bodies: 1, the fastest. A receiver's gunzip is
+ * the same for every level, and the OTLP specification leaves the level to
+ * the exporter (the Collector's own HTTP client lets users pick one). For a
+ * 70 KB batch of 512 records level 1 takes about 0.5 ms against 3.7 ms for
+ * zlib's default 6, for a body about 24% larger (27.6 KB against 22.3 KB),
+ * on Deno and Bun alike.
+ */
+const GZIP_OPTIONS = { level: 1 } as const;
+
+/**
  * Gzips a request body off the event loop: node:zlib's callback form runs on
  * a worker thread in Deno, Bun and Node. (CompressionStream pushes the bytes
  * through a web stream on the caller's thread: 9 ms against 2 ms for a
@@ -67,7 +77,7 @@ function gzip(
   data: Uint8Array<ArrayBuffer>,
 ): Promise<Uint8Array<ArrayBuffer>> {
   return new Promise((resolve, reject) => {
-    zlibGzip(data, (error, result) => {
+    zlibGzip(data, GZIP_OPTIONS, (error, result) => {
       if (error !== null) reject(error);
       else {
         resolve(

@@ -194,6 +194,8 @@ describe("OtlpHttpLogExporter", () => {
       [0x1f, 0x8b],
       "gzip magic",
     );
+    // RFC 1952 XFL: 4 = "compressor used fastest algorithm" (zlib level 1).
+    assert.equal(request.raw[8], 4, "gzip at the fastest level");
     const json = JSON.parse(new TextDecoder().decode(request.body));
     assert.equal(
       typeof json.resourceLogs[0].scopeLogs[0].logRecords[0].timeUnixNano,

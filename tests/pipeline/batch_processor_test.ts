@@ -2,6 +2,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import process from "node:process";
+import { setImmediate } from "node:timers";
 import { fileURLToPath } from "node:url";
 import {
   BatchLogRecordProcessor,
@@ -140,6 +141,45 @@ describe("BatchLogRecordProcessor", () => {
       8,
       9,
     ]);
+  });
+
+  it("arms one 0 ms timer for a full batch, however many items arrive after it", () => {
+    const { scheduler, exporter, logger } = setup({
+      maxExportBatchSize: 4,
+      maxQueueSize: 100,
+    });
+    for (let i = 0; i < 50; i++) logger.emit({ body: i });
+    assert.equal(exporter.calls.length, 0);
+    assert.equal(
+      scheduler.timers.filter((t) => t.ms === 0).length,
+      1,
+      "no timer per item past the full batch",
+    );
+    assert.deepEqual(scheduler.pending().map((t) => t.ms), [0]);
+  });
+
+  it("with real timers, starts a full batch's export on the next turn of the event loop (setImmediate, not a clamped setTimeout)", async () => {
+    const exporter = new ScriptedExporter<LogRecordData>();
+    const processor = new BatchLogRecordProcessor(exporter, {
+      maxExportBatchSize: 8,
+      env: envOf({}),
+      diagnostics: collect().sink,
+    });
+    const provider = new LoggerProvider({
+      resource,
+      processors: [processor],
+      env: envOf({}),
+    });
+    const logger = provider.getLogger("t");
+    for (let round = 0; round < 20; round++) {
+      for (let i = 0; i < 8; i++) logger.emit({ body: i });
+      assert.equal(exporter.calls.length, round, "never on the caller's stack");
+      // An immediate queued after the processor's runs after it.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      assert.equal(exporter.calls.length, round + 1, `round ${round}`);
+      await settle();
+    }
+    await provider.shutdown();
   });
 
   it("keeps at most one export in flight by default", async () => {
