@@ -53,6 +53,17 @@ export interface HonoContextLike {
   res: Response;
   /** The error Hono's `onError` handled, if any. */
   readonly error?: unknown;
+  /**
+   * Hono's response factories. The middleware wraps them for the request
+   * to learn which response they made from a string or buffer: that
+   * response's span ends when the handler returns, and its body is never
+   * read (reading it would make the runtime stream a plain body).
+   */
+  text?: (...args: never[]) => unknown;
+  json?: (...args: never[]) => unknown;
+  html?: (...args: never[]) => unknown;
+  body?: (...args: never[]) => unknown;
+  newResponse?: (...args: never[]) => unknown;
 }
 
 /**
@@ -71,6 +82,70 @@ export type HonoMiddleware = (
   c: HonoContextLike,
   next: () => Promise<void>,
 ) => Promise<void>;
+
+/** The response a wrapped factory made last from a body that is not a stream. */
+interface StaticResponses {
+  last: unknown;
+}
+
+const STATIC_BODY = Object.freeze({ staticBody: true });
+
+/** Whether a response made from `data` has a body that is not a stream. */
+function isStaticBody(data: unknown): boolean {
+  if (data === null || data === undefined || typeof data === "string") {
+    return true;
+  }
+  if (typeof data !== "object") return false;
+  return data instanceof ArrayBuffer || ArrayBuffer.isView(data) ||
+    data instanceof URLSearchParams ||
+    (typeof Blob === "function" && data instanceof Blob) ||
+    (typeof FormData === "function" && data instanceof FormData);
+}
+
+type Factory = (this: unknown, ...args: unknown[]) => unknown;
+
+/**
+ * Wraps `c[name]` for this request. `text`, `json` and `html` always make a
+ * body from a string; `body` and `newResponse` take the body as their first
+ * argument. A wrapper never changes what the factory returns or throws.
+ */
+function track(
+  c: HonoContextLike,
+  name: "text" | "json" | "html" | "body" | "newResponse",
+  seen: StaticResponses,
+): void {
+  const factory = c[name] as unknown as Factory | undefined;
+  if (typeof factory !== "function") return;
+  const byData = name === "body" || name === "newResponse";
+  (c as unknown as Record<string, Factory>)[name] = function (
+    this: unknown,
+    ...args: unknown[]
+  ): unknown {
+    const response = factory.apply(c, args);
+    try {
+      if (response instanceof Response && (!byData || isStaticBody(args[0]))) {
+        seen.last = response;
+      }
+    } catch {
+      // A hostile body (a Proxy whose prototype trap throws): not known static.
+    }
+    return response;
+  };
+}
+
+function trackStaticResponses(c: HonoContextLike): StaticResponses {
+  const seen: StaticResponses = { last: undefined };
+  try {
+    track(c, "text", seen);
+    track(c, "json", seen);
+    track(c, "html", seen);
+    track(c, "body", seen);
+    track(c, "newResponse", seen);
+  } catch {
+    // A frozen or exotic context: every response is looked at.
+  }
+  return seen;
+}
 
 function routeOf(c: HonoContextLike): string | undefined {
   try {
@@ -127,6 +202,7 @@ export function honoMiddleware(
     } catch {
       return next();
     }
+    const seen = trackStaticResponses(c);
     try {
       await state.run(next);
     } catch (error) {
@@ -139,7 +215,10 @@ export function honoMiddleware(
     if (route !== undefined) state.setRoute(route);
     if (c.error !== undefined) state.recordError(c.error);
     const response = c.res;
-    const sent = state.end(response);
+    const sent = state.end(
+      response,
+      response === seen.last ? STATIC_BODY : undefined,
+    );
     if (sent !== response) c.res = sent;
   };
 }

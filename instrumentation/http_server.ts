@@ -224,6 +224,35 @@ export interface HttpServerStats {
 }
 
 /**
+ * Options of {@linkcode HttpServerRequest.end}.
+ *
+ * @example
+ * ```ts
+ * import { TracerProvider } from "@seed/telemetry";
+ * import { HttpServerInstrumentation, type ResponseEndOptions } from "@seed/telemetry/http";
+ * import assert from "node:assert/strict";
+ *
+ * const http = new HttpServerInstrumentation({ tracerProvider: new TracerProvider() });
+ * const request = http.begin(new Request("http://localhost/"), undefined);
+ * const options: ResponseEndOptions = { staticBody: true };
+ * const response = new Response("made from a string");
+ * assert.equal(request.end(response, options), response);
+ * assert.equal(request.span.ended, true);
+ * ```
+ */
+export interface ResponseEndOptions {
+  /**
+   * The body is known not to be a stream: it was made from a string, a
+   * buffer, a `Blob`, `FormData`, `URLSearchParams`, or there is none. The
+   * span then ends at once and `response.body` is never read (reading it
+   * makes the runtime stream a plain body). A wrong `true` only ends the
+   * span early: the response is sent unchanged.
+   * @default {false: the body is read, and a stream ends the span at its end}
+   */
+  readonly staticBody?: boolean;
+}
+
+/**
  * Options of one instrumented handler.
  *
  * @example
@@ -472,10 +501,17 @@ export class HttpServerRequest {
    * upgrade) ends it at once; so does `undefined`, what Bun's `fetch`
    * returns after `server.upgrade()`.
    *
+   * Reading `response.body` turns a string or buffer body into a stream,
+   * which takes `Deno.serve` and `Bun.serve` off their fast path for plain
+   * bodies; an adapter that knows how the response was made (the Hono
+   * middleware does) passes `{ staticBody: true }` so that the span ends
+   * now and the body is left untouched.
+   *
    * @param response The handler's result.
+   * @param options `staticBody: true` when the body is known not to be a stream (made from a string, a buffer, a `Blob`, `FormData`, `URLSearchParams` or nothing). Default `{}`: the body is looked at.
    * @returns The response to send: the same one, or one whose body ends the span.
    */
-  end<R>(response: R): R {
+  end<R>(response: R, options?: ResponseEndOptions): R {
     if (this.#ended) return response;
     this.#ended = true;
     const span = this.span;
@@ -507,6 +543,16 @@ export class HttpServerRequest {
         span.setAttribute("error.type", String(status));
       }
       span.setStatus({ code: SpanStatusCode.ERROR });
+    }
+    let staticBody = false;
+    try {
+      staticBody = options?.staticBody === true;
+    } catch {
+      this.#counters.instrumentationErrors++;
+    }
+    if (staticBody) {
+      this.#finish();
+      return response;
     }
     const body = status === 101 ? null : response.body;
     if (
