@@ -27,8 +27,16 @@ import type { CpuSample, HttpVariant } from "./_http_server.ts";
 const CONCURRENCY = 8;
 /** Requests per measured round. */
 const REQUESTS = 1500;
-/** Requests per variant before the first round. */
-const WARMUP = 1000;
+/**
+ * Requests per variant before the first round: enough for the JIT to
+ * settle. process.cpuUsage counts the compiler threads too, and they keep
+ * working for thousands of requests: on Bun 1.4.5, after 5,000 requests
+ * JSC's JIT threads still took 23 µs per request for ours and 43 µs for
+ * theirs, after 40,000 about 1 µs for both (per-thread CPU from
+ * /proc/PID/task). With 1,000, as before, the figures were mostly
+ * compilation, and the variant with more code paid more.
+ */
+const WARMUP = 20_000;
 /** Rounds per variant (fewer when TIME_BUDGET_MS runs out first). */
 const ROUNDS = 7;
 const MIN_ROUNDS = 2;

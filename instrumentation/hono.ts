@@ -60,9 +60,13 @@ export interface HonoContextLike {
    * read (reading it would make the runtime stream a plain body).
    */
   text?: (...args: never[]) => unknown;
+  /** Hono's `c.json`: a body from a string (see {@linkcode HonoContextLike.text}). */
   json?: (...args: never[]) => unknown;
+  /** Hono's `c.html`: a body from a string, or a promise of one (not tracked). */
   html?: (...args: never[]) => unknown;
+  /** Hono's `c.body`: its first argument is the body. */
   body?: (...args: never[]) => unknown;
+  /** Hono's `c.newResponse`: its first argument is the body. */
   newResponse?: (...args: never[]) => unknown;
 }
 
