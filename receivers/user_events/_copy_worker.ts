@@ -8,13 +8,20 @@
  * Protocol (`state`, an Int32Array over a SharedArrayBuffer):
  * `[0]` 0 not started, 1 running, 2 stop asked, 3 stopped (the worker
  * touches no ring after it stores 3); `[1]` corrupt rings seen;
- * `[2]` copy passes done.
+ * `[2]` copy passes done; `[3]` the most bytes found waiting in one ring
+ * (how close the kernel came to dropping); `[4]` copies cut short by a full
+ * queue; `[5]` the longest time between two copy passes, in µs; `[6]` polls
+ * that returned ready fds. Bytes 32-39 (a BigInt64): `CLOCK_MONOTONIC` when
+ * the last whole copy pass began, so every record the kernel published
+ * before it is in the queues (the reader's hold-back window starts there).
+ * Callers may pass a buffer of only 16 bytes: words past its end are not
+ * written.
  *
  * @module
  */
 
 import { openPerf } from "../../ffi/load_perf.ts";
-import { copyRing, RingView } from "./_ring.ts";
+import { copyRing, queueView, RingView } from "./_ring.ts";
 
 /** What the main thread sends. */
 export interface CopyWorkerStart {
@@ -63,14 +70,37 @@ scope.onmessage = async (message: { data: CopyWorkerStart }) => {
       pollView.setInt16(i * 8 + 4, POLLIN, true);
     }
     const onCorrupt = () => Atomics.add(state, 1, 1);
+    warmUp(start.pageSize, sources.length === 0 ? 0 : sources[0].size, queues);
+    const diagnostics = state.length >= 7;
+    const passTimes = start.state.byteLength >= 40
+      ? new BigInt64Array(start.state, 32, 1)
+      : null;
+    let highWater = 0;
+    let maxGap = 0;
+    let last = performance.now();
     scope.postMessage("running");
     while (Atomics.load(state, 0) === 1) {
-      perf.poll!(fds, count, start.pollMs);
+      const ready = perf.poll!(fds, count, start.pollMs);
+      const passStart = passTimes === null ? -1n : perf.clockNanos(1);
       // Edge-triggered POLLIN: copy every ring each time, not only the ready ones.
       for (let i = 0; i < count; i++) {
-        copyRing(sources[i], queues[i], onCorrupt);
+        const control = sources[i].control;
+        const waiting = Number(Atomics.load(control, 0) - control[1]);
+        const copied = copyRing(sources[i], queues[i], onCorrupt);
+        if (diagnostics) {
+          if (waiting > highWater) highWater = state[3] = waiting;
+          if (copied < waiting) state[4]++;
+        }
       }
+      if (passStart > 0n) Atomics.store(passTimes!, 0, passStart);
       Atomics.add(state, 2, 1);
+      if (diagnostics) {
+        const now = performance.now();
+        const gap = Math.round((now - last) * 1000);
+        if (gap > maxGap) maxGap = state[5] = gap;
+        last = now;
+        if (ready > 0) state[6]++;
+      }
     }
     perf.free(fds);
   } catch (error) {
@@ -82,3 +112,34 @@ scope.onmessage = async (message: { data: CopyWorkerStart }) => {
     Atomics.notify(state, 0);
   }
 };
+
+/**
+ * Runs the copy path on a synthetic ring before the real rings can hold
+ * anything, and touches the first pages of each queue: the first real copy
+ * otherwise pays for the JIT's first tiers and the queue's first page
+ * faults, tens of ms on an emulated CPU, while a fast writer fills a ring.
+ */
+function warmUp(pageSize: number, ringSize: number, queues: RingView[]): void {
+  if (ringSize === 0) return;
+  const src = queueView(new ArrayBuffer(pageSize + ringSize), pageSize);
+  const dst = queueView(new ArrayBuffer(pageSize + ringSize * 2), pageSize);
+  const record = 120;
+  for (let at = 0; at + record <= ringSize; at += record) {
+    src.view.setUint32(at, 9, true);
+    src.view.setUint16(at + 6, record, true);
+  }
+  const used = Math.floor((ringSize - 8) / record) * record;
+  for (let i = 0; i < 16; i++) {
+    // Alternate a fitting copy and one cut short (the scan path).
+    src.control[1] = 0n;
+    src.control[0] = BigInt(used);
+    dst.control[1] = 0n;
+    dst.control[0] = BigInt(i % 2 === 0 ? 0 : ringSize + (ringSize >> 1));
+    copyRing(src, dst, () => {});
+  }
+  for (const queue of queues) {
+    const data = queue.data;
+    const end = Math.min(data.length, ringSize * 4);
+    for (let at = 0; at < end; at += pageSize) data[at] = 0;
+  }
+}

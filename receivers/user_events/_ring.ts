@@ -328,9 +328,19 @@ export function copyRing(
   const dHead = Number(dst.control[0]);
   const room = dst.size - 8 - (dHead - Number(Atomics.load(dst.control, 1)));
   const mask = size - 1;
-  const scanned = scanWholeRecords(src, tail, head, room);
-  const corrupt = scanned < 0;
-  const n = corrupt ? -1 - scanned : scanned;
+  // The kernel publishes data_head only after whole records, so when
+  // everything fits it is one memcpy, with no per-record work: this runs on
+  // a thread whose JavaScript may still be interpreted (a cold JIT is 10-100x
+  // slower under emulation), and the reader checks each record when it
+  // stages the queue anyway. Only a queue without room for everything needs
+  // the scan, to stop on a record boundary.
+  let n = head - tail;
+  let corrupt = false;
+  if (n > room) {
+    const scanned = scanWholeRecords(src, tail, head, room);
+    corrupt = scanned < 0;
+    n = corrupt ? -1 - scanned : scanned;
+  }
   // Up to two pieces out of src, each landing in up to two pieces of dst.
   let done = 0;
   const dMask = dst.size - 1;

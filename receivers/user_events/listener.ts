@@ -172,6 +172,21 @@ export interface UserEventsListenerOptions {
    */
   readonly pollIntervalMs?: number;
   /**
+   * The hold-back window, in ms (`shared/docs/perf-ring.md` §5.4): a drain
+   * hands over only the events recorded at least this long before the
+   * rings were read, and keeps the younger ones for a later drain, where
+   * they are merged in time order with what the other CPUs published
+   * meanwhile. A sample is timestamped a moment before the kernel publishes
+   * it, so without the window an event from one CPU can be handed over
+   * before an older one from another CPU. Larger under virtualization
+   * (a preempted vCPU can publish late); 0 sorts each drain on its own.
+   * Events that still arrive older than one already handed over are
+   * counted in `outOfOrder`. Closing (and the end of a
+   * {@linkcode UserEventsListener.run}) hands over everything held.
+   * @default {10}
+   */
+  readonly holdBackMs?: number;
+  /**
    * The tracefs mount.
    * @default {"/sys/kernel/tracing", else the first tracefs in /proc/mounts}
    */
@@ -261,6 +276,23 @@ export interface UserEventsListenerStats {
   readonly backlogBytes: number;
   /** Whether a worker thread copies the rings out (`copyThread`). */
   readonly copyThread: boolean;
+  /**
+   * The most bytes ever found waiting in one ring when it was copied out
+   * (by the copy worker, or by this thread without one): at
+   * {@linkcode UserEventsListener.bufferBytes} the kernel was dropping.
+   */
+  readonly ringHighWaterBytes: number;
+  /** The longest time between two copies of the rings, in ms. */
+  readonly longestCopyGapMs: number;
+  /** Copies that left records in a ring because the backlog was full. */
+  readonly backlogFullCopies: number;
+  /** Events decoded and held back for the hold-back window (`holdBackMs`). */
+  readonly heldBack: number;
+  /**
+   * Events handed over with a time older than an event handed over before
+   * them: published later than the hold-back window allowed for.
+   */
+  readonly outOfOrder: number;
   /** The first malformed sample's error, if any. */
   readonly firstError: string | undefined;
 }
@@ -273,11 +305,17 @@ interface Ring {
   readonly staged: StagedRecords;
   /** The copy worker's queue, read instead of `view` while it runs. */
   queue: RingView | null;
+  /** Whether the last stage left records behind (the backlog was full). */
+  partial: boolean;
+  /** The time of the last event decoded from this ring. */
+  lastTime: bigint;
 }
 
 interface Copier {
   readonly worker: Worker;
   readonly state: Int32Array;
+  /** `[0]`: CLOCK_MONOTONIC when the last whole copy pass began. */
+  readonly passTimes: BigInt64Array;
 }
 
 /**
@@ -492,7 +530,10 @@ export class UserEventsListener implements Disposable, AsyncDisposable {
   readonly #enableMemory: NativeMemory | null;
   readonly #decoder = new EventHeaderDecoder();
   readonly #remaining: Float64Array;
-  readonly #counters = new Float64Array(8);
+  readonly #partial: Uint8Array;
+  readonly #counters = new Float64Array(9);
+  readonly #holdBack: bigint;
+  #lastHanded = -1n;
   readonly #pending: ListenedEvent[] = [];
   #offset = 0n;
   #cpu = 0;
@@ -502,6 +543,10 @@ export class UserEventsListener implements Disposable, AsyncDisposable {
   #wake: (() => void) | undefined;
   #copier: Copier | null = null;
   #copyThread = false;
+  #highWater = 0;
+  #longestGap = 0;
+  #backlogFull = 0;
+  #lastCopy = -1;
 
   /** @internal Use {@linkcode openUserEventsListener}. */
   constructor(
@@ -513,6 +558,7 @@ export class UserEventsListener implements Disposable, AsyncDisposable {
       cpus: number[];
       bufferBytes: number;
       pollIntervalMs: number;
+      holdBackMs: number;
       rings: Ring[];
       fds: { fd: number; cpu: number }[];
       registrations: Registration[];
@@ -527,8 +573,10 @@ export class UserEventsListener implements Disposable, AsyncDisposable {
     this.cpus = Object.freeze(state.cpus);
     this.bufferBytes = state.bufferBytes;
     this.pollIntervalMs = state.pollIntervalMs;
+    this.#holdBack = BigInt(Math.round(state.holdBackMs * 1e6));
     this.#rings = state.rings;
     this.#remaining = new Float64Array(state.rings.length);
+    this.#partial = new Uint8Array(state.rings.length);
     this.#fds = state.fds;
     this.#registrations = state.registrations;
     this.#registerFd = state.registerFd;
@@ -562,6 +610,18 @@ export class UserEventsListener implements Disposable, AsyncDisposable {
       drains: c[7],
       backlogBytes: this.#backlog(),
       copyThread: this.#copyThread,
+      ringHighWaterBytes: Math.max(
+        this.#highWater,
+        this.#copier === null ? 0 : this.#copier.state[3],
+      ),
+      longestCopyGapMs: Math.max(
+        this.#longestGap,
+        this.#copier === null ? 0 : this.#copier.state[5] / 1000,
+      ),
+      backlogFullCopies: this.#backlogFull +
+        (this.#copier === null ? 0 : this.#copier.state[4]),
+      heldBack: this.#pending.length,
+      outOfOrder: c[8],
       firstError: this.#firstError,
     };
   }
@@ -661,11 +721,25 @@ export class UserEventsListener implements Disposable, AsyncDisposable {
       const queue = ring.queue;
       if (queue !== null) {
         stageRing(queue, ring.staged, onCorrupt);
-        if (!direct || Atomics.load(queue.control, 0) !== queue.control[1]) {
+        const left = Atomics.load(queue.control, 0) !== queue.control[1];
+        if (!direct || left) {
+          ring.partial = left;
           continue;
         }
       }
-      stageRing(ring.view, ring.staged, onCorrupt);
+      const control = ring.view.control;
+      const waiting = Number(Atomics.load(control, 0) - control[1]);
+      const copied = stageRing(ring.view, ring.staged, onCorrupt);
+      if (waiting > this.#highWater) this.#highWater = waiting;
+      ring.partial = copied < waiting;
+      if (ring.partial) this.#backlogFull++;
+    }
+    if (direct && !this.#closed) {
+      const now = performance.now();
+      if (this.#lastCopy >= 0 && now - this.#lastCopy > this.#longestGap) {
+        this.#longestGap = now - this.#lastCopy;
+      }
+      this.#lastCopy = now;
     }
   }
 
@@ -678,7 +752,11 @@ export class UserEventsListener implements Disposable, AsyncDisposable {
    * @param queues Its queues, one per ring.
    */
   attachCopier(worker: Worker, state: Int32Array, queues: RingView[]): void {
-    this.#copier = { worker, state };
+    this.#copier = {
+      worker,
+      state,
+      passTimes: new BigInt64Array(state.buffer, 32, 1),
+    };
     this.#copyThread = true;
     for (let i = 0; i < this.#rings.length; i++) {
       this.#rings[i].queue = queues[i];
@@ -706,6 +784,9 @@ export class UserEventsListener implements Disposable, AsyncDisposable {
       }
     }
     this.#counters[6] += state[1];
+    this.#highWater = Math.max(this.#highWater, state[3]);
+    this.#longestGap = Math.max(this.#longestGap, state[5] / 1000);
+    this.#backlogFull += state[4];
     copier.worker.terminate();
     return Atomics.load(state, 0) === 3;
   }
@@ -728,20 +809,47 @@ export class UserEventsListener implements Disposable, AsyncDisposable {
     return false;
   }
 
-  #drain(onEvent: (event: ListenedEvent) => void): number {
+  /**
+   * The instant every record published before it is in this drain's
+   * first stage: the start of the copy worker's last whole pass, or now
+   * (this thread copies the rings itself). -1 when unknown.
+   */
+  #readInstant(): bigint {
+    const copier = this.#copier;
+    if (copier !== null) {
+      const t = Atomics.load(copier.passTimes, 0);
+      return t > 0n ? t : 0n;
+    }
+    const now = this.#perf.clockNanos(CLOCK_MONOTONIC);
+    return now >= 0n ? now : -1n;
+  }
+
+  #drain(onEvent: (event: ListenedEvent) => void, flush = false): number {
     this.#counters[7]++;
     if ((this.#cpu++ & 63) === 0) this.#takeOffset();
     const rings = this.#rings;
     const remaining = this.#remaining;
+    const instant = this.#readInstant();
     this.#stage();
     // This drain decodes what is staged now; later copies wait for the next.
+    const partial = this.#partial;
     for (let r = 0; r < rings.length; r++) {
       remaining[r] = rings[r].staged.end - rings[r].staged.start;
+      partial[r] = rings[r].partial ? 1 : 0;
     }
     const pending = this.#pending;
-    let contributors = 0;
+    const held = pending.length;
+    let contributors = held > 0 ? 1 : 0;
+    // Hand over what was recorded before the window; everything older than
+    // `instant` was published by then on every CPU, so it is staged now,
+    // except on a ring whose backlog was full: it is complete only up to
+    // its last decoded event.
+    let cutoff = flush || instant < 0n || this.#holdBack === 0n
+      ? -1n
+      : instant - this.#holdBack;
     for (let r = 0; r < rings.length; r++) {
-      const staged = rings[r].staged;
+      const ring = rings[r];
+      const staged = ring.staged;
       const before = pending.length;
       while (remaining[r] > 0) {
         const from = staged.start;
@@ -749,20 +857,33 @@ export class UserEventsListener implements Disposable, AsyncDisposable {
         remaining[r] -= staged.start - from;
         if (remaining[r] > 0) this.#stage();
       }
-      if (pending.length > before) contributors++;
+      if (pending.length > before) {
+        contributors++;
+        ring.lastTime = pending[pending.length - 1].monotonicNanos;
+      }
+      if (partial[r] === 1 && cutoff >= 0n && ring.lastTime < cutoff) {
+        cutoff = ring.lastTime < 0n ? 0n : ring.lastTime;
+      }
     }
     // A ring is in time order; only sort when several rings contributed.
     if (contributors > 1) pending.sort(byTime);
-    const n = pending.length;
+    let n = pending.length;
+    if (cutoff >= 0n) {
+      while (n > 0 && pending[n - 1].monotonicNanos > cutoff) n--;
+    }
     for (let i = 0; i < n; i++) {
+      const event = pending[i];
+      if (event.monotonicNanos < this.#lastHanded) this.#counters[8]++;
+      else this.#lastHanded = event.monotonicNanos;
       try {
-        onEvent(pending[i]);
+        onEvent(event);
       } catch {
         // The caller's handler failed; keep delivering.
       }
       if (i % SLICE === SLICE - 1) this.#stage();
     }
-    pending.length = 0;
+    if (n === pending.length) pending.length = 0;
+    else if (n > 0) pending.splice(0, n);
     return n;
   }
 
@@ -771,7 +892,7 @@ export class UserEventsListener implements Disposable, AsyncDisposable {
     // Bounded: after a disable nothing new arrives; while running, a
     // writer faster than decoding must not keep this loop going forever.
     for (let i = 0; i < 64; i++) {
-      this.#drain(onEvent);
+      this.#drain(onEvent, true);
       if (!this.#waiting()) break;
     }
   }
@@ -1019,6 +1140,17 @@ export async function openUserEventsListener(
       }: expected an integer 1-60000`,
     );
   }
+  const holdBackMs = options.holdBackMs ?? 10;
+  if (
+    typeof holdBackMs !== "number" || !Number.isFinite(holdBackMs) ||
+    holdBackMs < 0 || holdBackMs > 60000
+  ) {
+    throw new UserEventsListenerError(
+      `Cannot use holdBackMs ${
+        String(holdBackMs)
+      }: expected a number of ms from 0 to 60000 (0 turns the hold-back window off)`,
+    );
+  }
   let perf: PerfBinding;
   let libc: LibcBinding | undefined;
   try {
@@ -1128,9 +1260,15 @@ export async function openUserEventsListener(
     for (const { fd } of fds) perf.close(fd);
   });
   const length = pageSize + bufferBytes;
-  // Wake-up watermark: a quarter of the ring (the listener drains on a
-  // timer; this only bounds how often a writer pays for a wake-up).
-  const wakeup = Math.max(pageSize, bufferBytes >> 2);
+  // Wake-up watermark. The copy worker waits in poll(2): a sixteenth of the
+  // ring wakes it while the ring still has 15/16 free, so a stalled copy
+  // (a preempted vCPU, a GC) has the most room before the kernel drops
+  // (perf-collect wakes at 2 KiB of 128). Without it this thread drains on
+  // a timer, and the watermark only bounds how often a writer pays for a
+  // wake-up: a quarter.
+  const copyThread = (options.copyThread ?? options.perf === undefined) &&
+    typeof perf.poll === "function";
+  const wakeup = Math.max(pageSize, bufferBytes >> (copyThread ? 4 : 2));
   for (const cpu of cpus) {
     let ringFd = -1;
     for (const name of names) {
@@ -1182,6 +1320,8 @@ export async function openUserEventsListener(
           view: view!,
           staged: new StagedRecords(bufferBytes, backlogKiB * 1024),
           queue: null,
+          partial: false,
+          lastTime: -1n,
         });
         ringFd = fd;
       } else {
@@ -1203,13 +1343,14 @@ export async function openUserEventsListener(
     cpus,
     bufferBytes,
     pollIntervalMs,
+    holdBackMs,
     rings,
     fds,
     registrations,
     registerFd,
     enableMemory,
   });
-  if (options.copyThread ?? options.perf === undefined) {
+  if (copyThread) {
     await startCopier(
       listener,
       perf,
@@ -1240,7 +1381,7 @@ async function startCopier(
   ) return;
   let data = 1;
   while (data < backlogKiB * 1024) data *= 2;
-  const stateBuffer = new SharedArrayBuffer(16);
+  const stateBuffer = new SharedArrayBuffer(48);
   const state = new Int32Array(stateBuffer);
   const queues: SharedArrayBuffer[] = rings.map(() =>
     new SharedArrayBuffer(pageSize + data)

@@ -2,7 +2,6 @@
 // test VM (shared/vm/run-in-vm.sh sets UEVM_GUEST=1) and skip elsewhere.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { chmodSync, chownSync, statSync } from "node:fs";
 import process from "node:process";
 import type { NativeMemory } from "../../ffi/libc.ts";
@@ -35,18 +34,15 @@ import {
   TRACEFS,
   waitFor,
 } from "./_tracefs.ts";
+import { runAsUser } from "./_setpriv.ts";
 
 const RUNTIME = navigator.userAgent.startsWith("Bun/")
   ? "bun"
   : navigator.userAgent.startsWith("Node.js/")
   ? "node"
   : "deno";
-/** How this runtime runs the child script (process.execPath is the runtime). */
-const RUN_CHILD: readonly string[] = RUNTIME === "bun"
-  ? ["run", "tests/kernel/_open_child.ts"]
-  : RUNTIME === "node"
-  ? ["--no-warnings", "--experimental-ffi", "tests/kernel/_open_child.ts"]
-  : ["run", "-A", "--no-check", "tests/kernel/_open_child.ts"];
+/** The child script the permission tests run as another user (tests/kernel/_setpriv.ts). */
+const OPEN_CHILD = "tests/kernel/_open_child.ts";
 const TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736";
 const SPAN_ID = "00f067aa0ba902b7";
 
@@ -373,23 +369,7 @@ describe("user_events permissions on a real kernel", () => {
   it("is a no-op with one EACCES diagnostic for a non-root user", {
     skip: SKIP,
   }, () => {
-    const args = RUN_CHILD;
-    const result = spawnSync("setpriv", [
-      "--reuid=65534",
-      "--regid=65534",
-      "--clear-groups",
-      "--",
-      process.execPath,
-      ...args,
-    ], {
-      encoding: "utf8",
-      env: {
-        ...process.env,
-        HOME: "/tmp",
-        DENO_DIR: "/tmp/deno-nobody",
-        NO_COLOR: "1",
-      },
-    });
+    const result = runAsUser(OPEN_CHILD);
     assert.equal(result.status, 0, `child failed: ${result.stderr}`);
     const report = JSON.parse(result.stdout.trim().split("\n").at(-1)!);
     assert.equal(report.messages.length, 1, JSON.stringify(report.messages));
@@ -461,27 +441,10 @@ describe("user_events group permissions on a real kernel", () => {
         chmodSync(TRACEFS, dirStat.mode | 0o010);
         chownSync(data, dataStat.uid, gid);
         chmodSync(data, dataStat.mode | 0o020);
-        const args = RUN_CHILD;
-        const result = spawnSync(
-          "setpriv",
-          [
-            "--reuid=65534",
-            `--regid=${gid}`,
-            `--groups=${gid}`,
-            "--",
-            process.execPath,
-            ...args,
-          ],
-          {
-            encoding: "utf8",
-            env: {
-              ...process.env,
-              HOME: "/tmp",
-              DENO_DIR: "/tmp/deno-nobody",
-              NO_COLOR: "1",
-            },
-          },
-        );
+        const result = runAsUser(OPEN_CHILD, {
+          gid,
+          groups: [gid],
+        });
         assert.equal(result.status, 0, `child failed: ${result.stderr}`);
         const report = JSON.parse(result.stdout.trim().split("\n").at(-1)!);
         assert.deepEqual(report.messages, []);

@@ -80,8 +80,10 @@ export class FakePerf implements PerfBinding {
     this.log.push(`close ${fd}`);
     return 0;
   }
+  /** What CLOCK_MONOTONIC reads. */
+  monotonic = 1_000_000_000n;
   clockNanos(clockid: number): bigint {
-    return clockid === 0 ? 1_700_000_000_000_000_000n : 1_000_000_000n;
+    return clockid === 0 ? 1_700_000_000_000_000_000n : this.monotonic;
   }
   pageSize(): number {
     return this.page;

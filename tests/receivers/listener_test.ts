@@ -114,6 +114,7 @@ describe("UserEventsListener (fake perf)", () => {
 
   it("decodes the worked example sample of perf-ring.md 7.2", async () => {
     const perf = new FakePerf();
+    perf.monotonic = 100_000_000_000n; // the sample was recorded at 7.66 s
     using listener = await open(perf, { MyProvider_L4K1: 496 });
     perf.push(0, SPEC_SAMPLE);
     const events: ListenedEvent[] = [];
@@ -127,7 +128,7 @@ describe("UserEventsListener (fake perf)", () => {
     // Wall time = sample time + (realtime - monotonic) of the fake clocks.
     assert.equal(
       e.unixNanos,
-      0x1c848cd27n + 1_700_000_000_000_000_000n - 1_000_000_000n,
+      0x1c848cd27n + 1_700_000_000_000_000_000n - 100_000_000_000n,
     );
     assert.equal(e.event.provider + ":" + e.event.name, "MyProvider:MyEvent");
     assert.deepEqual(decodedFieldsToObject(e.event.fields), {
@@ -255,6 +256,80 @@ describe("UserEventsListener (fake perf)", () => {
     const order: string[] = [];
     listener.drain((e) => order.push(String(body(e))));
     assert.deepEqual(order, ["0@10", "1@20", "0@30", "0@40", "1@40", "1@50"]);
+  });
+
+  it("holds back events younger than holdBackMs so a CPU that publishes late is merged in time order across drains (perf-ring.md 5.4)", async () => {
+    const ms = 1_000_000n;
+    // One script, two window sizes: 5 ms, and 0 (each drain sorted alone).
+    const script = async (holdBackMs: number) => {
+      const perf = new FakePerf();
+      using listener = await open(perf, { h_L4K1: 4 }, { holdBackMs });
+      const order: string[] = [];
+      const onEvent = (e: ListenedEvent) => order.push(String(body(e)));
+      const push = (cpu: number, time: bigint) =>
+        perf.push(
+          cpu,
+          sample({
+            time,
+            cpu,
+            type: 4,
+            event: logEvent(`${cpu}@${time / ms}`),
+          }),
+        );
+      perf.monotonic = 100n * ms;
+      push(0, 90n * ms);
+      push(0, 98n * ms); // inside the window at the first drain
+      const first = listener.drain(onEvent);
+      const heldAfterFirst = listener.stats.heldBack;
+      // CPU 1 timestamped an event at 96 ms but published it only now.
+      push(1, 96n * ms);
+      perf.monotonic = 200n * ms;
+      listener.drain(onEvent);
+      push(0, 199n * ms); // still young at close: close hands it over
+      const stats = listener.close(onEvent);
+      return { first, heldAfterFirst, order, stats };
+    };
+    const held = await script(5);
+    assert.equal(held.first, 1);
+    assert.equal(held.heldAfterFirst, 1);
+    assert.deepEqual(held.order, ["0@90", "1@96", "0@98", "0@199"]);
+    assert.equal(held.stats.outOfOrder, 0);
+    assert.equal(held.stats.heldBack, 0);
+    // Without the window the late event comes after a younger one.
+    const off = await script(0);
+    assert.deepEqual(off.order, ["0@90", "0@98", "1@96", "0@199"]);
+    assert.equal(off.stats.outOfOrder, 1);
+  });
+
+  it("hold-back: a ring left partly in the kernel (full backlog) holds the other CPUs' younger events until its own are read", async () => {
+    const perf = new FakePerf();
+    using listener = await open(perf, { p_L4K1: 6 }, {
+      backlogKiB: 64,
+      holdBackMs: 1,
+    });
+    const event = logEvent("z".repeat(200));
+    let cpu0 = 0;
+    // ~100 KiB on CPU 0 (times 1..n ns), more than the 64 KiB backlog.
+    while (perf.unread(0) < 100 * 1024) {
+      perf.push(0, sample({ time: BigInt(++cpu0), cpu: 0, type: 6, event }));
+    }
+    // CPU 1: one event younger than CPU 0's first 64 KiB, older than its last.
+    const mid = BigInt(Math.floor(cpu0 * 0.9));
+    perf.push(1, sample({ time: mid, cpu: 1, type: 6, event }));
+    const times: bigint[] = [];
+    const onEvent = (e: ListenedEvent) => times.push(e.monotonicNanos);
+    listener.drain(onEvent);
+    assert.ok(times.length < cpu0, "the first drain read CPU 0 only in part");
+    while (listener.drain(onEvent) > 0);
+    listener.close(onEvent);
+    assert.equal(times.length, cpu0 + 1);
+    for (let i = 1; i < times.length; i++) {
+      assert.ok(
+        times[i - 1] <= times[i],
+        `order at ${i}: ${times[i - 1]} > ${times[i]}`,
+      );
+    }
+    assert.equal(listener.stats.outOfOrder, 0);
   });
 
   it("counts LOST records, unknown tracepoints, malformed and corrupt data without throwing", async () => {
