@@ -268,7 +268,11 @@ export function formatTailLine(e: ListenedEvent, json: boolean): string {
  * import { formatTailSummary } from "@seed/telemetry/user-events/tail";
  * import assert from "node:assert/strict";
  *
- * const s = { samples: 3, events: 3, malformed: 0, unknown: 0, lost: 2, lostRecords: 1, corrupt: 0, drains: 5, backlogBytes: 0, copyThread: true, firstError: undefined };
+ * const s = {
+ *   samples: 3, events: 3, malformed: 0, unknown: 0, lost: 2, lostRecords: 1, corrupt: 0, drains: 5,
+ *   backlogBytes: 0, copyThread: true, ringHighWaterBytes: 240, longestCopyGapMs: 25, backlogFullCopies: 0,
+ *   heldBack: 0, outOfOrder: 0, firstError: undefined,
+ * };
  * assert.equal(formatTailSummary(3, s), "tail: 3 printed, 3 events, 2 lost, 0 malformed, 0 unknown, 0 corrupt");
  * ```
  */
