@@ -1126,9 +1126,9 @@ function replayValue(
  * (nothing counted then, and the data area may hold a partial event).
  *
  * `attributes` are either sanitized (`valueLengthLimit` Infinity) or as the
- * caller gave them: then a string over `valueLengthLimit`, more than
- * `countLimit` attributes or a bigint outside int64 return -1, so that the
- * sanitizer (and its counters) sees them.
+ * caller gave them: then a string over `valueLengthLimit` or more than
+ * `countLimit` attributes return -1, so that the sanitizer (and its
+ * counters) sees them; so does a bigint outside int64 (attribute or body).
  *
  * @param b The buffer; `b.resident` is the shape.
  * @param level The EventHeader level (1-5).
@@ -1243,9 +1243,11 @@ export function replayLogRecord(
         if ((value as string).length > valueLengthLimit) return -1;
         p = replayString(bytes, shape, 6 + i, p, value as string, end);
       } else {
+        // Outside int64 the sanitizer writes a bigint as its decimal
+        // string: the full encoder's job (a raw record's, never a
+        // sanitized one's).
         if (
-          kind === KIND_BIGINT && valueLengthLimit !== Infinity &&
-          BigInt.asIntN(64, value as bigint) !== value
+          kind === KIND_BIGINT && BigInt.asIntN(64, value as bigint) !== value
         ) return -1;
         p = replayValue(b, p, kind, value as AnyValue, end);
       }
@@ -1265,7 +1267,9 @@ export function replayLogRecord(
     if (kind === KIND_STRING) {
       p = replayString(bytes, shape, 5, p, body as string, end);
     } else {
-      if (kind === KIND_BIGINT && valueLengthLimit !== Infinity) return -1;
+      if (
+        kind === KIND_BIGINT && BigInt.asIntN(64, body as bigint) !== body
+      ) return -1;
       p = replayValue(b, p, kind, body as AnyValue, end);
     }
     if (p < 0) return -1;

@@ -1,11 +1,13 @@
 /**
- * The user_events hot path for a record whose shape repeats the last
- * event's: it reads the record as the caller gave it and hands its fields to
- * {@linkcode replayLogRecord} without building a `LogRecordData` snapshot.
- * Only records the snapshot would take as they are qualify (valid times and
- * ids, primitive attributes within the limits, no event name); for any other
- * it returns -1 and the processor takes the full path, where the sanitizer
- * applies (and counts) its rules. The bytes are the same either way.
+ * The hot path of the OS processors for a record whose shape repeats the
+ * last event's: it reads the record as the caller gave it into a reusable
+ * {@linkcode RawLogFields} without building a `LogRecordData` snapshot, for
+ * a format's replay (user_events: {@linkcode replayLogRecord}; ETW:
+ * `etw/_etw_replay.ts`). Only records the snapshot would take as they are
+ * qualify (valid times and ids, primitive attributes within the limits, no
+ * event name); for any other the reader returns `false` and the processor
+ * takes the full path, where the sanitizer applies (and counts) its rules.
+ * The bytes are the same either way.
  *
  * @module
  */
@@ -13,6 +15,7 @@
 import type { Attributes } from "../pipeline/attributes.ts";
 import { normalizeHexId } from "../pipeline/ids.ts";
 import { LogEmitContext, type LogRecord } from "../pipeline/logs/log_record.ts";
+import type { Resource } from "../pipeline/resource.ts";
 import { type ExactTime, nowExactTime, toExactTime } from "../pipeline/time.ts";
 import {
   activeSpanContext,
@@ -24,8 +27,106 @@ import {
   replayLogRecord,
 } from "./_eventheader.ts";
 
-const time: ExactTime = { unixMs: 0, nanosInMs: 0 };
 const VALID = 1;
+
+/** A record's fields as a replay needs them; one reusable object per caller (no allocation per emit). */
+export class RawLogFields {
+  /** The PartA time: the timestamp, else now. */
+  readonly time: ExactTime = { unixMs: 0, nanosInMs: 0 };
+  /** The valid, lowercase trace id, or `undefined` (then `spanId` is too). */
+  traceId: string | undefined = undefined;
+  /** The valid, lowercase span id, or `undefined`. */
+  spanId: string | undefined = undefined;
+  /** The attributes as given (a plain object), or `undefined`. */
+  attributes: Attributes | undefined = undefined;
+  /** The body as given. */
+  body: unknown = undefined;
+  /** The severity text (a string), or `undefined`. */
+  severityText: string | undefined = undefined;
+  /** The context's resource. */
+  resource: Resource | undefined = undefined;
+  /** The sanitizer's attribute count limit. */
+  countLimit = Infinity;
+  /** The sanitizer's value length limit. */
+  valueLengthLimit = Infinity;
+}
+
+/**
+ * Reads `record` into `out` when a replay may write it as given; `false`
+ * when it needs the full path. May throw (getters, Proxies): the caller
+ * catches and takes the full path.
+ *
+ * @param record The record as emitted.
+ * @param context The logger's context.
+ * @param out Where the fields go.
+ * @returns Whether the record qualifies.
+ */
+export function readRawLogRecord(
+  record: LogRecord,
+  context: LogEmitContext,
+  out: RawLogFields,
+): boolean {
+  if (!(context instanceof LogEmitContext)) return false;
+  if (record.eventName !== undefined) return false;
+  // PartA time: the timestamp, else the observed time, else now (as the
+  // snapshot with a lazy observed time).
+  // (A valid timestamp of 0 counts as none, as in the full encoders.)
+  const time = out.time;
+  const timestamp = record.timestamp;
+  let timed = false;
+  if (timestamp !== undefined) {
+    if (toExactTime(timestamp, time) !== VALID) return false;
+    timed = time.unixMs !== 0 || time.nanosInMs !== 0;
+  }
+  if (!timed) {
+    if (record.observedTimestamp !== undefined) return false;
+    nowExactTime(time);
+  }
+  const severityText = record.severityText;
+  if (severityText !== undefined && typeof severityText !== "string") {
+    return false;
+  }
+  let attributes = record.attributes;
+  if (attributes === null) attributes = undefined;
+  else if (attributes !== undefined) {
+    if (typeof attributes !== "object") return false;
+    const proto = Object.getPrototypeOf(attributes);
+    if (proto !== Object.prototype && proto !== null) return false;
+  }
+  let traceId: unknown = record.traceId;
+  let spanId: unknown = record.spanId;
+  let traceFlags: unknown = record.traceFlags;
+  if (traceId === undefined && spanId === undefined) {
+    const active = activeSpanContext();
+    if (active !== undefined) {
+      traceId = active.traceId;
+      spanId = active.spanId;
+      traceFlags ??= active.traceFlags;
+    }
+  }
+  let trace: string | undefined;
+  let span: string | undefined;
+  if (traceId !== undefined || spanId !== undefined) {
+    trace = normalizeHexId(traceId, 32);
+    span = normalizeHexId(spanId, 16);
+    if (trace === undefined || span === undefined) return false;
+    if (traceFlags !== undefined && !isValidTraceFlags(traceFlags)) {
+      return false;
+    }
+  }
+  const sanitizer = context.sanitizer;
+  out.traceId = trace;
+  out.spanId = span;
+  out.attributes = attributes as Attributes | undefined;
+  out.body = record.body;
+  out.severityText = severityText;
+  out.resource = context.resource;
+  out.countLimit = sanitizer.attributeCountLimit;
+  out.valueLengthLimit = sanitizer.attributeValueLengthLimit;
+  return true;
+}
+
+const fields = new RawLogFields();
 
 /**
  * Writes `record` by replaying `b.resident` (see `replayLogRecord`); -1 when
@@ -48,66 +149,22 @@ export function replayRawLogRecord(
   severityNumber: number,
   options: EncodeOptions,
 ): number {
-  if (!(context instanceof LogEmitContext)) return -1;
-  if (record.eventName !== undefined) return -1;
-  // PartA time: the timestamp, else the observed time, else now (as the
-  // snapshot with a lazy observed time).
-  // (A valid timestamp of 0 counts as none, as in the full encoder.)
-  const timestamp = record.timestamp;
-  let timed = false;
-  if (timestamp !== undefined) {
-    if (toExactTime(timestamp, time) !== VALID) return -1;
-    timed = time.unixMs !== 0 || time.nanosInMs !== 0;
-  }
-  if (!timed) {
-    if (record.observedTimestamp !== undefined) return -1;
-    nowExactTime(time);
-  }
-  const severityText = record.severityText;
-  if (severityText !== undefined && typeof severityText !== "string") {
-    return -1;
-  }
-  let attributes = record.attributes;
-  if (attributes === null) attributes = undefined;
-  else if (attributes !== undefined) {
-    if (typeof attributes !== "object") return -1;
-    const proto = Object.getPrototypeOf(attributes);
-    if (proto !== Object.prototype && proto !== null) return -1;
-  }
-  let traceId: unknown = record.traceId;
-  let spanId: unknown = record.spanId;
-  let traceFlags: unknown = record.traceFlags;
-  if (traceId === undefined && spanId === undefined) {
-    const active = activeSpanContext();
-    if (active !== undefined) {
-      traceId = active.traceId;
-      spanId = active.spanId;
-      traceFlags ??= active.traceFlags;
-    }
-  }
-  let trace: string | undefined;
-  let span: string | undefined;
-  if (traceId !== undefined || spanId !== undefined) {
-    trace = normalizeHexId(traceId, 32);
-    span = normalizeHexId(spanId, 16);
-    if (trace === undefined || span === undefined) return -1;
-    if (traceFlags !== undefined && !isValidTraceFlags(traceFlags)) return -1;
-  }
-  const sanitizer = context.sanitizer;
+  const f = fields;
+  if (!readRawLogRecord(record, context, f)) return -1;
   return replayLogRecord(
     b,
     level,
     options,
     "Log",
-    context.resource,
-    time,
-    trace,
-    span,
-    attributes as Attributes | undefined,
-    record.body,
+    f.resource!,
+    f.time,
+    f.traceId,
+    f.spanId,
+    f.attributes,
+    f.body,
     severityNumber,
-    severityText,
-    sanitizer.attributeCountLimit,
-    sanitizer.attributeValueLengthLimit,
+    f.severityText,
+    f.countLimit,
+    f.valueLengthLimit,
   );
 }

@@ -928,6 +928,17 @@ export class TraceLoggingWriter {
     this.#replaying = true;
   }
 
+  /**
+   * Ends a payload that a replay wrote in place after a finished event (see
+   * `etw/_etw_replay.ts`): the event is then that event's metadata, which
+   * the replay left as it was, and the payload up to `end`.
+   *
+   * @param end The offset after the payload's last byte.
+   */
+  replayedPayload(end: number): void {
+    this.#pay = end;
+  }
+
   /** Ends a {@linkcode TraceLoggingWriter.replayMetadata}: fields write their metadata again. */
   endReplay(): void {
     this.#replaying = false;

@@ -163,13 +163,22 @@ export class EtwCore {
     return provider;
   }
 
-  /** Finishes and writes the writer's event, counting the outcome. */
-  commit(provider: EtwProvider, level: number): void {
+  /**
+   * Finishes and writes the writer's event, counting the outcome.
+   *
+   * @returns Whether the event was complete (then written, or counted as a write error).
+   */
+  commit(provider: EtwProvider, level: number): boolean {
     if (!provider.writer.finish()) {
       this.counters.oversize++;
-      return;
+      return false;
     }
-    const status = provider.write(level, 0);
+    this.count(provider.write(level, 0));
+    return true;
+  }
+
+  /** Counts what EventWriteTransfer returned. */
+  count(status: number): void {
     if (status === 0) {
       this.counters.written++;
     } else {

@@ -20,6 +20,13 @@ import { EtwCore, openBindingOrNull } from "./_etw_core.ts";
 import type { EtwProvider } from "./_etw_provider.ts";
 import { writeValue } from "./_otel_values.ts";
 import { eventNameFrom } from "../_event_name.ts";
+import { RawLogFields, readRawLogRecord } from "../_replay_raw.ts";
+import { isValidSeverityNumber } from "../../pipeline/logs/severity.ts";
+import {
+  captureEtwLogShape,
+  replayEtwLogRecord,
+  type ResidentEtwLogShape,
+} from "./_etw_replay.ts";
 import {
   etwLevelOf,
   type EtwProcessorOptions,
@@ -68,6 +75,10 @@ const LAZY_OBSERVED_TIME: ToLogRecordDataOptions = { lazyObservedTime: true };
  */
 export class EtwProcessor implements LogRecordProcessor, Disposable {
   readonly #core: EtwCore;
+  /** The shape of the last event, while its metadata is in the arena (see `_etw_replay.ts`). */
+  #resident: ResidentEtwLogShape | undefined = undefined;
+  readonly #raw = new RawLogFields();
+  readonly #view: DataView | undefined;
 
   /**
    * Registers the provider (EventRegister, then EventSetInformation with
@@ -81,6 +92,10 @@ export class EtwProcessor implements LogRecordProcessor, Disposable {
    */
   constructor(binding: Advapi32Binding | null, options: EtwProcessorOptions) {
     this.#core = new EtwCore(binding, options, "Log", "EtwProcessor");
+    const bytes = this.#core.provider?.writer.bytes;
+    this.#view = bytes === undefined
+      ? undefined
+      : new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
   /** The provider name. */
@@ -119,9 +134,11 @@ export class EtwProcessor implements LogRecordProcessor, Disposable {
   onEmit(record: LogRecord, context: LogEmitContext): void {
     const core = this.#core;
     let level = -1;
+    let severity: unknown;
     try {
       if (typeof record === "object" && record !== null) {
-        level = etwLevelOf(record.severityNumber);
+        severity = record.severityNumber;
+        level = etwLevelOf(severity as number | undefined);
       }
     } catch {
       // a record whose reading throws
@@ -132,6 +149,42 @@ export class EtwProcessor implements LogRecordProcessor, Disposable {
     }
     const provider = core.gate(level);
     if (provider === null) return;
+    const shape = this.#resident;
+    if (shape !== undefined && isValidSeverityNumber(severity)) {
+      // The shape of the last event again: its payload alone, from the
+      // record as given (no snapshot); anything unusual takes the full path.
+      let end = -1;
+      try {
+        const f = this.#raw;
+        if (readRawLogRecord(record, context, f)) {
+          end = replayEtwLogRecord(
+            provider.writer,
+            this.#view!,
+            shape,
+            core.eventName,
+            f.resource!,
+            f.time,
+            f.traceId,
+            f.spanId,
+            f.attributes,
+            f.body,
+            severity,
+            f.severityText,
+            f.countLimit,
+            f.valueLengthLimit,
+          );
+        }
+      } catch {
+        end = -1;
+      }
+      if (end > 0) {
+        provider.writer.replayedPayload(end);
+        core.count(provider.write(level, 0));
+        return;
+      }
+    }
+    // The full encoder overwrites the metadata: no shape until it is done.
+    this.#resident = undefined;
     try {
       // The observed time is only used without a timestamp: no clock read.
       const data = toLogRecordData(record, context, LAZY_OBSERVED_TIME);
@@ -147,6 +200,7 @@ export class EtwProcessor implements LogRecordProcessor, Disposable {
       // A throw is redone too, so that its side effects (counters) are
       // those of the normal mode.
       const dropped = core.counters.droppedAttributes;
+      const dups = core.counters.duplicateFields;
       let exact = true;
       try {
         this.#encode(provider, data, true, name);
@@ -163,7 +217,19 @@ export class EtwProcessor implements LogRecordProcessor, Disposable {
           this.#encode(provider, data, false, name);
         }
       }
-      core.commit(provider, level);
+      if (
+        core.commit(provider, level) &&
+        core.counters.droppedAttributes === dropped &&
+        core.counters.duplicateFields === dups &&
+        core.eventNameCallback === undefined
+      ) {
+        this.#resident = captureEtwLogShape(
+          provider.writer,
+          data,
+          name,
+          core.resourceKeys,
+        );
+      }
     } catch (error) {
       core.encodeFailed(error);
     }

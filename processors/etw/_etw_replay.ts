@@ -1,0 +1,399 @@
+/**
+ * The ETW log hot path for a record whose shape repeats the last event's
+ * (the TraceLogging counterpart of the user_events replay in
+ * `_eventheader.ts`).
+ *
+ * After a log event, the provider's arena holds its metadata at its final
+ * place. The next record of the same shape (event name, resource, the same
+ * PartA fields, the same attribute keys in the same order with the same
+ * value kinds, the same PartB fields, every string ASCII) has exactly that
+ * metadata, so it is written by overwriting only the payload: no tokens, no
+ * metadata cache lookup, no snapshot. Strings identical to the last event's
+ * at the same payload offset are already in place and are skipped, as are
+ * the date and time of day of the same second. Anything the replay does not
+ * cover (another shape, a string that is not ASCII, an event over the
+ * budget, `event_id`, event names, resource attributes in PartC, null,
+ * bytes, arrays and maps, bigints outside int64) goes back to the full
+ * encoder, which writes the same bytes (tests/etw/replay_test.ts compares
+ * both paths byte for byte).
+ *
+ * @module
+ */
+
+import type { AnyValue, Attributes } from "../../pipeline/attributes.ts";
+import type { LogRecordData } from "../../pipeline/logs/log_record.ts";
+import type { Resource } from "../../pipeline/resource.ts";
+import type { ExactTime } from "../../pipeline/time.ts";
+import { isExactTime } from "../../pipeline/time.ts";
+import { writeRfc3339Fraction } from "../_rfc3339.ts";
+import type { TraceLoggingWriter } from "../_tracelogging.ts";
+
+const KIND_STRING = 1;
+const KIND_BOOL = 2;
+const KIND_INT = 3;
+const KIND_FLOAT = 4;
+const KIND_BIGINT = 5;
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+const MAX_STRUCT_MEMBERS = 127;
+
+/** The value kind `writeValue` gives `value`; 0 for kinds the replay leaves to the full encoder. */
+function kindOf(value: unknown): number {
+  switch (typeof value) {
+    case "string":
+      return KIND_STRING;
+    case "boolean":
+      return KIND_BOOL;
+    case "number":
+      return Number.isSafeInteger(value) ? KIND_INT : KIND_FLOAT;
+    case "bigint":
+      // Beyond int64 it is UINT64 or a string: another shape.
+      return value >= INT64_MIN && value <= INT64_MAX ? KIND_BIGINT : 0;
+    default:
+      return 0;
+  }
+}
+
+function isAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) >= 0x80) return false;
+  return true;
+}
+
+/** Memo slots before the attributes: trace id, span id, role, instance, type name, body. */
+const SLOT_ATTRIBUTES = 6;
+
+/** The shape of the ETW log event whose metadata the arena holds now. */
+export class ResidentEtwLogShape {
+  readonly eventName: string;
+  readonly resource: Resource;
+  readonly traced: boolean;
+  readonly role: boolean;
+  readonly instance: boolean;
+  readonly keys: readonly string[];
+  readonly kinds: Uint8Array;
+  /** Body kind, or -1 for none. */
+  readonly body: number;
+  readonly severityText: boolean;
+  /** The metadata length (the first u16 of the metadata). */
+  readonly metadataLength: number;
+  /**
+   * Strings of the last event by slot (see {@linkcode SLOT_ATTRIBUTES}; the
+   * attributes, then the severity text), where each was written and where
+   * it ended.
+   */
+  readonly memo: (string | undefined)[];
+  readonly memoAt: Int32Array;
+  readonly memoEnd: Int32Array;
+  /** The second whose `YYYY-MM-DDTHH:MM:SS` text is at `secondAt`. */
+  second: number = NaN;
+  secondAt: number = -1;
+  /** ASCII bytes of the last second's text. */
+  readonly secondText: Uint8Array = new Uint8Array(19);
+  textSecond: number = NaN;
+
+  constructor(
+    eventName: string,
+    resource: Resource,
+    traced: boolean,
+    role: boolean,
+    instance: boolean,
+    keys: readonly string[],
+    kinds: Uint8Array,
+    body: number,
+    severityText: boolean,
+    metadataLength: number,
+  ) {
+    this.eventName = eventName;
+    this.resource = resource;
+    this.traced = traced;
+    this.role = role;
+    this.instance = instance;
+    this.keys = keys;
+    this.kinds = kinds;
+    this.body = body;
+    this.severityText = severityText;
+    this.metadataLength = metadataLength;
+    const slots = keys.length + SLOT_ATTRIBUTES + 1;
+    this.memo = new Array<string | undefined>(slots).fill(undefined);
+    this.memoAt = new Int32Array(slots).fill(-1);
+    this.memoEnd = new Int32Array(slots);
+  }
+}
+
+/**
+ * After the full encoder wrote `data` (and the event was written): its shape
+ * when a replay can repeat it, else `undefined`.
+ *
+ * @param w The writer (its metadata is the event's).
+ * @param data The record as encoded.
+ * @param eventName The event name it was written under.
+ * @param resourceKeys The resource attributes copied into PartC (a replay covers none).
+ * @returns The shape, or `undefined`.
+ */
+export function captureEtwLogShape(
+  w: TraceLoggingWriter,
+  data: LogRecordData,
+  eventName: string,
+  resourceKeys: readonly string[],
+): ResidentEtwLogShape | undefined {
+  if (resourceKeys.length !== 0 || data.eventName !== undefined) {
+    return undefined;
+  }
+  const attributes = data.attributes;
+  const keys: string[] = [];
+  const kinds: number[] = [];
+  for (const key in attributes) {
+    const value = attributes[key];
+    if (value === undefined) continue;
+    const kind = kindOf(value);
+    if (kind === 0 || key === "event_id") return undefined;
+    if (kind === KIND_STRING && !isAscii(value as string)) return undefined;
+    keys.push(key);
+    kinds.push(kind);
+  }
+  if (keys.length > MAX_STRUCT_MEMBERS) return undefined;
+  const body = data.body;
+  const bodyKind = body === undefined || body === null ? -1 : kindOf(body);
+  if (bodyKind === 0) return undefined;
+  if (bodyKind === KIND_STRING && !isAscii(body as string)) return undefined;
+  const text = data.severityText;
+  if (text !== undefined && !isAscii(text)) return undefined;
+  const resourceAttributes = data.resource.attributes;
+  const role = resourceAttributes["service.name"];
+  const instance = resourceAttributes["service.instance.id"];
+  // ext_cloud strings: ASCII strings only (others have another OutType or
+  // are converted with String()).
+  if (
+    (role !== undefined && role !== null &&
+      (typeof role !== "string" || !isAscii(role))) ||
+    (instance !== undefined && instance !== null &&
+      (typeof instance !== "string" || !isAscii(instance)))
+  ) return undefined;
+  return new ResidentEtwLogShape(
+    eventName,
+    data.resource,
+    data.traceId !== undefined && data.spanId !== undefined,
+    role !== undefined && role !== null,
+    instance !== undefined && instance !== null,
+    keys,
+    new Uint8Array(kinds),
+    bodyKind,
+    text !== undefined,
+    w.metadataLength,
+  );
+}
+
+/**
+ * Writes a counted ASCII string (u16 length, bytes) at `p` unless the same
+ * string is already there from the last event; returns the offset after
+ * it, or -1 (not ASCII, or past `end`).
+ */
+function replayString(
+  bytes: Uint8Array,
+  shape: ResidentEtwLogShape,
+  slot: number,
+  p: number,
+  s: string,
+  end: number,
+): number {
+  if (shape.memoAt[slot] === p && shape.memo[slot] === s) {
+    return shape.memoEnd[slot];
+  }
+  const n = s.length;
+  const start = p + 2;
+  if (start + n > end) return -1;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x80) {
+      shape.memoAt[slot] = -1;
+      return -1;
+    }
+    bytes[start + i] = c;
+  }
+  bytes[p] = n & 0xff;
+  bytes[p + 1] = n >>> 8;
+  shape.memo[slot] = s;
+  shape.memoAt[slot] = p;
+  shape.memoEnd[slot] = start + n;
+  return start + n;
+}
+
+/** Writes a bool, int, double or bigint as `writeValue` does; -1 past `end`. */
+function replayNumber(
+  view: DataView,
+  p: number,
+  kind: number,
+  value: AnyValue,
+  end: number,
+): number {
+  if (kind === KIND_BOOL) {
+    if (p + 4 > end) return -1;
+    view.setInt32(p, value ? 1 : 0, true); // BOOL32
+    return p + 4;
+  }
+  if (p + 8 > end) return -1;
+  if (kind === KIND_INT) {
+    const v = value as number;
+    const lo = v % 0x100000000;
+    view.setUint32(p, lo < 0 ? lo + 0x100000000 : lo, true);
+    view.setInt32(p + 4, Math.floor(v / 0x100000000) | 0, true);
+  } else if (kind === KIND_FLOAT) {
+    view.setFloat64(p, value as number, true);
+  } else {
+    view.setBigUint64(p, BigInt.asUintN(64, value as bigint), true);
+  }
+  return p + 8;
+}
+
+/**
+ * Writes the payload of a log record by replaying `shape` over the
+ * writer's arena; returns the payload's end offset (then the metadata and
+ * payload are the event to write), or -1 when the record does not have that
+ * shape or needs the full encoder (nothing counted then; the payload region
+ * may hold a partial event, which the full encoder overwrites).
+ *
+ * `attributes` are as the caller gave them: a string over
+ * `valueLengthLimit`, more than `countLimit` attributes, or a value the
+ * sanitizer would change return -1, so that the sanitizer (and its
+ * counters) sees them.
+ *
+ * @param w The writer; its metadata must be `shape`'s.
+ * @param view A DataView over `w.bytes`.
+ * @param shape The resident shape.
+ * @param eventName The event name.
+ * @param resource The record's resource.
+ * @param time The PartA time.
+ * @param traceId The trace id (valid), if any.
+ * @param spanId The span id (valid), if any.
+ * @param attributes The attributes, if any.
+ * @param body The body, if any.
+ * @param severityNumber 1-24.
+ * @param severityText The severity text, if any.
+ * @param countLimit The most attributes.
+ * @param valueLengthLimit The longest string attribute.
+ * @returns The payload's end, or -1.
+ */
+export function replayEtwLogRecord(
+  w: TraceLoggingWriter,
+  view: DataView,
+  shape: ResidentEtwLogShape,
+  eventName: string,
+  resource: Resource,
+  time: ExactTime,
+  traceId: string | undefined,
+  spanId: string | undefined,
+  attributes: Attributes | undefined,
+  body: unknown,
+  severityNumber: number,
+  severityText: string | undefined,
+  countLimit: number,
+  valueLengthLimit: number,
+): number {
+  if (eventName !== shape.eventName || resource !== shape.resource) return -1;
+  const traced = traceId !== undefined && spanId !== undefined;
+  if (traced !== shape.traced) return -1;
+  const bytes = w.bytes;
+  const start = w.payloadOffset;
+  // Metadata + payload within the budget, payload within its region.
+  const end = start +
+    Math.min(w.payloadCapacity, w.budget - shape.metadataLength);
+  let p = start + 2; // __csver__ stays from the last event
+  // PartA: [ext_dt traceId spanId] [ext_cloud role instance] time.
+  if (traced) {
+    p = replayString(bytes, shape, 0, p, traceId!, end);
+    if (p < 0) return -1;
+    p = replayString(bytes, shape, 1, p, spanId!, end);
+    if (p < 0) return -1;
+  }
+  const resourceAttributes = resource.attributes;
+  if (shape.role) {
+    const role = resourceAttributes["service.name"];
+    if (typeof role !== "string") return -1;
+    p = replayString(bytes, shape, 2, p, role, end);
+    if (p < 0) return -1;
+  }
+  if (shape.instance) {
+    const instance = resourceAttributes["service.instance.id"];
+    if (typeof instance !== "string") return -1;
+    p = replayString(bytes, shape, 3, p, instance, end);
+    if (p < 0) return -1;
+  }
+  const unixMs = time.unixMs;
+  const nanosInMs = time.nanosInMs;
+  if (!isExactTime(unixMs, nanosInMs) || p + 32 > end) return -1;
+  const second = Math.floor(unixMs / 1000);
+  const nanos = (unixMs - second * 1000) * 1e6 + nanosInMs;
+  let q = p + 2;
+  if (second !== shape.second || shape.secondAt !== q) {
+    const text = shape.secondText;
+    if (second !== shape.textSecond) {
+      const iso = new Date(second * 1000).toISOString();
+      for (let i = 0; i < 19; i++) text[i] = iso.charCodeAt(i);
+      shape.textSecond = second;
+    }
+    bytes.set(text, q);
+    shape.second = second;
+    shape.secondAt = q;
+  }
+  q += 19;
+  if (nanos !== 0) q = writeRfc3339Fraction(bytes, q, nanos);
+  bytes[q++] = 0x5a; // "Z"
+  bytes[p] = q - p - 2;
+  bytes[p + 1] = 0;
+  p = q;
+  // PartC: the same keys, in order, with the same kinds.
+  const keys = shape.keys;
+  const kinds = shape.kinds;
+  let i = 0;
+  if (attributes !== undefined) {
+    for (const key in attributes) {
+      const value = attributes[key];
+      if (i === keys.length || key !== keys[i]) return -1;
+      const kind = kinds[i];
+      if (kindOf(value) !== kind) return -1;
+      if (kind === KIND_STRING) {
+        if ((value as string).length > valueLengthLimit) return -1;
+        p = replayString(
+          bytes,
+          shape,
+          SLOT_ATTRIBUTES + i,
+          p,
+          value as string,
+          end,
+        );
+      } else p = replayNumber(view, p, kind, value as AnyValue, end);
+      if (p < 0) return -1;
+      i++;
+    }
+  }
+  if (i !== keys.length || i > countLimit) return -1;
+  // PartB: _typeName, [body], severityNumber, [severityText].
+  p = replayString(bytes, shape, 4, p, "Log", end);
+  if (p < 0) return -1;
+  if (body === undefined || body === null) {
+    if (shape.body !== -1) return -1;
+  } else {
+    const kind = kindOf(body);
+    if (kind !== shape.body) return -1;
+    p = kind === KIND_STRING
+      ? replayString(bytes, shape, 5, p, body as string, end)
+      : replayNumber(view, p, kind, body as AnyValue, end);
+    if (p < 0) return -1;
+  }
+  if (p + 2 > end) return -1;
+  view.setUint16(p, severityNumber, true);
+  p += 2;
+  if ((severityText !== undefined) !== shape.severityText) return -1;
+  if (severityText !== undefined) {
+    p = replayString(
+      bytes,
+      shape,
+      SLOT_ATTRIBUTES + keys.length,
+      p,
+      severityText,
+      end,
+    );
+    if (p < 0) return -1;
+  }
+  return p;
+}
