@@ -5,7 +5,13 @@
 
 import type { ExportResult, LogRecord } from "../mod.ts";
 
-/** The record of the single-record cases: a body plus three attributes. */
+/**
+ * The record of the single-record cases: a body and four attributes (an
+ * int, two strings, a bool), as issue #13 and the Rust contrib's "4
+ * attributes" bench; the severity text is what a logging bridge sets from
+ * the level. `bench/ue_emit.c` writes the same event (`bench/kernel.sh`
+ * checks the bytes).
+ */
 export const RECORD: LogRecord = {
   timestamp: Math.floor(performance.timeOrigin) + 123, // ms, as Date.now() gives
   severityNumber: 9,
@@ -14,6 +20,7 @@ export const RECORD: LogRecord = {
   attributes: {
     "user.id": 4242,
     "http.request.method": "POST",
+    "url.path": "/api/v1/sessions",
     "retry": false,
   },
 };

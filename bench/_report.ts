@@ -676,7 +676,7 @@ md.push(
     "(`exporter-export-no-await`), the batch one reused array. **minimal**: the " +
     "sink only reads one field of the record, the work of the Rust bench's " +
     "exporters, so the difference to the sync call is the async boundary itself; " +
-    "**one-record**: it encodes severity, body and three attributes into a " +
+    "**one-record**: it encodes severity, body and four attributes into a " +
     "preallocated buffer. Rust reference (opentelemetry-rust " +
     "`benches/log_exporter.rs`, whole emit path): 50.3 ns sync, 51.9 ns native " +
     "async (+1.6 ns), 61.1 ns `async_trait` (+10.8 ns, one boxed future). " +

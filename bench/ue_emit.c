@@ -44,6 +44,7 @@ static uint64_t TIME_NS = 1700000000123000000ULL;
 static const char *SERVICE = "bench";
 static const int64_t USER_ID = 4242;
 static const char *METHOD = "POST";
+static const char *PATH = "/api/v1/sessions";
 static const int RETRY = 0;
 static const char *BODY = "user signed in";
 static const int16_t SEVERITY = 9;
@@ -64,9 +65,10 @@ static void build_metadata(void)
 	meta_name("PartA"); meta_byte(0x81); meta_byte(2);
 	meta_name("time"); meta_byte(0x0a);
 	meta_name("ext_cloud_role"); meta_byte(0x0a);
-	meta_name("PartC"); meta_byte(0x81); meta_byte(3);
+	meta_name("PartC"); meta_byte(0x81); meta_byte(4);
 	meta_name("user.id"); meta_byte(0x85); meta_byte(0x02);
 	meta_name("http.request.method"); meta_byte(0x0a);
+	meta_name("url.path"); meta_byte(0x0a);
 	meta_name("retry"); meta_byte(0x82); meta_byte(0x07);
 	meta_name("PartB"); meta_byte(0x81); meta_byte(4);
 	meta_name("_typeName"); meta_byte(0x0a);
@@ -130,6 +132,7 @@ static size_t encode(uint8_t *buf, uint32_t write_index)
 	p = put_str(p, SERVICE, strlen(SERVICE));
 	memcpy(p, &USER_ID, 8); p += 8;
 	p = put_str(p, METHOD, strlen(METHOD));
+	p = put_str(p, PATH, strlen(PATH));
 	*p++ = (uint8_t)RETRY;
 	p = put_str(p, "Log", 3);
 	p = put_str(p, BODY, strlen(BODY));
