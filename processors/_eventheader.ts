@@ -1061,7 +1061,9 @@ function captureLogShape(
 /**
  * Writes an ASCII string (u16 length, bytes) at `p` unless the same string
  * is already there from the last event; returns the offset after it, or -1
- * (not ASCII, or past `end`: the full encoder takes over).
+ * (not ASCII, or past `end`: the full encoder takes over). Small, so that
+ * the JIT inlines the check of the last event's string into the replay
+ * (a call per field costs V8 more than the check); the copy is out of line.
  */
 function replayString(
   bytes: Uint8Array,
@@ -1071,9 +1073,19 @@ function replayString(
   s: string,
   end: number,
 ): number {
-  if (shape.memoAt[slot] === p && shape.memo[slot] === s) {
-    return shape.memoEnd[slot];
-  }
+  return shape.memoAt[slot] === p && shape.memo[slot] === s
+    ? shape.memoEnd[slot]
+    : copyString(bytes, shape, slot, p, s, end);
+}
+
+function copyString(
+  bytes: Uint8Array,
+  shape: ResidentLogShape,
+  slot: number,
+  p: number,
+  s: string,
+  end: number,
+): number {
   const n = s.length;
   const start = p + 2;
   if (start + n > end) return -1;
@@ -1234,23 +1246,39 @@ export function replayLogRecord(
   const kinds = shape.kinds;
   let i = 0;
   if (attributes !== undefined) {
+    // The kind tests inline (typeof in a switch and calls per field cost
+    // V8 more than the writes).
+    const view = b.view;
     for (const key in attributes) {
       const value = attributes[key];
       if (i === keys.length || key !== keys[i]) return -1;
       const kind = kinds[i];
-      if (kindOf(value) !== kind) return -1;
-      if (kind === KIND_STRING) {
-        if ((value as string).length > valueLengthLimit) return -1;
-        p = replayString(bytes, shape, 6 + i, p, value as string, end);
-      } else {
+      if (typeof value === "string") {
+        if (kind !== KIND_STRING || value.length > valueLengthLimit) return -1;
+        p = replayString(bytes, shape, 6 + i, p, value, end);
+      } else if (typeof value === "number") {
+        if (p + 8 > end) return -1;
+        if (Number.isSafeInteger(value)) {
+          if (kind !== KIND_INT) return -1;
+          view.setUint32(p, value >>> 0, true);
+          view.setUint32(p + 4, Math.floor(value / 4294967296) >>> 0, true);
+        } else {
+          if (kind !== KIND_FLOAT) return -1;
+          view.setFloat64(p, value, true);
+        }
+        p += 8;
+      } else if (typeof value === "boolean") {
+        if (kind !== KIND_BOOL || p + 1 > end) return -1;
+        bytes[p++] = value ? 1 : 0;
+      } else if (typeof value === "bigint") {
         // Outside int64 the sanitizer writes a bigint as its decimal
         // string: the full encoder's job (a raw record's, never a
         // sanitized one's).
-        if (
-          kind === KIND_BIGINT && BigInt.asIntN(64, value as bigint) !== value
-        ) return -1;
-        p = replayValue(b, p, kind, value as AnyValue, end);
-      }
+        if (kind !== KIND_BIGINT || BigInt.asIntN(64, value) !== value) {
+          return -1;
+        }
+        p = replayValue(b, p, kind, value, end);
+      } else return -1;
       if (p < 0) return -1;
       i++;
     }
@@ -1261,17 +1289,17 @@ export function replayLogRecord(
   if (p < 0) return -1;
   if (body === undefined || body === null) {
     if (shape.body !== -1) return -1;
+  } else if (typeof body === "string") {
+    if (shape.body !== KIND_STRING) return -1;
+    p = replayString(bytes, shape, 5, p, body, end);
+    if (p < 0) return -1;
   } else {
     const kind = kindOf(body);
     if (kind !== shape.body) return -1;
-    if (kind === KIND_STRING) {
-      p = replayString(bytes, shape, 5, p, body as string, end);
-    } else {
-      if (
-        kind === KIND_BIGINT && BigInt.asIntN(64, body as bigint) !== body
-      ) return -1;
-      p = replayValue(b, p, kind, body as AnyValue, end);
-    }
+    if (
+      kind === KIND_BIGINT && BigInt.asIntN(64, body as bigint) !== body
+    ) return -1;
+    p = replayValue(b, p, kind, body as AnyValue, end);
     if (p < 0) return -1;
   }
   if (p + 2 > end) return -1;

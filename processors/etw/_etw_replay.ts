@@ -186,7 +186,9 @@ export function captureEtwLogShape(
 /**
  * Writes a counted ASCII string (u16 length, bytes) at `p` unless the same
  * string is already there from the last event; returns the offset after
- * it, or -1 (not ASCII, or past `end`).
+ * it, or -1 (not ASCII, or past `end`). Small, so that the JIT inlines the
+ * check of the last event's string into the replay (a call per field costs
+ * V8 more than the check); the copy is out of line.
  */
 function replayString(
   bytes: Uint8Array,
@@ -196,9 +198,19 @@ function replayString(
   s: string,
   end: number,
 ): number {
-  if (shape.memoAt[slot] === p && shape.memo[slot] === s) {
-    return shape.memoEnd[slot];
-  }
+  return shape.memoAt[slot] === p && shape.memo[slot] === s
+    ? shape.memoEnd[slot]
+    : copyString(bytes, shape, slot, p, s, end);
+}
+
+function copyString(
+  bytes: Uint8Array,
+  shape: ResidentEtwLogShape,
+  slot: number,
+  p: number,
+  s: string,
+  end: number,
+): number {
   const n = s.length;
   const start = p + 2;
   if (start + n > end) return -1;
@@ -346,22 +358,34 @@ export function replayEtwLogRecord(
   const kinds = shape.kinds;
   let i = 0;
   if (attributes !== undefined) {
+    // The kind tests inline (typeof in a switch and calls per field cost
+    // V8 more than the writes).
     for (const key in attributes) {
       const value = attributes[key];
       if (i === keys.length || key !== keys[i]) return -1;
       const kind = kinds[i];
-      if (kindOf(value) !== kind) return -1;
-      if (kind === KIND_STRING) {
-        if ((value as string).length > valueLengthLimit) return -1;
-        p = replayString(
-          bytes,
-          shape,
-          SLOT_ATTRIBUTES + i,
-          p,
-          value as string,
-          end,
-        );
-      } else p = replayNumber(view, p, kind, value as AnyValue, end);
+      if (typeof value === "string") {
+        if (kind !== KIND_STRING || value.length > valueLengthLimit) return -1;
+        p = replayString(bytes, shape, SLOT_ATTRIBUTES + i, p, value, end);
+      } else if (typeof value === "number") {
+        if (p + 8 > end) return -1;
+        if (Number.isSafeInteger(value)) {
+          if (kind !== KIND_INT) return -1;
+          const lo = value % 0x100000000;
+          view.setUint32(p, lo < 0 ? lo + 0x100000000 : lo, true);
+          view.setInt32(p + 4, Math.floor(value / 0x100000000) | 0, true);
+        } else {
+          if (kind !== KIND_FLOAT) return -1;
+          view.setFloat64(p, value, true);
+        }
+        p += 8;
+      } else if (typeof value === "boolean") {
+        if (kind !== KIND_BOOL || p + 4 > end) return -1;
+        view.setInt32(p, value ? 1 : 0, true); // BOOL32
+        p += 4;
+      } else if (kind === KIND_BIGINT && kindOf(value) === KIND_BIGINT) {
+        p = replayNumber(view, p, kind, value as bigint, end);
+      } else return -1;
       if (p < 0) return -1;
       i++;
     }
@@ -372,12 +396,14 @@ export function replayEtwLogRecord(
   if (p < 0) return -1;
   if (body === undefined || body === null) {
     if (shape.body !== -1) return -1;
+  } else if (typeof body === "string") {
+    if (shape.body !== KIND_STRING) return -1;
+    p = replayString(bytes, shape, 5, p, body, end);
+    if (p < 0) return -1;
   } else {
     const kind = kindOf(body);
     if (kind !== shape.body) return -1;
-    p = kind === KIND_STRING
-      ? replayString(bytes, shape, 5, p, body as string, end)
-      : replayNumber(view, p, kind, body as AnyValue, end);
+    p = replayNumber(view, p, kind, body as AnyValue, end);
     if (p < 0) return -1;
   }
   if (p + 2 > end) return -1;
