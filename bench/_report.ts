@@ -171,8 +171,14 @@ const median = (xs: readonly number[]) => {
     ? s[s.length >> 1]
     : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
-const isolated = { Deno: isolatedRuns("deno"), Bun: isolatedRuns("bun") };
-for (const [rt, m] of [["Deno", denoM], ["Bun", bunM]] as const) {
+const isolated = {
+  Deno: isolatedRuns("deno"),
+  Bun: isolatedRuns("bun"),
+  Node: isolatedRuns("node"),
+};
+for (
+  const [rt, m] of [["Deno", denoM], ["Bun", bunM], ["Node", nodeM]] as const
+) {
   for (const [name, list] of isolated[rt]) {
     const x = m.get(name);
     if (x !== undefined) m.set(name, { ...x, p50NsPerOp: median(list) });
@@ -274,10 +280,10 @@ const budget = (what: string, value: string, goal: string, ok?: boolean) =>
 for (
   const [rt, m] of [["Deno", denoM], ["Bun", bunM], ["Node", nodeM]] as const
 ) {
-  // With isolated runs (Deno, Bun): the median, every run listed, met only
-  // when every run is within the budget.
+  // With isolated runs: the median, every run listed, met only when every
+  // run is within the budget.
   const row = (what: string, name: string) => {
-    const runs = rt === "Node" ? undefined : isolated[rt].get(name);
+    const runs = isolated[rt].get(name);
     if (runs !== undefined && runs.length > 0) {
       budget(
         `${rt}: ${what}, ${runs.length} isolated runs`,
@@ -315,7 +321,7 @@ const cKernel = kernel.filter((k) => k.runtime === "c");
 const cKernelNs = cKernel.length === 0
   ? undefined
   : cKernel.reduce((a, k) => a + k.nsPerOp, 0) / cKernel.length;
-for (const rt of ["deno", "bun"]) {
+for (const rt of ["deno", "bun", "node"]) {
   const k = kernel.find((x) =>
     x.runtime === rt && x.variant === "processor-onEmit"
   );
@@ -323,7 +329,9 @@ for (const rt of ["deno", "bun"]) {
     ? undefined
     : k.nsPerOp / cKernelNs;
   budget(
-    `${rt === "deno" ? "Deno" : "Bun"}: enabled emit on the VM kernel / C`,
+    `${
+      rt === "deno" ? "Deno" : rt === "bun" ? "Bun" : "Node"
+    }: enabled emit on the VM kernel / C`,
     r === undefined ? "–" : `${r.toFixed(2)}x`,
     "≤ 1.5x C",
     r === undefined ? undefined : r <= 1.5,

