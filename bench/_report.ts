@@ -77,6 +77,8 @@ interface E2eJson {
     requests: number;
     seconds: number;
     perSecond: number;
+    /** Absent in results from before it was measured. */
+    cpuMicrosPerRecord?: number;
   }[];
   bursts: {
     runtime: string;
@@ -88,6 +90,13 @@ interface E2eJson {
   }[];
 }
 const e2e = read<E2eJson>("otlp_e2e.json");
+/** The median CPU µs per record of some rounds, "–" when not measured. */
+function cpuMedian(rs: { cpuMicrosPerRecord?: number }[]): string {
+  const xs = rs.map((r) => r.cpuMicrosPerRecord).filter((x) =>
+    typeof x === "number"
+  ).sort((a, b) => a! - b!) as number[];
+  return xs.length === 0 ? "–" : xs[xs.length >> 1].toFixed(2);
+}
 /** Records/s of one side, the median over its rounds. */
 function e2eRate(rt: string, side: string, compression: string) {
   const xs = (e2e?.results ?? []).filter((r) =>
@@ -933,13 +942,16 @@ if (e2e === undefined) {
       "level 1 for ours, the default 6 for the peer). Each variant in " +
       "a fresh process, in interleaved rounds (`BENCH_E2E_ROUNDS`, default 3, the " +
       "order of the two sides alternating); records/s counts what the collector " +
-      "received, every round listed, the ratio of the medians.",
+      "received, every round listed, the ratio of the medians. CPU µs/record: user + " +
+      "system time of the emitting process (its zlib and fetch threads included) per " +
+      "record received, which a loaded machine disturbs less than records/s (the " +
+      "collector's answers wait for a core).",
   );
   md.push("");
   md.push(
-    "| runtime | compression | seed records/s | peer records/s | seed / peer | received (seed, peer) | requests (seed, peer) |",
+    "| runtime | compression | seed records/s | peer records/s | seed / peer | CPU µs/record (seed, peer; medians) | received (seed, peer) | requests (seed, peer) |",
   );
-  md.push("| --- | --- | ---: | ---: | ---: | --- | --- |");
+  md.push("| --- | --- | ---: | ---: | ---: | --- | --- | --- |");
   for (const rt of ["deno", "bun"]) {
     for (const compression of ["none", "gzip"]) {
       const pick = (side: string) =>
@@ -953,6 +965,8 @@ if (e2e === undefined) {
         `| ${rt} | ${compression} | ${ours.runs.join(", ")} | ${
           peer.runs.join(", ")
         } | ${(ours.median / peer.median).toFixed(2)}x | ${
+          cpuMedian(pick("seed"))
+        }, ${cpuMedian(pick("peer"))} | ${
           pick("seed").map((r) => r.received).join("/")
         }, ${pick("peer").map((r) => r.received).join("/")} | ${
           pick("seed").map((r) => r.requests).join("/")

@@ -47,6 +47,7 @@ import {
   W3CBaggagePropagator,
   W3CTraceContextPropagator,
 } from "../instrumentation/propagation.ts";
+import type { Telemetry } from "./mod.ts";
 import type {
   ExporterPlan,
   OsPlan,
@@ -63,17 +64,15 @@ export interface BuildOptions {
   readonly write: (line: string) => void;
 }
 
-export interface Built {
-  readonly loggerProvider: LoggerProvider;
-  readonly tracerProvider: TracerProvider;
-  readonly meterProvider: MeterProvider;
-  readonly propagator: TextMapPropagator;
-  readonly backends: {
-    readonly traces: readonly string[];
-    readonly logs: readonly string[];
-    readonly metrics: readonly string[];
-  };
-}
+/** What the build hands `configure`: the part of {@linkcode Telemetry} it makes. */
+export type Built = Pick<
+  Telemetry,
+  | "loggerProvider"
+  | "tracerProvider"
+  | "meterProvider"
+  | "propagator"
+  | "backends"
+>;
 
 /** A user_events / ETW provider name from `service.name`: letters, digits and `_` only, 1-233 of them. */
 export function providerNameFrom(serviceName: string | undefined): string {
