@@ -48,6 +48,7 @@ import {
   MetadataCache,
 } from "./_metadata_cache.ts";
 import { cutLength } from "./_cut.ts";
+import { replayString } from "./_replay_string.ts";
 import {
   isValidSpanId,
   SPAN_PART_B_ATTRIBUTES,
@@ -1056,53 +1057,6 @@ function captureLogShape(
     record.severityText !== undefined,
     b.meta,
   );
-}
-
-/**
- * Writes an ASCII string (u16 length, bytes) at `p` unless the same string
- * is already there from the last event; returns the offset after it, or -1
- * (not ASCII, or past `end`: the full encoder takes over). Small, so that
- * the JIT inlines the check of the last event's string into the replay
- * (a call per field costs V8 more than the check); the copy is out of line.
- */
-function replayString(
-  bytes: Uint8Array,
-  shape: ResidentLogShape,
-  slot: number,
-  p: number,
-  s: string,
-  end: number,
-): number {
-  return shape.memoAt[slot] === p && shape.memo[slot] === s
-    ? shape.memoEnd[slot]
-    : copyString(bytes, shape, slot, p, s, end);
-}
-
-function copyString(
-  bytes: Uint8Array,
-  shape: ResidentLogShape,
-  slot: number,
-  p: number,
-  s: string,
-  end: number,
-): number {
-  const n = s.length;
-  const start = p + 2;
-  if (start + n > end) return -1;
-  for (let i = 0; i < n; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 0x80) {
-      shape.memoAt[slot] = -1;
-      return -1;
-    }
-    bytes[start + i] = c;
-  }
-  bytes[p] = n & 0xff;
-  bytes[p + 1] = n >>> 8;
-  shape.memo[slot] = s;
-  shape.memoAt[slot] = p;
-  shape.memoEnd[slot] = start + n;
-  return start + n;
 }
 
 function replayValue(

@@ -27,6 +27,7 @@ import type { ExactTime } from "../../pipeline/time.ts";
 import { isExactTime } from "../../pipeline/time.ts";
 import { writeRfc3339Fraction } from "../_rfc3339.ts";
 import type { TraceLoggingWriter } from "../_tracelogging.ts";
+import { replayString } from "../_replay_string.ts";
 
 const KIND_STRING = 1;
 const KIND_BOOL = 2;
@@ -181,53 +182,6 @@ export function captureEtwLogShape(
     text !== undefined,
     w.metadataLength,
   );
-}
-
-/**
- * Writes a counted ASCII string (u16 length, bytes) at `p` unless the same
- * string is already there from the last event; returns the offset after
- * it, or -1 (not ASCII, or past `end`). Small, so that the JIT inlines the
- * check of the last event's string into the replay (a call per field costs
- * V8 more than the check); the copy is out of line.
- */
-function replayString(
-  bytes: Uint8Array,
-  shape: ResidentEtwLogShape,
-  slot: number,
-  p: number,
-  s: string,
-  end: number,
-): number {
-  return shape.memoAt[slot] === p && shape.memo[slot] === s
-    ? shape.memoEnd[slot]
-    : copyString(bytes, shape, slot, p, s, end);
-}
-
-function copyString(
-  bytes: Uint8Array,
-  shape: ResidentEtwLogShape,
-  slot: number,
-  p: number,
-  s: string,
-  end: number,
-): number {
-  const n = s.length;
-  const start = p + 2;
-  if (start + n > end) return -1;
-  for (let i = 0; i < n; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 0x80) {
-      shape.memoAt[slot] = -1;
-      return -1;
-    }
-    bytes[start + i] = c;
-  }
-  bytes[p] = n & 0xff;
-  bytes[p + 1] = n >>> 8;
-  shape.memo[slot] = s;
-  shape.memoAt[slot] = p;
-  shape.memoEnd[slot] = start + n;
-  return start + n;
 }
 
 /** Writes a bool, int, double or bigint as `writeValue` does; -1 past `end`. */

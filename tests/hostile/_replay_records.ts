@@ -44,10 +44,25 @@ function text(rnd: () => number, max: number): string {
   return s;
 }
 
+/** 60-200 ASCII characters (past the replays' switch to encodeInto at 64), sometimes ending in a character that is not ASCII. */
+function longAscii(rnd: () => number): string {
+  const n = 60 + Math.floor(rnd() * 140);
+  let s = "";
+  for (let i = 0; i < n; i++) s += String.fromCharCode(97 + (i % 26));
+  const r = rnd();
+  return r < 0.7 ? s : r < 0.8 ? s + "é" : r < 0.9 ? s + "\ud800" : s + "😀";
+}
+
 function value(rnd: () => number, kind: number): unknown {
   switch (kind) {
-    case 0:
-      return text(rnd, rnd() < 0.05 ? 400 : 12);
+    case 0: {
+      const r = rnd();
+      return r < 0.05
+        ? text(rnd, 400)
+        : r < 0.12
+        ? longAscii(rnd)
+        : text(rnd, 12);
+    }
     case 1:
       return rnd() < 0.5;
     case 2:
@@ -114,7 +129,7 @@ export function records(seed: number, n: number): LogRecord[] {
       timestamp: timestamp(rnd, i) as LogRecord["timestamp"],
       severityNumber: 1 + Math.floor(rnd() * 24),
       body: (r < 0.7
-        ? text(rnd, rnd() < 0.05 ? 600 : 30)
+        ? (rnd() < 0.1 ? longAscii(rnd) : text(rnd, rnd() < 0.05 ? 600 : 30))
         : value(rnd, Math.floor(rnd() * 10))) as LogRecord["body"],
       attributes: (rnd() < 0.95 ? attributes : undefined) as
         | LogRecord["attributes"]
