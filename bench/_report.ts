@@ -651,20 +651,29 @@ md.push(
     "keys) is written by replaying the resident shape: header and metadata stay " +
     "in the buffer, only the data is written, from the record as given (no " +
     "snapshot object). What is left, per `deno --cpu-prof` of the fake-write " +
-    "loop: `replayLogRecord` and `replayString` (the field checks and string " +
-    "copies), `toExactTime`/`isExactTime` and the fraction digits, then the " +
-    "FFI `write`. On this V8 (15.0) `String.prototype.charCodeAt` in a copy " +
-    "loop costs 2-3 ns per character (14 characters: 26-52 ns, against 7 ns " +
-    "for 14 constant stores) and `TextEncoder.encodeInto` about 100 ns a call " +
-    "(25 ns on Bun), so a fresh string costs more than in C's `memcpy`; a string " +
-    "identical to the last event's at the same offset is not copied again. On " +
+    "loop: `replayLogRecord` (the field checks), `toExactTime`/`isExactTime` " +
+    "and the fraction digits, then the FFI `write`. V8 does not inline calls " +
+    "into a function as large as the replay: a call per field (the kind " +
+    "switch, the string check) cost about 15 ns each, so those tests are " +
+    "inline now and only the string copy is a call. On this V8 (15.0) " +
+    "`String.prototype.charCodeAt` in a copy loop costs 2-5 ns per character " +
+    "for a string whose representation the JIT does not know (about 15 for a " +
+    "concatenated one), against 1 ns in a monomorphic loop, and " +
+    "`TextEncoder.encodeInto` about 100 ns a call (25 ns on Bun): ASCII " +
+    "strings of 64 characters or more take one `encodeInto`, shorter ones the " +
+    "loop; a string identical to the last event's at the same offset is not " +
+    "copied again (every string of the bench record). On " +
     "the host proxy the `write(2)` into /dev/null is most of both sides' time; " +
     "in the VM (TCG) JIT code is emulated much more slowly than C, which is what " +
     "is left of that ratio.",
-    "- **ETW.** Not replayed yet: the TraceLogging writer re-encodes every " +
-    "event. Profile of the recording-fake loop: `#utf8` 10%, `#token` 10%, the " +
-    "snapshot 7%, the metadata cache lookup (`sameTokens`) 4%, the rest spread " +
-    "over the field writers: the same work the EventHeader replay removed.",
+    "- **ETW.** Replayed as user_events is (`processors/etw/_etw_replay.ts`): " +
+    "the arena keeps the last event's metadata and only the payload is " +
+    "written, from the record as given. Before, the TraceLogging writer " +
+    "re-encoded every event (`#utf8` 10%, `#token` 10%, the snapshot 7%, the " +
+    "metadata cache lookup 4% of the recording-fake loop). What is left: " +
+    "`replayEtwLogRecord`'s field checks, the raw read of the record and its " +
+    "time, and two calls into the binding per event (`EventProviderEnabled`, " +
+    "`EventWriteTransfer`), which the C-equivalent encode does not make.",
     "- **No listener.** The enable check is a plain read of the enable word " +
     "(`Atomics.load` was a builtin call of about 20 ns on a loaded V8); the " +
     "bimodality came from the harness (see section 2), not from the processor.",
