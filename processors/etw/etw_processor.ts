@@ -79,6 +79,8 @@ export class EtwProcessor implements LogRecordProcessor, Disposable {
   #resident: ResidentEtwLogShape | undefined = undefined;
   readonly #raw = new RawLogFields();
   readonly #view: DataView | undefined;
+  /** Counts encodes begun, so that a replay sees an emit made from inside it (a getter, a Proxy trap) and gives up. */
+  #epoch = 0;
 
   /**
    * Registers the provider (EventRegister, then EventSetInformation with
@@ -154,6 +156,7 @@ export class EtwProcessor implements LogRecordProcessor, Disposable {
       // The shape of the last event again: its payload alone, from the
       // record as given (no snapshot); anything unusual takes the full path.
       let end = -1;
+      const epoch = ++this.#epoch;
       try {
         const f = this.#raw;
         if (readRawLogRecord(record, context, f)) {
@@ -177,7 +180,8 @@ export class EtwProcessor implements LogRecordProcessor, Disposable {
       } catch {
         end = -1;
       }
-      if (end > 0) {
+      // A record emitted from inside this one rewrote the arena.
+      if (end > 0 && this.#epoch === epoch) {
         provider.writer.replayedPayload(end);
         core.count(provider.write(level, 0));
         return;
@@ -185,6 +189,7 @@ export class EtwProcessor implements LogRecordProcessor, Disposable {
     }
     // The full encoder overwrites the metadata: no shape until it is done.
     this.#resident = undefined;
+    this.#epoch++;
     try {
       // The observed time is only used without a timestamp: no clock read.
       const data = toLogRecordData(record, context, LAZY_OBSERVED_TIME);

@@ -136,6 +136,8 @@ export class UserEventsProcessor implements LogRecordProcessor, Disposable {
   #noSeverity = 0;
   readonly #outcomes = new WriteOutcomes();
   readonly #eventName: ((record: LogRecordData) => string) | undefined;
+  /** Counts encodes begun, so that a replay sees an emit made from inside it (a getter, a Proxy trap) and gives up. */
+  #epoch = 0;
 
   /**
    * Registers the five tracepoints. Never throws for kernel-side failures:
@@ -219,6 +221,7 @@ export class UserEventsProcessor implements LogRecordProcessor, Disposable {
       if (set.buffer.resident !== undefined && this.#eventName === undefined) {
         // The shape of the last event again: its data alone, from the record
         // as given (no snapshot); anything unusual takes the full path below.
+        const epoch = ++this.#epoch;
         try {
           length = replayRawLogRecord(
             set.buffer,
@@ -231,6 +234,8 @@ export class UserEventsProcessor implements LogRecordProcessor, Disposable {
         } catch {
           length = -1;
         }
+        // A record emitted from inside this one rewrote the buffer.
+        if (this.#epoch !== epoch) length = -1;
         if (length > 0) {
           this.#outcomes.count(
             set.write(level, length),
@@ -241,6 +246,7 @@ export class UserEventsProcessor implements LogRecordProcessor, Disposable {
           return;
         }
       }
+      this.#epoch++;
       try {
         // The observed time is only used without a timestamp: no clock read.
         const data = toLogRecordData(record, context, LAZY_OBSERVED_TIME);

@@ -201,6 +201,41 @@ describe("ETW replay of a repeated shape", () => {
     ]);
   });
 
+  it("a record emitted from inside a replayed one (a Proxy trap) leaves both events whole", () => {
+    const live = open({});
+    const ctx = context({});
+    const T = Math.floor(performance.timeOrigin) + 5000;
+    const at = (body: string, attributes: object): LogRecord => ({
+      timestamp: T,
+      severityNumber: 9,
+      body,
+      attributes: attributes as LogRecord["attributes"],
+    });
+    live.processor.onEmit(at("first", { a: 1, b: "x" }), ctx);
+    let fired = false;
+    const attributes = new Proxy({ a: 2, b: "y" }, {
+      get(target, key, receiver) {
+        if (!fired) {
+          fired = true;
+          live.processor.onEmit(at("inner", { other: true }), ctx);
+        }
+        return Reflect.get(target, key, receiver);
+      },
+    });
+    live.processor.onEmit(at("outer", attributes), ctx);
+    const events = live.fake.writes.map((w) =>
+      traceLoggingFieldsToObject(
+        decodeTraceLogging(w.blobs[1].bytes, w.blobs[2].bytes).fields,
+      ) as Record<string, Record<string, unknown>>
+    );
+    assert.deepEqual(events.map((e) => [e.PartB.body, e.PartC]), [
+      ["first", { a: 1n, b: "x" }],
+      ["inner", { other: true }],
+      ["outer", { a: 2n, b: "y" }],
+    ]);
+    assert.equal(live.processor.stats.written, 3);
+  });
+
   it("replays after the first event: the active span's ids, time text per second", async () => {
     const live = open({});
     const ctx = context({});

@@ -162,6 +162,41 @@ describe("user_events replay of a repeated shape", () => {
     compare({}, { attributeValueLengthLimit: 100 }, list);
   });
 
+  it("a record emitted from inside a replayed one (a Proxy trap) leaves both events whole", () => {
+    const live = open({});
+    const ctx = context({});
+    const at = (body: string, attributes: object): LogRecord => ({
+      timestamp: BASE_MS,
+      severityNumber: 9,
+      body,
+      attributes: attributes as LogRecord["attributes"],
+    });
+    live.processor.onEmit(at("first", { a: 1, b: "x" }), ctx);
+    let fired = false;
+    const attributes = new Proxy({ a: 2, b: "y" }, {
+      get(target, key, receiver) {
+        if (!fired) {
+          fired = true;
+          live.processor.onEmit(at("inner", { other: true }), ctx);
+        }
+        return Reflect.get(target, key, receiver);
+      },
+    });
+    live.processor.onEmit(at("outer", attributes), ctx);
+    const events = live.fake.writes.map((w) =>
+      decodedFieldsToObject(decodeEventHeader("x_L4K1", w.event).fields)
+    );
+    assert.deepEqual(
+      events.map((e) => [(e.PartB as { body: string }).body, e.PartC]),
+      [
+        ["first", { a: 1, b: "x" }],
+        ["inner", { other: true }],
+        ["outer", { a: 2, b: "y" }],
+      ],
+    );
+    assert.equal(live.processor.stats.written, 3);
+  });
+
   it("replays the shape after the first event and takes the active span's ids", async () => {
     const live = open({});
     const ctx = context({});
