@@ -198,14 +198,40 @@ async function forwarderRun(): Promise<void> {
   const half = Math.floor(
     Number(process.env.LISTENER_BENCH_FORWARD_N ?? 6000) / 2,
   );
+  // Where the forwarder's time goes: decoding (the listener), rebuilding
+  // records (the bridge, with the batch processor's onEmit), and exports
+  // (our encode + HTTP + the collector's decode, which it reports).
+  let handleMs = 0;
+  let lastHandledAt = 0;
+  const bridge = forwarder.bridge;
+  const handle = bridge.handle.bind(bridge);
+  bridge.handle = (e) => {
+    const t = performance.now();
+    handle(e);
+    lastHandledAt = performance.now();
+    handleMs += lastHandledAt - t;
+  };
   const running = forwarder.run();
   const t0 = performance.now();
-  const emit = spawnSync(emitter, [String(half), "1", provider], {
-    encoding: "utf8",
+  // Spawned, not spawnSync: the forwarder works while the writer writes.
+  const emit = spawn(emitter, [String(half), "1", provider], {
+    stdio: ["ignore", "pipe", "pipe"],
   });
-  if (emit.status !== 0) throw new Error(`ue_emit: ${emit.stderr}`);
-  const written = JSON.parse(emit.stdout).written as number;
-  await settle(() => forwarder.stats.listener.events, written);
+  let emitOut = "";
+  let emitErr = "";
+  emit.stdout!.on("data", (c) => emitOut += String(c));
+  emit.stderr!.on("data", (c) => emitErr += String(c));
+  const code = await new Promise<number>((r) =>
+    emit.on("exit", (c) => r(c ?? -1))
+  );
+  const emittedAt = performance.now();
+  if (code !== 0) throw new Error(`ue_emit: ${code} ${emitErr}`);
+  const written = JSON.parse(emitOut).written as number;
+  await settle(
+    () => forwarder.stats.listener.events + forwarder.stats.listener.lost,
+    written,
+  );
+  const readAt = performance.now();
   await forwarder.shutdown(); // exports and awaits the last batches
   await running;
   const t1 = performance.now();
@@ -217,12 +243,22 @@ async function forwarderRun(): Promise<void> {
     written,
     events: stats.listener.events,
     lost: stats.listener.lost,
+    bridgeLogs: stats.bridge.logs,
     logRecordsExported: stats.logs.exported,
+    logRecordsDropped: stats.logs.dropped + stats.logs.failed,
     logRecordsReceived: received.logRecords,
     requests: received.requests,
+    emitMs: Math.round(emittedAt - t0),
+    readMs: Math.round(readAt - t0),
+    lastHandledMs: Math.round(lastHandledAt - t0),
+    bridgeMs: Math.round(handleMs),
+    collectorDecodeMs: Math.round(received.decodeMs),
     endToEndMs: Math.round(t1 - t0),
     endToEndEventsPerSecond: Math.round(
       received.logRecords / ((t1 - t0) / 1000),
+    ),
+    listenerEventsPerSecond: Math.round(
+      stats.listener.events / ((lastHandledAt - t0) / 1000),
     ),
   });
 }

@@ -327,6 +327,15 @@ interface Copier {
  */
 const SLICE = 8;
 
+/**
+ * How long one drain of {@linkcode UserEventsListener.run} decodes before it
+ * hands over what it has and lets the event loop run (exports, timers, the
+ * caller's I/O), in ms, shared by the rings. A backlog is then decoded in
+ * turns instead of in one long task: on an emulated CPU one turn over a
+ * full 128 KiB ring took seconds, during which no batch could be exported.
+ */
+const RUN_BUDGET_MS = 20;
+
 interface Registration {
   readonly name: string;
   readonly enableAddress: bigint;
@@ -824,7 +833,11 @@ export class UserEventsListener implements Disposable, AsyncDisposable {
     return now >= 0n ? now : -1n;
   }
 
-  #drain(onEvent: (event: ListenedEvent) => void, flush = false): number {
+  #drain(
+    onEvent: (event: ListenedEvent) => void,
+    flush = false,
+    budgetMs = Infinity,
+  ): number {
     this.#counters[7]++;
     if ((this.#cpu++ & 63) === 0) this.#takeOffset();
     const rings = this.#rings;
@@ -851,12 +864,19 @@ export class UserEventsListener implements Disposable, AsyncDisposable {
       const ring = rings[r];
       const staged = ring.staged;
       const before = pending.length;
+      const until = budgetMs === Infinity
+        ? Infinity
+        : performance.now() + budgetMs / rings.length;
       while (remaining[r] > 0) {
         const from = staged.start;
         parseStaged(staged, from + remaining[r], this.#sink, SLICE);
         remaining[r] -= staged.start - from;
         if (remaining[r] > 0) this.#stage();
+        if (until !== Infinity && performance.now() > until) break;
       }
+      // Cut short by the time budget: the rest stays staged for the next
+      // drain, so this ring is complete only up to its last decoded event.
+      if (remaining[r] > 0) partial[r] = 1;
       if (pending.length > before) {
         contributors++;
         ring.lastTime = pending[pending.length - 1].monotonicNanos;
@@ -919,9 +939,10 @@ export class UserEventsListener implements Disposable, AsyncDisposable {
     const signal = options.signal;
     const loop = async () => {
       while (!this.#closed && signal?.aborted !== true) {
-        this.#drain(onEvent);
-        // Records copied out while decoding: drain again at once (after
-        // letting other tasks run) rather than after a full interval.
+        this.#drain(onEvent, false, RUN_BUDGET_MS);
+        // Records copied out while decoding, or left staged by the time
+        // budget: drain again at once (after letting other tasks run)
+        // rather than after a full interval.
         const delay = this.#backlog() > 0 ? 0 : this.pollIntervalMs;
         await new Promise<void>((resolve) => {
           const timer = setTimeout(done, delay);

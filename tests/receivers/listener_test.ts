@@ -449,6 +449,42 @@ describe("UserEventsListener (fake perf)", () => {
     assert.equal(listener.drain(() => {}), 0);
   });
 
+  it("run() decodes a large backlog in turns, letting the event loop run between them (exports are not held up)", async () => {
+    const perf = new FakePerf();
+    await using listener = await open(perf, { t_L4K1: 41 }, {
+      bufferKiB: 8192,
+      cpus: [0, 1],
+    });
+    const event = logEvent("turns");
+    const total = 40000;
+    for (let i = 0; i < total; i++) {
+      const cpu = i % 2;
+      assert.ok(
+        perf.push(cpu, sample({ time: BigInt(i + 1), cpu, type: 41, event })),
+      );
+    }
+    const times: bigint[] = [];
+    const controller = new AbortController();
+    // What the event loop saw while run() worked through the backlog.
+    const seenByTimers: number[] = [];
+    const tick = () => {
+      seenByTimers.push(times.length);
+      if (times.length < total) setTimeout(tick, 0);
+      else controller.abort();
+    };
+    setTimeout(tick, 0);
+    await listener.run((e) => times.push(e.monotonicNanos), {
+      signal: controller.signal,
+    });
+    assert.equal(times.length, total);
+    for (let i = 0; i < total; i++) assert.equal(times[i], BigInt(i + 1));
+    const midway = seenByTimers.filter((n) => n > 0 && n < total);
+    assert.ok(
+      midway.length >= 2,
+      `timers ran only at ${JSON.stringify(seenByTimers.slice(0, 10))}`,
+    );
+  });
+
   it("run() drains on a timer until its signal aborts", async () => {
     const perf = new FakePerf();
     await using listener = await open(perf, { r_L4K1: 40 }, {
