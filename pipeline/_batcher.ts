@@ -53,7 +53,7 @@ export const realScheduler: BatchScheduler = {
   setTimeout(fn: () => void, ms: number): unknown {
     if (ms <= 0) {
       // Not unref'd: Deno runs an unref'd immediate only when the loop has
-      // nothing else to do, so a busy Deno.serve never exported a full
+      // nothing else to do, so a busy Deno server never exported a full
       // batch and dropped most spans. An immediate runs on the next turn
       // anyway; it cannot keep the process alive.
       return new Immediate(setNodeImmediate(fn));
