@@ -2,7 +2,8 @@
 # Case 3, opt-in: enabled user_events emit on a real kernel, TypeScript (Deno,
 # Bun and Node 26, through the real UserEventsProcessor and libc FFI) vs C
 # (bench/ue_emit.c, compiled here with the system cc), in ONE boot of the
-# user_events VM (../shared/vm/run-in-vm.sh, or $UEVM_RUNNER). The VM runs
+# user_events VM ($SEED_SHARED/vm/run-in-vm.sh, SEED_SHARED defaulting to
+# ../shared, as in tests/run.sh; or $UEVM_RUNNER). The VM runs
 # under TCG here, so only the ratio to C from the same boot means anything.
 #
 #   bench/kernel.sh [OUT.jsonl]       default bench/bin/kernel.jsonl
@@ -29,9 +30,9 @@ if [ "${UEVM_GUEST:-}" = 1 ]; then
   exit 0
 fi
 
-runner=${UEVM_RUNNER:-$(pwd)/../shared/vm/run-in-vm.sh}
+runner=${UEVM_RUNNER:-${SEED_SHARED:-$(pwd)/../shared}/vm/run-in-vm.sh}
 if [ ! -x "$runner" ]; then
-  echo "kernel.sh: no VM runner at $runner (set UEVM_RUNNER)" >&2
+  echo "kernel.sh: no VM runner at $runner (set SEED_SHARED or UEVM_RUNNER)" >&2
   exit 2
 fi
 mkdir -p bench/bin "$(dirname "$out")"

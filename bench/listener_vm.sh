@@ -20,9 +20,9 @@ if [ "${UEVM_GUEST:-}" = 1 ]; then
   ./node_modules/.bin/bun run bench/listener_rate.ts "$n" "$kib" "${rates[@]}" | tee -a "$out"
   exit 0
 fi
-runner=${UEVM_RUNNER:-$(pwd)/../shared/vm/run-in-vm.sh}
+runner=${UEVM_RUNNER:-${SEED_SHARED:-$(pwd)/../shared}/vm/run-in-vm.sh}
 if [ ! -x "$runner" ]; then
-  echo "listener_vm.sh: no VM runner at $runner (set UEVM_RUNNER)" >&2
+  echo "listener_vm.sh: no VM runner at $runner (set SEED_SHARED or UEVM_RUNNER)" >&2
   exit 2
 fi
 mkdir -p "$(dirname "$out")"
