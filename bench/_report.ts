@@ -1088,7 +1088,7 @@ for (
 }
 md.push("");
 
-md.push("## 9. user_events listener and forwarder (VM)");
+md.push("## 10. user_events listener and forwarder (VM)");
 md.push("");
 if (listenerRuns.length > 0) {
   const fmt = (x: number | undefined) =>
