@@ -16,6 +16,13 @@ import {
 } from "../../ffi/libc.ts";
 
 export const TRACEFS = "/sys/kernel/tracing";
+/** The runtime running the test, for provider and file names and per-runtime expectations. */
+export const RUNTIME: "bun" | "node" | "deno" =
+  navigator.userAgent.startsWith("Bun/")
+    ? "bun"
+    : navigator.userAgent.startsWith("Node.js/")
+    ? "node"
+    : "deno";
 export const IN_VM = process.env.UEVM_GUEST === "1";
 export const SKIP: string | false = IN_VM
   ? false

@@ -25,7 +25,7 @@ import {
   Resource,
   TracerProvider,
 } from "../../mod.ts";
-import { RecordingLibc, SKIP, waitFor } from "./_tracefs.ts";
+import { RecordingLibc, RUNTIME, SKIP, waitFor } from "./_tracefs.ts";
 import {
   perfDecode,
   startPerfCollect,
@@ -40,7 +40,6 @@ import {
 } from "../hostile/_fuzz.ts";
 import { parseRfc3339 } from "../time/_time.ts";
 
-const RUNTIME = navigator.userAgent.startsWith("Bun/") ? "bun" : "deno";
 const RECORDS = 60;
 const SPANS = 20;
 const HAND_MADE = 10;

@@ -19,13 +19,8 @@ import {
   startPerfCollect,
   stopPerfCollect,
 } from "./_perf_tools.ts";
-import { SKIP, waitFor } from "./_tracefs.ts";
+import { RUNTIME, SKIP, waitFor } from "./_tracefs.ts";
 
-const RUNTIME = navigator.userAgent.startsWith("Bun/")
-  ? "bun"
-  : navigator.userAgent.startsWith("Node.js/")
-  ? "node"
-  : "deno";
 const TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736";
 const PARENT_ID = "00f067aa0ba902b7";
 const noEnv = () => undefined;

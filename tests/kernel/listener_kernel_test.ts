@@ -35,13 +35,8 @@ import {
   stopPerfCollect,
 } from "./_perf_tools.ts";
 import { runAsUser } from "./_setpriv.ts";
-import { SKIP } from "./_tracefs.ts";
+import { RUNTIME, SKIP } from "./_tracefs.ts";
 
-const RUNTIME = navigator.userAgent.startsWith("Bun/")
-  ? "bun"
-  : navigator.userAgent.startsWith("Node.js/")
-  ? "node"
-  : "deno";
 const TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736";
 const SPAN_ID = "00f067aa0ba902b7";
 const C_WRITER = `/tmp/seed_c_writer_${process.pid}`;

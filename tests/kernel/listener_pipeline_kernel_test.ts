@@ -25,13 +25,8 @@ import {
 import { openUserEventsForwarder } from "../../receivers/user_events/mod.ts";
 import { FakeCollector } from "../otlp/_server.ts";
 import { type Decoded, decodeLogs, decodeTrace } from "../otlp/_decoder.ts";
-import { SKIP } from "./_tracefs.ts";
+import { RUNTIME, SKIP } from "./_tracefs.ts";
 
-const RUNTIME = navigator.userAgent.startsWith("Bun/")
-  ? "bun"
-  : navigator.userAgent.startsWith("Node.js/")
-  ? "node"
-  : "deno";
 const TAIL = "receivers/user_events/tail.ts";
 const RUN_TAIL: readonly string[] = RUNTIME === "bun"
   ? [TAIL]

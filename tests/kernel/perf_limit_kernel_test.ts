@@ -18,9 +18,8 @@ import {
   UserEventsProcessor,
 } from "../../processors/user_events/mod.ts";
 import { LogEmitContext, Resource } from "../../mod.ts";
-import { RecordingLibc, SKIP, waitFor } from "./_tracefs.ts";
+import { RecordingLibc, RUNTIME, SKIP, waitFor } from "./_tracefs.ts";
 
-const RUNTIME = navigator.userAgent.startsWith("Bun/") ? "bun" : "deno";
 const SHARED = process.env.SEED_SHARED ?? `${process.cwd()}/../shared`;
 const TOOLS = `${SHARED}/tools/linuxtracepoints`;
 const CONTEXT = new LogEmitContext(new Resource({}), { name: "perf" });

@@ -28,6 +28,7 @@ import {
   eventId,
   type RawEvent,
   RecordingLibc,
+  RUNTIME,
   setEnable,
   SKIP,
   statusNames,
@@ -36,11 +37,6 @@ import {
 } from "./_tracefs.ts";
 import { runAsUser } from "./_setpriv.ts";
 
-const RUNTIME = navigator.userAgent.startsWith("Bun/")
-  ? "bun"
-  : navigator.userAgent.startsWith("Node.js/")
-  ? "node"
-  : "deno";
 /** The child script the permission tests run as another user (tests/kernel/_setpriv.ts). */
 const OPEN_CHILD = "tests/kernel/_open_child.ts";
 const TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736";
