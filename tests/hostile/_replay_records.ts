@@ -5,16 +5,12 @@
 // names whose written forms collide, event_id, event names, a throwing
 // getter), so that a replay meets every reason to give up.
 import type { LogRecord } from "../../mod.ts";
+import { prng32 } from "../time/_time.ts";
 
+/** mulberry32 as floats in [0, 1): tests/time/_time.ts's `prng32` over 2^32. */
 export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = prng32(seed);
+  return () => next() / 4294967296;
 }
 
 export const SHAPES: readonly (readonly string[])[] = [
