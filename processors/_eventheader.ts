@@ -48,7 +48,7 @@ import {
   MetadataCache,
 } from "./_metadata_cache.ts";
 import { cutLength } from "./_cut.ts";
-import { replayString } from "./_replay_string.ts";
+import { copyString } from "./_replay_string.ts";
 import {
   isValidSpanId,
   SPAN_PART_B_ATTRIBUTES,
@@ -1136,6 +1136,12 @@ export function replayLogRecord(
   const traced = traceId !== undefined && spanId !== undefined;
   if (traced !== shape.traced) return -1;
   const bytes = b.bytes;
+  // The string checks inline (see _replay_string.ts): the JIT does not
+  // inline calls into a function this large, and a call per field costs
+  // more than the check.
+  const memo = shape.memo;
+  const memoAt = shape.memoAt;
+  const memoEnd = shape.memoEnd;
   const start = shape.dataStart;
   // The whole event (index excluded) within maxEventSize, as finishEvent.
   const end = Math.min(
@@ -1167,32 +1173,28 @@ export function replayLogRecord(
   bytes[p + 1] = 0;
   p = q;
   if (traced) {
-    p = replayString(bytes, shape, 0, p, traceId!, end);
+    p = memoAt[0] === p && memo[0] === traceId!
+      ? memoEnd[0]
+      : copyString(bytes, shape, 0, p, traceId!, end);
     if (p < 0) return -1;
-    p = replayString(bytes, shape, 1, p, spanId!, end);
+    p = memoAt[1] === p && memo[1] === spanId!
+      ? memoEnd[1]
+      : copyString(bytes, shape, 1, p, spanId!, end);
     if (p < 0) return -1;
   }
   const resourceAttributes = resource.attributes;
   if (shape.role) {
-    p = replayString(
-      bytes,
-      shape,
-      2,
-      p,
-      resourceAttributes["service.name"] as string,
-      end,
-    );
+    const role = resourceAttributes["service.name"] as string;
+    p = memoAt[2] === p && memo[2] === role
+      ? memoEnd[2]
+      : copyString(bytes, shape, 2, p, role, end);
     if (p < 0) return -1;
   }
   if (shape.instance) {
-    p = replayString(
-      bytes,
-      shape,
-      3,
-      p,
-      resourceAttributes["service.instance.id"] as string,
-      end,
-    );
+    const instance = resourceAttributes["service.instance.id"] as string;
+    p = memoAt[3] === p && memo[3] === instance
+      ? memoEnd[3]
+      : copyString(bytes, shape, 3, p, instance, end);
     if (p < 0) return -1;
   }
   // PartC: the same keys, in order, with the same kinds.
@@ -1209,7 +1211,9 @@ export function replayLogRecord(
       const kind = kinds[i];
       if (typeof value === "string") {
         if (kind !== KIND_STRING || value.length > valueLengthLimit) return -1;
-        p = replayString(bytes, shape, 6 + i, p, value, end);
+        p = memoAt[6 + i] === p && memo[6 + i] === value
+          ? memoEnd[6 + i]
+          : copyString(bytes, shape, 6 + i, p, value, end);
       } else if (typeof value === "number") {
         if (p + 8 > end) return -1;
         if (Number.isSafeInteger(value)) {
@@ -1239,13 +1243,17 @@ export function replayLogRecord(
   }
   if (i !== keys.length || i > countLimit) return -1;
   // PartB: _typeName, body, severityNumber, severityText.
-  p = replayString(bytes, shape, 4, p, "Log", end);
+  p = memoAt[4] === p && memo[4] === "Log"
+    ? memoEnd[4]
+    : copyString(bytes, shape, 4, p, "Log", end);
   if (p < 0) return -1;
   if (body === undefined || body === null) {
     if (shape.body !== -1) return -1;
   } else if (typeof body === "string") {
     if (shape.body !== KIND_STRING) return -1;
-    p = replayString(bytes, shape, 5, p, body, end);
+    p = memoAt[5] === p && memo[5] === body
+      ? memoEnd[5]
+      : copyString(bytes, shape, 5, p, body, end);
     if (p < 0) return -1;
   } else {
     const kind = kindOf(body);
@@ -1261,7 +1269,9 @@ export function replayLogRecord(
   p += 2;
   if ((severityText !== undefined) !== shape.severityText) return -1;
   if (severityText !== undefined) {
-    p = replayString(bytes, shape, 6 + keys.length, p, severityText, end);
+    p = memoAt[6 + keys.length] === p && memo[6 + keys.length] === severityText
+      ? memoEnd[6 + keys.length]
+      : copyString(bytes, shape, 6 + keys.length, p, severityText, end);
     if (p < 0) return -1;
   }
   bytes[11] = level;

@@ -1,8 +1,8 @@
 /**
  * The string writes of the replays (user_events `replayLogRecord`, ETW
  * `replayEtwLogRecord`): a counted ASCII string (u16 byte count, then the
- * bytes) that is skipped when the last event had the same string at the
- * same offset.
+ * bytes), which the replays skip when the last event had the same string at
+ * the same offset.
  *
  * @module
  */
@@ -29,11 +29,13 @@ export const ENCODE_INTO_FROM = 64;
 const utf8 = new TextEncoder();
 
 /**
- * Writes `s` as a counted ASCII string at `p` unless the same string is
- * already there from the last event; returns the offset after it, or -1
- * (not ASCII, or past `end`: the full encoder takes over). Small, so that
- * the JIT inlines the check of the last event's string into the replay (a
- * call per field costs V8 more than the check); the copy is out of line.
+ * Writes `s` as a counted ASCII string at `p` and remembers it in `slot`;
+ * returns the offset after it, or -1 (not ASCII, or past `end`: the full
+ * encoder takes over). The replays call it only when the slot does not
+ * already hold `s` at `p` from the last event; they make that check inline
+ * (`memoAt[slot] === p && memo[slot] === s ? memoEnd[slot] : copyString(…)`),
+ * because the JIT does not inline calls into functions as large as theirs
+ * and a call per field cost more than the check (measured on Deno 2.9).
  *
  * @param bytes The buffer.
  * @param memo The last event's strings.
@@ -43,20 +45,7 @@ const utf8 = new TextEncoder();
  * @param end The first offset the event may not use.
  * @returns The offset after the bytes, or -1.
  */
-export function replayString(
-  bytes: Uint8Array,
-  memo: StringMemo,
-  slot: number,
-  p: number,
-  s: string,
-  end: number,
-): number {
-  return memo.memoAt[slot] === p && memo.memo[slot] === s
-    ? memo.memoEnd[slot]
-    : copyString(bytes, memo, slot, p, s, end);
-}
-
-function copyString(
+export function copyString(
   bytes: Uint8Array,
   memo: StringMemo,
   slot: number,

@@ -27,7 +27,7 @@ import type { ExactTime } from "../../pipeline/time.ts";
 import { isExactTime } from "../../pipeline/time.ts";
 import { writeRfc3339Fraction } from "../_rfc3339.ts";
 import type { TraceLoggingWriter } from "../_tracelogging.ts";
-import { replayString } from "../_replay_string.ts";
+import { copyString } from "../_replay_string.ts";
 
 const KIND_STRING = 1;
 const KIND_BOOL = 2;
@@ -259,6 +259,12 @@ export function replayEtwLogRecord(
   const traced = traceId !== undefined && spanId !== undefined;
   if (traced !== shape.traced) return -1;
   const bytes = w.bytes;
+  // The string checks inline (see _replay_string.ts): the JIT does not
+  // inline calls into a function this large, and a call per field costs
+  // more than the check.
+  const memo = shape.memo;
+  const memoAt = shape.memoAt;
+  const memoEnd = shape.memoEnd;
   const start = w.payloadOffset;
   // Metadata + payload within the budget, payload within its region.
   const end = start +
@@ -266,22 +272,30 @@ export function replayEtwLogRecord(
   let p = start + 2; // __csver__ stays from the last event
   // PartA: [ext_dt traceId spanId] [ext_cloud role instance] time.
   if (traced) {
-    p = replayString(bytes, shape, 0, p, traceId!, end);
+    p = memoAt[0] === p && memo[0] === traceId!
+      ? memoEnd[0]
+      : copyString(bytes, shape, 0, p, traceId!, end);
     if (p < 0) return -1;
-    p = replayString(bytes, shape, 1, p, spanId!, end);
+    p = memoAt[1] === p && memo[1] === spanId!
+      ? memoEnd[1]
+      : copyString(bytes, shape, 1, p, spanId!, end);
     if (p < 0) return -1;
   }
   const resourceAttributes = resource.attributes;
   if (shape.role) {
     const role = resourceAttributes["service.name"];
     if (typeof role !== "string") return -1;
-    p = replayString(bytes, shape, 2, p, role, end);
+    p = memoAt[2] === p && memo[2] === role
+      ? memoEnd[2]
+      : copyString(bytes, shape, 2, p, role, end);
     if (p < 0) return -1;
   }
   if (shape.instance) {
     const instance = resourceAttributes["service.instance.id"];
     if (typeof instance !== "string") return -1;
-    p = replayString(bytes, shape, 3, p, instance, end);
+    p = memoAt[3] === p && memo[3] === instance
+      ? memoEnd[3]
+      : copyString(bytes, shape, 3, p, instance, end);
     if (p < 0) return -1;
   }
   const unixMs = time.unixMs;
@@ -320,7 +334,10 @@ export function replayEtwLogRecord(
       const kind = kinds[i];
       if (typeof value === "string") {
         if (kind !== KIND_STRING || value.length > valueLengthLimit) return -1;
-        p = replayString(bytes, shape, SLOT_ATTRIBUTES + i, p, value, end);
+        p = memoAt[SLOT_ATTRIBUTES + i] === p &&
+            memo[SLOT_ATTRIBUTES + i] === value
+          ? memoEnd[SLOT_ATTRIBUTES + i]
+          : copyString(bytes, shape, SLOT_ATTRIBUTES + i, p, value, end);
       } else if (typeof value === "number") {
         if (p + 8 > end) return -1;
         if (Number.isSafeInteger(value)) {
@@ -346,13 +363,17 @@ export function replayEtwLogRecord(
   }
   if (i !== keys.length || i > countLimit) return -1;
   // PartB: _typeName, [body], severityNumber, [severityText].
-  p = replayString(bytes, shape, 4, p, "Log", end);
+  p = memoAt[4] === p && memo[4] === "Log"
+    ? memoEnd[4]
+    : copyString(bytes, shape, 4, p, "Log", end);
   if (p < 0) return -1;
   if (body === undefined || body === null) {
     if (shape.body !== -1) return -1;
   } else if (typeof body === "string") {
     if (shape.body !== KIND_STRING) return -1;
-    p = replayString(bytes, shape, 5, p, body, end);
+    p = memoAt[5] === p && memo[5] === body
+      ? memoEnd[5]
+      : copyString(bytes, shape, 5, p, body, end);
     if (p < 0) return -1;
   } else {
     const kind = kindOf(body);
@@ -365,14 +386,17 @@ export function replayEtwLogRecord(
   p += 2;
   if ((severityText !== undefined) !== shape.severityText) return -1;
   if (severityText !== undefined) {
-    p = replayString(
-      bytes,
-      shape,
-      SLOT_ATTRIBUTES + keys.length,
-      p,
-      severityText,
-      end,
-    );
+    p = memoAt[SLOT_ATTRIBUTES + keys.length] === p &&
+        memo[SLOT_ATTRIBUTES + keys.length] === severityText
+      ? memoEnd[SLOT_ATTRIBUTES + keys.length]
+      : copyString(
+        bytes,
+        shape,
+        SLOT_ATTRIBUTES + keys.length,
+        p,
+        severityText,
+        end,
+      );
     if (p < 0) return -1;
   }
   return p;

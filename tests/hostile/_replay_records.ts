@@ -3,7 +3,7 @@
 // hostile values mixed in (non-ASCII and lone surrogates, long strings,
 // bigints beyond int64, bytes, arrays, maps, null, invalid times and ids,
 // names whose written forms collide, event_id, event names, a throwing
-// getter), so that a replay meets every reason to give up.
+// getter, inherited and null-prototype attributes), so that a replay meets every reason to give up.
 import type { LogRecord } from "../../mod.ts";
 import { prng32 } from "../time/_time.ts";
 
@@ -116,9 +116,22 @@ export function records(seed: number, n: number): LogRecord[] {
         rnd() < 0.75 ? Math.floor(rnd() * 5) : Math.floor(rnd() * 10)
       );
     }
-    const attributes: Record<string, unknown> = {};
+    let attributes: Record<string, unknown> = {};
     for (let k = 0; k < shape.length; k++) {
       attributes[shape[k]] = value(rnd, rnd() < 0.97 ? kinds[k] : 0);
+    }
+    const proto = rnd();
+    if (proto < 0.03 && shape.length > 0) {
+      // The last key inherited: for-in lists it, an own-keys reader (the
+      // sanitizer) does not, so the event differs from the resident shape.
+      const last = shape[shape.length - 1];
+      const inherited = Object.create({ [last]: attributes[last] });
+      for (let k = 0; k < shape.length - 1; k++) {
+        inherited[shape[k]] = attributes[shape[k]];
+      }
+      attributes = inherited;
+    } else if (proto < 0.06) {
+      attributes = Object.assign(Object.create(null), attributes);
     }
     const r = rnd();
     const record: LogRecord = {
