@@ -49,40 +49,70 @@ export interface UrlParts {
 /**
  * Splits an absolute URL (as `Request.url` gives it) without `new URL`.
  * Returns undefined when the string is not of the form `scheme://authority...`.
+ * Native `indexOf` scans and one pass over the port digits: this runs once
+ * per request, on the server's hot path.
  */
 export function splitUrl(url: string): UrlParts | undefined {
   const schemeEnd = url.indexOf("://");
   if (schemeEnd <= 0 || schemeEnd > 16) return undefined;
-  const scheme = url.slice(0, schemeEnd).toLowerCase();
+  let scheme = url.slice(0, schemeEnd);
+  // Request.url's scheme is already lowercase (the URL parser made it so).
+  if (scheme !== "http" && scheme !== "https") scheme = scheme.toLowerCase();
   const authStart = schemeEnd + 3;
-  let authEnd = authStart;
-  while (authEnd < url.length) {
-    const c = url.charCodeAt(authEnd);
-    if (c === 0x2f || c === 0x3f || c === 0x23) break; // / ? #
-    authEnd++;
+  const length = url.length;
+  let hash = url.indexOf("#", authStart);
+  if (hash < 0) hash = length;
+  let q = url.indexOf("?", authStart);
+  if (q < 0 || q > hash) q = -1;
+  let authEnd = url.indexOf("/", authStart);
+  if (authEnd < 0 || authEnd > hash) authEnd = hash;
+  if (q >= 0 && q < authEnd) authEnd = q;
+  // One backward pass over the authority (V8's lastIndexOf is a C++ call):
+  // userinfo ends at its last "@"; the port follows the last ":" after it,
+  // unless a "]" comes later (an IPv6 literal without a port).
+  let at = -1;
+  let colon = -1;
+  let bracket = false;
+  for (let i = authEnd - 1; i >= authStart; i--) {
+    const c = url.charCodeAt(i);
+    if (c === 0x40) {
+      at = i;
+      break;
+    }
+    if (colon < 0 && !bracket) {
+      if (c === 0x3a) colon = i;
+      else if (c === 0x5d) bracket = true;
+    }
   }
-  let authority = url.slice(authStart, authEnd);
-  const at = authority.lastIndexOf("@");
   const hasUserinfo = at >= 0;
-  if (hasUserinfo) authority = authority.slice(at + 1);
-  let host = authority;
+  const hostStart = hasUserinfo ? at + 1 : authStart;
+  let hostEnd = authEnd;
   let port = scheme === "https" || scheme === "wss" ? 443 : 80;
-  const colon = authority.lastIndexOf(":");
-  if (colon >= 0 && authority.indexOf("]", colon) < 0) {
-    host = authority.slice(0, colon);
-    const p = Number(authority.slice(colon + 1));
-    if (
-      Number.isInteger(p) && p >= 0 && p <= 65535 &&
-      colon + 1 < authority.length
-    ) port = p;
+  if (colon >= 0) {
+    hostEnd = colon;
+    // Digits only, at most 5 of them, at most 65535: else the default.
+    const digits = authEnd - colon - 1;
+    if (digits > 0 && digits <= 5) {
+      let p = 0;
+      for (let i = colon + 1; i < authEnd; i++) {
+        const d = url.charCodeAt(i) - 48;
+        if (d < 0 || d > 9) {
+          p = -1;
+          break;
+        }
+        p = p * 10 + d;
+      }
+      if (p >= 0 && p <= 65535) port = p;
+    }
   }
-  if (host.startsWith("[") && host.endsWith("]")) host = host.slice(1, -1);
-  let end = url.indexOf("#", authEnd);
-  if (end < 0) end = url.length;
-  const q = url.indexOf("?", authEnd);
-  const pathEnd = q >= 0 && q < end ? q : end;
+  let host = url.slice(hostStart, hostEnd);
+  if (
+    host.length >= 2 && host.charCodeAt(0) === 0x5b &&
+    host.charCodeAt(host.length - 1) === 0x5d
+  ) host = host.slice(1, -1);
+  const pathEnd = q >= 0 ? q : hash;
   const path = authEnd < pathEnd ? url.slice(authEnd, pathEnd) : "/";
-  const query = q >= 0 && q < end ? url.slice(q + 1, end) : undefined;
+  const query = q >= 0 ? url.slice(q + 1, hash) : undefined;
   return { scheme, host, port, path, query, hasUserinfo };
 }
 
@@ -115,8 +145,18 @@ export function redactQuery(query: string): string {
   return parts.join("&");
 }
 
-/** `url.full`: userinfo replaced by `REDACTED:REDACTED`, sensitive query values by `REDACTED`, no fragment. */
-export function redactedFullUrl(url: string, parts: UrlParts): string {
+/**
+ * `url.full`: userinfo replaced by `REDACTED:REDACTED`, sensitive query
+ * values by `REDACTED`, no fragment. `redactedQuery` is
+ * `redactQuery(parts.query)` when the caller has it already.
+ */
+export function redactedFullUrl(
+  url: string,
+  parts: UrlParts,
+  redactedQuery: string | undefined = parts.query === undefined
+    ? undefined
+    : redactQuery(parts.query),
+): string {
   let out = url;
   const hash = out.indexOf("#");
   if (hash >= 0) out = out.slice(0, hash);
@@ -133,12 +173,9 @@ export function redactedFullUrl(url: string, parts: UrlParts): string {
       out = out.slice(0, authStart) + "REDACTED:REDACTED" + out.slice(at);
     }
   }
-  if (parts.query !== undefined) {
-    const redacted = redactQuery(parts.query);
-    if (redacted !== parts.query) {
-      const q = out.indexOf("?", out.indexOf("://") + 3);
-      out = out.slice(0, q + 1) + redacted;
-    }
+  if (parts.query !== undefined && redactedQuery !== parts.query) {
+    const q = out.indexOf("?", out.indexOf("://") + 3);
+    out = out.slice(0, q + 1) + redactedQuery;
   }
   return out;
 }

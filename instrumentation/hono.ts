@@ -106,12 +106,14 @@ function isStaticBody(data: unknown): boolean {
     (typeof FormData === "function" && data instanceof FormData);
 }
 
-type Factory = (this: unknown, ...args: unknown[]) => unknown;
+type Factory = (this: unknown, a: unknown, b: unknown, c: unknown) => unknown;
 
 /**
  * Wraps `c[name]` for this request. `text`, `json` and `html` always make a
  * body from a string; `body` and `newResponse` take the body as their first
  * argument. A wrapper never changes what the factory returns or throws.
+ * Every factory takes at most three arguments (body or value, status or
+ * init, headers), so the wrapper passes three: no rest array per call.
  */
 function track(
   c: HonoContextLike,
@@ -123,11 +125,13 @@ function track(
   const byData = name === "body" || name === "newResponse";
   (c as unknown as Record<string, Factory>)[name] = function (
     this: unknown,
-    ...args: unknown[]
+    data: unknown,
+    arg: unknown,
+    headers: unknown,
   ): unknown {
-    const response = factory.apply(c, args);
+    const response = factory.call(c, data, arg, headers);
     try {
-      if (response instanceof Response && (!byData || isStaticBody(args[0]))) {
+      if (response instanceof Response && (!byData || isStaticBody(data))) {
         seen.last = response;
       }
     } catch {

@@ -356,8 +356,8 @@ function clientAddress(request: Request, info: unknown): string | undefined {
 export class HttpServerRequest {
   /** The SERVER span. */
   readonly span: Span;
-  /** Whether the request asked for a protocol upgrade (`upgrade` header). */
-  upgrade = false;
+  #upgrade: boolean | undefined;
+  #headers: Headers | undefined;
   #method: string;
   #context: PropagationContext;
   #counters: Counters;
@@ -375,6 +375,7 @@ export class HttpServerRequest {
    * @param context The extracted propagation context (for its baggage).
    * @param counters The instrumentation's counters.
    * @param responseHeaders Response headers to capture.
+   * @param headers The request's headers, for {@linkcode HttpServerRequest.upgrade} (read only when asked).
    */
   constructor(
     span: Span,
@@ -382,12 +383,38 @@ export class HttpServerRequest {
     context: PropagationContext,
     counters: Counters,
     responseHeaders: readonly string[],
+    headers?: Headers,
   ) {
     this.span = span;
+    this.#headers = headers;
     this.#method = method;
     this.#context = context;
     this.#counters = counters;
     this.#responseHeaders = responseHeaders;
+  }
+
+  /**
+   * Whether the request asked for a protocol upgrade (an `upgrade` header).
+   * Read from the request's headers when first asked (on Bun, when the
+   * handler returned nothing), not on every request.
+   */
+  get upgrade(): boolean {
+    let upgrade = this.#upgrade;
+    if (upgrade === undefined) {
+      upgrade = false;
+      try {
+        upgrade = (this.#headers?.get("upgrade") ?? null) !== null;
+      } catch {
+        this.#counters.instrumentationErrors++;
+      }
+      this.#upgrade = upgrade;
+      this.#headers = undefined;
+    }
+    return upgrade;
+  }
+  set upgrade(value: boolean) {
+    this.#upgrade = value === true;
+    this.#headers = undefined;
   }
 
   static {
@@ -731,10 +758,12 @@ export class HttpServerInstrumentation {
     if (parts !== undefined) {
       attributes["url.scheme"] = parts.scheme;
       attributes["url.path"] = parts.path;
-      if (parts.query !== undefined) {
-        attributes["url.query"] = redactQuery(parts.query);
-      }
-      attributes["url.full"] = redactedFullUrl(url, parts);
+      const query = parts.query;
+      if (query !== undefined) {
+        const redacted = redactQuery(query);
+        attributes["url.query"] = redacted;
+        attributes["url.full"] = redactedFullUrl(url, parts, redacted);
+      } else attributes["url.full"] = redactedFullUrl(url, parts, undefined);
       attributes["server.address"] = parts.host;
       attributes["server.port"] = parts.port;
       // Bun.serve and Deno.serve speak HTTP/1.1 over cleartext; over TLS
@@ -743,6 +772,9 @@ export class HttpServerInstrumentation {
         attributes["network.protocol.version"] = "1.1";
       }
     }
+    // One `get` per header needed: Deno's `Headers` answers a `get` from
+    // the request alone, while `has`, iteration or a missing-name scan
+    // copy every header first.
     const headers = request.headers;
     let client: string | undefined;
     try {
@@ -774,8 +806,8 @@ export class HttpServerInstrumentation {
       context,
       counters,
       this.#responseHeaders,
+      headers,
     );
-    if (headers.has("upgrade")) state.upgrade = true;
     attachState(state, this.#metrics);
     return state;
   }

@@ -1,6 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { readPropagatorsEnv } from "../../mod.ts";
+import { parseTraceparent, readPropagatorsEnv } from "../../mod.ts";
+import { prng32 } from "../time/_time.ts";
 import {
   CompositePropagator,
   formatBaggage,
@@ -201,5 +202,52 @@ describe("propagatorFromEnv", () => {
     p.inject(out, ctx);
     assert.equal(out.get("traceparent"), TP);
     assert.throws(() => new CompositePropagator([null as never]), TypeError);
+  });
+});
+
+describe("W3CTraceContextPropagator's 55-character fast path", () => {
+  // The propagator parses version-00 values itself (no regular
+  // expression); every other form goes to parseTraceparent. Mutating a
+  // valid value one character at a time, and at random, must give exactly
+  // what parseTraceparent gives.
+  const p = new W3CTraceContextPropagator();
+  const ALPHABET = "0123456789abcdefABCDEF-xg \t\u00e9\ud800";
+  const expected = (value: string) => parseTraceparent(value);
+  const extracted = (value: string) =>
+    p.extract({ get: (name) => name === "traceparent" ? value : null }, {})
+      .spanContext;
+  it("agrees with parseTraceparent on every one-character mutation of a valid value", () => {
+    let checked = 0;
+    for (let i = 0; i < TP.length; i++) {
+      for (const c of ALPHABET) {
+        const value = TP.slice(0, i) + c + TP.slice(i + 1);
+        assert.deepEqual(extracted(value), expected(value), value);
+        checked++;
+      }
+    }
+    assert.equal(checked, TP.length * [...ALPHABET].length);
+  });
+  it("agrees with parseTraceparent on random values, lengths 53-57, and on all flags", () => {
+    const next = prng32(1010);
+    for (let n = 0; n < 20_000; n++) {
+      const length = 53 + (next() % 5);
+      let value = "";
+      for (let i = 0; i < length; i++) {
+        // Mostly valid characters in the valid places, so many values parse.
+        value += i === 2 || i === 35 || i === 52
+          ? (next() % 50 === 0 ? "x" : "-")
+          : ALPHABET[next() % (next() % 4 === 0 ? ALPHABET.length : 16)];
+      }
+      if (next() % 3 === 0) value = "00" + value.slice(2);
+      assert.deepEqual(
+        extracted(value),
+        expected(value),
+        JSON.stringify(value),
+      );
+    }
+    for (let flags = 0; flags < 256; flags++) {
+      const value = TP.slice(0, 53) + flags.toString(16).padStart(2, "0");
+      assert.equal(extracted(value)?.traceFlags, flags);
+    }
   });
 });
