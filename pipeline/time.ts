@@ -179,6 +179,12 @@ const originMicros = originMicrosRaw >= 1000
 
 const dateGetTime = Date.prototype.getTime;
 
+// The performance object, read once: on Node the global is an accessor
+// (a LoadGlobalIC that is not folded away, 3-4% of a snapshot's time), and a
+// module constant costs nothing. `now` is still looked up on every call, so
+// code that replaces `performance.now` (fake clocks in tests) is followed.
+const perf = performance;
+
 /**
  * Reads the current time, `performance.timeOrigin + performance.now()`, to
  * the microsecond, into `out`.
@@ -196,7 +202,7 @@ const dateGetTime = Date.prototype.getTime;
  * ```
  */
 export function nowExactTime(out: ExactTime): void {
-  relative(performance.now(), out);
+  relative(perf.now(), out);
 }
 
 /**
@@ -217,7 +223,7 @@ export function nowExactTime(out: ExactTime): void {
  * ```
  */
 export function nowUnixNano(): number {
-  const t = performance.now();
+  const t = perf.now();
   const whole = Math.floor(t);
   return (originMs + whole) * 1e6 +
     (originMicros + Math.round((t - whole) * 1000)) * 1e3;
@@ -272,6 +278,14 @@ export function toExactTime(input: unknown, out: ExactTime): TimeStatus {
       return TimeStatus.VALID;
     }
     let ms = Math.floor(input);
+    if (ms === input) {
+      // A whole millisecond (Date.now()): no fraction to round. Also
+      // Infinity, which is above the range.
+      if (ms > MAX_UNIX_MS) return TimeStatus.INVALID;
+      out.unixMs = ms;
+      out.nanosInMs = 0;
+      return TimeStatus.VALID;
+    }
     let micros = Math.round((input - ms) * 1000);
     if (micros === 1000) {
       ms += 1;

@@ -315,7 +315,7 @@ class LogRecordSnapshot implements LogRecordData {
       traceFlags = f.traceFlags;
     }
     const t = scratch;
-    const time = exactTimeOf(timestamp, t);
+    const time = toExactTime(timestamp, t); // never throws
     if (time === TimeStatus.VALID) {
       this.timeUnixMs = t.unixMs;
       this.timeNanosInMs = t.nanosInMs;
@@ -324,7 +324,7 @@ class LogRecordSnapshot implements LogRecordData {
       this.timeNanosInMs = 0;
       if (time === TimeStatus.INVALID) sanitizer.invalidTimes++;
     }
-    const observed = exactTimeOf(observedTimestamp, t);
+    const observed = toExactTime(observedTimestamp, t);
     if (observed === TimeStatus.VALID) {
       this.observedTimeUnixMs = t.unixMs;
       this.observedTimeNanosInMs = t.nanosInMs;
@@ -423,15 +423,6 @@ function readEachField(
     }
   }
   return out as LogRecord;
-}
-
-/** `toExactTime`, with a time whose reading throws (a Proxy, a `Date` subclass) as invalid. */
-function exactTimeOf(time: TimeInput | undefined, out: ExactTime): TimeStatus {
-  try {
-    return toExactTime(time, out);
-  } catch {
-    return TimeStatus.INVALID;
-  }
 }
 
 /**

@@ -100,6 +100,22 @@ describe("toExactTime: OpenTelemetry JS inputs", () => {
     assert.equal(toUnixNano(1234.567)! - origin, 1_234_567_000n);
   });
 
+  it("reads a whole millisecond (the integer fast path) into a used destination, to the end of the range", () => {
+    const out = { unixMs: 7, nanosInMs: 123_456 }; // left over from another time
+    const ms = Math.floor(performance.timeOrigin) + 5;
+    assert.equal(toExactTime(ms, out), TimeStatus.VALID);
+    assert.deepEqual(out, { unixMs: ms, nanosInMs: 0 });
+    assert.equal(toExactTime(MAX_UNIX_MS, out), TimeStatus.VALID);
+    assert.deepEqual(out, { unixMs: MAX_UNIX_MS, nanosInMs: 0 });
+    for (const bad of [MAX_UNIX_MS + 1, 2 ** 53, Number.MAX_VALUE, Infinity]) {
+      assert.equal(toExactTime(bad, out), TimeStatus.INVALID, String(bad));
+      assert.deepEqual(out, { unixMs: MAX_UNIX_MS, nanosInMs: 0 }, "untouched");
+    }
+    // Next to an integer, the fraction still rounds to the microsecond.
+    assert.equal(toExactTime(ms + 0.25, out), TimeStatus.VALID);
+    assert.deepEqual(out, { unixMs: ms, nanosInMs: 250_000 });
+  });
+
   it("reads an HrTime, a bigint and a Date exactly", () => {
     assert.deepEqual(pair([1_700_000_013, 123_456_789]), [
       1_700_000_013_123,
