@@ -19,6 +19,11 @@ import {
   openUserEventsForwarder,
   openUserEventsListener,
 } from "../receivers/user_events/mod.ts";
+import {
+  setCopyPriority,
+  setCopyTrace,
+  TRACE_FIELDS,
+} from "../receivers/user_events/_copy_trace.ts";
 
 const n = Number(process.argv[2] ?? 20000);
 const bufferKiB = Number(process.argv[3] ?? 128);
@@ -93,8 +98,89 @@ function line(fields: Record<string, unknown>): void {
   console.log(JSON.stringify({ runtime, version, n, bufferKiB, ...fields }));
 }
 
-async function listenerRun(rate: number, copyThread = true): Promise<void> {
+/**
+ * What the copy worker's pass log says about the writing window: the
+ * longest time between two passes and the fullest ring it found, and where
+ * the losses fell (gaps in the writer's `count` field, by kernel time)
+ * against the passes around them.
+ */
+function analyseTrace(
+  trace: Float64Array,
+  counts: Float64Array,
+  times: Float64Array,
+  received: number,
+): Record<string, unknown> {
+  const capacity = Math.floor((trace.length - 1) / TRACE_FIELDS);
+  const total = trace[0];
+  const first = Math.max(0, total - capacity);
+  if (received === 0 || total === 0) return { passes: total };
+  const from = times[0];
+  const to = times[received - 1];
+  let passes = 0;
+  let worstGap = 0;
+  let worstGapAt = 0;
+  let worstPoll = 0;
+  let worstCopy = 0;
+  let most = 0;
+  let prevEnd = -1;
+  for (let i = first; i < total; i++) {
+    const at = 1 + (i % capacity) * TRACE_FIELDS;
+    const [called, returned, copied, waiting] = [
+      trace[at],
+      trace[at + 1],
+      trace[at + 2],
+      trace[at + 3],
+    ];
+    if (copied < from || called > to) {
+      prevEnd = copied;
+      continue;
+    }
+    passes++;
+    if (prevEnd >= 0 && copied - prevEnd > worstGap) {
+      worstGap = copied - prevEnd;
+      worstGapAt = copied - from;
+      worstPoll = returned - called;
+      worstCopy = copied - returned;
+    }
+    if (waiting > most) most = waiting;
+    prevEnd = copied;
+  }
+  // Losses: count jumps, at kernel time (ms since the first event).
+  const gaps: string[] = [];
+  for (let i = 1; i < received && gaps.length < 8; i++) {
+    if (counts[i] !== counts[i - 1] + 1) {
+      gaps.push(
+        `${counts[i] - counts[i - 1] - 1}@${(times[i] - from).toFixed(1)}ms`,
+      );
+    }
+  }
+  return {
+    firstCount: counts[0],
+    lastCount: counts[received - 1],
+    writingMs: Math.round(to - from),
+    passesWhileWriting: passes,
+    worstPassGapMs: Math.round(worstGap * 10) / 10,
+    worstGapAtMs: Math.round(worstGapAt),
+    worstGapPollMs: Math.round(worstPoll * 10) / 10,
+    worstGapCopyMs: Math.round(worstCopy * 10) / 10,
+    mostWaitingWhileWriting: most,
+    lossGaps: gaps.join(" "),
+  };
+}
+
+async function listenerRun(
+  rate: number,
+  copyThread = true,
+  priority: "fifo" | "nice" | "none" = "fifo",
+): Promise<void> {
   const provider = `benchl_${process.pid}_${rate}_${copyThread}`;
+  const trace = copyThread
+    ? new SharedArrayBuffer(8 * (1 + TRACE_FIELDS * 200000))
+    : null;
+  setCopyTrace(trace);
+  setCopyPriority(priority);
+  const counts = new Float64Array(n);
+  const times = new Float64Array(n);
   const listener = await openUserEventsListener({
     providers: [provider],
     levels: [5],
@@ -104,7 +190,12 @@ async function listenerRun(rate: number, copyThread = true): Promise<void> {
   const w = startWriter(provider, rate);
   let events = 0;
   let lastAt = 0;
-  const onEvent = () => {
+  const onEvent = (e: { monotonicNanos: bigint; event: unknown }) => {
+    if (events < n) {
+      const fields = (e.event as { fields: { value: unknown }[] }).fields;
+      counts[events] = Number(fields[0]?.value ?? -1);
+      times[events] = Number(e.monotonicNanos) / 1e6;
+    }
     events++;
     lastAt = performance.now();
   };
@@ -119,11 +210,24 @@ async function listenerRun(rate: number, copyThread = true): Promise<void> {
   line({
     reader: "listener",
     copyThread: stats.copyThread,
+    priority: stats.copyThreadPriority,
+    copyThreads: stats.copyThreads,
     pollIntervalMs: listener.pollIntervalMs,
     rate,
     read: events,
     lost: stats.lost,
     drains: stats.drains,
+    lostRecords: stats.lostRecords,
+    ringHighWaterBytes: stats.ringHighWaterBytes,
+    longestCopyGapMs: stats.longestCopyGapMs,
+    backlogFullCopies: stats.backlogFullCopies,
+    corrupt: stats.corrupt,
+    ...(trace === null ? {} : analyseTrace(
+      new Float64Array(trace),
+      counts,
+      times,
+      Math.min(events, n),
+    )),
     writeMs: Math.round(writeMs),
     writerEventsPerSecond: Math.round(n / (writeMs / 1000)),
     lagMs: Math.round(lastAt - startedAt - writeMs),
@@ -166,6 +270,7 @@ async function perfCollectRun(rate: number): Promise<void> {
     rate,
     read,
     lost: n - read,
+    wakeups: Number(/woke (\d+) times/.exec(err)?.[1] ?? -1),
     writeMs: Math.round(writeMs),
     writerEventsPerSecond: Math.round(n / (writeMs / 1000)),
   });
@@ -263,11 +368,19 @@ async function forwarderRun(): Promise<void> {
   });
 }
 
+// LISTENER_BENCH_ONLY=rate: only the listener / perf-collect pairs.
+const only = process.env.LISTENER_BENCH_ONLY ?? "";
+// LISTENER_BENCH_PRIORITY=fifo,none: one listener run per priority mode.
+const priorities = (process.env.LISTENER_BENCH_PRIORITY ?? "fifo").split(
+  ",",
+) as ("fifo" | "nice" | "none")[];
 for (const rate of rates) {
-  await listenerRun(rate);
+  for (const p of priorities) await listenerRun(rate, true, p);
   await perfCollectRun(rate);
 }
-// The same load without the copy worker: the main thread copies between
-// decoding (what the listener does where there is no Worker or poll).
-await listenerRun(rates[0], false);
-await forwarderRun();
+if (only !== "rate") {
+  // The same load without the copy worker: the main thread copies between
+  // decoding (what the listener does where there is no Worker or poll).
+  await listenerRun(rates[0], false);
+  await forwarderRun();
+}

@@ -132,6 +132,33 @@ export interface PerfBinding {
    */
   viewMemory?(address: bigint, length: number): ArrayBuffer;
   /**
+   * `sched_setscheduler(0, policy, { priority })`: on Linux it changes the
+   * calling thread only (the copy worker asks for `SCHED_FIFO` so that a
+   * busy CPU cannot keep it from freeing a ring). Absent where the binding
+   * has none.
+   *
+   * @param policy `SCHED_OTHER` 0, `SCHED_FIFO` 1, `SCHED_RR` 2.
+   * @param priority 0 for `SCHED_OTHER`, 1-99 for the real-time policies.
+   * @returns 0, or `-errno` (`EPERM` without `CAP_SYS_NICE`).
+   */
+  setThreadScheduler?(policy: number, priority: number): number;
+  /**
+   * `setpriority(PRIO_PROCESS, 0, nice)`: on Linux it changes the calling
+   * thread only. Absent where the binding has none.
+   *
+   * @param nice -20 (first) to 19 (last).
+   * @returns 0, or `-errno` (`EACCES` lowering it without `CAP_SYS_NICE`).
+   */
+  setThreadNice?(nice: number): number;
+  /**
+   * `sched_setaffinity(0, …)`: on Linux it pins the calling thread only, to
+   * the given CPUs (numbers below 1024). Absent where the binding has none.
+   *
+   * @param cpus The CPUs the thread may run on.
+   * @returns 0, or `-errno` (`EINVAL` when none of them is online).
+   */
+  setThreadAffinity?(cpus: readonly number[]): number;
+  /**
    * `calloc(1, size)`.
    *
    * @param size Bytes, > 0.

@@ -51,6 +51,18 @@ const SYMBOLS = {
     args: [FFIType.ptr, FFIType.u64, FFIType.i32],
     returns: FFIType.i32,
   },
+  sched_setscheduler: {
+    args: [FFIType.i32, FFIType.i32, FFIType.ptr],
+    returns: FFIType.i32,
+  },
+  setpriority: {
+    args: [FFIType.i32, FFIType.u32, FFIType.i32],
+    returns: FFIType.i32,
+  },
+  sched_setaffinity: {
+    args: [FFIType.i32, FFIType.u64, FFIType.ptr],
+    returns: FFIType.i32,
+  },
   clock_gettime: { args: [FFIType.i32, FFIType.ptr], returns: FFIType.i32 },
   getpagesize: { args: [], returns: FFIType.i32 },
   calloc: { args: [FFIType.u64, FFIType.u64], returns: FFIType.ptr },
@@ -193,6 +205,35 @@ class BunPerf implements PerfBinding {
   poll(fds: NativeMemory, count: number, timeoutMs: number): number {
     const r = this.#c.poll(fds.handle as Pointer, count, timeoutMs);
     return r < 0 ? -this.#errno[0] : r;
+  }
+
+  setThreadScheduler(policy: number, priority: number): number {
+    const param = this.#c.calloc(1, 8);
+    if (param === null) return -12;
+    new Int32Array(toArrayBuffer(param, 0, 4))[0] = priority;
+    const r = this.#c.sched_setscheduler(0, policy, param);
+    const errno = this.#errno[0];
+    this.#c.free(param);
+    return r < 0 ? -errno : 0;
+  }
+
+  setThreadAffinity(cpus: readonly number[]): number {
+    const mask = this.#c.calloc(1, 128);
+    if (mask === null) return -12;
+    const bits = new Uint8Array(toArrayBuffer(mask, 0, 128));
+    for (const cpu of cpus) {
+      if (Number.isInteger(cpu) && cpu >= 0 && cpu < 1024) {
+        bits[cpu >> 3] |= 1 << (cpu & 7);
+      }
+    }
+    const r = this.#c.sched_setaffinity(0, 128, mask);
+    const errno = this.#errno[0];
+    this.#c.free(mask);
+    return r < 0 ? -errno : 0;
+  }
+
+  setThreadNice(nice: number): number {
+    return this.#c.setpriority(0, 0, nice) < 0 ? -this.#errno[0] : 0;
   }
 
   viewMemory(address: bigint, length: number): ArrayBuffer {

@@ -27,6 +27,15 @@ const SYMBOLS = {
   read: { parameters: ["i32", "pointer", "usize"], result: "isize" },
   close: { parameters: ["i32"], result: "i32" },
   poll: { parameters: ["pointer", "u64", "i32"], result: "i32" },
+  sched_setscheduler: {
+    parameters: ["i32", "i32", "pointer"],
+    result: "i32",
+  },
+  setpriority: { parameters: ["i32", "u32", "i32"], result: "i32" },
+  sched_setaffinity: {
+    parameters: ["i32", "usize", "pointer"],
+    result: "i32",
+  },
   clock_gettime: { parameters: ["i32", "pointer"], result: "i32" },
   getpagesize: { parameters: [], result: "i32" },
   calloc: { parameters: ["usize", "usize"], result: "pointer" },
@@ -184,6 +193,38 @@ class DenoPerf implements PerfBinding {
       timeoutMs,
     );
     return r < 0 ? -this.#errno[0] : r;
+  }
+
+  setThreadScheduler(policy: number, priority: number): number {
+    const param = this.#c.calloc(1n, 8n);
+    if (param === null) return -12;
+    new Int32Array(Deno.UnsafePointerView.getArrayBuffer(param, 4))[0] =
+      priority;
+    const r = this.#c.sched_setscheduler(0, policy, param);
+    const errno = this.#errno[0];
+    this.#c.free(param);
+    return r < 0 ? -errno : 0;
+  }
+
+  setThreadAffinity(cpus: readonly number[]): number {
+    const mask = this.#c.calloc(1n, 128n);
+    if (mask === null) return -12;
+    const bits = new Uint8Array(
+      Deno.UnsafePointerView.getArrayBuffer(mask, 128),
+    );
+    for (const cpu of cpus) {
+      if (Number.isInteger(cpu) && cpu >= 0 && cpu < 1024) {
+        bits[cpu >> 3] |= 1 << (cpu & 7);
+      }
+    }
+    const r = this.#c.sched_setaffinity(0, 128n, mask);
+    const errno = this.#errno[0];
+    this.#c.free(mask);
+    return r < 0 ? -errno : 0;
+  }
+
+  setThreadNice(nice: number): number {
+    return this.#c.setpriority(0, 0, nice) < 0 ? -this.#errno[0] : 0;
   }
 
   viewMemory(address: bigint, length: number): ArrayBuffer {

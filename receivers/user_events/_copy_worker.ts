@@ -21,6 +21,7 @@
  */
 
 import { openPerf } from "../../ffi/load_perf.ts";
+import { TRACE_FIELDS } from "./_copy_trace.ts";
 import { copyRing, queueView, RingView } from "./_ring.ts";
 
 /** What the main thread sends. */
@@ -31,6 +32,15 @@ export interface CopyWorkerStart {
   readonly pageSize: number;
   /** How long one poll waits, in ms. */
   readonly pollMs: number;
+  /** A pass log for benchmarks (`_copy_trace.ts`), if any. */
+  readonly trace?: SharedArrayBuffer | null;
+  /**
+   * How to raise the worker thread's priority: `"fifo"` tries `SCHED_FIFO`
+   * then nice -20, `"nice"` only nice -20, `"none"` neither.
+   */
+  readonly priority?: "fifo" | "nice" | "none";
+  /** The CPUs whose rings it copies: it pins itself to them. */
+  readonly cpus?: readonly number[];
   /** One entry per ring. */
   readonly rings: readonly {
     readonly fd: number;
@@ -71,6 +81,12 @@ scope.onmessage = async (message: { data: CopyWorkerStart }) => {
     }
     const onCorrupt = () => Atomics.add(state, 1, 1);
     warmUp(start.pageSize, sources.length === 0 ? 0 : sources[0].size, queues);
+    // Run where the writers fill these rings (see startCopier).
+    if (start.cpus !== undefined && start.cpus.length > 0) {
+      perf.setThreadAffinity?.(start.cpus);
+    }
+    const raised = raisePriority(perf, start.priority ?? "fifo");
+    if (state.length >= 8) state[7] = raised;
     const diagnostics = state.length >= 7;
     const passTimes = start.state.byteLength >= 40
       ? new BigInt64Array(start.state, 32, 1)
@@ -78,21 +94,37 @@ scope.onmessage = async (message: { data: CopyWorkerStart }) => {
     let highWater = 0;
     let maxGap = 0;
     let last = performance.now();
+    const trace = start.trace == null ? null : new Float64Array(start.trace);
+    const traceCapacity = trace === null
+      ? 0
+      : Math.floor((trace.length - 1) / TRACE_FIELDS);
     scope.postMessage("running");
     while (Atomics.load(state, 0) === 1) {
+      const pollCalled = trace === null ? 0 : Number(perf.clockNanos(1)) / 1e6;
       const ready = perf.poll!(fds, count, start.pollMs);
       const passStart = passTimes === null ? -1n : perf.clockNanos(1);
+      let most = 0;
       // Edge-triggered POLLIN: copy every ring each time, not only the ready ones.
       for (let i = 0; i < count; i++) {
         const control = sources[i].control;
         const waiting = Number(Atomics.load(control, 0) - control[1]);
         const copied = copyRing(sources[i], queues[i], onCorrupt);
+        if (waiting > most) most = waiting;
         if (diagnostics) {
           if (waiting > highWater) highWater = state[3] = waiting;
           if (copied < waiting) state[4]++;
         }
       }
       if (passStart > 0n) Atomics.store(passTimes!, 0, passStart);
+      if (trace !== null) {
+        const at = 1 + (trace[0] % traceCapacity) * TRACE_FIELDS;
+        trace[at] = pollCalled;
+        trace[at + 1] = Number(passStart) / 1e6;
+        trace[at + 2] = Number(perf.clockNanos(1)) / 1e6;
+        trace[at + 3] = most;
+        trace[at + 4] = ready;
+        trace[0]++;
+      }
       Atomics.add(state, 2, 1);
       if (diagnostics) {
         const now = performance.now();
@@ -112,6 +144,26 @@ scope.onmessage = async (message: { data: CopyWorkerStart }) => {
     Atomics.notify(state, 0);
   }
 };
+
+/**
+ * Raises this thread's scheduling priority, as far as the process may: a
+ * copy that waits behind other threads on a busy CPU (the main thread
+ * decoding, the writers themselves) lets the kernel drop samples, and the
+ * worker sleeps in poll(2) nearly all the time, so running it first costs
+ * the others little. `SCHED_FIFO` priority 1 (what `perf record -r` does)
+ * needs `CAP_SYS_NICE`, as does a negative nice; without it the thread
+ * keeps its priority.
+ *
+ * @returns 1 `SCHED_FIFO`, 2 nice -20, 0 unchanged.
+ */
+function raisePriority(
+  perf: Awaited<ReturnType<typeof openPerf>>,
+  mode: "fifo" | "nice" | "none",
+): number {
+  if (mode === "fifo" && perf.setThreadScheduler?.(1, 1) === 0) return 1;
+  if (mode !== "none" && perf.setThreadNice?.(-20) === 0) return 2;
+  return 0;
+}
 
 /**
  * Runs the copy path on a synthetic ring before the real rings can hold

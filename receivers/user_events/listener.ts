@@ -16,6 +16,7 @@ import {
 } from "../../ffi/libc.ts";
 import { openLibc } from "../../ffi/load_libc.ts";
 import { openPerf } from "../../ffi/load_perf.ts";
+import { takeCopyPriority, takeCopyTrace } from "./_copy_trace.ts";
 import type { MappedMemory, PerfBinding } from "../../ffi/perf.ts";
 import { EVENTHEADER_FIELDS } from "../../processors/_eventheader.ts";
 import {
@@ -277,6 +278,17 @@ export interface UserEventsListenerStats {
   /** Whether a worker thread copies the rings out (`copyThread`). */
   readonly copyThread: boolean;
   /**
+   * How many copy workers run: one per CPU up to 4, each pinned to its
+   * CPUs (0 without a copy worker).
+   */
+  readonly copyThreads: number;
+  /**
+   * The copy worker's scheduling: `"fifo"` (`SCHED_FIFO` priority 1),
+   * `"nice"` (nice -20), `"default"` (the process lacks `CAP_SYS_NICE`),
+   * or `"none"` without a copy worker.
+   */
+  readonly copyThreadPriority: "fifo" | "nice" | "default" | "none";
+  /**
    * The most bytes ever found waiting in one ring when it was copied out
    * (by the copy worker, or by this thread without one): at
    * {@linkcode UserEventsListener.bufferBytes} the kernel was dropping.
@@ -311,11 +323,34 @@ interface Ring {
   lastTime: bigint;
 }
 
+/** The copy workers: one per group of CPUs (`_copy_worker.ts`). */
 interface Copier {
-  readonly worker: Worker;
-  readonly state: Int32Array;
-  /** `[0]`: CLOCK_MONOTONIC when the last whole copy pass began. */
-  readonly passTimes: BigInt64Array;
+  readonly workers: readonly Worker[];
+  /** Each worker's state words. */
+  readonly states: readonly Int32Array[];
+  /** Each worker's CLOCK_MONOTONIC when its last whole copy pass began. */
+  readonly passTimes: readonly BigInt64Array[];
+}
+
+/** Sums (or, with `max`, the largest of) one state word of every worker. */
+function stateWord(copier: Copier | null, word: number, max = false): number {
+  if (copier === null) return 0;
+  let n = 0;
+  for (const state of copier.states) {
+    n = max ? Math.max(n, state[word]) : n + state[word];
+  }
+  return n;
+}
+
+/** The lowest priority any worker got (1 fifo, 2 nice, 0 default). */
+function leastRaised(states: readonly Int32Array[]): number {
+  let least = 1;
+  for (const state of states) {
+    const r = state[7];
+    if (r === 0) return 0;
+    if (r === 2) least = 2;
+  }
+  return least;
 }
 
 /**
@@ -552,10 +587,12 @@ export class UserEventsListener implements Disposable, AsyncDisposable {
   #wake: (() => void) | undefined;
   #copier: Copier | null = null;
   #copyThread = false;
+  #copyThreads = 0;
   #highWater = 0;
   #longestGap = 0;
   #backlogFull = 0;
   #lastCopy = -1;
+  #raised = 0;
 
   /** @internal Use {@linkcode openUserEventsListener}. */
   constructor(
@@ -615,20 +652,22 @@ export class UserEventsListener implements Disposable, AsyncDisposable {
       unknown: c[3],
       lost: c[4],
       lostRecords: c[5],
-      corrupt: c[6] + (this.#copier === null ? 0 : this.#copier.state[1]),
+      corrupt: c[6] + stateWord(this.#copier, 1),
       drains: c[7],
       backlogBytes: this.#backlog(),
       copyThread: this.#copyThread,
+      copyThreads: this.#copyThreads,
+      copyThreadPriority: this.#priority(),
       ringHighWaterBytes: Math.max(
         this.#highWater,
-        this.#copier === null ? 0 : this.#copier.state[3],
+        stateWord(this.#copier, 3, true),
       ),
       longestCopyGapMs: Math.max(
         this.#longestGap,
-        this.#copier === null ? 0 : this.#copier.state[5] / 1000,
+        stateWord(this.#copier, 5, true) / 1000,
       ),
       backlogFullCopies: this.#backlogFull +
-        (this.#copier === null ? 0 : this.#copier.state[4]),
+        stateWord(this.#copier, 4),
       heldBack: this.#pending.length,
       outOfOrder: c[8],
       firstError: this.#firstError,
@@ -753,20 +792,25 @@ export class UserEventsListener implements Disposable, AsyncDisposable {
   }
 
   /**
-   * @internal Hands the rings to a started copy worker (used by
+   * @internal Hands the rings to started copy workers (used by
    * {@linkcode openUserEventsListener}).
    *
-   * @param worker The worker.
-   * @param state Its state words.
-   * @param queues Its queues, one per ring.
+   * @param workers The workers.
+   * @param states Their state words.
+   * @param queues The queues, one per ring.
    */
-  attachCopier(worker: Worker, state: Int32Array, queues: RingView[]): void {
+  attachCopier(
+    workers: readonly Worker[],
+    states: readonly Int32Array[],
+    queues: RingView[],
+  ): void {
     this.#copier = {
-      worker,
-      state,
-      passTimes: new BigInt64Array(state.buffer, 32, 1),
+      workers,
+      states,
+      passTimes: states.map((state) => new BigInt64Array(state.buffer, 32, 1)),
     };
     this.#copyThread = true;
+    this.#copyThreads = workers.length;
     for (let i = 0; i < this.#rings.length; i++) {
       this.#rings[i].queue = queues[i];
     }
@@ -780,24 +824,42 @@ export class UserEventsListener implements Disposable, AsyncDisposable {
   #stopCopier(): boolean {
     const copier = this.#copier;
     if (copier === null) return true;
-    this.#copier = null;
-    const state = copier.state;
-    Atomics.compareExchange(state, 0, 1, 2);
-    Atomics.compareExchange(state, 0, 0, 2);
-    const deadline = Date.now() + 5000;
-    while (Atomics.load(state, 0) !== 3 && Date.now() < deadline) {
-      try {
-        Atomics.wait(state, 0, 2, 100);
-      } catch {
-        // Atomics.wait not allowed on this thread: spin until the deadline.
-      }
+    const states = copier.states;
+    for (const state of states) {
+      Atomics.compareExchange(state, 0, 1, 2);
+      Atomics.compareExchange(state, 0, 0, 2);
     }
-    this.#counters[6] += state[1];
-    this.#highWater = Math.max(this.#highWater, state[3]);
-    this.#longestGap = Math.max(this.#longestGap, state[5] / 1000);
-    this.#backlogFull += state[4];
-    copier.worker.terminate();
-    return Atomics.load(state, 0) === 3;
+    const deadline = Date.now() + 5000;
+    let stopped = true;
+    for (const state of states) {
+      while (Atomics.load(state, 0) !== 3 && Date.now() < deadline) {
+        try {
+          Atomics.wait(state, 0, 2, 100);
+        } catch {
+          // Atomics.wait not allowed on this thread: spin until the deadline.
+        }
+      }
+      if (Atomics.load(state, 0) !== 3) stopped = false;
+    }
+    this.#counters[6] += stateWord(copier, 1);
+    this.#highWater = Math.max(this.#highWater, stateWord(copier, 3, true));
+    this.#longestGap = Math.max(
+      this.#longestGap,
+      stateWord(copier, 5, true) / 1000,
+    );
+    this.#backlogFull += stateWord(copier, 4);
+    this.#raised = leastRaised(states);
+    this.#copier = null;
+    for (const worker of copier.workers) worker.terminate();
+    return stopped;
+  }
+
+  #priority(): "fifo" | "nice" | "default" | "none" {
+    if (!this.#copyThread) return "none";
+    const raised = this.#copier === null
+      ? this.#raised
+      : leastRaised(this.#copier.states);
+    return raised === 1 ? "fifo" : raised === 2 ? "nice" : "default";
   }
 
   readonly #onCorrupt = (): void => {
@@ -826,8 +888,14 @@ export class UserEventsListener implements Disposable, AsyncDisposable {
   #readInstant(): bigint {
     const copier = this.#copier;
     if (copier !== null) {
-      const t = Atomics.load(copier.passTimes, 0);
-      return t > 0n ? t : 0n;
+      // The oldest of the workers' last passes: each covers its own rings.
+      let oldest = -1n;
+      for (const times of copier.passTimes) {
+        const t = Atomics.load(times, 0);
+        if (t <= 0n) return 0n;
+        if (oldest < 0n || t < oldest) oldest = t;
+      }
+      return oldest < 0n ? 0n : oldest;
     }
     const now = this.#perf.clockNanos(CLOCK_MONOTONIC);
     return now >= 0n ? now : -1n;
@@ -1385,8 +1453,23 @@ export async function openUserEventsListener(
 }
 
 /**
- * Starts the copy worker (`_copy_worker.ts`) and waits until it runs; on
- * any failure the listener keeps copying from its own thread.
+ * At most this many copy workers; with more CPUs each takes a group of
+ * neighbouring CPUs' rings.
+ */
+const MAX_COPY_WORKERS = 4;
+
+/**
+ * Starts the copy workers (`_copy_worker.ts`), one per group of CPUs, each
+ * pinned to its group's CPUs, and waits until they run; on any failure the
+ * listener keeps copying from its own thread.
+ *
+ * Why per CPU: a writer fills the ring of the CPU it runs on, so a copier
+ * pinned there runs whenever that ring is being filled. A single copier can
+ * wait on another CPU that is busy (the caller's thread decoding) or, on a
+ * virtual machine, not running at all, while the writer's CPU runs on and
+ * overflows the ring: the VM benchmark showed polls with a 25 ms timeout
+ * returning 200-700 ms late while the ring filled (bench/listener_rate.ts).
+ * With `SCHED_FIFO` a pinned copier also runs before the writer on its CPU.
  */
 async function startCopier(
   listener: UserEventsListener,
@@ -1398,59 +1481,89 @@ async function startCopier(
 ): Promise<void> {
   if (
     typeof Worker !== "function" || typeof SharedArrayBuffer !== "function" ||
-    typeof perf.poll !== "function" || typeof perf.viewMemory !== "function"
+    typeof perf.poll !== "function" || typeof perf.viewMemory !== "function" ||
+    rings.length === 0
   ) return;
   let data = 1;
   while (data < backlogKiB * 1024) data *= 2;
-  const stateBuffer = new SharedArrayBuffer(48);
-  const state = new Int32Array(stateBuffer);
   const queues: SharedArrayBuffer[] = rings.map(() =>
     new SharedArrayBuffer(pageSize + data)
   );
   const views = queues.map((q) => queueView(q, pageSize));
-  let worker: Worker;
-  try {
-    worker = new Worker(new URL("./_copy_worker.ts", import.meta.url).href, {
-      type: "module",
-    });
-  } catch {
-    return;
+  const count = Math.min(rings.length, MAX_COPY_WORKERS);
+  const trace = takeCopyTrace();
+  const priority = takeCopyPriority() ?? "fifo";
+  const groups: number[][] = [];
+  for (let g = 0; g < count; g++) {
+    const from = Math.floor((g * rings.length) / count);
+    const to = Math.floor(((g + 1) * rings.length) / count);
+    const members: number[] = [];
+    for (let r = from; r < to; r++) members.push(r);
+    groups.push(members);
   }
-  const reply = await new Promise<string>((resolve) => {
-    const timer = setTimeout(() => resolve("timeout"), 20000);
-    worker.onmessage = (m: MessageEvent) => {
-      clearTimeout(timer);
-      resolve(String(m.data));
-    };
-    worker.onerror = (e: Event) => {
-      clearTimeout(timer);
-      e.preventDefault?.();
-      resolve("error");
-    };
-    worker.postMessage({
-      state: stateBuffer,
-      pageSize,
-      pollMs: Math.min(pollIntervalMs, 25),
-      rings: rings.map((r, i) => ({
-        fd: r.fd,
-        address: String(r.memory.address),
-        length: r.memory.size,
-        queue: queues[i],
-      })),
-    });
-  });
-  // A worker that has not claimed the rings yet never will.
-  Atomics.compareExchange(state, 0, 0, 2);
-  if (reply !== "running" || Atomics.load(state, 0) !== 1) {
-    // Stop one that claimed them and wait until it let go.
-    Atomics.compareExchange(state, 0, 1, 2);
+  const states = groups.map(() => new Int32Array(new SharedArrayBuffer(48)));
+  const workers: Worker[] = [];
+  const replies: Promise<string>[] = [];
+  for (let g = 0; g < count; g++) {
+    let worker: Worker;
+    try {
+      worker = new Worker(
+        new URL("./_copy_worker.ts", import.meta.url).href,
+        { type: "module" },
+      );
+    } catch {
+      replies.push(Promise.resolve("error"));
+      continue;
+    }
+    workers.push(worker);
+    const members = groups[g];
+    replies.push(
+      new Promise<string>((resolve) => {
+        const timer = setTimeout(() => resolve("timeout"), 20000);
+        worker.onmessage = (m: MessageEvent) => {
+          clearTimeout(timer);
+          resolve(String(m.data));
+        };
+        worker.onerror = (e: Event) => {
+          clearTimeout(timer);
+          e.preventDefault?.();
+          resolve("error");
+        };
+        worker.postMessage({
+          state: states[g].buffer,
+          pageSize,
+          pollMs: Math.min(pollIntervalMs, 25),
+          trace: g === 0 ? trace : null,
+          priority,
+          cpus: members.map((r) => rings[r].cpu),
+          rings: members.map((r) => ({
+            fd: rings[r].fd,
+            address: String(rings[r].memory.address),
+            length: rings[r].memory.size,
+            queue: queues[r],
+          })),
+        });
+      }),
+    );
+  }
+  const answers = await Promise.all(replies);
+  // A worker that has not claimed its rings yet never will.
+  for (const state of states) Atomics.compareExchange(state, 0, 0, 2);
+  const ok = answers.every((a) => a === "running") &&
+    states.every((state) => Atomics.load(state, 0) === 1);
+  if (!ok) {
+    // Stop those that claimed theirs and wait until they let go.
+    for (const state of states) Atomics.compareExchange(state, 0, 1, 2);
     const deadline = Date.now() + 5000;
-    while (Atomics.load(state, 0) === 2 && Date.now() < deadline) {
+    while (
+      states.some((state) => Atomics.load(state, 0) === 2) &&
+      Date.now() < deadline
+    ) {
       await new Promise((r) => setTimeout(r, 10));
     }
-    worker.terminate();
+    for (const worker of workers) worker.terminate();
     return;
   }
-  worker.onmessage = null;
-  listener.attachCopier(worker, state, views);
+  for (const worker of workers) worker.onmessage = null;
+  listener.attachCopier(workers, states, views);
 }

@@ -270,7 +270,7 @@ export function formatTailLine(e: ListenedEvent, json: boolean): string {
  *
  * const s = {
  *   samples: 3, events: 3, malformed: 0, unknown: 0, lost: 2, lostRecords: 1, corrupt: 0, drains: 5,
- *   backlogBytes: 0, copyThread: true, ringHighWaterBytes: 240, longestCopyGapMs: 25, backlogFullCopies: 0,
+ *   backlogBytes: 0, copyThread: true, copyThreads: 2, copyThreadPriority: "fifo" as const, ringHighWaterBytes: 240, longestCopyGapMs: 25, backlogFullCopies: 0,
  *   heldBack: 0, outOfOrder: 0, firstError: undefined,
  * };
  * assert.equal(formatTailSummary(3, s), "tail: 3 printed, 3 events, 2 lost, 0 malformed, 0 unknown, 0 corrupt");

@@ -5,6 +5,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
 import process from "node:process";
 import {
   type ListenedEvent,
@@ -329,6 +330,78 @@ describe("UserEventsListener on a real kernel", () => {
       console.log(
         `listener rate test (${RUNTIME}): ${events.length} events, ${stats.lost} lost, ${stats.drains} drains, copyThread ${stats.copyThread}, ${inversions} per-writer inversions across CPUs`,
       );
+    },
+  );
+
+  it(
+    "copies each CPU's ring from a worker pinned to that CPU, at SCHED_FIFO as root (checked in /proc, not only in the stats)",
+    { skip: SKIP, timeout: 120000 },
+    async () => {
+      const provider = `seedpin_${RUNTIME}_${process.pid}`;
+      // The process's threads: scheduling policy and allowed CPUs. A
+      // thread may exit between the listing and the reads: skip it.
+      const tasks = () => {
+        const list: { tid: string; policy: number; cpus: string }[] = [];
+        for (const tid of readdirSync("/proc/self/task")) {
+          try {
+            const stat = readFileSync(`/proc/self/task/${tid}/stat`, "utf8");
+            // Fields after the ")" of comm: state is field 3, policy 41.
+            const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+            const status = readFileSync(
+              `/proc/self/task/${tid}/status`,
+              "utf8",
+            );
+            list.push({
+              tid,
+              policy: Number(rest[41 - 3]),
+              cpus: /Cpus_allowed_list:\s*(\S+)/.exec(status)?.[1] ?? "",
+            });
+          } catch {
+            // Gone.
+          }
+        }
+        return list;
+      };
+      const fifoBefore = tasks().filter((t) => t.policy === 1).length;
+      const listener = await openUserEventsListener({
+        providers: [provider],
+        levels: [5],
+      });
+      try {
+        const stats = listener.stats;
+        if ((RUNTIME as string) === "node") {
+          assert.equal(stats.copyThreads, 0, JSON.stringify(stats));
+          assert.equal(stats.copyThreadPriority, "none");
+          return;
+        }
+        const expected = Math.min(listener.cpus.length, 4);
+        assert.equal(stats.copyThreads, expected, JSON.stringify(stats));
+        assert.equal(stats.copyThreadPriority, "fifo", JSON.stringify(stats));
+        const fifo = tasks().filter((t) => t.policy === 1);
+        assert.equal(fifo.length - fifoBefore, expected, JSON.stringify(fifo));
+        if (listener.cpus.length <= 4) {
+          // One worker per CPU, each allowed on its own CPU only.
+          assert.deepEqual(
+            fifo.map((t) => t.cpus).sort(),
+            listener.cpus.map(String).sort(),
+          );
+        }
+      } finally {
+        const stats = listener.close();
+        assert.equal(
+          stats.copyThreads,
+          (RUNTIME as string) === "node"
+            ? 0
+            : Math.min(listener.cpus.length, 4),
+        );
+      }
+      // Closed: the workers are gone, and with them their real-time policy.
+      for (
+        let i = 0;
+        i < 50 && tasks().filter((t) => t.policy === 1).length > fifoBefore;
+        i++
+      ) await sleep(100);
+      assert.equal(tasks().filter((t) => t.policy === 1).length, fifoBefore);
     },
   );
 
