@@ -98,23 +98,33 @@ scope.onmessage = async (message: { data: CopyWorkerStart }) => {
     const traceCapacity = trace === null
       ? 0
       : Math.floor((trace.length - 1) / TRACE_FIELDS);
+    let idle = false;
     scope.postMessage("running");
     while (Atomics.load(state, 0) === 1) {
       const pollCalled = trace === null ? 0 : Number(perf.clockNanos(1)) / 1e6;
-      const ready = perf.poll!(fds, count, start.pollMs);
+      // After a pass that was woken but found nothing it could copy (an fd
+      // reporting POLLERR or POLLHUP, a full queue), sleep instead of
+      // polling the fds again at once: at SCHED_FIFO a poll that keeps
+      // returning would take this CPU from every other thread.
+      const ready: number = idle
+        ? perf.poll!(fds, 0, Math.min(start.pollMs, 5))
+        : perf.poll!(fds, count, start.pollMs);
       const passStart = passTimes === null ? -1n : perf.clockNanos(1);
       let most = 0;
+      let copiedAny = false;
       // Edge-triggered POLLIN: copy every ring each time, not only the ready ones.
       for (let i = 0; i < count; i++) {
         const control = sources[i].control;
         const waiting = Number(Atomics.load(control, 0) - control[1]);
         const copied = copyRing(sources[i], queues[i], onCorrupt);
+        if (copied > 0) copiedAny = true;
         if (waiting > most) most = waiting;
         if (diagnostics) {
           if (waiting > highWater) highWater = state[3] = waiting;
           if (copied < waiting) state[4]++;
         }
       }
+      idle = !idle && ready !== 0 && !copiedAny;
       if (passStart > 0n) Atomics.store(passTimes!, 0, passStart);
       if (trace !== null) {
         const at = 1 + (trace[0] % traceCapacity) * TRACE_FIELDS;
