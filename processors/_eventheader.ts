@@ -37,11 +37,7 @@ import type { AnyValue, Attributes } from "../pipeline/attributes.ts";
 import type { LogRecordData } from "../pipeline/logs/log_record.ts";
 import type { Resource } from "../pipeline/resource.ts";
 import type { ReadableSpan } from "../pipeline/trace/span.ts";
-import {
-  type ExactTime,
-  formatRfc3339,
-  isExactTime,
-} from "../pipeline/time.ts";
+import { formatRfc3339, isExactTime } from "../pipeline/time.ts";
 import {
   hasDuplicateSiblings,
   METADATA_CACHE_SHAPES,
@@ -49,6 +45,7 @@ import {
 } from "./_metadata_cache.ts";
 import { cutLength } from "./_cut.ts";
 import { copyString } from "./_replay_string.ts";
+import { RawLogFields } from "./_raw_fields.ts";
 import {
   isValidSpanId,
   SPAN_PART_B_ATTRIBUTES,
@@ -884,26 +881,26 @@ export function encodeLogRecord(
 ): number {
   if (b.resident !== undefined && record.eventName === undefined) {
     const hasTime = record.timeUnixMs !== 0 || record.timeNanosInMs !== 0;
-    const time = replayTime;
+    const f = snapshotFields;
+    const time = f.time;
     time.unixMs = hasTime ? record.timeUnixMs : record.observedTimeUnixMs;
     time.nanosInMs = hasTime
       ? record.timeNanosInMs
       : record.observedTimeNanosInMs;
+    f.resource = record.resource;
+    f.traceId = record.traceId;
+    f.spanId = record.spanId;
+    f.attributes = record.attributes;
+    f.body = record.body;
+    f.severityText = record.severityText;
+    // Sanitized already: f.countLimit and f.valueLengthLimit stay Infinity.
     const n = replayLogRecord(
       b,
       level,
       options,
       eventName,
-      record.resource,
-      time,
-      record.traceId,
-      record.spanId,
-      record.attributes,
-      record.body,
+      f,
       record.severityNumber,
-      record.severityText,
-      Infinity,
-      Infinity,
     );
     if (n > 0) return n;
   }
@@ -930,7 +927,8 @@ export function encodeLogRecord(
 // names, resource attributes in PartC) goes back to the full encoder, which
 // writes the same bytes (tests/user_events compare both paths byte for byte).
 
-const replayTime: ExactTime = { unixMs: 0, nanosInMs: 0 };
+/** The fields of a snapshot being replayed (read by replayLogRecord on entry, so a nested encode may reuse it). */
+const snapshotFields = new RawLogFields();
 const KIND_STRING = 1;
 const KIND_BOOL = 2;
 const KIND_INT = 3;
@@ -1100,16 +1098,10 @@ function replayValue(
  * @param level The EventHeader level (1-5).
  * @param options The options the shape was written with.
  * @param eventName The event name.
- * @param resource The record's resource.
- * @param time The PartA time (an object, so that no double is boxed per call).
- * @param traceId The trace id (valid), if any.
- * @param spanId The span id (valid), if any.
- * @param attributes The attributes, if any.
- * @param body The body, if any.
+ * @param fields The record's resource, PartA time, trace and span id (valid,
+ * if any), attributes, body and severity text (if any), and the sanitizer's
+ * limits; read once, on entry.
  * @param severityNumber 1-24.
- * @param severityText The severity text, if any.
- * @param countLimit The most attributes.
- * @param valueLengthLimit The longest string attribute.
  * @returns The bytes to write, or -1.
  */
 export function replayLogRecord(
@@ -1117,17 +1109,18 @@ export function replayLogRecord(
   level: number,
   options: EncodeOptions,
   eventName: string,
-  resource: Resource,
-  time: ExactTime,
-  traceId: string | undefined,
-  spanId: string | undefined,
-  attributes: Attributes | undefined,
-  body: unknown,
+  fields: RawLogFields,
   severityNumber: number,
-  severityText: string | undefined,
-  countLimit: number,
-  valueLengthLimit: number,
 ): number {
+  const resource = fields.resource;
+  const time = fields.time;
+  const traceId = fields.traceId;
+  const spanId = fields.spanId;
+  const attributes = fields.attributes;
+  const body = fields.body;
+  const severityText = fields.severityText;
+  const countLimit = fields.countLimit;
+  const valueLengthLimit = fields.valueLengthLimit;
   const shape = b.resident;
   if (
     shape === undefined || eventName !== shape.eventName ||

@@ -13,10 +13,10 @@
  */
 
 import type { Attributes } from "../pipeline/attributes.ts";
+import { RawLogFields } from "./_raw_fields.ts";
 import { normalizeHexId } from "../pipeline/ids.ts";
 import { LogEmitContext, type LogRecord } from "../pipeline/logs/log_record.ts";
-import type { Resource } from "../pipeline/resource.ts";
-import { type ExactTime, nowExactTime, toExactTime } from "../pipeline/time.ts";
+import { nowExactTime, toExactTime } from "../pipeline/time.ts";
 import {
   activeSpanContext,
   isValidTraceFlags,
@@ -29,27 +29,7 @@ import {
 
 const VALID = 1;
 
-/** A record's fields as a replay needs them; one reusable object per caller (no allocation per emit). */
-export class RawLogFields {
-  /** The PartA time: the timestamp, else now. */
-  readonly time: ExactTime = { unixMs: 0, nanosInMs: 0 };
-  /** The valid, lowercase trace id, or `undefined` (then `spanId` is too). */
-  traceId: string | undefined = undefined;
-  /** The valid, lowercase span id, or `undefined`. */
-  spanId: string | undefined = undefined;
-  /** The attributes as given (a plain object), or `undefined`. */
-  attributes: Attributes | undefined = undefined;
-  /** The body as given. */
-  body: unknown = undefined;
-  /** The severity text (a string), or `undefined`. */
-  severityText: string | undefined = undefined;
-  /** The context's resource. */
-  resource: Resource | undefined = undefined;
-  /** The sanitizer's attribute count limit. */
-  countLimit = Infinity;
-  /** The sanitizer's value length limit. */
-  valueLengthLimit = Infinity;
-}
+export { RawLogFields };
 
 /**
  * Reads `record` into `out` when a replay may write it as given; `false`
@@ -156,20 +136,5 @@ export function replayRawLogRecord(
 ): number {
   const f = fields;
   if (!readRawLogRecord(record, context, f)) return -1;
-  return replayLogRecord(
-    b,
-    level,
-    options,
-    "Log",
-    f.resource!,
-    f.time,
-    f.traceId,
-    f.spanId,
-    f.attributes,
-    f.body,
-    severityNumber,
-    f.severityText,
-    f.countLimit,
-    f.valueLengthLimit,
-  );
+  return replayLogRecord(b, level, options, "Log", f, severityNumber);
 }

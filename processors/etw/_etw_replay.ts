@@ -20,14 +20,14 @@
  * @module
  */
 
-import type { AnyValue, Attributes } from "../../pipeline/attributes.ts";
+import type { AnyValue } from "../../pipeline/attributes.ts";
 import type { LogRecordData } from "../../pipeline/logs/log_record.ts";
 import type { Resource } from "../../pipeline/resource.ts";
-import type { ExactTime } from "../../pipeline/time.ts";
 import { isExactTime } from "../../pipeline/time.ts";
 import { writeRfc3339Fraction } from "../_rfc3339.ts";
 import type { TraceLoggingWriter } from "../_tracelogging.ts";
 import { copyString } from "../_replay_string.ts";
+import type { RawLogFields } from "../_raw_fields.ts";
 
 const KIND_STRING = 1;
 const KIND_BOOL = 2;
@@ -200,8 +200,7 @@ function replayNumber(
   if (p + 8 > end) return -1;
   if (kind === KIND_INT) {
     const v = value as number;
-    const lo = v % 0x100000000;
-    view.setUint32(p, lo < 0 ? lo + 0x100000000 : lo, true);
+    view.setUint32(p, v >>> 0, true); // the low word, two's complement
     view.setInt32(p + 4, Math.floor(v / 0x100000000) | 0, true);
   } else if (kind === KIND_FLOAT) {
     view.setFloat64(p, value as number, true);
@@ -227,16 +226,10 @@ function replayNumber(
  * @param view A DataView over `w.bytes`.
  * @param shape The resident shape.
  * @param eventName The event name.
- * @param resource The record's resource.
- * @param time The PartA time.
- * @param traceId The trace id (valid), if any.
- * @param spanId The span id (valid), if any.
- * @param attributes The attributes, if any.
- * @param body The body, if any.
+ * @param fields The record's resource, PartA time, trace and span id (valid,
+ * if any), attributes, body and severity text (if any), and the sanitizer's
+ * limits; read once, on entry.
  * @param severityNumber 1-24.
- * @param severityText The severity text, if any.
- * @param countLimit The most attributes.
- * @param valueLengthLimit The longest string attribute.
  * @returns The payload's end, or -1.
  */
 export function replayEtwLogRecord(
@@ -244,17 +237,18 @@ export function replayEtwLogRecord(
   view: DataView,
   shape: ResidentEtwLogShape,
   eventName: string,
-  resource: Resource,
-  time: ExactTime,
-  traceId: string | undefined,
-  spanId: string | undefined,
-  attributes: Attributes | undefined,
-  body: unknown,
+  fields: RawLogFields,
   severityNumber: number,
-  severityText: string | undefined,
-  countLimit: number,
-  valueLengthLimit: number,
 ): number {
+  const resource = fields.resource;
+  const time = fields.time;
+  const traceId = fields.traceId;
+  const spanId = fields.spanId;
+  const attributes = fields.attributes;
+  const body = fields.body;
+  const severityText = fields.severityText;
+  const countLimit = fields.countLimit;
+  const valueLengthLimit = fields.valueLengthLimit;
   if (eventName !== shape.eventName || resource !== shape.resource) return -1;
   const traced = traceId !== undefined && spanId !== undefined;
   if (traced !== shape.traced) return -1;
@@ -342,8 +336,7 @@ export function replayEtwLogRecord(
         if (p + 8 > end) return -1;
         if (Number.isSafeInteger(value)) {
           if (kind !== KIND_INT) return -1;
-          const lo = value % 0x100000000;
-          view.setUint32(p, lo < 0 ? lo + 0x100000000 : lo, true);
+          view.setUint32(p, value >>> 0, true); // the low word, two's complement
           view.setInt32(p + 4, Math.floor(value / 0x100000000) | 0, true);
         } else {
           if (kind !== KIND_FLOAT) return -1;

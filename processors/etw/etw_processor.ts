@@ -165,16 +165,8 @@ export class EtwProcessor implements LogRecordProcessor, Disposable {
             this.#view!,
             shape,
             core.eventName,
-            f.resource!,
-            f.time,
-            f.traceId,
-            f.spanId,
-            f.attributes,
-            f.body,
+            f,
             severity,
-            f.severityText,
-            f.countLimit,
-            f.valueLengthLimit,
           );
         }
       } catch {
