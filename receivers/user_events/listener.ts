@@ -168,6 +168,19 @@ export interface UserEventsListenerOptions {
    */
   readonly copyThread?: boolean;
   /**
+   * How far the copy workers raise their scheduling priority. `"fifo"`:
+   * `SCHED_FIFO` priority 1 where the process may (root or `CAP_SYS_NICE`;
+   * what `perf record -r` does), else nice -20, else unchanged. `"nice"`:
+   * nice -20 only. `"unchanged"`: the process's own scheduling. A worker
+   * only runs when the kernel wakes it (a sixteenth of a ring filled) and
+   * copies with one memcpy, so a real-time worker takes little CPU; it
+   * keeps the rings drained while the machine is busy (in the VM
+   * benchmark, a copier the scheduler did not run for 200-700 ms let the
+   * kernel drop events). `stats.copyThreadPriority` says what was granted.
+   * @default {"fifo"}
+   */
+  readonly copyThreadPriority?: "fifo" | "nice" | "unchanged";
+  /**
    * How often {@linkcode UserEventsListener.run} drains the rings, in ms.
    * @default {50}
    */
@@ -284,8 +297,9 @@ export interface UserEventsListenerStats {
   readonly copyThreads: number;
   /**
    * The copy worker's scheduling: `"fifo"` (`SCHED_FIFO` priority 1),
-   * `"nice"` (nice -20), `"default"` (the process lacks `CAP_SYS_NICE`),
-   * or `"none"` without a copy worker.
+   * `"nice"` (nice -20), `"default"` (the process lacks `CAP_SYS_NICE`, or
+   * `copyThreadPriority` is `"unchanged"`), or `"none"` without a copy
+   * worker.
    */
   readonly copyThreadPriority: "fifo" | "nice" | "default" | "none";
   /**
@@ -1229,6 +1243,19 @@ export async function openUserEventsListener(
       }: expected an integer 1-60000`,
     );
   }
+  const copyThreadPriority = options.copyThreadPriority ?? "fifo";
+  if (
+    copyThreadPriority !== "fifo" && copyThreadPriority !== "nice" &&
+    copyThreadPriority !== "unchanged"
+  ) {
+    throw new UserEventsListenerError(
+      `Cannot use copyThreadPriority ${
+        // Never calls into the value: a hostile toString cannot throw here.
+        typeof copyThreadPriority === "string"
+          ? JSON.stringify((copyThreadPriority as string).slice(0, 40))
+          : `of type ${typeof copyThreadPriority}`}: expected "fifo", "nice" or "unchanged"`,
+    );
+  }
   const holdBackMs = options.holdBackMs ?? 10;
   if (
     typeof holdBackMs !== "number" || !Number.isFinite(holdBackMs) ||
@@ -1447,6 +1474,7 @@ export async function openUserEventsListener(
       pageSize,
       backlogKiB,
       pollIntervalMs,
+      copyThreadPriority === "unchanged" ? "none" : copyThreadPriority,
     );
   }
   return listener;
@@ -1478,6 +1506,7 @@ async function startCopier(
   pageSize: number,
   backlogKiB: number,
   pollIntervalMs: number,
+  requestedPriority: "fifo" | "nice" | "none",
 ): Promise<void> {
   if (
     typeof Worker !== "function" || typeof SharedArrayBuffer !== "function" ||
@@ -1492,7 +1521,7 @@ async function startCopier(
   const views = queues.map((q) => queueView(q, pageSize));
   const count = Math.min(rings.length, MAX_COPY_WORKERS);
   const trace = takeCopyTrace();
-  const priority = takeCopyPriority() ?? "fifo";
+  const priority = takeCopyPriority() ?? requestedPriority;
   const groups: number[][] = [];
   for (let g = 0; g < count; g++) {
     const from = Math.floor((g * rings.length) / count);

@@ -402,6 +402,20 @@ describe("UserEventsListener on a real kernel", () => {
         i++
       ) await sleep(100);
       assert.equal(tasks().filter((t) => t.policy === 1).length, fifoBefore);
+      if ((RUNTIME as string) === "node") return;
+      // copyThreadPriority "unchanged": the same workers, none real-time.
+      const plain = await openUserEventsListener({
+        providers: [provider],
+        levels: [5],
+        copyThreadPriority: "unchanged",
+      });
+      try {
+        assert.equal(plain.stats.copyThreads, Math.min(plain.cpus.length, 4));
+        assert.equal(plain.stats.copyThreadPriority, "default");
+        assert.equal(tasks().filter((t) => t.policy === 1).length, fifoBefore);
+      } finally {
+        plain.close();
+      }
     },
   );
 

@@ -606,6 +606,25 @@ describe("UserEventsListener (fake perf)", () => {
       [{ providers: ["a"], backlogKiB: 10 }, /backlogKiB 10: expected/],
       [{ providers: ["a"], backlogKiB: NaN }, /backlogKiB NaN/],
       [{ providers: ["a"], backlogKiB: "8192" }, /backlogKiB 8192/],
+      [
+        { providers: ["a"], copyThreadPriority: "rt" },
+        /copyThreadPriority "rt": expected "fifo", "nice" or "unchanged"/,
+      ],
+      [
+        { providers: ["a"], copyThreadPriority: 1 },
+        /copyThreadPriority of type number/,
+      ],
+      [
+        {
+          providers: ["a"],
+          copyThreadPriority: {
+            toString() {
+              throw new Error("hostile");
+            },
+          },
+        },
+        /copyThreadPriority of type object/,
+      ],
     ];
     for (const [options, pattern] of cases) {
       await assert.rejects(
