@@ -21,7 +21,11 @@ import {
   withActiveSpan,
 } from "../../mod.ts";
 import { AttributeSanitizer } from "../../pipeline/attributes.ts";
-import { BASE_MS, records } from "../hostile/_replay_records.ts";
+import {
+  BASE_MS,
+  emitNestedInReplay,
+  records,
+} from "../hostile/_replay_records.ts";
 
 function open(options: Partial<EtwProcessorOptions>) {
   const fake = new FakeAdvapi32();
@@ -204,25 +208,10 @@ describe("ETW replay of a repeated shape", () => {
   it("a record emitted from inside a replayed one (a Proxy trap) leaves both events whole", () => {
     const live = open({});
     const ctx = context({});
-    const T = Math.floor(performance.timeOrigin) + 5000;
-    const at = (body: string, attributes: object): LogRecord => ({
-      timestamp: T,
-      severityNumber: 9,
-      body,
-      attributes: attributes as LogRecord["attributes"],
-    });
-    live.processor.onEmit(at("first", { a: 1, b: "x" }), ctx);
-    let fired = false;
-    const attributes = new Proxy({ a: 2, b: "y" }, {
-      get(target, key, receiver) {
-        if (!fired) {
-          fired = true;
-          live.processor.onEmit(at("inner", { other: true }), ctx);
-        }
-        return Reflect.get(target, key, receiver);
-      },
-    });
-    live.processor.onEmit(at("outer", attributes), ctx);
+    emitNestedInReplay(
+      (record) => live.processor.onEmit(record, ctx),
+      Math.floor(performance.timeOrigin) + 5000,
+    );
     const events = live.fake.writes.map((w) =>
       traceLoggingFieldsToObject(
         decodeTraceLogging(w.blobs[1].bytes, w.blobs[2].bytes).fields,

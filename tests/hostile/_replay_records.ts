@@ -92,6 +92,36 @@ function value(rnd: () => number, kind: number): unknown {
 
 export const BASE_MS = 1_704_164_645_678;
 
+/**
+ * Emits "first" ({ a: 1, b: "x" }), then "outer" ({ a: 2, b: "y" }) whose
+ * attributes are a Proxy that emits "inner" ({ other: true }) from its first
+ * trap: a record emitted from inside a replayed one. A processor must write
+ * first, inner and outer, each whole.
+ */
+export function emitNestedInReplay(
+  emit: (record: LogRecord) => void,
+  timestamp: number,
+): void {
+  const at = (body: string, attributes: object): LogRecord => ({
+    timestamp,
+    severityNumber: 9,
+    body,
+    attributes: attributes as LogRecord["attributes"],
+  });
+  emit(at("first", { a: 1, b: "x" }));
+  let fired = false;
+  const attributes = new Proxy({ a: 2, b: "y" }, {
+    get(target, key, receiver) {
+      if (!fired) {
+        fired = true;
+        emit(at("inner", { other: true }));
+      }
+      return Reflect.get(target, key, receiver);
+    },
+  });
+  emit(at("outer", attributes));
+}
+
 function timestamp(rnd: () => number, i: number): unknown {
   const r = rnd();
   if (r < 0.55) return BASE_MS + Math.floor(i / 7); // ms, same second often

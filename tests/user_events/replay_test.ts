@@ -20,7 +20,11 @@ import {
   withActiveSpan,
 } from "../../mod.ts";
 import { AttributeSanitizer } from "../../pipeline/attributes.ts";
-import { BASE_MS, records } from "../hostile/_replay_records.ts";
+import {
+  BASE_MS,
+  emitNestedInReplay,
+  records,
+} from "../hostile/_replay_records.ts";
 
 const PATH = "/fake/tracing/user_events_data";
 const LEVEL_NAMES = ["L1", "L2", "L3", "L4", "L5"];
@@ -165,24 +169,10 @@ describe("user_events replay of a repeated shape", () => {
   it("a record emitted from inside a replayed one (a Proxy trap) leaves both events whole", () => {
     const live = open({});
     const ctx = context({});
-    const at = (body: string, attributes: object): LogRecord => ({
-      timestamp: BASE_MS,
-      severityNumber: 9,
-      body,
-      attributes: attributes as LogRecord["attributes"],
-    });
-    live.processor.onEmit(at("first", { a: 1, b: "x" }), ctx);
-    let fired = false;
-    const attributes = new Proxy({ a: 2, b: "y" }, {
-      get(target, key, receiver) {
-        if (!fired) {
-          fired = true;
-          live.processor.onEmit(at("inner", { other: true }), ctx);
-        }
-        return Reflect.get(target, key, receiver);
-      },
-    });
-    live.processor.onEmit(at("outer", attributes), ctx);
+    emitNestedInReplay(
+      (record) => live.processor.onEmit(record, ctx),
+      BASE_MS,
+    );
     const events = live.fake.writes.map((w) =>
       decodedFieldsToObject(decodeEventHeader("x_L4K1", w.event).fields)
     );
