@@ -10,7 +10,11 @@
 # share out/flags/)
 # NAME=FLAGS: Node flags for the .ts child, e.g. base= liftoff=--liftoff-only;
 # a NAME starting with "js" runs the pre-stripped copy (strip.mjs) instead.
-# FLAGS may hold several flags joined by ",". Check on the host that a flag
+# FLAGS may hold several flags joined by ",". FLAGS_SECONDS=S (with -e): start
+# no new round after S seconds, so the totals and the kernel log are printed
+# before the VM's -t timeout. Every run is logged in $out/runs.log (round,
+# variant, exit status, signal, ms); a crash keeps its stderr, stdout and the
+# kernel log's tail in $out. Check on the host that a flag
 # changes anything before counting it: --trace-wasm-compilation-times shows
 # which wasm compilations a flag leaves (README.md, "Flags").
 set -u
@@ -21,9 +25,16 @@ export HOME=/tmp NO_COLOR=1
 out=tests/kernel/node_abort/out/flags${FLAGS_OUT_SUFFIX:-} # one per VM when several run at once
 mkdir -p "$out"
 declare -A crash fail runs secs
+start=$(date +%s)
+log=$out/runs.log
+echo "# boot $(date -u +%FT%TZ) $(nproc) vCPU, $(uname -r), variants: $*" >>"$log"
 dmesg -n 1 2>/dev/null # keep segfault lines off the console, still in the ring buffer
 echo "show_unhandled_signals: $(cat /proc/sys/debug/exception-trace 2>/dev/null || echo '?')"
 for r in $(seq 1 "$rounds"); do
+	if [ -n "${FLAGS_SECONDS:-}" ] && [ $(( $(date +%s) - start )) -ge "$FLAGS_SECONDS" ]; then
+		echo "stopping after round $((r - 1)): FLAGS_SECONDS=$FLAGS_SECONDS reached"
+		break
+	fi
 	line="round $r ($(date +%T)):"
 	for v in "$@"; do
 		name=${v%%=*}; flags=${v#*=}; flags=${flags//,/ }
@@ -33,12 +44,16 @@ for r in $(seq 1 "$rounds"); do
 		# shellcheck disable=SC2086
 		"${NOBODY[@]}" $NODE $flags --no-warnings --experimental-ffi $script >"$out/last.out" 2>"$out/last.err" </dev/null
 		rc=$?
-		secs[$name]=$(( ${secs[$name]:-0} + ($(date +%s%N) - t0) / 1000000 ))
+		ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+		secs[$name]=$(( ${secs[$name]:-0} + ms ))
+		sig=-; [ "$rc" -gt 128 ] && sig=SIG$(kill -l $((rc - 128)) 2>/dev/null)
+		echo "$(date -u +%T) round $r $name rc $rc $sig ${ms}ms" >>"$log"
 		runs[$name]=$(( ${runs[$name]:-0} + 1 ))
 		if [ "$rc" -gt 128 ]; then
 			crash[$name]=$(( ${crash[$name]:-0} + 1 ))
 			cp "$out/last.err" "$out/$name-round$r-rc$rc.err"
 			cp "$out/last.out" "$out/$name-round$r-rc$rc.out"
+			dmesg | tail -40 >"$out/$name-round$r-rc$rc.dmesg"
 			echo "CRASH $name round $r rc $rc; kernel: $(dmesg | grep -E 'segfault|trap|general protection' | tail -1)"
 		elif [ "$rc" -ne 0 ] || ! grep -q '"stats"' "$out/last.out"; then
 			fail[$name]=$(( ${fail[$name]:-0} + 1 ))
