@@ -25,7 +25,7 @@ export HOME=/tmp NO_COLOR=1
 out=tests/kernel/node_abort/out/flags${FLAGS_OUT_SUFFIX:-} # one per VM when several run at once
 mkdir -p "$out"
 declare -A crash fail runs secs
-start=$(date +%s)
+start=$(date +%s); boot=$(date -u +%H%M%S) # crash files are named by boot and round
 log=$out/runs.log
 echo "# boot $(date -u +%FT%TZ) $(nproc) vCPU, $(uname -r), variants: $*" >>"$log"
 dmesg -n 1 2>/dev/null # keep segfault lines off the console, still in the ring buffer
@@ -51,13 +51,13 @@ for r in $(seq 1 "$rounds"); do
 		runs[$name]=$(( ${runs[$name]:-0} + 1 ))
 		if [ "$rc" -gt 128 ]; then
 			crash[$name]=$(( ${crash[$name]:-0} + 1 ))
-			cp "$out/last.err" "$out/$name-round$r-rc$rc.err"
-			cp "$out/last.out" "$out/$name-round$r-rc$rc.out"
-			dmesg | tail -40 >"$out/$name-round$r-rc$rc.dmesg"
+			cp "$out/last.err" "$out/$boot-$name-round$r-rc$rc.err"
+			cp "$out/last.out" "$out/$boot-$name-round$r-rc$rc.out"
+			dmesg | tail -40 >"$out/$boot-$name-round$r-rc$rc.dmesg"
 			echo "CRASH $name round $r rc $rc; kernel: $(dmesg | grep -E 'segfault|trap|general protection' | tail -1)"
 		elif [ "$rc" -ne 0 ] || ! grep -q '"stats"' "$out/last.out"; then
 			fail[$name]=$(( ${fail[$name]:-0} + 1 ))
-			cp "$out/last.err" "$out/$name-round$r-fail-rc$rc.err"
+			cp "$out/last.err" "$out/$boot-$name-round$r-fail-rc$rc.err"
 		fi
 		line="$line $name ${crash[$name]:-0}/${runs[$name]}"
 	done
