@@ -25,3 +25,15 @@
  */
 
 export * from "./pipeline/mod.ts";
+export {
+  type NativeClockStatus,
+  nativeClockStatus,
+  useNativeClock,
+} from "./ffi/clock.ts";
+
+import { useNativeClock } from "./ffi/clock.ts";
+
+// The runtime adapter at the edge: the pipeline's exact clock reads
+// clock_gettime(CLOCK_MONOTONIC) through Deno's or Bun's FFI where that is
+// allowed (it never throws and never prompts), else performance.now().
+useNativeClock(true);

@@ -147,12 +147,11 @@ describe("toExactTime: OpenTelemetry JS inputs", () => {
     assert.deepEqual(pair(new Shifted(7)), [7, 0]);
   });
 
-  it("gives the clock to the microsecond", () => {
+  it("gives the clock as exact pairs near Date.now() (tests/time/native_clock_test.ts covers both clocks)", () => {
     const out = t();
     for (let i = 0; i < 100; i++) {
       nowExactTime(out);
       assert.ok(isExactTime(out.unixMs, out.nanosInMs));
-      assert.equal(out.nanosInMs % 1000, 0);
     }
     assert.ok(Math.abs(out.unixMs - Date.now()) < 1000);
   });
