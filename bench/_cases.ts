@@ -14,11 +14,13 @@ import {
   type LogRecord,
   type LogRecordData,
   type LogRecordProcessor,
+  nativeClockStatus,
   type ReadableSpan,
   Resource,
   SimpleLogRecordProcessor,
   type SpanProcessor,
   TracerProvider,
+  useNativeClock,
 } from "../mod.ts";
 import {
   BatchLogRecordProcessor as PeerBatchLogRecordProcessor,
@@ -705,8 +707,13 @@ const TIME_OPS = 10_000;
 /**
  * The conversions every record goes through: a `Date.now()` millisecond
  * timestamp, a bigint of nanoseconds and the clock read of a record without
- * one (`nowExactTime`, against the `performance.now()` it reads: the
- * baseline).
+ * one (`nowExactTime`, against `performance.now()`: the baseline).
+ * `nowExactTime` reads the native clock where `@seed/telemetry` installed
+ * it (Deno with FFI allowed, Bun; see `nativeClockStatus`), so it can cost
+ * less than the baseline; `nowExactTime-performance-now` is the fallback
+ * path (`useNativeClock(false)` for the duration of the case), and
+ * `date-now` what OpenTelemetry JS's sdk-logs reads per record for the
+ * observed time (milliseconds only).
  */
 export function timeCases(): Promise<BenchCase[]> {
   const g = "time/per-record";
@@ -733,6 +740,18 @@ export function timeCases(): Promise<BenchCase[]> {
     mk(g, "nowExactTime", n, "record", () => {
       for (let i = 0; i < n; i++) nowExactTime(out);
       consume(out.nanosInMs);
+    }),
+    mk(g, "nowExactTime-performance-now", n, "record", () => {
+      const native = nativeClockStatus().active;
+      if (native) useNativeClock(false);
+      for (let i = 0; i < n; i++) nowExactTime(out);
+      if (native) useNativeClock(true);
+      consume(out.nanosInMs);
+    }),
+    mk(g, "date-now", n, "record", () => {
+      let s = 0;
+      for (let i = 0; i < n; i++) s += Date.now();
+      consume(s);
     }),
   ]);
 }
