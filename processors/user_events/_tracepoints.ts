@@ -517,6 +517,24 @@ export class WriteOutcomes {
     }
   }
 
+  /**
+   * The tail both user_events processors share: writes an event the
+   * encoder left in `set.buffer` (`length` bytes with the index) to
+   * `level`'s tracepoint and counts the outcome; a negative `length` (the
+   * encoder's `-ERANGE`: it could not be made to fit) counts as too large.
+   */
+  writeEvent(
+    set: TracepointSet,
+    level: number,
+    length: number,
+    diagnostics: DiagnosticSink,
+    source: string,
+    what: string,
+  ): void {
+    if (length < 0) this.tooLarge++;
+    else this.count(set.write(level, length), diagnostics, source, what);
+  }
+
   /** The processor's stats, given its disabled-path counters. */
   stats(
     set: TracepointSet,

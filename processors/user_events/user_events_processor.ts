@@ -237,8 +237,10 @@ export class UserEventsProcessor implements LogRecordProcessor, Disposable {
         // A record emitted from inside this one rewrote the buffer.
         if (this.#epoch !== epoch) length = -1;
         if (length > 0) {
-          this.#outcomes.count(
-            set.write(level, length),
+          this.#outcomes.writeEvent(
+            set,
+            level,
+            length,
             this.#diagnostics!,
             SOURCE,
             "record",
@@ -262,12 +264,10 @@ export class UserEventsProcessor implements LogRecordProcessor, Disposable {
         this.#outcomes.encodeError++;
         return;
       }
-      if (length < 0) {
-        this.#outcomes.tooLarge++;
-        return;
-      }
-      this.#outcomes.count(
-        set.write(level, length),
+      this.#outcomes.writeEvent(
+        set,
+        level,
+        length,
         this.#diagnostics!,
         SOURCE,
         "record",

@@ -144,12 +144,10 @@ export class UserEventsSpanProcessor implements SpanProcessor, Disposable {
         this.#outcomes.encodeError++;
         return;
       }
-      if (length < 0) {
-        this.#outcomes.tooLarge++;
-        return;
-      }
-      this.#outcomes.count(
-        set.write(LEVEL, length),
+      this.#outcomes.writeEvent(
+        set,
+        LEVEL,
+        length,
         this.#diagnostics,
         SOURCE,
         "span",
