@@ -11,26 +11,106 @@
 const HEX: string[] = [];
 for (let i = 0; i < 256; i++) HEX.push(i.toString(16).padStart(2, "0"));
 
+// The char codes of a byte's high and low hex digit. An id is made by one
+// String.fromCharCode with a fixed argument count: a flat string. Joining
+// two-digit strings with `+=` made a rope (a tree of 16 or 8 pieces) that
+// V8 walks on every later read: generating and then reading two ids twice
+// (a validation and an encode) took 2.0 µs on Deno and 1.3 µs on Bun
+// against 0.7 µs for flat ids (fastest of 30 rounds, one process).
+const HI = new Uint16Array(256);
+const LO = new Uint16Array(256);
+for (let i = 0; i < 256; i++) {
+  HI[i] = HEX[i].charCodeAt(0);
+  LO[i] = HEX[i].charCodeAt(1);
+}
+
 const POOL_SIZE = 4096;
 const pool = new Uint8Array(POOL_SIZE);
 let poolOffset = POOL_SIZE;
 
-function takeHex(bytes: number): string {
+/** The offset of `bytes` fresh random bytes in `pool`. */
+function take(bytes: number): number {
   if (poolOffset + bytes > POOL_SIZE) {
     crypto.getRandomValues(pool);
     poolOffset = 0;
   }
-  let out = "";
-  let allZero = true;
-  const end = poolOffset + bytes;
-  for (let i = poolOffset; i < end; i++) {
-    const b = pool[i];
-    if (b !== 0) allZero = false;
-    out += HEX[b];
-  }
-  poolOffset = end;
-  // An all-zero id is invalid; the odds are 2^-64 at worst, but never return one.
-  return allZero ? takeHex(bytes) : out;
+  const at = poolOffset;
+  poolOffset = at + bytes;
+  return at;
+}
+
+function traceHex(): string {
+  const p = pool;
+  const o = take(16);
+  let any = 0;
+  for (let i = o; i < o + 16; i++) any |= p[i];
+  // An all-zero id is invalid; the odds are 2^-128, but never return one.
+  if (any === 0) return traceHex();
+  const b0 = p[o], b1 = p[o + 1], b2 = p[o + 2], b3 = p[o + 3];
+  const b4 = p[o + 4], b5 = p[o + 5], b6 = p[o + 6], b7 = p[o + 7];
+  const b8 = p[o + 8], b9 = p[o + 9], b10 = p[o + 10], b11 = p[o + 11];
+  const b12 = p[o + 12], b13 = p[o + 13], b14 = p[o + 14], b15 = p[o + 15];
+  return String.fromCharCode(
+    HI[b0],
+    LO[b0],
+    HI[b1],
+    LO[b1],
+    HI[b2],
+    LO[b2],
+    HI[b3],
+    LO[b3],
+    HI[b4],
+    LO[b4],
+    HI[b5],
+    LO[b5],
+    HI[b6],
+    LO[b6],
+    HI[b7],
+    LO[b7],
+    HI[b8],
+    LO[b8],
+    HI[b9],
+    LO[b9],
+    HI[b10],
+    LO[b10],
+    HI[b11],
+    LO[b11],
+    HI[b12],
+    LO[b12],
+    HI[b13],
+    LO[b13],
+    HI[b14],
+    LO[b14],
+    HI[b15],
+    LO[b15],
+  );
+}
+
+function spanHex(): string {
+  const p = pool;
+  const o = take(8);
+  const b0 = p[o], b1 = p[o + 1], b2 = p[o + 2], b3 = p[o + 3];
+  const b4 = p[o + 4], b5 = p[o + 5], b6 = p[o + 6], b7 = p[o + 7];
+  // An all-zero id is invalid; the odds are 2^-64, but never return one.
+  if ((b0 | b1 | b2 | b3 | b4 | b5 | b6 | b7) === 0) return spanHex();
+  return String.fromCharCode(
+    HI[b0],
+    LO[b0],
+    HI[b1],
+    LO[b1],
+    HI[b2],
+    LO[b2],
+    HI[b3],
+    LO[b3],
+    HI[b4],
+    LO[b4],
+    HI[b5],
+    LO[b5],
+    HI[b6],
+    LO[b6],
+    HI[b7],
+    LO[b7],
+  );
 }
 
 /**
@@ -47,7 +127,7 @@ function takeHex(bytes: number): string {
  * ```
  */
 export function randomTraceId(): string {
-  return takeHex(16);
+  return traceHex();
 }
 
 /**
@@ -64,7 +144,7 @@ export function randomTraceId(): string {
  * ```
  */
 export function randomSpanId(): string {
-  return takeHex(8);
+  return spanHex();
 }
 
 // Per char code below 128: 0 = not a lowercase hex digit, 1 = "0", 3 = a

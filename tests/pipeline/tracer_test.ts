@@ -2,6 +2,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import {
   activeSpanContext,
+  bytesToHex,
   formatTraceparent,
   InMemoryExporter,
   isValidSpanId,
@@ -16,6 +17,7 @@ import {
   type SpanProcessor,
   SpanStatusCode,
   TracerProvider,
+  writeHexId,
 } from "../../mod.ts";
 import { envOf } from "./_fakes.ts";
 
@@ -351,6 +353,57 @@ describe("ids", () => {
     }
     assert.equal(traces.size, 20_000);
     assert.equal(spans.size, 20_000);
+  });
+
+  it("spell every byte value in every position, and round-trip as bytes", () => {
+    // Each id is built from per-byte tables: a wrong table entry or a
+    // shifted argument shows as a byte value missing at some position or a
+    // round trip that differs.
+    const seen = [new Set<number>(), new Set<number>()];
+    const bytes = new Uint8Array(16);
+    for (let i = 0; i < 20_000; i++) {
+      const t = randomTraceId();
+      const s = randomSpanId();
+      assert.match(t, /^[0-9a-f]{32}$/);
+      assert.match(s, /^[0-9a-f]{16}$/);
+      writeHexId(t, bytes, 0);
+      assert.equal(bytesToHex(bytes), t);
+      for (let j = 0; j < 16; j++) seen[0].add(j * 256 + bytes[j]);
+      writeHexId(s, bytes, 0);
+      assert.equal(bytesToHex(bytes.subarray(0, 8)), s);
+      for (let j = 0; j < 8; j++) seen[1].add(j * 256 + bytes[j]);
+    }
+    assert.equal(seen[0].size, 16 * 256);
+    assert.equal(seen[1].size, 8 * 256);
+  });
+
+  it("skip all-zero random bytes instead of returning an invalid id", () => {
+    // The pool refills through crypto.getRandomValues; make every refill
+    // start with 16 zero bytes, so the first id after a refill would be
+    // all zeros without the check.
+    const original = crypto.getRandomValues;
+    let refills = 0;
+    crypto.getRandomValues = function <T extends ArrayBufferView | null>(
+      array: T,
+    ): T {
+      original.call(crypto, array as never);
+      new Uint8Array(array!.buffer, array!.byteOffset, 16).fill(0);
+      refills++;
+      return array;
+    } as typeof crypto.getRandomValues;
+    try {
+      for (let i = 0; i < 2_000; i++) {
+        const t = i % 2 === 0 ? randomTraceId() : randomSpanId();
+        assert.ok(isValidTraceId(t) || isValidSpanId(t), t);
+        assert.notEqual(/^0+$/.test(t), true, t);
+      }
+      for (let i = 0; i < 2_000; i++) {
+        assert.ok(isValidSpanId(randomSpanId()));
+      }
+    } finally {
+      crypto.getRandomValues = original;
+    }
+    assert.ok(refills >= 2, `refills ${refills}`);
   });
 
   it("round-trip through traceparent", () => {
