@@ -50,6 +50,12 @@ import {
   withActiveSpan,
 } from "../mod.ts";
 import {
+  type InternalStartSpanOptions,
+  START_ADOPT_ATTRIBUTES,
+  START_FLAGS,
+  START_PARENT_VALID,
+} from "../pipeline/trace/tracer_provider.ts";
+import {
   captureHeaders,
   errorType,
   headerNames,
@@ -659,6 +665,7 @@ export class HttpServerRequest {
 export class HttpServerInstrumentation {
   #tracer: Tracer;
   #propagator: TextMapPropagator;
+  #startFlags: number;
   #requestHeaders: readonly string[];
   #responseHeaders: readonly string[];
   #metrics: ServerMetrics | undefined;
@@ -693,6 +700,12 @@ export class HttpServerInstrumentation {
       SDK_VERSION,
     );
     this.#propagator = options.propagator ?? propagatorFromEnv(options);
+    // The attributes object of begin() is built for its span alone, and
+    // the built-in propagators' span contexts are fresh and valid by
+    // construction: the span keeps the one and does not check the ids of
+    // the other again. A caller's propagator is checked as any parent is.
+    this.#startFlags = START_ADOPT_ATTRIBUTES |
+      (options.propagator === undefined ? START_PARENT_VALID : 0);
     const meterProvider = options.meterProvider;
     if (meterProvider !== undefined) {
       if (
@@ -799,7 +812,8 @@ export class HttpServerInstrumentation {
       kind: SpanKind.SERVER,
       attributes: attributes as Attributes,
       parent: context.spanContext ?? null,
-    });
+      [START_FLAGS]: this.#startFlags,
+    } as InternalStartSpanOptions);
     const state = new HttpServerRequest(
       span,
       method,

@@ -508,6 +508,15 @@ const UNSET_STATUS: SpanStatus = Object.freeze({ code: SpanStatusCode.UNSET });
  */
 export const TRUSTED_SPAN_INIT: unique symbol = Symbol("seed.trustedSpanInit");
 
+/**
+ * Marks a trusted {@linkcode SpanInit} whose `attributes` object the span
+ * may keep as its own (internal): the caller built it for this span and
+ * never touches it again. The span still checks it once (values, count and
+ * size limits, as `setAttributes` would), but keeps it instead of copying
+ * it key by key.
+ */
+export const ADOPT_ATTRIBUTES: unique symbol = Symbol("seed.adoptAttributes");
+
 /** Tells whether a value is a span kind: an integer 0-4. */
 function isSpanKind(kind: unknown): kind is SpanKind {
   return typeof kind === "number" && kind >= 0 && kind <= 4 &&
@@ -622,8 +631,16 @@ export class Span implements ReadableSpan, SpanContextCarrier {
     this.startTimeNanosInMs = t.nanosInMs;
     this.resource = shared.resource;
     this.scope = shared.scope;
-    this.#attributes = {};
-    if (init.attributes !== undefined) this.setAttributes(init.attributes);
+    const attributes = init.attributes;
+    if (
+      attributes !== undefined &&
+      (init as TrustedSpanInit)[ADOPT_ATTRIBUTES] === true &&
+      (init as TrustedSpanInit)[TRUSTED_SPAN_INIT] === true
+    ) this.#attributes = this.#adopt(attributes);
+    else {
+      this.#attributes = {};
+      if (attributes !== undefined) this.setAttributes(attributes);
+    }
     const links = init.links;
     if (links !== undefined && links !== null) {
       try {
@@ -633,6 +650,25 @@ export class Span implements ReadableSpan, SpanContextCarrier {
         counters.apiErrors++;
       }
     }
+  }
+
+  /**
+   * The attributes of an {@linkcode ADOPT_ATTRIBUTES} init: the object
+   * itself when the sanitizer finds it valid (the common case: one pass of
+   * type checks instead of a `setAttribute` per key), else its sanitized
+   * copy, with the drops counted as `setAttributes` counts them.
+   */
+  #adopt(attributes: Attributes): Record<string, AnyValue> {
+    const sanitizer = this.#shared.sanitizer;
+    const clean = sanitizer.attributes(attributes) as
+      | Record<string, AnyValue>
+      | undefined;
+    this.#droppedAttributesCount += sanitizer.lastDropped;
+    if (clean === undefined) return {};
+    let count = 0;
+    for (const key in clean) if (Object.hasOwn(clean, key)) count++;
+    this.#attributeCount = count;
+    return clean;
   }
 
   /**
@@ -1012,6 +1048,7 @@ function readTimeOrNow(
 
 interface TrustedSpanInit extends SpanInit {
   readonly [TRUSTED_SPAN_INIT]?: true;
+  readonly [ADOPT_ATTRIBUTES]?: boolean;
 }
 
 const NO_EVENTS: readonly SpanEvent[] = Object.freeze([]);

@@ -23,6 +23,7 @@ import type { SpanProcessor } from "../processor.ts";
 import type { Resource } from "../resource.ts";
 import type { InstrumentationScope } from "../scope.ts";
 import {
+  ADOPT_ATTRIBUTES,
   createSpanSharedState,
   Span,
   type SpanCounters,
@@ -253,6 +254,26 @@ function parentContext(
 const NO_OPTIONS: StartSpanOptions = Object.freeze({});
 
 /**
+ * A {@linkcode StartSpanOptions} key for this library's own instrumentation
+ * (internal; not exported from the package). Its value is a bit set of
+ * {@linkcode START_ADOPT_ATTRIBUTES} and {@linkcode START_PARENT_VALID}.
+ */
+export const START_FLAGS: unique symbol = Symbol("seed.startFlags");
+/** The span may keep `options.attributes` (built for it, never touched again). */
+export const START_ADOPT_ATTRIBUTES = 1;
+/**
+ * `options.parent` is a plain span context this library's propagator just
+ * parsed (lowercase non-zero ids, flags 0-255) that nobody else has seen:
+ * its ids are not checked again. A trace state still is.
+ */
+export const START_PARENT_VALID = 2;
+
+/** What this library's instrumentation passes to `startSpan` (internal). */
+export interface InternalStartSpanOptions extends StartSpanOptions {
+  readonly [START_FLAGS]?: number;
+}
+
+/**
  * Starts spans for one instrumentation scope.
  *
  * @example Parent and child across an await
@@ -320,6 +341,7 @@ export class Tracer {
     let startTime: StartSpanOptions["startTime"];
     let attributes: StartSpanOptions["attributes"];
     let links: StartSpanOptions["links"];
+    let flags: unknown = 0;
     try {
       if (typeof opts !== "object") throw new TypeError("options");
       parentOption = opts.parent;
@@ -327,6 +349,7 @@ export class Tracer {
       startTime = opts.startTime;
       attributes = opts.attributes;
       links = opts.links;
+      flags = (opts as InternalStartSpanOptions)[START_FLAGS];
     } catch {
       // Unreadable options: a root-or-active span with defaults.
       counters.apiErrors++;
@@ -336,11 +359,15 @@ export class Tracer {
         startTime =
         attributes =
         links =
+        flags =
           undefined;
     }
     const carrier = parentOption === undefined ? activeSpan() : parentOption;
     const parent = carrier === null || carrier === undefined
       ? undefined
+      : typeof flags === "number" && (flags & START_PARENT_VALID) !== 0 &&
+          (carrier as SpanContext).traceState === undefined
+      ? carrier as SpanContext
       : parentContext(carrier, counters);
     const hasParent = parent !== undefined;
     const traceId = hasParent ? parent.traceId : randomTraceId();
@@ -360,6 +387,8 @@ export class Tracer {
       attributes,
       links,
       [TRUSTED_SPAN_INIT]: true,
+      [ADOPT_ATTRIBUTES]: typeof flags === "number" &&
+        (flags & START_ADOPT_ATTRIBUTES) !== 0,
     } as SpanInit, this.#shared);
     if (
       this.#onStart !== undefined &&
