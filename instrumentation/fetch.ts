@@ -56,6 +56,11 @@ import {
   splitUrl,
 } from "./_http.ts";
 import { activeBaggage } from "./baggage.ts";
+import {
+  type InternalStartSpanOptions,
+  START_ADOPT_ATTRIBUTES,
+  START_FLAGS,
+} from "../pipeline/trace/tracer_provider.ts";
 import type { TracerSource } from "./http_server.ts";
 import { propagatorFromEnv, type TextMapPropagator } from "./propagation.ts";
 
@@ -242,10 +247,12 @@ export function instrumentFetch(
           },
         );
       }
+      // The attributes object is built for this span alone: it keeps it.
       span = tracer.startSpan(method === "_OTHER" ? "HTTP" : method, {
         kind: SpanKind.CLIENT,
         attributes: attributes as Attributes,
-      });
+        [START_FLAGS]: START_ADOPT_ATTRIBUTES,
+      } as InternalStartSpanOptions);
       const baggage = activeBaggage();
       propagator.inject(
         headers,
