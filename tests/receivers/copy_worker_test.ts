@@ -124,4 +124,74 @@ describe("copy worker (receivers/user_events/_copy_worker.ts)", () => {
       }
     },
   );
+
+  it(
+    "sleeps up to 5 ms after a wake-up that copied nothing instead of polling again at once (an fd that is always ready: POLLNVAL)",
+    { skip: SKIP, timeout: 60000 },
+    async () => {
+      const p = perf!;
+      const page = p.pageSize();
+      const memory = p.alloc(page + 8192)!;
+      try {
+        const control = new BigUint64Array(memory.buffer, 1024, 4);
+        control[2] = BigInt(page);
+        control[3] = 8192n;
+        const queueBuffer = new SharedArrayBuffer(page + 65536);
+        queueView(queueBuffer, page);
+        // Words [2] copy passes and [6] polls that returned ready fds.
+        const state = new Int32Array(new SharedArrayBuffer(48));
+        const worker = new Worker(
+          new URL(
+            "../../receivers/user_events/_copy_worker.ts",
+            import.meta.url,
+          )
+            .href,
+          { type: "module" },
+        );
+        try {
+          const reply = await new Promise<string>((resolve) => {
+            worker.onmessage = (m: MessageEvent) => resolve(String(m.data));
+            worker.postMessage({
+              state: state.buffer,
+              pageSize: page,
+              pollMs: 25,
+              priority: "none",
+              rings: [{
+                // Not an open fd: poll(2) reports it ready (POLLNVAL) at
+                // once, every time, and the empty ring has nothing to copy.
+                fd: 999_999,
+                address: String(memory.address),
+                length: memory.size,
+                queue: queueBuffer,
+              }],
+            });
+          });
+          assert.equal(reply, "running");
+          const from = Atomics.load(state, 2);
+          const t0 = performance.now();
+          await new Promise((r) => setTimeout(r, 500));
+          const passes = Atomics.load(state, 2) - from;
+          const ms = performance.now() - t0;
+          Atomics.compareExchange(state, 0, 1, 2);
+          const deadline = Date.now() + 10000;
+          while (Atomics.load(state, 0) !== 3 && Date.now() < deadline) {
+            await new Promise((r) => setTimeout(r, 5));
+          }
+          assert.equal(Atomics.load(state, 0), 3);
+          assert.ok(Atomics.load(state, 6) > 0, "the fd was reported ready");
+          // Each ready poll is followed by a sleeping pass of up to 5 ms:
+          // at most 2 passes per 5 ms (a spinning worker does 10^5 or more).
+          const most = 2 * Math.ceil(ms / 5) + 10;
+          assert.ok(
+            passes > 0 && passes <= most,
+            `${passes} passes in ${Math.round(ms)} ms (at most ${most})`,
+          );
+        } finally {
+          worker.terminate();
+        }
+      } finally {
+        p.free(memory);
+      }
+    },
+  );
 });
