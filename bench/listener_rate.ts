@@ -20,6 +20,8 @@ import {
   openUserEventsListener,
 } from "../receivers/user_events/mod.ts";
 import {
+  type CopyPlacement,
+  setCopyPlacement,
   setCopyPriority,
   setCopyTrace,
   TRACE_FIELDS,
@@ -168,17 +170,27 @@ function analyseTrace(
   };
 }
 
+/** What one run measured (for the rate search). */
+interface RunResult {
+  read: number;
+  lost: number;
+  writerEventsPerSecond: number;
+}
+
 async function listenerRun(
   rate: number,
   copyThread = true,
   priority: "fifo" | "nice" | "none" = "fifo",
-): Promise<void> {
+  placement: CopyPlacement = "writer",
+  wakeupShift: number | null = null,
+): Promise<RunResult> {
   const provider = `benchl_${process.pid}_${rate}_${copyThread}`;
   const trace = copyThread
     ? new SharedArrayBuffer(8 * (1 + TRACE_FIELDS * 200000))
     : null;
   setCopyTrace(trace);
   setCopyPriority(priority);
+  setCopyPlacement(placement, wakeupShift);
   const counts = new Float64Array(n);
   const times = new Float64Array(n);
   const listener = await openUserEventsListener({
@@ -207,10 +219,13 @@ async function listenerRun(
   controller.abort();
   await running;
   const stats = listener.close(onEvent);
+  const writerEventsPerSecond = Math.round(n / (writeMs / 1000));
   line({
     reader: "listener",
     copyThread: stats.copyThread,
     priority: stats.copyThreadPriority,
+    placement: copyThread ? placement : null,
+    wakeupBytes: (bufferKiB * 1024) >> (wakeupShift ?? (copyThread ? 4 : 2)),
     copyThreads: stats.copyThreads,
     pollIntervalMs: listener.pollIntervalMs,
     rate,
@@ -229,15 +244,16 @@ async function listenerRun(
       Math.min(events, n),
     )),
     writeMs: Math.round(writeMs),
-    writerEventsPerSecond: Math.round(n / (writeMs / 1000)),
+    writerEventsPerSecond,
     lagMs: Math.round(lastAt - startedAt - writeMs),
     deliveredEventsPerSecond: Math.round(
       events / ((lastAt - startedAt) / 1000),
     ),
   });
+  return { read: events, lost: stats.lost, writerEventsPerSecond };
 }
 
-async function perfCollectRun(rate: number): Promise<void> {
+async function perfCollectRun(rate: number): Promise<RunResult> {
   const provider = `benchp_${process.pid}_${rate}`;
   const file = `/tmp/bench_${process.pid}_${rate}.data`;
   const collector = spawn(`${tools}/perf-collect`, [
@@ -265,6 +281,7 @@ async function perfCollectRun(rate: number): Promise<void> {
   const read = JSON.parse(decoded.stdout.replace(/^\uFEFF/, ""))[file].filter((
     e: { n: string },
   ) => e.n.startsWith(provider + ":")).length;
+  const writerEventsPerSecond = Math.round(n / (writeMs / 1000));
   line({
     reader: "perf-collect",
     rate,
@@ -272,7 +289,47 @@ async function perfCollectRun(rate: number): Promise<void> {
     lost: n - read,
     wakeups: Number(/woke (\d+) times/.exec(err)?.[1] ?? -1),
     writeMs: Math.round(writeMs),
-    writerEventsPerSecond: Math.round(n / (writeMs / 1000)),
+    writerEventsPerSecond,
+  });
+  return { read, lost: n - read, writerEventsPerSecond };
+}
+
+/**
+ * The highest paced rate a reader keeps up with: a bisection (geometric,
+ * STEPS runs) between LOW and HIGH events/s. A rate passes when every event
+ * was read, none lost, and the writer really wrote at >= 90% of it (a
+ * reader that holds the writer back has not kept up with that rate).
+ * Prints one `"reader": "search"` line per reader with every step.
+ */
+async function search(
+  reader: string,
+  run: (rate: number) => Promise<RunResult>,
+  low: number,
+  high: number,
+  steps: number,
+): Promise<void> {
+  const tried: string[] = [];
+  let pass = 0;
+  let fail = 0;
+  for (let i = 0; i < steps; i++) {
+    const rate = Math.round(Math.sqrt(low * high) / 100) * 100;
+    const r = await run(rate);
+    const ok = r.lost === 0 && r.read === n &&
+      r.writerEventsPerSecond >= 0.9 * rate;
+    tried.push(
+      `${rate}:${
+        ok ? "ok" : "FAIL"
+      }(${r.read}/${r.lost},${r.writerEventsPerSecond}/s)`,
+    );
+    if (ok) low = pass = rate;
+    else high = fail = rate;
+  }
+  line({
+    reader: "search",
+    searched: reader,
+    maxLossFreeRate: pass,
+    lowestFailingRate: fail,
+    steps: tried.join(" "),
   });
 }
 
@@ -370,13 +427,64 @@ async function forwarderRun(): Promise<void> {
 
 // LISTENER_BENCH_ONLY=rate: only the listener / perf-collect pairs.
 const only = process.env.LISTENER_BENCH_ONLY ?? "";
+// LISTENER_BENCH_SEARCH=LOW,HIGH,STEPS: then the rate search for the
+// listener (each LISTENER_BENCH_PRIORITY mode) and perf-collect.
+const searchArgs = (process.env.LISTENER_BENCH_SEARCH ?? "").split(",")
+  .map(Number);
 // LISTENER_BENCH_PRIORITY=fifo,none: one listener run per priority mode.
-const priorities = (process.env.LISTENER_BENCH_PRIORITY ?? "fifo").split(
-  ",",
-) as ("fifo" | "nice" | "none")[];
+// LISTENER_BENCH_VARIANTS=fifo:writer:4,none:other:2: one run per
+// priority:placement:wake-up shift (the ring wakes its copy worker at
+// ring >> shift bytes), instead.
+interface Variant {
+  /** "off": no copy worker (the main thread copies). */
+  priority: "fifo" | "nice" | "none" | "off";
+  placement: CopyPlacement;
+  shift: number | null;
+}
+const variants: Variant[] = process.env.LISTENER_BENCH_VARIANTS
+  ? process.env.LISTENER_BENCH_VARIANTS.split(",").map((v) => {
+    const [priority, placement, shift] = v.split(":");
+    return {
+      priority: priority as Variant["priority"],
+      placement: (placement || "writer") as CopyPlacement,
+      shift: shift ? Number(shift) : null,
+    };
+  })
+  : (process.env.LISTENER_BENCH_PRIORITY ?? "fifo").split(",").map((p) => ({
+    priority: p as Variant["priority"],
+    placement: "writer",
+    shift: null,
+  }));
+const name = (v: Variant) =>
+  `${v.priority}:${v.placement}:${v.shift ?? "default"}`;
+// LISTENER_BENCH_SEARCH_VARIANTS: the variants searched (default: all).
+const searchVariants = process.env.LISTENER_BENCH_SEARCH_VARIANTS
+  ? variants.filter((v) =>
+    process.env.LISTENER_BENCH_SEARCH_VARIANTS!.split(",").includes(
+      v.shift === null ? `${v.priority}:${v.placement}` : name(v),
+    )
+  )
+  : variants;
+const runVariant = (v: Variant, rate: number) =>
+  v.priority === "off"
+    ? listenerRun(rate, false, "none", "writer", v.shift)
+    : listenerRun(rate, true, v.priority, v.placement, v.shift);
 for (const rate of rates) {
-  for (const p of priorities) await listenerRun(rate, true, p);
+  for (const v of variants) await runVariant(v, rate);
   await perfCollectRun(rate);
+}
+if (searchArgs.length === 3 && searchArgs.every((x) => x > 0)) {
+  const [low, high, steps] = searchArgs;
+  for (const v of searchVariants) {
+    await search(
+      `listener-${name(v)}`,
+      (r) => runVariant(v, r),
+      low,
+      high,
+      steps,
+    );
+  }
+  await search("perf-collect", perfCollectRun, low, high, steps);
 }
 if (only !== "rate") {
   // The same load without the copy worker: the main thread copies between

@@ -58,3 +58,51 @@ export function takeCopyPriority(): "fifo" | "nice" | "none" | null {
   priority = null;
   return mode;
 }
+
+/**
+ * Where the next listener's copy workers run (benchmarks compare them):
+ * `"writer"` pinned to the CPUs whose rings they copy (the default),
+ * `"other"` pinned to every other CPU, `"any"` not pinned.
+ */
+export type CopyPlacement = "writer" | "other" | "any";
+
+let placement: CopyPlacement | null = null;
+let wakeupShift: number | null = null;
+
+/**
+ * Overrides the next copy workers' placement and the ring's wake-up point
+ * (a ring wakes its worker at `ring size >> shift` bytes); null for the
+ * defaults.
+ *
+ * @param where The placement, or null.
+ * @param shift The wake-up shift, or null.
+ */
+export function setCopyPlacement(
+  where: CopyPlacement | null,
+  shift: number | null = null,
+): void {
+  placement = where;
+  wakeupShift = shift;
+}
+
+/**
+ * Takes the placement of {@linkcode setCopyPlacement}, if any.
+ *
+ * @returns The placement, or null.
+ */
+export function takeCopyPlacement(): CopyPlacement | null {
+  const where = placement;
+  placement = null;
+  return where;
+}
+
+/**
+ * Takes the wake-up shift of {@linkcode setCopyPlacement}, if any.
+ *
+ * @returns The shift, or null.
+ */
+export function takeWakeupShift(): number | null {
+  const shift = wakeupShift;
+  wakeupShift = null;
+  return shift;
+}

@@ -16,7 +16,12 @@ import {
 } from "../../ffi/libc.ts";
 import { openLibc } from "../../ffi/load_libc.ts";
 import { openPerf } from "../../ffi/load_perf.ts";
-import { takeCopyPriority, takeCopyTrace } from "./_copy_trace.ts";
+import {
+  takeCopyPlacement,
+  takeCopyPriority,
+  takeCopyTrace,
+  takeWakeupShift,
+} from "./_copy_trace.ts";
 import type { MappedMemory, PerfBinding } from "../../ffi/perf.ts";
 import { EVENTHEADER_FIELDS } from "../../processors/_eventheader.ts";
 import {
@@ -1384,7 +1389,10 @@ export async function openUserEventsListener(
   // wake-up: a quarter.
   const copyThread = (options.copyThread ?? options.perf === undefined) &&
     typeof perf.poll === "function";
-  const wakeup = Math.max(pageSize, bufferBytes >> (copyThread ? 4 : 2));
+  const wakeup = Math.max(
+    pageSize,
+    bufferBytes >> (takeWakeupShift() ?? (copyThread ? 4 : 2)),
+  );
   for (const cpu of cpus) {
     let ringFd = -1;
     for (const name of names) {
@@ -1480,6 +1488,19 @@ export async function openUserEventsListener(
   return listener;
 }
 
+/** The CPUs a copy worker pins itself to (none: not pinned). */
+function placementOf(
+  placement: "writer" | "other" | "any",
+  rings: readonly Ring[],
+  members: readonly number[],
+): number[] | undefined {
+  const own = members.map((r) => rings[r].cpu);
+  if (placement === "writer") return own;
+  if (placement === "any") return undefined;
+  const others = rings.map((r) => r.cpu).filter((c) => !own.includes(c));
+  return others.length > 0 ? others : own;
+}
+
 /**
  * At most this many copy workers; with more CPUs each takes a group of
  * neighbouring CPUs' rings.
@@ -1522,6 +1543,7 @@ async function startCopier(
   const count = Math.min(rings.length, MAX_COPY_WORKERS);
   const trace = takeCopyTrace();
   const priority = takeCopyPriority() ?? requestedPriority;
+  const placement = takeCopyPlacement() ?? "writer";
   const groups: number[][] = [];
   for (let g = 0; g < count; g++) {
     const from = Math.floor((g * rings.length) / count);
@@ -1564,7 +1586,7 @@ async function startCopier(
           pollMs: Math.min(pollIntervalMs, 25),
           trace: g === 0 ? trace : null,
           priority,
-          cpus: members.map((r) => rings[r].cpu),
+          cpus: placementOf(placement, rings, members),
           rings: members.map((r) => ({
             fd: rings[r].fd,
             address: String(rings[r].memory.address),
