@@ -96,6 +96,13 @@ async function settle(count: () => number, target: number): Promise<void> {
   }
 }
 
+/** Progress on stderr: a VM run is slow, and a stalled step shows here. */
+function progress(what: string): void {
+  console.error(
+    `listener_rate ${runtime}: ${what} at ${new Date().toISOString()}`,
+  );
+}
+
 function line(fields: Record<string, unknown>): void {
   console.log(JSON.stringify({ runtime, version, n, bufferKiB, ...fields }));
 }
@@ -185,6 +192,9 @@ async function listenerRun(
   wakeupShift: number | null = null,
 ): Promise<RunResult> {
   const provider = `benchl_${process.pid}_${rate}_${copyThread}`;
+  progress(
+    `listener ${priority}:${placement}:${wakeupShift} copyThread ${copyThread} rate ${rate}`,
+  );
   const trace = copyThread
     ? new SharedArrayBuffer(8 * (1 + TRACE_FIELDS * 200000))
     : null;
@@ -214,7 +224,9 @@ async function listenerRun(
   const controller = new AbortController();
   const running = listener.run(onEvent, { signal: controller.signal });
   await new Promise((r) => setTimeout(r, 300)); // the writer sees its enable bit
+  progress("listener open, writing");
   const { writeMs, startedAt } = await w.go();
+  progress("written");
   await settle(() => events, n);
   controller.abort();
   await running;
@@ -255,6 +267,7 @@ async function listenerRun(
 
 async function perfCollectRun(rate: number): Promise<RunResult> {
   const provider = `benchp_${process.pid}_${rate}`;
+  progress(`perf-collect rate ${rate}`);
   const file = `/tmp/bench_${process.pid}_${rate}.data`;
   const collector = spawn(`${tools}/perf-collect`, [
     "-b",

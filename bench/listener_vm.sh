@@ -6,6 +6,13 @@
 #   bench/listener_vm.sh [OUT.jsonl] [N] [BUFFER_KIB] [RATE...]
 #   defaults: bench/bin/listener.jsonl 20000 128 0   (RATE 0: as fast as it can)
 # bench/report runs it and writes its rows into bench/RESULTS.md.
+# Opt-in studies (environment, passed into the VM; see bench/listener_rate.ts):
+#   LISTENER_BENCH_SEARCH=2000,16000,3  the highest loss-free paced rate of the
+#                                       listener and of perf-collect (bisection)
+#   LISTENER_BENCH_VARIANTS=fifo:writer,none:other,fifo:writer:1,off
+#                                       copy-worker priority:placement:wake-up
+#                                       shift, or off (no copy worker)
+#   LISTENER_BENCH_ONLY=rate            skip the no-worker and forwarder runs
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-bench/bin/listener.jsonl}
