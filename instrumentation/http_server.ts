@@ -305,6 +305,35 @@ const METRIC_KEYS = [
   "network.protocol.version",
 ] as const;
 
+/**
+ * Span names `{method} {route}` by method, then route. A name made per
+ * request with a template is a new string every time, and (from 13
+ * characters on) a V8 rope that the exporter walks again to encode it; a
+ * cached name is one flat string per route. Routes are an app's patterns, a
+ * small set; `setRoute` is public, so the cache stops growing at
+ * {@linkcode MAX_CACHED_NAMES} and names beyond it are made per call.
+ */
+const SPAN_NAMES = new Map<string, Map<string, string>>();
+const MAX_CACHED_NAMES = 1024;
+let cachedNames = 0;
+
+function spanName(method: string, route: string): string {
+  let byRoute = SPAN_NAMES.get(method);
+  if (byRoute === undefined) {
+    byRoute = new Map();
+    SPAN_NAMES.set(method, byRoute);
+  }
+  const cached = byRoute.get(route);
+  if (cached !== undefined) return cached;
+  const name = `${method === "_OTHER" ? "HTTP" : method} ${route}`;
+  if (cachedNames >= MAX_CACHED_NAMES) return name;
+  cachedNames++;
+  // Flatten once (a rope's char read makes V8 flatten it in place).
+  name.charCodeAt(name.length - 1);
+  byRoute.set(route, name);
+  return name;
+}
+
 /** Gives a request its meters (set in HttpServerRequest's static block). */
 let attachState: (
   state: HttpServerRequest,
@@ -474,9 +503,7 @@ export class HttpServerRequest {
   setRoute(route: string): void {
     if (typeof route !== "string" || route === "") return;
     this.span.setAttribute("http.route", route);
-    this.span.updateName(
-      `${this.#method === "_OTHER" ? "HTTP" : this.#method} ${route}`,
-    );
+    this.span.updateName(spanName(this.#method, route));
   }
 
   /**

@@ -285,3 +285,38 @@ describe("HttpServerInstrumentation: parents from a caller's propagator are chec
     assert.equal(b.attributes["url.query"], "sig=REDACTED");
   });
 });
+
+describe("HttpServerRequest.setRoute span names (cached per method and route)", () => {
+  it("names every span `{method} {route}`, past the cache's bound too", async () => {
+    const { exporter, provider } = setup();
+    const http = new HttpServerInstrumentation({
+      tracerProvider: provider,
+      env: () => undefined,
+    });
+    const methods = ["GET", "POST", "PATCH", "BREW"];
+    for (let i = 0; i < 1500; i++) {
+      const method = methods[i % methods.length];
+      const request = new Request("http://127.0.0.1:8080/x", {
+        method: method === "BREW" ? "POST" : method,
+      });
+      if (method === "BREW") {
+        Object.defineProperty(request, "method", { value: "BREW" });
+      }
+      const state = http.begin(request, undefined);
+      state.setRoute(`/r/${i % 1200}`);
+      state.setRoute(`/r/${i % 1200}/:id`); // the last route wins
+      state.end(new Response(null, { status: 204 }));
+    }
+    await provider.forceFlush();
+    assert.equal(exporter.items.length, 1500);
+    for (let i = 0; i < 1500; i++) {
+      const method = methods[i % methods.length];
+      const span = exporter.items[i];
+      assert.equal(
+        span.name,
+        `${method === "BREW" ? "HTTP" : method} /r/${i % 1200}/:id`,
+      );
+      assert.equal(span.attributes["http.route"], `/r/${i % 1200}/:id`);
+    }
+  });
+});
