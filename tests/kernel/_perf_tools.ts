@@ -52,13 +52,24 @@ export async function startPerfCollect(
 
 /** Stops perf-collect with SIGINT and waits for it. */
 export async function stopPerfCollect(collector: Collector): Promise<void> {
-  collector.child.removeAllListeners("exit");
-  if (collector.child.exitCode !== null) return;
-  const exited = new Promise<void>((resolve) =>
-    collector.child.once("exit", () => resolve())
-  );
-  collector.child.kill("SIGINT");
-  await exited;
+  const child = collector.child;
+  child.removeAllListeners("exit");
+  // A child ended by a signal keeps exitCode null and sets signalCode: both
+  // mean "already exited", or a second stop would wait for an exit that came.
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  let escalation: ReturnType<typeof setTimeout> | undefined;
+  const exited = new Promise<void>((resolve) => {
+    child.once("exit", () => resolve());
+    // perf-collect flushes on SIGINT; one that does not exit within 20 s
+    // (stopped, or wedged) is killed so the test file cannot hang on it.
+    escalation = setTimeout(() => child.kill("SIGKILL"), 20_000);
+  });
+  child.kill("SIGINT");
+  try {
+    await exited;
+  } finally {
+    clearTimeout(escalation);
+  }
 }
 
 export interface DecodedPerfEvent {
