@@ -21,6 +21,7 @@ import {
   type ExactTime,
   isExactTime,
   setExactClock,
+  TIME_ORIGIN,
 } from "../pipeline/time.ts";
 import { openBunClockGettime } from "./clock_bun.ts";
 import { openDenoClockGettime } from "./clock_deno.ts";
@@ -218,16 +219,11 @@ function build(clock: ClockGettime): Built | string {
   const sane = () =>
     ts[1] === 0 && ts[3] === 0 && ts[0] >= 0 && ts[2] >= 0 && ts[2] < 1e9;
   const perf = performance;
-  // The time origin in whole ms and ns, rounded to the microsecond exactly as
-  // pipeline/time.ts does for performance.now() readings, so both paths
-  // share one origin.
+  // The origin pipeline/time.ts reads performance.now() against, so both
+  // paths share one origin.
   const origin = perf.timeOrigin;
-  let originMs = Math.floor(origin);
-  let originNs = Math.round((origin - originMs) * 1000) * 1000;
-  if (originNs >= 1e6) {
-    originNs -= 1e6;
-    originMs += 1;
-  }
+  const originMs = TIME_ORIGIN.unixMs;
+  const originNs = TIME_ORIGIN.nanosInMs;
   let best = Infinity;
   let anchorMs = 0;
   let anchorNs = 0;

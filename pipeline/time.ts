@@ -182,6 +182,17 @@ const originMicros = originMicrosRaw >= 1000
   ? originMicrosRaw - 1000
   : originMicrosRaw;
 
+/**
+ * `performance.timeOrigin` as the exact pair every reading of this module's
+ * clock is relative to (rounded to the microsecond, once). Internal, for the
+ * native clock in `ffi/clock.ts`, which must anchor to the same origin, and
+ * for tests; not exported from the package.
+ */
+export const TIME_ORIGIN: Readonly<ExactTime> = Object.freeze({
+  unixMs: originMs,
+  nanosInMs: originMicros * 1000,
+});
+
 const dateGetTime = Date.prototype.getTime;
 
 // The performance object, read once: on Node the global is an accessor
