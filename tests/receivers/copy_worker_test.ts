@@ -42,44 +42,72 @@ function push(ring: RingView, record: Uint8Array): boolean {
   return true;
 }
 
+/** A native ring of 8 KiB after one control page, and a queue to copy it into. */
+function allocRing(p: PerfBinding) {
+  const page = p.pageSize();
+  const memory = p.alloc(page + 8192)!;
+  const control = new BigUint64Array(memory.buffer, 1024, 4);
+  control[2] = BigInt(page);
+  control[3] = 8192n;
+  const queueBuffer = new SharedArrayBuffer(page + 65536);
+  return { page, memory, queueBuffer };
+}
+
+/** Starts the copy worker on one ring; resolves with its first reply. */
+async function startCopyWorker(
+  state: Int32Array,
+  page: number,
+  pollMs: number,
+  extra: Record<string, unknown>,
+  ring: {
+    fd: number;
+    address: string;
+    length: number;
+    queue: SharedArrayBuffer;
+  },
+): Promise<{ worker: Worker; reply: string }> {
+  const worker = new Worker(
+    new URL("../../receivers/user_events/_copy_worker.ts", import.meta.url)
+      .href,
+    { type: "module" },
+  );
+  const reply = await new Promise<string>((resolve) => {
+    worker.onmessage = (m: MessageEvent) => resolve(String(m.data));
+    worker.postMessage({
+      state: state.buffer,
+      pageSize: page,
+      pollMs,
+      ...extra,
+      rings: [ring],
+    });
+  });
+  return { worker, reply };
+}
+
+/** Asks the worker to stop (state 1 -> 2) and waits until it says stopped (3). */
+async function stopCopyWorker(state: Int32Array, deadline: number) {
+  Atomics.compareExchange(state, 0, 1, 2);
+  while (Atomics.load(state, 0) !== 3 && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
 describe("copy worker (receivers/user_events/_copy_worker.ts)", () => {
   it(
     "copies a native ring into the queue from its own thread, in order, freeing the ring",
     { skip: SKIP, timeout: 60000 },
     async () => {
       const p = perf!;
-      const page = p.pageSize();
-      const memory = p.alloc(page + 8192)!;
+      const { page, memory, queueBuffer } = allocRing(p);
       try {
-        const control = new BigUint64Array(memory.buffer, 1024, 4);
-        control[2] = BigInt(page);
-        control[3] = 8192n;
         const ring = new RingView(memory.buffer, page);
-        const queueBuffer = new SharedArrayBuffer(page + 65536);
         const queue = queueView(queueBuffer, page);
-        const stateBuffer = new SharedArrayBuffer(16);
-        const state = new Int32Array(stateBuffer);
-        const worker = new Worker(
-          new URL(
-            "../../receivers/user_events/_copy_worker.ts",
-            import.meta.url,
-          )
-            .href,
-          { type: "module" },
-        );
-        const reply = await new Promise<string>((resolve) => {
-          worker.onmessage = (m: MessageEvent) => resolve(String(m.data));
-          worker.postMessage({
-            state: stateBuffer,
-            pageSize: page,
-            pollMs: 1,
-            rings: [{
-              fd: -1,
-              address: String(memory.address),
-              length: memory.size,
-              queue: queueBuffer,
-            }],
-          });
+        const state = new Int32Array(new SharedArrayBuffer(16));
+        const { worker, reply } = await startCopyWorker(state, page, 1, {}, {
+          fd: -1,
+          address: String(memory.address),
+          length: memory.size,
+          queue: queueBuffer,
         });
         assert.equal(reply, "running");
         assert.equal(Atomics.load(state, 0), 1);
@@ -107,10 +135,7 @@ describe("copy worker (receivers/user_events/_copy_worker.ts)", () => {
           stageRing(queue, staged, () => assert.fail("corrupt"));
           parseStaged(staged, staged.end, sink, 1e9);
         }
-        Atomics.compareExchange(state, 0, 1, 2);
-        while (Atomics.load(state, 0) !== 3 && Date.now() < deadline) {
-          await new Promise((r) => setTimeout(r, 5));
-        }
+        await stopCopyWorker(state, deadline);
         worker.terminate();
         assert.equal(Atomics.load(state, 0), 3);
         assert.equal(times.length, 2000);
@@ -130,53 +155,33 @@ describe("copy worker (receivers/user_events/_copy_worker.ts)", () => {
     { skip: SKIP, timeout: 60000 },
     async () => {
       const p = perf!;
-      const page = p.pageSize();
-      const memory = p.alloc(page + 8192)!;
+      const { page, memory, queueBuffer } = allocRing(p);
       try {
-        const control = new BigUint64Array(memory.buffer, 1024, 4);
-        control[2] = BigInt(page);
-        control[3] = 8192n;
-        const queueBuffer = new SharedArrayBuffer(page + 65536);
         queueView(queueBuffer, page);
         // Words [2] copy passes and [6] polls that returned ready fds.
         const state = new Int32Array(new SharedArrayBuffer(48));
-        const worker = new Worker(
-          new URL(
-            "../../receivers/user_events/_copy_worker.ts",
-            import.meta.url,
-          )
-            .href,
-          { type: "module" },
+        const { worker, reply } = await startCopyWorker(
+          state,
+          page,
+          25,
+          { priority: "none" },
+          {
+            // Not an open fd: poll(2) reports it ready (POLLNVAL) at once,
+            // every time, and the empty ring has nothing to copy.
+            fd: 999_999,
+            address: String(memory.address),
+            length: memory.size,
+            queue: queueBuffer,
+          },
         );
         try {
-          const reply = await new Promise<string>((resolve) => {
-            worker.onmessage = (m: MessageEvent) => resolve(String(m.data));
-            worker.postMessage({
-              state: state.buffer,
-              pageSize: page,
-              pollMs: 25,
-              priority: "none",
-              rings: [{
-                // Not an open fd: poll(2) reports it ready (POLLNVAL) at
-                // once, every time, and the empty ring has nothing to copy.
-                fd: 999_999,
-                address: String(memory.address),
-                length: memory.size,
-                queue: queueBuffer,
-              }],
-            });
-          });
           assert.equal(reply, "running");
           const from = Atomics.load(state, 2);
           const t0 = performance.now();
           await new Promise((r) => setTimeout(r, 500));
           const passes = Atomics.load(state, 2) - from;
           const ms = performance.now() - t0;
-          Atomics.compareExchange(state, 0, 1, 2);
-          const deadline = Date.now() + 10000;
-          while (Atomics.load(state, 0) !== 3 && Date.now() < deadline) {
-            await new Promise((r) => setTimeout(r, 5));
-          }
+          await stopCopyWorker(state, Date.now() + 10000);
           assert.equal(Atomics.load(state, 0), 3);
           assert.ok(Atomics.load(state, 6) > 0, "the fd was reported ready");
           // Each ready poll is followed by a sleeping pass of up to 5 ms:
