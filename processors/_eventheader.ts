@@ -46,6 +46,7 @@ import {
 import { cutLength } from "./_cut.ts";
 import { copyString } from "./_replay_string.ts";
 import { RawLogFields } from "./_raw_fields.ts";
+import type { ResidentSpanShape } from "./_span_replay.ts";
 import {
   isValidSpanId,
   SPAN_PART_B_ATTRIBUTES,
@@ -159,6 +160,11 @@ export class EventBuffer {
    * only); cleared by {@linkcode beginEvent}.
    */
   resident: ResidentLogShape | undefined = undefined;
+  /**
+   * The same for the last span event (see `_span_replay.ts`); cleared by
+   * {@linkcode beginEvent}.
+   */
+  residentSpan: ResidentSpanShape | undefined = undefined;
 
   /**
    * Wraps a buffer.
@@ -261,6 +267,7 @@ export function beginEvent(
   b.tokens = 0;
   b.following = b.metadataCache.lastNames;
   b.resident = undefined;
+  b.residentSpan = undefined;
   token(b, eventName, NAME_ONLY);
 }
 

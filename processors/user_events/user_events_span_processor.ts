@@ -16,7 +16,8 @@ import {
   ReadableSpanChecker,
   type ReadableSpanCheckStats,
 } from "../../pipeline/trace/span_check.ts";
-import { type EncodeOptions, encodeSpan } from "../_eventheader.ts";
+import type { EncodeOptions } from "../_eventheader.ts";
+import { writeSpanEvent } from "../_span_replay.ts";
 import {
   loadLibc,
   TracepointSet,
@@ -139,7 +140,8 @@ export class UserEventsSpanProcessor implements SpanProcessor, Disposable {
       if (checker.repairedCount !== repaired) this.#outcomes.repairedSpans++;
       let length: number;
       try {
-        length = encodeSpan(set.buffer, checked, this.#options);
+        // The shape of the last span again: its data alone (_span_replay.ts).
+        length = writeSpanEvent(set.buffer, checked, this.#options);
       } catch {
         this.#outcomes.encodeError++;
         return;
