@@ -22,6 +22,11 @@ import {
   SPAN_PART_B_NAMES,
 } from "../_span_part_b.ts";
 import type { EtwProcessorOptions, EtwProcessorStats } from "./options.ts";
+import {
+  captureEtwSpanShape,
+  replayEtwSpan,
+  type ResidentEtwSpanShape,
+} from "./_etw_span_replay.ts";
 
 /** Span attributes that go to PartB under Common Schema names, in this order (shared with user_events). */
 const WELL_KNOWN = SPAN_PART_B_ATTRIBUTES;
@@ -62,6 +67,11 @@ const SPAN_LEVEL = 5;
 export class EtwSpanProcessor implements SpanProcessor, Disposable {
   readonly #core: EtwCore;
   readonly #checker = new ReadableSpanChecker();
+  /** The shape of the last span event, while its metadata is in the arena (see `_etw_span_replay.ts`). */
+  #resident: ResidentEtwSpanShape | undefined = undefined;
+  readonly #view: DataView | undefined;
+  /** Counts encodes begun, so that a replay sees a span written from inside it and gives up. */
+  #epoch = 0;
 
   /**
    * Registers the provider.
@@ -79,6 +89,10 @@ export class EtwSpanProcessor implements SpanProcessor, Disposable {
       );
     }
     this.#core = new EtwCore(binding, options, "Span", "EtwSpanProcessor");
+    const bytes = this.#core.provider?.writer.bytes;
+    this.#view = bytes === undefined
+      ? undefined
+      : new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
   /** The provider name. */
@@ -120,7 +134,28 @@ export class EtwSpanProcessor implements SpanProcessor, Disposable {
     }
     if (checker.repairedCount !== repaired) core.counters.repairedSpans++;
     span = checked;
+    const shape = this.#resident;
+    if (shape !== undefined) {
+      // The shape of the last span again: its payload alone; anything
+      // unusual takes the full path.
+      let end = -1;
+      const epoch = ++this.#epoch;
+      try {
+        end = replayEtwSpan(provider.writer, this.#view!, shape, span);
+      } catch {
+        end = -1;
+      }
+      if (end > 0 && this.#epoch === epoch) {
+        provider.writer.replayedPayload(end);
+        core.count(provider.write(SPAN_LEVEL, 0));
+        return;
+      }
+    }
+    // The full encoder overwrites the metadata: no shape until it is done.
+    this.#resident = undefined;
+    this.#epoch++;
     try {
+      const dups = core.counters.duplicateFields;
       // Deferred metadata first (copied from the writer's cache per shape);
       // a span near a limit is encoded again the normal way.
       // A throw is redone too, so that its side effects (counters) are
@@ -142,7 +177,17 @@ export class EtwSpanProcessor implements SpanProcessor, Disposable {
           this.#encode(provider, span, false);
         }
       }
-      core.commit(provider, SPAN_LEVEL);
+      if (
+        core.commit(provider, SPAN_LEVEL) &&
+        core.counters.droppedAttributes === dropped &&
+        core.counters.duplicateFields === dups
+      ) {
+        this.#resident = captureEtwSpanShape(
+          provider.writer,
+          span,
+          core.resourceKeys,
+        );
+      }
     } catch (error) {
       core.encodeFailed(error);
     }
