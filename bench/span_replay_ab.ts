@@ -7,6 +7,9 @@
 //
 //   deno run -A bench/span_replay_ab.ts     bun bench/span_replay_ab.ts
 //
+// With OLD_ETW=<path of a copy of the old etw_span_processor.ts> it also
+// runs the old ETW span processor (no replay) for an ETW old/new ratio.
+//
 // A short micro-benchmark (about 2 s): the CPU is shared, so read the ratio,
 // not the absolute figures.
 
@@ -15,6 +18,17 @@ import { writeSpanEvent } from "../processors/_span_replay.ts";
 import { UserEventsSpanProcessor } from "../processors/user_events/mod.ts";
 import { type ReadableSpan, Resource, TracerProvider } from "../mod.ts";
 import { FakeLibc } from "./_fake_libc.ts";
+import {
+  type Advapi32Binding,
+  EtwSpanProcessor,
+} from "../processors/etw/mod.ts";
+
+/** The old ETW span processor (full encoder per span) when OLD_ETW names a copy of it. */
+const oldEtwPath = (globalThis as { process?: { env: Record<string, string> } })
+  .process?.env.OLD_ETW;
+const OldEtw: typeof EtwSpanProcessor | undefined = oldEtwPath === undefined
+  ? undefined
+  : (await import(oldEtwPath)).EtwSpanProcessor;
 
 const SPANS = 256;
 const ROUNDS = Number(
@@ -87,6 +101,39 @@ function onEnd(): void {
   }
 }
 
+let etwWrites = 0;
+const advapi32: Advapi32Binding = {
+  runtime: "bench",
+  eventRegister(_id: Uint8Array, out: BigUint64Array): number {
+    out[0] = 7n;
+    return 0;
+  },
+  eventSetInformation: () => 0,
+  eventProviderEnabled: () => 1,
+  eventEnabled: () => 1,
+  eventWriteTransfer(): number {
+    etwWrites++;
+    return 0;
+  },
+  eventUnregister: () => 0,
+  addressOf: () => 0x10000,
+  close: () => {},
+};
+const etw = new EtwSpanProcessor(advapi32, { providerName: "Bench.Spans" });
+function etwOnEnd(): void {
+  for (let r = 0; r < PASSES; r++) {
+    for (let i = 0; i < SPANS; i++) etw.onEnd(ended[i]);
+  }
+}
+const oldEtw = OldEtw === undefined
+  ? undefined
+  : new OldEtw(advapi32, { providerName: "Bench.Spans" });
+function oldEtwOnEnd(): void {
+  for (let r = 0; r < PASSES; r++) {
+    for (let i = 0; i < SPANS; i++) oldEtw!.onEnd(ended[i]);
+  }
+}
+
 // The same bytes (checked once, outside the timing).
 for (let i = 0; i < SPANS; i++) {
   const a = encodeSpan(oldBuffer, ended[i], options);
@@ -101,6 +148,10 @@ const arms: [string, () => void][] = [
   ["encodeSpan (old)", oldEncode],
   ["writeSpanEvent (new)", newEncode],
   ["onEnd, fake write (new)", onEnd],
+  ["ETW onEnd, fake (new)", etwOnEnd],
+  ...(oldEtw === undefined
+    ? []
+    : [["ETW onEnd, fake (old)", oldEtwOnEnd] as [string, () => void]]),
 ];
 const best = arms.map(() => Infinity);
 for (let round = 0; round < ROUNDS; round++) {
@@ -124,4 +175,9 @@ for (let a = 0; a < arms.length; a++) {
   console.log(`  ${arms[a][0].padEnd(26)} ${best[a].toFixed(1)}`);
 }
 console.log(`  new/old encode            ${(best[1] / best[0]).toFixed(2)}`);
-if (sink === 0 || fake.writes === 0) throw new Error("nothing written");
+if (oldEtw !== undefined) {
+  console.log(`  new/old ETW onEnd         ${(best[3] / best[4]).toFixed(2)}`);
+}
+if (sink === 0 || fake.writes === 0 || etwWrites === 0) {
+  throw new Error("nothing written");
+}

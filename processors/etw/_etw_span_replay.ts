@@ -22,9 +22,8 @@
  */
 
 import type { Resource } from "../../pipeline/resource.ts";
-import type { ReadableSpan, SpanLink } from "../../pipeline/trace/span.ts";
-import { isExactTime } from "../../pipeline/time.ts";
-import { writeRfc3339Fraction } from "../_rfc3339.ts";
+import type { ReadableSpan } from "../../pipeline/trace/span.ts";
+import { replayLinks, replayTime } from "../_span_replay_text.ts";
 import type { TraceLoggingWriter } from "../_tracelogging.ts";
 import { copyString } from "../_replay_string.ts";
 import {
@@ -56,10 +55,6 @@ const SLOT_NAME = 5;
 const SLOT_PARENT = 6;
 const SLOT_MESSAGE = 7;
 const SLOT_KEYS = 8;
-
-const encoder = new TextEncoder();
-const LINK_OPEN = encoder.encode('{"toTraceId":"');
-const LINK_MIDDLE = encoder.encode('","toSpanId":"');
 
 /** The value kind `writeValue` gives `value`; 0 for kinds the replay leaves to the full encoder. */
 function kindOf(value: unknown): number {
@@ -212,90 +207,6 @@ export function captureEtwSpanShape(
     new Int32Array(partB),
     w.metadataLength,
   );
-}
-
-/** A time as `TraceLoggingWriter.rfc3339` writes it, at `p`; -1 when not exact or past `end`. */
-function replayTime(
-  bytes: Uint8Array,
-  shape: ResidentEtwSpanShape,
-  which: number,
-  p: number,
-  unixMs: number,
-  nanosInMs: number,
-  end: number,
-): number {
-  if (!isExactTime(unixMs, nanosInMs) || p + 32 > end) return -1;
-  const second = Math.floor(unixMs / 1000);
-  const nanos = (unixMs - second * 1000) * 1e6 + nanosInMs;
-  let q = p + 2;
-  if (shape.second[which] !== second || shape.secondAt[which] !== q) {
-    const text = shape.text;
-    const t = which * 19;
-    if (shape.textSecond[which] !== second) {
-      const iso = new Date(second * 1000).toISOString();
-      for (let i = 0; i < 19; i++) text[t + i] = iso.charCodeAt(i);
-      shape.textSecond[which] = second;
-    }
-    for (let i = 0; i < 19; i++) bytes[q + i] = text[t + i];
-    shape.second[which] = second;
-    shape.secondAt[which] = q;
-  }
-  q += 19;
-  if (nanos !== 0) q = writeRfc3339Fraction(bytes, q, nanos);
-  bytes[q++] = 0x5a; // "Z"
-  bytes[p] = q - p - 2;
-  bytes[p + 1] = 0;
-  return q;
-}
-
-/** Copies an ASCII string's code units to `q`; -1 when one is not ASCII or past `end`. */
-function asciiAt(
-  bytes: Uint8Array,
-  q: number,
-  s: unknown,
-  end: number,
-): number {
-  if (typeof s !== "string") return -1;
-  const n = s.length;
-  if (q + n > end) return -1;
-  for (let i = 0; i < n; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 0x80) return -1;
-    bytes[q + i] = c;
-  }
-  return q + n;
-}
-
-/** The links as the counted string the full encoder builds, without building it; -1 when an id is not an ASCII string or past `end`. */
-function replayLinks(
-  bytes: Uint8Array,
-  p: number,
-  links: readonly SpanLink[],
-  end: number,
-): number {
-  let q = p + 2;
-  if (q + 1 > end) return -1;
-  bytes[q++] = 0x5b; // [
-  for (let i = 0; i < links.length; i++) {
-    const link = links[i];
-    if (q + 1 + LINK_OPEN.length > end) return -1;
-    if (i > 0) bytes[q++] = 0x2c; // ,
-    bytes.set(LINK_OPEN, q);
-    q = asciiAt(bytes, q + LINK_OPEN.length, link.traceId, end);
-    if (q < 0 || q + LINK_MIDDLE.length > end) return -1;
-    bytes.set(LINK_MIDDLE, q);
-    q = asciiAt(bytes, q + LINK_MIDDLE.length, link.spanId, end);
-    if (q < 0 || q + 2 > end) return -1;
-    bytes[q++] = 0x22; // "
-    bytes[q++] = 0x7d; // }
-  }
-  if (q + 1 > end) return -1;
-  bytes[q++] = 0x5d; // ]
-  const length = q - p - 2;
-  if (length > MAX_COUNTED) return -1; // the full encoder cuts
-  bytes[p] = length & 0xff;
-  bytes[p + 1] = length >>> 8;
-  return q;
 }
 
 /** A string field's payload; -1 when not a string, too long, not ASCII, or past `end`. */
