@@ -157,6 +157,9 @@ export class Batcher<T> {
   #dropping = false;
   #shutdownPromise: Promise<void> | undefined;
   #onTimer: () => void;
+  /** A microtask that arms the delay timer is queued (see `offer`). */
+  #tickQueued = false;
+  #onTick: () => void;
 
   constructor(config: BatcherConfig<T>) {
     this.config = config;
@@ -169,6 +172,23 @@ export class Batcher<T> {
       this.#timer = undefined;
       this.#timerDue = true;
       this.#pump();
+    };
+    this.#onTick = () => {
+      this.#tickQueued = false;
+      if (this.#closed || this.#size === 0 || this.#timer !== undefined) return;
+      try {
+        this.#arm(this.config.scheduledDelayMillis);
+      } catch (error) {
+        // No caller's stack to report to: a scheduler that throws is
+        // reported, and the items wait for the next offer, flush or shutdown.
+        reportDiagnostic(
+          this.config.diagnostics,
+          this.config.source,
+          "error",
+          "The scheduler's setTimeout threw; the queued items wait for the next emit, forceFlush or shutdown",
+          error,
+        );
+      }
     };
   }
 
@@ -222,8 +242,13 @@ export class Batcher<T> {
       else if (this.#inFlight.size < this.config.maxConcurrentExports) {
         this.#arm(0);
       }
-    } else if (this.#timer === undefined) {
-      this.#arm(this.config.scheduledDelayMillis);
+    } else if (this.#timer === undefined && !this.#tickQueued) {
+      // The delay timer is armed when the caller's job ends (a microtask),
+      // not on its stack: a burst that fills a batch or is flushed within
+      // one job (512 emits, then forceFlush) arms no delay timer at all,
+      // and the queue is never left waiting without one.
+      this.#tickQueued = true;
+      queueMicrotask(this.#onTick);
     }
   }
 

@@ -25,6 +25,10 @@ import {
 
 const resource = new Resource({ "service.name": "test" });
 
+/** Lets the emitting job end: the delay timer is armed by a microtask queued at the first emit. */
+const endOfJob = (): Promise<void> =>
+  new Promise<void>((resolve) => queueMicrotask(resolve));
+
 function setup(options: Record<string, unknown> = {}) {
   const scheduler = new ManualScheduler();
   const exporter = new ScriptedExporter<LogRecordData>();
@@ -45,9 +49,10 @@ function setup(options: Record<string, unknown> = {}) {
 }
 
 describe("BatchLogRecordProcessor", () => {
-  it("uses the specification's defaults", () => {
+  it("uses the specification's defaults", async () => {
     const { scheduler, logger } = setup();
     logger.emit({ body: "x" });
+    await endOfJob();
     assert.deepEqual(scheduler.pending().map((t) => t.ms), [1000]);
   });
 
@@ -70,6 +75,7 @@ describe("BatchLogRecordProcessor", () => {
     });
     const logger = provider.getLogger("t");
     logger.emit({ body: 1 });
+    await endOfJob();
     assert.deepEqual(scheduler.pending().map((t) => t.ms), [250]);
     logger.emit({ body: 2 });
     logger.emit({ body: 3 });
@@ -86,10 +92,12 @@ describe("BatchLogRecordProcessor", () => {
     assert.equal(scheduler.pending().length, 0);
     logger.emit({ body: "a" });
     logger.emit({ body: "b" });
+    assert.equal(scheduler.pending().length, 0, "none on the caller's stack");
+    await endOfJob();
     assert.equal(
       scheduler.pending().length,
       1,
-      "one timer for the queued records",
+      "one timer for the queued records, once the emitting job ends",
     );
     assert.equal(exporter.calls.length, 0, "nothing exported before the timer");
     scheduler.fire(100);
@@ -156,6 +164,90 @@ describe("BatchLogRecordProcessor", () => {
       "no timer per item past the full batch",
     );
     assert.deepEqual(scheduler.pending().map((t) => t.ms), [0]);
+  });
+
+  it("arms no delay timer for a burst that fills a batch or is flushed within the emitting job", async () => {
+    const { scheduler, exporter, logger, processor } = setup({
+      maxExportBatchSize: 4,
+      maxQueueSize: 100,
+    });
+    for (let i = 0; i < 4; i++) logger.emit({ body: i });
+    await endOfJob();
+    assert.deepEqual(scheduler.timers.map((t) => t.ms), [0]);
+    scheduler.fire(0);
+    await settle();
+    for (let i = 0; i < 3; i++) logger.emit({ body: i });
+    await processor.forceFlush();
+    assert.deepEqual(exporter.calls.map((b) => b.length), [4, 3]);
+    assert.equal(
+      scheduler.timers.filter((t) => t.ms === 1000).length,
+      0,
+      "the delay timer was never armed",
+    );
+    assert.equal(scheduler.pending().length, 0, "no timer left while empty");
+    logger.emit({ body: "late" });
+    await endOfJob();
+    assert.deepEqual(
+      scheduler.pending().map((t) => t.ms),
+      [1000],
+      "a record left queued at the end of its job gets the delay timer",
+    );
+  });
+
+  it("reports a scheduler that throws when the delay timer is armed, and still exports on forceFlush", async () => {
+    const diagnostics = collect();
+    const exporter = new ScriptedExporter<LogRecordData>();
+    const inner = new ManualScheduler();
+    const processor = new BatchLogRecordProcessor(exporter, {
+      scheduler: {
+        setTimeout(fn: () => void, ms: number): unknown {
+          if (ms === 1000) throw new Error("no timers today");
+          return inner.setTimeout(fn, ms);
+        },
+        clearTimeout: (handle: unknown) => inner.clearTimeout(handle),
+      },
+      diagnostics: diagnostics.sink,
+      env: envOf({}),
+    });
+    const provider = new LoggerProvider({
+      resource,
+      processors: [processor],
+      env: envOf({}),
+    });
+    const logger = provider.getLogger("t");
+    logger.emit({ body: "a" }); // must not throw, now or in the microtask
+    logger.emit({ body: "b" });
+    await endOfJob();
+    await endOfJob();
+    assert.equal(diagnostics.seen.length, 1);
+    assert.equal(diagnostics.seen[0].level, "error");
+    assert.match(diagnostics.seen[0].message, /setTimeout threw/);
+    assert.equal(processor.stats.queued, 2, "kept, not dropped");
+    await processor.forceFlush();
+    assert.deepEqual(exporter.calls.flat().map((r) => r.body), ["a", "b"]);
+    assert.equal(processor.stats.exported, 2);
+  });
+
+  it("with real timers, exports a lone record after scheduledDelayMillis", async () => {
+    const exporter = new ScriptedExporter<LogRecordData>();
+    const processor = new BatchLogRecordProcessor(exporter, {
+      scheduledDelayMillis: 20,
+      env: envOf({}),
+      diagnostics: collect().sink,
+    });
+    const provider = new LoggerProvider({
+      resource,
+      processors: [processor],
+      env: envOf({}),
+    });
+    provider.getLogger("t").emit({ body: "lone" });
+    const start = performance.now();
+    while (exporter.calls.length === 0 && performance.now() - start < 5000) {
+      await new Promise<void>((resolve) => setTimeout(resolve, 5));
+    }
+    assert.deepEqual(exporter.calls.flat().map((r) => r.body), ["lone"]);
+    assert.ok(performance.now() - start >= 15, "not before the delay");
+    await provider.shutdown();
   });
 
   it("with real timers, starts a full batch's export on the next turn of the event loop (setImmediate, not a clamped setTimeout)", async () => {
@@ -440,7 +532,7 @@ describe("BatchLogRecordProcessor", () => {
     );
   });
 
-  it("falls back to defaults with a diagnostic on bad environment values", () => {
+  it("falls back to defaults with a diagnostic on bad environment values", async () => {
     const scheduler = new ManualScheduler();
     const diagnostics = collect();
     const processor = new BatchLogRecordProcessor(
@@ -458,6 +550,7 @@ describe("BatchLogRecordProcessor", () => {
       { body: 1 },
       new LoggerProvider({ resource, env: envOf({}) }).getLogger("x").context,
     );
+    await endOfJob();
     assert.deepEqual(scheduler.pending().map((t) => t.ms), [1000]);
     assert.equal(diagnostics.seen.length, 2);
     assert.match(diagnostics.seen[0].message, /OTEL_BLRP_MAX_QUEUE_SIZE="0"/);
@@ -535,6 +628,7 @@ describe("BatchSpanProcessor", () => {
         traceFlags: 0,
       },
     }).end();
+    await endOfJob();
     assert.deepEqual(scheduler.pending().map((t) => t.ms), [5000]);
     await processor.forceFlush();
     assert.deepEqual(exporter.calls.flat().map((s) => s.name), ["sampled"]);
