@@ -19,9 +19,11 @@
 // It prints `port N` once listening. `GET /__cpu` (outside the app and its
 // instrumentation) flushes both pipelines, then answers this process's CPU
 // time (process.cpuUsage, user + system, µs) and the items exported and
-// dropped so far. It exits when its stdin closes.
+// dropped so far. It exits when its stdin closes (with SEED_HTTP_PROFILE
+// set, it stops serving and writes a CPU profile first; see below).
 
 import process from "node:process";
+import { writeFileSync } from "node:fs";
 import { Hono } from "hono";
 import { httpInstrumentationMiddleware } from "@hono/otel";
 import * as api from "@opentelemetry/api";
@@ -219,7 +221,7 @@ const bare: Telemetry = {
 };
 
 /** The app: one route with a parameter, a JSON body, one log inside. */
-function build(variant: HttpVariant): {
+export function build(variant: HttpVariant): {
   fetch: (request: Request, info: unknown) => Response | Promise<Response>;
   telemetry: Telemetry;
 } {
@@ -252,7 +254,9 @@ function build(variant: HttpVariant): {
 
 interface ServeLike {
   Bun?: {
-    serve(options: Record<string, unknown>): { port: number };
+    serve(
+      options: Record<string, unknown>,
+    ): { port: number; stop?(closeActive?: boolean): void };
   };
   Deno?: {
     serve(
@@ -270,21 +274,80 @@ if (import.meta.main) {
   }
   const { fetch } = build(variant);
   const g = globalThis as ServeLike;
+  const profile = process.env.SEED_HTTP_PROFILE;
   let port: number;
+  let stopServer: () => void;
   if (g.Bun !== undefined) {
-    port = g.Bun.serve({ hostname: "127.0.0.1", port: 0, fetch }).port;
+    const server = g.Bun.serve({ hostname: "127.0.0.1", port: 0, fetch });
+    port = server.port;
+    stopServer = () => server.stop?.(true);
   } else if (g.Deno !== undefined) {
+    const abort = new AbortController();
     port = g.Deno.serve({
       hostname: "127.0.0.1",
       port: 0,
+      signal: abort.signal,
       onListen: () => {},
     }, fetch).addr.port;
+    stopServer = () => abort.abort();
   } else {
     console.error("_http_server.ts runs on Deno or Bun");
     process.exit(2);
   }
+  // SEED_HTTP_PROFILE=DIR (bench/http_server.ts passes it on): a CPU
+  // profile of this server into DIR. Bun writes its --cpu-prof file only
+  // when the process ends by itself, never on process.exit, so the server
+  // stops and the process runs out of work; Deno has no such flag, so the
+  // profile is taken through node:inspector and written at the stop.
+  let writeProfile = (): Promise<void> => Promise.resolve();
+  if (profile !== undefined && g.Deno !== undefined) {
+    writeProfile = await startInspectorProfile(profile, variant);
+  }
   process.stdout.write(`port ${port}\n`);
-  process.stdin.on("end", () => process.exit(0));
-  process.stdin.on("close", () => process.exit(0));
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    if (profile === undefined) process.exit(0);
+    stopServer();
+    void writeProfile().then(() => {
+      // Something left holding the loop (it should not): exit anyway.
+      const timer = setTimeout(() => process.exit(0), 5_000) as unknown as {
+        unref?: () => void;
+      };
+      timer.unref?.();
+    });
+  };
+  process.stdin.on("end", stop);
+  process.stdin.on("close", stop);
   process.stdin.resume();
+}
+
+/** Starts V8's sampling profiler through node:inspector; the result writes DIR/http-VARIANT.cpuprofile. */
+async function startInspectorProfile(
+  dir: string,
+  variant: string,
+): Promise<() => Promise<void>> {
+  const { Session } = await import("node:inspector");
+  const { mkdirSync } = await import("node:fs");
+  const session = new Session();
+  session.connect();
+  const post = (method: string, params?: object) =>
+    new Promise<unknown>((resolve, reject) =>
+      session.post(
+        method,
+        params ?? {},
+        (error: Error | null, result: unknown) =>
+          error ? reject(error) : resolve(result),
+      )
+    );
+  await post("Profiler.enable");
+  await post("Profiler.setSamplingInterval", { interval: 250 });
+  await post("Profiler.start");
+  return async () => {
+    const { profile } = await post("Profiler.stop") as { profile: unknown };
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(`${dir}/http-${variant}.cpuprofile`, JSON.stringify(profile));
+    session.disconnect();
+  };
 }

@@ -15,6 +15,18 @@
 // request is the figure that means something on a shared machine; requests/s
 // and latency are reported beside it. cost = variant − bare, per round
 // (paired), median over rounds; ratio = ours cost / theirs cost.
+//
+// Two switches for work on the instrumentation (bench/report sets neither):
+// - SEED_HTTP_BASELINE=DIR adds a fourth server, "baseline": DIR's own
+//   bench/_http_server.ts ours (another checkout of this repository, e.g.
+//   `git worktree add DIR main`), so an old and a new tree are measured in
+//   the same run. The servers are then loaded in a forward order on even
+//   rounds and in the reverse order on odd ones: which server goes after
+//   which moves the Deno figures by more than the change being measured.
+// - SEED_HTTP_PROFILE=DIR writes a CPU profile of each server into DIR
+//   (Bun: --cpu-prof, written when the server's process ends by itself;
+//   Deno: V8's profiler through node:inspector). The servers then stop by
+//   closing their stdin and are given 20 s to write it.
 
 import process from "node:process";
 import { spawn } from "node:child_process";
@@ -45,9 +57,13 @@ const TIME_BUDGET_MS = 30_000;
 
 const VARIANTS: readonly HttpVariant[] = ["bare", "ours", "theirs"];
 
+/** A server of the run: one of the variants, or the baseline tree's ours. */
+type RunVariant = HttpVariant | "baseline";
+
 /** One variant's figures. */
 export interface HttpVariantResult {
-  readonly variant: HttpVariant;
+  /** The server; "baseline" only with SEED_HTTP_BASELINE. */
+  readonly variant: HttpVariant | "baseline";
   /** CPU µs per request of the server process, one per round. */
   readonly cpuMicrosPerRequest: number[];
   /** Median of {@linkcode cpuMicrosPerRequest}. */
@@ -80,19 +96,29 @@ export interface HttpReport {
   readonly variants: HttpVariantResult[];
   /** ours cost / theirs cost. */
   readonly ratio: number;
+  /** With SEED_HTTP_BASELINE: ours cost / baseline cost. */
+  readonly oursOverBaseline?: number;
 }
 
 interface Child {
-  readonly variant: HttpVariant;
+  readonly variant: RunVariant;
   readonly url: string;
-  stop(): void;
+  stop(): Promise<void>;
 }
 
-function command(): { exec: string; args: string[] } {
-  const child = fileURLToPath(new URL("./_http_server.ts", import.meta.url));
+const PROFILE_DIR = process.env.SEED_HTTP_PROFILE;
+const BASELINE_DIR = process.env.SEED_HTTP_BASELINE;
+
+function command(root?: string): { exec: string; args: string[] } {
+  const child = root === undefined
+    ? fileURLToPath(new URL("./_http_server.ts", import.meta.url))
+    : `${root}/bench/_http_server.ts`;
   const g = globalThis as { Bun?: unknown; Deno?: { execPath(): string } };
   if (g.Bun !== undefined) {
-    return { exec: process.execPath, args: ["run", child] };
+    const profile = PROFILE_DIR === undefined
+      ? []
+      : ["--cpu-prof", `--cpu-prof-dir=${PROFILE_DIR}`];
+    return { exec: process.execPath, args: [...profile, "run", child] };
   }
   if (g.Deno !== undefined) {
     return { exec: g.Deno.execPath(), args: ["run", "-A", child] };
@@ -100,11 +126,24 @@ function command(): { exec: string; args: string[] } {
   throw new Error("bench/http_server.ts runs on Deno or Bun");
 }
 
-function start(variant: HttpVariant): Promise<Child> {
-  const { exec, args } = command();
-  const proc = spawn(exec, [...args, variant], {
-    stdio: ["pipe", "pipe", "inherit"],
-  });
+function start(variant: RunVariant): Promise<Child> {
+  const { exec, args } = command(
+    variant === "baseline" ? BASELINE_DIR : undefined,
+  );
+  const proc = spawn(
+    exec,
+    [...args, variant === "baseline" ? "ours" : variant],
+    {
+      stdio: ["pipe", "pipe", "inherit"],
+    },
+  );
+  let exited = false;
+  const gone = new Promise<void>((resolve) =>
+    proc.on("exit", () => {
+      exited = true;
+      resolve();
+    })
+  );
   return new Promise((resolve, reject) => {
     let out = "";
     const timer = setTimeout(
@@ -123,9 +162,16 @@ function start(variant: HttpVariant): Promise<Child> {
       resolve({
         variant,
         url: `http://127.0.0.1:${m[1]}`,
-        stop: () => {
+        stop: async () => {
           proc.stdin!.end();
-          proc.kill();
+          if (PROFILE_DIR !== undefined && !exited) {
+            // Let it write its profile: it exits by itself once stopped.
+            await Promise.race([
+              gone,
+              new Promise((r) => setTimeout(r, 20_000)),
+            ]);
+          }
+          if (!exited) proc.kill();
         },
       });
     });
@@ -182,13 +228,16 @@ export async function runHttpBench(): Promise<HttpReport> {
   const began = performance.now();
   const children: Child[] = [];
   try {
-    for (const v of VARIANTS) children.push(await start(v));
+    const variantsRun: RunVariant[] = BASELINE_DIR === undefined
+      ? [...VARIANTS]
+      : [...VARIANTS, "baseline"];
+    for (const v of variantsRun) children.push(await start(v));
     for (const c of children) await load(c, WARMUP, undefined);
-    const perRound = new Map<HttpVariant, number[]>();
-    const rps = new Map<HttpVariant, number[]>();
-    const latencies = new Map<HttpVariant, number[]>();
-    const failed = new Map<HttpVariant, number>();
-    for (const v of VARIANTS) {
+    const perRound = new Map<RunVariant, number[]>();
+    const rps = new Map<RunVariant, number[]>();
+    const latencies = new Map<RunVariant, number[]>();
+    const failed = new Map<RunVariant, number>();
+    for (const v of variantsRun) {
       perRound.set(v, []);
       rps.set(v, []);
       latencies.set(v, []);
@@ -201,7 +250,10 @@ export async function runHttpBench(): Promise<HttpReport> {
       (rounds < MIN_ROUNDS ||
         performance.now() - measureStart < TIME_BUDGET_MS)
     ) {
-      for (const c of children) {
+      const order = BASELINE_DIR !== undefined && rounds % 2 === 1
+        ? [...children].reverse()
+        : children;
+      for (const c of order) {
         const before = await sample(c);
         const run = await load(c, REQUESTS, latencies.get(c.variant));
         const after = await sample(c);
@@ -239,6 +291,8 @@ export async function runHttpBench(): Promise<HttpReport> {
     }
     const ours = variants.find((v) => v.variant === "ours")!.costMicros;
     const theirs = variants.find((v) => v.variant === "theirs")!.costMicros;
+    const baseline = variants.find((v) => v.variant === "baseline")
+      ?.costMicros;
     return {
       host: await hostInfo(),
       concurrency: CONCURRENCY,
@@ -248,9 +302,10 @@ export async function runHttpBench(): Promise<HttpReport> {
       seconds: Math.round((performance.now() - began) / 100) / 10,
       variants,
       ratio: ours / theirs,
+      ...(baseline === undefined ? {} : { oursOverBaseline: ours / baseline }),
     };
   } finally {
-    for (const c of children) c.stop();
+    await Promise.all(children.map((c) => c.stop()));
   }
 }
 
@@ -274,6 +329,13 @@ if (import.meta.main) {
     );
   }
   console.log(`ours cost / theirs cost: ${f(report.ratio, 2)}x (goal ≤ 0.33x)`);
+  if (report.oursOverBaseline !== undefined) {
+    console.log(
+      `ours cost / baseline's (${BASELINE_DIR}): ${
+        f(report.oursOverBaseline, 2)
+      }x`,
+    );
+  }
   if (out !== undefined) writeFileSync(out, JSON.stringify(report, null, 2));
   process.exit(0);
 }

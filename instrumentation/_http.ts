@@ -53,8 +53,25 @@ export interface UrlParts {
  * per request, on the server's hot path.
  */
 export function splitUrl(url: string): UrlParts | undefined {
+  const out: UrlParts = {
+    scheme: "",
+    host: "",
+    port: 0,
+    path: "",
+    query: undefined,
+    hasUserinfo: false,
+  };
+  return splitUrlInto(url, out) ? out : undefined;
+}
+
+/**
+ * {@linkcode splitUrl} into `out` (a caller's reused object, so the server's
+ * hot path allocates no parts object per request). Returns false, with
+ * `out` unchanged, when the string is not of the form `scheme://authority...`.
+ */
+export function splitUrlInto(url: string, out: UrlParts): boolean {
   const schemeEnd = url.indexOf("://");
-  if (schemeEnd <= 0 || schemeEnd > 16) return undefined;
+  if (schemeEnd <= 0 || schemeEnd > 16) return false;
   let scheme = url.slice(0, schemeEnd);
   // Request.url's scheme is already lowercase (the URL parser made it so).
   if (scheme !== "http" && scheme !== "https") scheme = scheme.toLowerCase();
@@ -111,9 +128,13 @@ export function splitUrl(url: string): UrlParts | undefined {
     host.charCodeAt(host.length - 1) === 0x5d
   ) host = host.slice(1, -1);
   const pathEnd = q >= 0 ? q : hash;
-  const path = authEnd < pathEnd ? url.slice(authEnd, pathEnd) : "/";
-  const query = q >= 0 ? url.slice(q + 1, hash) : undefined;
-  return { scheme, host, port, path, query, hasUserinfo };
+  out.scheme = scheme;
+  out.host = host;
+  out.port = port;
+  out.path = authEnd < pathEnd ? url.slice(authEnd, pathEnd) : "/";
+  out.query = q >= 0 ? url.slice(q + 1, hash) : undefined;
+  out.hasUserinfo = hasUserinfo;
+  return true;
 }
 
 /** Query parameters whose values the conventions say to redact. */

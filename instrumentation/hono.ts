@@ -87,11 +87,6 @@ export type HonoMiddleware = (
   next: () => Promise<void>,
 ) => Promise<void>;
 
-/** The response a wrapped factory made last from a body that is not a stream. */
-interface StaticResponses {
-  last: unknown;
-}
-
 const STATIC_BODY = Object.freeze({ staticBody: true });
 
 /** Whether a response made from `data` has a body that is not a stream. */
@@ -107,52 +102,89 @@ function isStaticBody(data: unknown): boolean {
 }
 
 type Factory = (this: unknown, a: unknown, b: unknown, c: unknown) => unknown;
+type Wrapper = (a: unknown, b: unknown, c: unknown) => unknown;
 
-/**
- * Wraps `c[name]` for this request. `text`, `json` and `html` always make a
- * body from a string; `body` and `newResponse` take the body as their first
- * argument. A wrapper never changes what the factory returns or throws.
- * Every factory takes at most three arguments (body or value, status or
- * init, headers), so the wrapper passes three: no rest array per call.
- */
-function track(
-  c: HonoContextLike,
-  name: "text" | "json" | "html" | "body" | "newResponse",
-  seen: StaticResponses,
-): void {
-  const factory = c[name] as unknown as Factory | undefined;
-  if (typeof factory !== "function") return;
-  const byData = name === "body" || name === "newResponse";
-  (c as unknown as Record<string, Factory>)[name] = function (
-    this: unknown,
-    data: unknown,
-    arg: unknown,
-    headers: unknown,
-  ): unknown {
-    const response = factory.call(c, data, arg, headers);
-    try {
-      if (response instanceof Response && (!byData || isStaticBody(data))) {
-        seen.last = response;
-      }
-    } catch {
-      // A hostile body (a Proxy whose prototype trap throws): not known static.
-    }
-    return response;
-  };
+/** Whether `response` (a factory's result) counts as made from a static body. */
+function staticResult(
+  response: unknown,
+  data: unknown,
+  byData: boolean,
+): boolean {
+  try {
+    return response instanceof Response && (!byData || isStaticBody(data));
+  } catch {
+    // A hostile body (a Proxy whose prototype trap throws): not known static.
+    return false;
+  }
 }
 
-function trackStaticResponses(c: HonoContextLike): StaticResponses {
-  const seen: StaticResponses = { last: undefined };
-  try {
-    track(c, "text", seen);
-    track(c, "json", seen);
-    track(c, "html", seen);
-    track(c, "body", seen);
-    track(c, "newResponse", seen);
-  } catch {
-    // A frozen or exotic context: every response is looked at.
+/**
+ * One request's view of Hono's response factories: `text`, `json` and
+ * `html` always make a body from a string; `body` and `newResponse` take
+ * the body as their first argument. {@linkcode StaticResponses.install}
+ * replaces each of `c`'s factories by a wrapper that calls the original
+ * (with `c` as `this`, at most three arguments: body or value, status or
+ * init, headers; no rest array) and remembers the response when its body
+ * is not a stream. A wrapper never changes what the factory returns or
+ * throws. The five wrappers share this one object as their state (one
+ * allocation for the state instead of one per factory) and are still
+ * plain functions, so a handler may destructure them (`const { json } = c`).
+ */
+class StaticResponses {
+  /** The response a wrapped factory made last from a body that is not a stream. */
+  last: unknown = undefined;
+
+  /** Wraps `c`'s factories; a frozen or exotic context keeps its own (every response is then looked at). */
+  install(c: HonoContextLike): void {
+    const ctx = c as unknown as Record<string, Factory | undefined>;
+    try {
+      const text = ctx.text;
+      const json = ctx.json;
+      const html = ctx.html;
+      const body = ctx.body;
+      const newResponse = ctx.newResponse;
+      // deno-lint-ignore no-this-alias
+      const seen = this;
+      const out = ctx as unknown as Record<string, Wrapper>;
+      if (typeof text === "function") {
+        out.text = (a, b, d) => {
+          const r = text.call(c, a, b, d);
+          if (staticResult(r, a, false)) seen.last = r;
+          return r;
+        };
+      }
+      if (typeof json === "function") {
+        out.json = (a, b, d) => {
+          const r = json.call(c, a, b, d);
+          if (staticResult(r, a, false)) seen.last = r;
+          return r;
+        };
+      }
+      if (typeof html === "function") {
+        out.html = (a, b, d) => {
+          const r = html.call(c, a, b, d);
+          if (staticResult(r, a, false)) seen.last = r;
+          return r;
+        };
+      }
+      if (typeof body === "function") {
+        out.body = (a, b, d) => {
+          const r = body.call(c, a, b, d);
+          if (staticResult(r, a, true)) seen.last = r;
+          return r;
+        };
+      }
+      if (typeof newResponse === "function") {
+        out.newResponse = (a, b, d) => {
+          const r = newResponse.call(c, a, b, d);
+          if (staticResult(r, a, true)) seen.last = r;
+          return r;
+        };
+      }
+    } catch {
+      // A frozen or exotic context: every response is looked at.
+    }
   }
-  return seen;
 }
 
 function routeOf(c: HonoContextLike): string | undefined {
@@ -210,7 +242,8 @@ export function honoMiddleware(
     } catch {
       return next();
     }
-    const seen = trackStaticResponses(c);
+    const seen = new StaticResponses();
+    seen.install(c);
     try {
       await state.run(next);
     } catch (error) {

@@ -46,7 +46,7 @@ import {
   SpanKind,
   SpanStatusCode,
   TRACE_FLAG_SAMPLED,
-  type Tracer,
+  Tracer,
   withActiveSpan,
 } from "../mod.ts";
 import {
@@ -63,7 +63,8 @@ import {
   originalMethod,
   redactedFullUrl,
   redactQuery,
-  splitUrl,
+  splitUrlInto,
+  type UrlParts,
 } from "./_http.ts";
 import type {
   Histogram,
@@ -332,6 +333,20 @@ function spanName(method: string, route: string): string {
   name.charCodeAt(name.length - 1);
   byRoute.set(route, name);
   return name;
+}
+
+/**
+ * Whether `tracer` is exactly this library's `Tracer` (not a subclass, a
+ * Proxy or another kind): its `startSpan` reads the options once on entry
+ * and keeps none of them, so one options object can serve every call.
+ */
+function isOwnTracer(tracer: unknown): boolean {
+  try {
+    return typeof tracer === "object" && tracer !== null &&
+      Object.getPrototypeOf(tracer) === Tracer.prototype;
+  } catch {
+    return false; // a Proxy whose getPrototypeOf trap throws
+  }
 }
 
 /** Gives a request its meters (set in HttpServerRequest's static block). */
@@ -693,6 +708,26 @@ export class HttpServerInstrumentation {
   #tracer: Tracer;
   #propagator: TextMapPropagator;
   #startFlags: number;
+  /**
+   * The options of every `startSpan` call, reused when the tracer is this
+   * library's (it reads them once, on entry, and keeps none of them); a
+   * tracer of another kind gets a fresh object per call.
+   */
+  #startOptions:
+    | {
+      -readonly [K in keyof InternalStartSpanOptions]:
+        InternalStartSpanOptions[K];
+    }
+    | undefined;
+  /** The URL parts of the request being begun (read at once, kept by nothing). */
+  #parts: UrlParts = {
+    scheme: "",
+    host: "",
+    port: 0,
+    path: "",
+    query: undefined,
+    hasUserinfo: false,
+  };
   #requestHeaders: readonly string[];
   #responseHeaders: readonly string[];
   #metrics: ServerMetrics | undefined;
@@ -733,6 +768,14 @@ export class HttpServerInstrumentation {
     // the other again. A caller's propagator is checked as any parent is.
     this.#startFlags = START_ADOPT_ATTRIBUTES |
       (options.propagator === undefined ? START_PARENT_VALID : 0);
+    this.#startOptions = isOwnTracer(this.#tracer)
+      ? {
+        kind: SpanKind.SERVER,
+        attributes: undefined,
+        parent: null,
+        [START_FLAGS]: this.#startFlags,
+      }
+      : undefined;
     const meterProvider = options.meterProvider;
     if (meterProvider !== undefined) {
       if (
@@ -794,8 +837,8 @@ export class HttpServerInstrumentation {
       attributes["http.request.method_original"] = originalMethod(rawMethod);
     }
     const url = request.url;
-    const parts = splitUrl(url);
-    if (parts !== undefined) {
+    const parts = this.#parts;
+    if (splitUrlInto(url, parts)) {
       attributes["url.scheme"] = parts.scheme;
       attributes["url.path"] = parts.path;
       const query = parts.query;
@@ -835,12 +878,27 @@ export class HttpServerInstrumentation {
     if (context.rejected !== undefined) {
       counters.rejectedHeaders += context.rejected;
     }
-    const span = this.#tracer.startSpan(method === "_OTHER" ? "HTTP" : method, {
-      kind: SpanKind.SERVER,
-      attributes: attributes as Attributes,
-      parent: context.spanContext ?? null,
-      [START_FLAGS]: this.#startFlags,
-    } as InternalStartSpanOptions);
+    const name = method === "_OTHER" ? "HTTP" : method;
+    const parent = context.spanContext ?? null;
+    let span: Span;
+    const reused = this.#startOptions;
+    if (reused !== undefined) {
+      reused.attributes = attributes as Attributes;
+      reused.parent = parent;
+      try {
+        span = this.#tracer.startSpan(name, reused);
+      } finally {
+        reused.attributes = undefined;
+        reused.parent = null;
+      }
+    } else {
+      span = this.#tracer.startSpan(name, {
+        kind: SpanKind.SERVER,
+        attributes: attributes as Attributes,
+        parent,
+        [START_FLAGS]: this.#startFlags,
+      } as InternalStartSpanOptions);
+    }
     const state = new HttpServerRequest(
       span,
       method,

@@ -590,27 +590,39 @@ export class Span implements ReadableSpan, SpanContextCarrier {
   constructor(init: SpanInit, shared: SpanSharedState) {
     this.#shared = shared;
     const counters = shared.counters;
-    this.#name = nameOf(init.name) ?? "";
+    // Every field is read before any of them is looked at: looking may run
+    // a caller's code (a name's toString, a start time's getter, an
+    // attribute getter), and a tracer hands every span the same init
+    // object (see trustedSpanInit), which a span started from inside that
+    // code refills.
+    const trusted = (init as TrustedSpanInit)[TRUSTED_SPAN_INIT] === true;
+    const adopt = trusted &&
+      (init as TrustedSpanInit)[ADOPT_ATTRIBUTES] === true;
+    const rawName = init.name;
     const kind = init.kind;
+    let parent = init.parent;
+    const traceId = init.traceId;
+    const spanId = init.spanId;
+    const flags = init.traceFlags;
+    const state = init.traceState;
+    const startTime = init.startTime;
+    const attributes = init.attributes;
+    const links = init.links;
+    this.#name = nameOf(rawName) ?? "";
     if (kind === undefined) this.kind = SpanKind.INTERNAL;
     else if (isSpanKind(kind)) this.kind = kind;
     else {
       counters.invalidKinds++;
       this.kind = SpanKind.INTERNAL;
     }
-    let parent = init.parent;
-    if ((init as TrustedSpanInit)[TRUSTED_SPAN_INIT] === true) {
-      this.traceId = init.traceId;
-      this.spanId = init.spanId;
-      this.traceFlags = init.traceFlags;
-      this.traceState = init.traceState;
+    if (trusted) {
+      this.traceId = traceId;
+      this.spanId = spanId;
+      this.traceFlags = flags;
+      this.traceState = state;
     } else {
       // Built by hand: check what a tracer would have checked.
       if (parent !== undefined) parent = sanitizeSpanContext(parent, counters);
-      const traceId = init.traceId;
-      const spanId = init.spanId;
-      const flags = init.traceFlags;
-      const state = init.traceState;
       const idsValid = isValidTraceId(traceId) && isValidSpanId(spanId);
       if (!idsValid || !isValidTraceFlags(flags)) {
         counters.invalidTraceContexts++;
@@ -626,22 +638,17 @@ export class Span implements ReadableSpan, SpanContextCarrier {
     this.parentSpanId = parent?.spanId;
     this.parentIsRemote = parent?.isRemote === true;
     const t = scratch;
-    readTimeOrNow(init.startTime, t, shared.counters);
+    readTimeOrNow(startTime, t, shared.counters);
     this.startTimeUnixMs = t.unixMs;
     this.startTimeNanosInMs = t.nanosInMs;
     this.resource = shared.resource;
     this.scope = shared.scope;
-    const attributes = init.attributes;
-    if (
-      attributes !== undefined &&
-      (init as TrustedSpanInit)[ADOPT_ATTRIBUTES] === true &&
-      (init as TrustedSpanInit)[TRUSTED_SPAN_INIT] === true
-    ) this.#attributes = this.#adopt(attributes);
-    else {
+    if (attributes !== undefined && adopt) {
+      this.#attributes = this.#adopt(attributes);
+    } else {
       this.#attributes = {};
       if (attributes !== undefined) this.setAttributes(attributes);
     }
-    const links = init.links;
     if (links !== undefined && links !== null) {
       try {
         if (typeof links !== "object") throw new TypeError("links");
@@ -1050,6 +1057,36 @@ interface TrustedSpanInit extends SpanInit {
   readonly [TRUSTED_SPAN_INIT]?: true;
   readonly [ADOPT_ATTRIBUTES]?: boolean;
 }
+
+/** A {@linkcode SpanInit} a tracer fills in place (internal). */
+export type MutableTrustedSpanInit =
+  & {
+    -readonly [K in keyof SpanInit]: SpanInit[K];
+  }
+  & { [TRUSTED_SPAN_INIT]: true; [ADOPT_ATTRIBUTES]: boolean };
+
+/**
+ * The one init object a tracer fills for every span it starts (internal;
+ * not exported from the package): a span reads every field of its init
+ * before anything else, so the object is free again once the constructor
+ * is past its first lines, and a span started from a caller's code inside
+ * a constructor refills it safely. The tracer clears its object fields
+ * after each span so that it keeps nothing alive.
+ */
+export const trustedSpanInit: MutableTrustedSpanInit = {
+  name: "",
+  kind: undefined,
+  traceId: "",
+  spanId: "",
+  traceFlags: 0,
+  traceState: undefined,
+  parent: undefined,
+  startTime: undefined,
+  attributes: undefined,
+  links: undefined,
+  [TRUSTED_SPAN_INIT]: true,
+  [ADOPT_ATTRIBUTES]: false,
+};
 
 const NO_EVENTS: readonly SpanEvent[] = Object.freeze([]);
 const NO_LINKS: readonly SpanLink[] = Object.freeze([]);

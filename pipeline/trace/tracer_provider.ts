@@ -27,12 +27,11 @@ import {
   createSpanSharedState,
   Span,
   type SpanCounters,
-  type SpanInit,
   type SpanKind,
   type SpanLimits,
   type SpanLinkInput,
   type SpanSharedState,
-  TRUSTED_SPAN_INIT,
+  trustedSpanInit,
 } from "./span.ts";
 import type { TimeInput } from "../time.ts";
 import {
@@ -375,21 +374,33 @@ export class Tracer {
     const sampled = hasParent && sampling.parentBased
       ? (parent.traceFlags & TRACE_FLAG_SAMPLED) !== 0
       : sampleRoot(sampling.ratio, traceId);
-    const span = new Span({
-      name,
-      kind,
-      traceId,
-      spanId: randomSpanId(),
-      traceFlags: sampled ? TRACE_FLAG_SAMPLED : 0,
-      traceState: hasParent ? parent.traceState : undefined,
-      parent,
-      startTime,
-      attributes,
-      links,
-      [TRUSTED_SPAN_INIT]: true,
-      [ADOPT_ATTRIBUTES]: typeof flags === "number" &&
-        (flags & START_ADOPT_ATTRIBUTES) !== 0,
-    } as SpanInit, this.#shared);
+    // One shared init object instead of one per span (the span reads it
+    // all on entry; see trustedSpanInit), cleared after so it keeps no
+    // name, parent, time, attributes or links alive.
+    const init = trustedSpanInit;
+    init.name = name;
+    init.kind = kind;
+    init.traceId = traceId;
+    init.spanId = randomSpanId();
+    init.traceFlags = sampled ? TRACE_FLAG_SAMPLED : 0;
+    init.traceState = hasParent ? parent.traceState : undefined;
+    init.parent = parent;
+    init.startTime = startTime;
+    init.attributes = attributes;
+    init.links = links;
+    init[ADOPT_ATTRIBUTES] = typeof flags === "number" &&
+      (flags & START_ADOPT_ATTRIBUTES) !== 0;
+    let span: Span;
+    try {
+      span = new Span(init, this.#shared);
+    } finally {
+      init.name = "";
+      init.parent = undefined;
+      init.startTime = undefined;
+      init.attributes = undefined;
+      init.links = undefined;
+      init.traceState = undefined;
+    }
     if (
       this.#onStart !== undefined &&
       (span.traceFlags & TRACE_FLAG_SAMPLED) !== 0
