@@ -9,7 +9,8 @@
 # (a second VM at the same time: add -e FLAGS_OUT_SUFFIX=-2 so the two do not
 # share out/flags/)
 # NAME=FLAGS: Node flags for the .ts child, e.g. base= liftoff=--liftoff-only;
-# a NAME starting with "js" runs the pre-stripped copy (strip.mjs) instead.
+# a NAME starting with "js" runs the pre-stripped copy instead (written on the
+# host by: node tests/strip_copy.mjs tests/kernel/node_abort/out/js).
 # FLAGS may hold several flags joined by ",". FLAGS_SECONDS=S (with -e): start
 # no new round after S seconds, so the totals and the kernel log are printed
 # before the VM's -t timeout. Every run is logged in $out/runs.log (round,
