@@ -92,6 +92,30 @@ describe("ETW span replay", () => {
     for (const seed of [1, 2, 3]) compare(spans(600, seed));
   });
 
+  it("replays most spans of a repeated shape", () => {
+    // The full path reads a span's attributes at least twice (encode, then
+    // the shape it keeps), a replay once: counted through an own getter on
+    // each (trusted) span.
+    const list = spans(600, 7);
+    let reads = 0;
+    for (const span of list) {
+      const attributes = span.attributes;
+      Object.defineProperty(span, "attributes", {
+        get: () => (reads++, attributes),
+      });
+    }
+    compare(list);
+    const live = open();
+    let replayed = 0;
+    for (const span of list) {
+      reads = 0;
+      live.processor.onEnd(span);
+      if (reads === 1) replayed++;
+    }
+    assert.equal(live.processor.stats.written, list.length);
+    assert.ok(replayed > list.length / 3, `replayed ${replayed}`);
+  });
+
   it("the same under a small event budget (cuts and drops)", () => {
     compare([...spans(300, 11), ...hugeSpans()], { maxEventSize: 2048 });
   });
