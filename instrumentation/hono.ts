@@ -30,6 +30,7 @@
 import {
   HttpServerInstrumentation,
   type HttpServerInstrumentationOptions,
+  type HttpServerRequest,
 } from "./http_server.ts";
 
 /**
@@ -235,8 +236,8 @@ export function honoMiddleware(
   const http = options instanceof HttpServerInstrumentation
     ? options
     : new HttpServerInstrumentation(options);
-  return async (c, next) => {
-    let state;
+  return (c, next) => {
+    let state: HttpServerRequest;
     try {
       state = http.begin(c.req.raw, c.env);
     } catch {
@@ -244,22 +245,42 @@ export function honoMiddleware(
     }
     const seen = new StaticResponses();
     seen.install(c);
+    let ran: Promise<void>;
     try {
-      await state.run(next);
+      ran = state.run(next);
     } catch (error) {
-      const route = routeOf(c);
-      if (route !== undefined) state.setRoute(route);
-      state.fail(error);
-      throw error;
+      failed(c, state, error);
+      return Promise.reject(error);
     }
-    const route = routeOf(c);
-    if (route !== undefined) state.setRoute(route);
-    if (c.error !== undefined) state.recordError(c.error);
-    const response = c.res;
-    const sent = state.end(
-      response,
-      response === seen.last ? STATIC_BODY : undefined,
-    );
-    if (sent !== response) c.res = sent;
+    return Promise.resolve(ran).then(() => done(c, state, seen), (error) => {
+      failed(c, state, error);
+      throw error;
+    });
   };
+}
+
+function failed(
+  c: HonoContextLike,
+  state: HttpServerRequest,
+  error: unknown,
+): void {
+  const route = routeOf(c);
+  if (route !== undefined) state.setRoute(route);
+  state.fail(error);
+}
+
+function done(
+  c: HonoContextLike,
+  state: HttpServerRequest,
+  seen: StaticResponses,
+): void {
+  const route = routeOf(c);
+  if (route !== undefined) state.setRoute(route);
+  if (c.error !== undefined) state.recordError(c.error);
+  const response = c.res;
+  const sent = state.end(
+    response,
+    response === seen.last ? STATIC_BODY : undefined,
+  );
+  if (sent !== response) c.res = sent;
 }

@@ -317,3 +317,83 @@ describe("honoMiddleware's shared factory state", () => {
     ]);
   });
 });
+
+describe("honoMiddleware without an async frame", () => {
+  it("turns a next() that throws synchronously into a rejection, records it, and ends the span", async () => {
+    const { exporter, provider } = setup();
+    const http = new HttpServerInstrumentation({ tracerProvider: provider });
+    const middleware = honoMiddleware(http);
+    const c = {
+      req: { raw: new Request("http://localhost/sync"), routePath: "/sync" },
+      res: new Response(null),
+    };
+    let returned: Promise<void> | undefined;
+    assert.doesNotThrow(() => {
+      returned = middleware(c, () => {
+        throw new TypeError("sync");
+      });
+    });
+    await assert.rejects(returned!, TypeError);
+    assert.equal(exporter.items.length, 1);
+    assert.equal(exporter.items[0].name, "GET /sync");
+    assert.equal(exporter.items[0].status.code, 2);
+    assert.equal(exporter.items[0].attributes["error.type"], "TypeError");
+    assert.equal(http.stats.handlerErrors, 1);
+  });
+
+  it("takes a next() that returns a non-promise or a rejecting thenable, and a c.res getter that throws", async () => {
+    const { exporter, provider } = setup();
+    const middleware = honoMiddleware({ tracerProvider: provider });
+    const plain = {
+      req: { raw: new Request("http://localhost/plain") },
+      res: new Response(null, { status: 204 }),
+    };
+    await middleware(plain, () => undefined as unknown as Promise<void>);
+    assert.equal(
+      exporter.items.at(-1)?.attributes["http.response.status_code"],
+      204,
+    );
+    const thenable = {
+      then(_ok: unknown, fail: (e: unknown) => void) {
+        fail(new RangeError("thenable"));
+      },
+    };
+    await assert.rejects(
+      middleware(
+        {
+          req: { raw: new Request("http://localhost/t") },
+          res: new Response(null),
+        },
+        () => thenable as unknown as Promise<void>,
+      ),
+      RangeError,
+    );
+    assert.equal(exporter.items.at(-1)?.attributes["error.type"], "RangeError");
+    const hostile = {
+      req: { raw: new Request("http://localhost/h") },
+      get res(): Response {
+        throw new EvalError("res");
+      },
+    };
+    await assert.rejects(
+      middleware(hostile as unknown as typeof plain, () => Promise.resolve()),
+      EvalError,
+    );
+    // The span is still active inside next, across an await.
+    let inside: string | undefined;
+    const { activeSpan } = await import("../../mod.ts");
+    await middleware(
+      {
+        req: { raw: new Request("http://localhost/a") },
+        res: new Response(null),
+      },
+      async () => {
+        await Promise.resolve();
+        inside = (activeSpan() as Span | undefined)
+          ?.attributes["url.path"] as string;
+      },
+    );
+    assert.equal(inside, "/a");
+    assert.equal(activeSpan(), undefined);
+  });
+});
