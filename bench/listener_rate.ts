@@ -14,6 +14,7 @@
 // Prints one JSON line per run. Usage:
 //   listener_rate.ts N BUFFER_KIB RATE...      RATE 0 = as fast as it can
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
 import process from "node:process";
 import {
   openUserEventsForwarder,
@@ -24,6 +25,7 @@ import {
   setCopyPlacement,
   setCopyPriority,
   setCopyTrace,
+  setSkipDecode,
   TRACE_FIELDS,
 } from "../receivers/user_events/_copy_trace.ts";
 
@@ -49,9 +51,12 @@ for (
   if (gcc.status !== 0) throw new Error(String(gcc.stderr));
 }
 
+/** The writer's CPU time (% of its writing time) and context switches. */
+type WriterCpu = Record<string, number>;
+
 interface Writer {
   /** Sends the start byte; resolves with the writer's own writing time. */
-  go(): Promise<{ writeMs: number; startedAt: number }>;
+  go(): Promise<{ writeMs: number; startedAt: number; cpu: WriterCpu }>;
 }
 
 /** Spawns the writer; it registers, waits for the enable bit, then for go(). */
@@ -74,7 +79,17 @@ function startWriter(provider: string, rate: number): Writer {
       const code = await exited;
       const m = /ns (\d+)/.exec(err);
       if (code !== 0 || m === null) throw new Error(`writer: ${code} ${err}`);
-      return { writeMs: Number(m[1]) / 1e6, startedAt };
+      const c = /cpu (\d+) vcsw (\d+) ivcsw (\d+)/.exec(err);
+      const writeMs = Number(m[1]) / 1e6;
+      return {
+        writeMs,
+        startedAt,
+        cpu: c === null ? {} as WriterCpu : {
+          writerCpuPercent: Math.round(Number(c[1]) / 1e4 / writeMs),
+          writerVoluntarySwitches: Number(c[2]),
+          writerPreemptions: Number(c[3]),
+        },
+      };
     },
   };
 }
@@ -132,6 +147,10 @@ function analyseTrace(
   let worstCopy = 0;
   let most = 0;
   let prevEnd = -1;
+  // The worker thread's CPU time: in poll + copy, and between passes.
+  let cpuInPass = 0;
+  let cpuBetween = 0;
+  let prevCpuEnd = -1;
   for (let i = first; i < total; i++) {
     const at = 1 + (i % capacity) * TRACE_FIELDS;
     const [called, returned, copied, waiting] = [
@@ -142,9 +161,13 @@ function analyseTrace(
     ];
     if (copied < from || called > to) {
       prevEnd = copied;
+      prevCpuEnd = trace[at + 6];
       continue;
     }
     passes++;
+    cpuInPass += trace[at + 6] - trace[at + 5];
+    if (prevCpuEnd >= 0) cpuBetween += trace[at + 5] - prevCpuEnd;
+    prevCpuEnd = trace[at + 6];
     if (prevEnd >= 0 && copied - prevEnd > worstGap) {
       worstGap = copied - prevEnd;
       worstGapAt = copied - from;
@@ -173,9 +196,93 @@ function analyseTrace(
     worstGapPollMs: Math.round(worstPoll * 10) / 10,
     worstGapCopyMs: Math.round(worstCopy * 10) / 10,
     mostWaitingWhileWriting: most,
+    workerCpuInPollAndCopyMs: Math.round(cpuInPass),
+    workerCpuBetweenPassesMs: Math.round(cpuBetween),
     lossGaps: gaps.join(" "),
   };
 }
+
+/**
+ * The guest's CPU time and scheduler counters (/proc/stat): busy and idle
+ * jiffies per CPU, context switches, interrupts. Deltas over the writing
+ * window show whether the listener's threads took the CPUs the writer
+ * needed.
+ */
+function procStat(): number[] {
+  let text = "";
+  try {
+    text = readFileSync("/proc/stat", "utf8");
+  } catch {
+    return [];
+  }
+  const out: number[] = [];
+  for (const l of text.split("\n")) {
+    const f = l.trim().split(/\s+/);
+    if (/^cpu\d+$/.test(f[0])) {
+      const v = f.slice(1).map(Number);
+      // user nice system idle iowait irq softirq steal
+      out.push(v[0] + v[1] + v[2] + v[5] + v[6], v[3] + v[4]);
+    } else if (f[0] === "ctxt" || f[0] === "intr") out.push(Number(f[1]));
+  }
+  return out;
+}
+
+/**
+ * This process's CPU time per thread name (/proc/self/task/N/stat utime +
+ * stime, in clock ticks of 10 ms), to see which of its threads ran while
+ * the writer wrote.
+ */
+function threadTicks(): Map<string, number> {
+  const out = new Map<string, number>();
+  try {
+    for (const task of readdirSync("/proc/self/task")) {
+      const stat = readFileSync(`/proc/self/task/${task}/stat`, "utf8");
+      const open = stat.indexOf("(");
+      const close = stat.lastIndexOf(")");
+      const name = stat.slice(open + 1, close).replace(/[0-9]+$/, "#");
+      const f = stat.slice(close + 2).split(" ");
+      const ticks = Number(f[11]) + Number(f[12]);
+      out.set(name, (out.get(name) ?? 0) + ticks);
+    }
+  } catch {
+    // Not Linux, or a thread ended while listing: report what was read.
+  }
+  return out;
+}
+
+/** `threadTicks()` deltas as "name:ms" (threads that ran only). */
+function threadDelta(a: Map<string, number>, b: Map<string, number>): string {
+  const parts: string[] = [];
+  for (const [name, ticks] of b) {
+    const d = ticks - (a.get(name) ?? 0);
+    if (d > 0) parts.push(`${name}:${d * 10}`);
+  }
+  return parts.join(" ");
+}
+
+/** `procStat()` deltas: busy % per CPU, context switches, interrupts. */
+function statDelta(a: number[], b: number[]): Record<string, unknown> {
+  if (a.length !== b.length || a.length < 2) return {};
+  const d = b.map((x, i) => x - a[i]);
+  const cpus = (d.length - 2) / 2;
+  const busy: number[] = [];
+  for (let c = 0; c < cpus; c++) {
+    const all = d[2 * c] + d[2 * c + 1];
+    busy.push(all === 0 ? 0 : Math.round((100 * d[2 * c]) / all));
+  }
+  return {
+    guestBusyPercent: busy.join("/"),
+    guestIntr: d[2 * cpus],
+    guestCtxt: d[2 * cpus + 1],
+  };
+}
+
+/**
+ * What this thread does while the writer writes: `"decode"` runs the
+ * listener as usual, `"skip"` copies and counts without decoding,
+ * `"idle"` starts draining only after the writer is done.
+ */
+type MainMode = "decode" | "skip" | "idle";
 
 /** What one run measured (for the rate search). */
 interface RunResult {
@@ -190,11 +297,13 @@ async function listenerRun(
   priority: "fifo" | "nice" | "none" = "fifo",
   placement: CopyPlacement = "writer",
   wakeupShift: number | null = null,
+  main: MainMode = "decode",
 ): Promise<RunResult> {
   const provider = `benchl_${process.pid}_${rate}_${copyThread}`;
   progress(
-    `listener ${priority}:${placement}:${wakeupShift} copyThread ${copyThread} rate ${rate}`,
+    `listener ${priority}:${placement}:${wakeupShift}:${main} copyThread ${copyThread} rate ${rate}`,
   );
+  setSkipDecode(main === "skip");
   const trace = copyThread
     ? new SharedArrayBuffer(8 * (1 + TRACE_FIELDS * 200000))
     : null;
@@ -222,12 +331,32 @@ async function listenerRun(
     lastAt = performance.now();
   };
   const controller = new AbortController();
-  const running = listener.run(onEvent, { signal: controller.signal });
+  // main "idle": this thread neither copies nor decodes until the writer
+  // is done (the copy worker alone runs while it writes).
+  let running = main === "idle"
+    ? null
+    : listener.run(onEvent, { signal: controller.signal });
   await new Promise((r) => setTimeout(r, 300)); // the writer sees its enable bit
   progress("listener open, writing");
-  const { writeMs, startedAt } = await w.go();
+  const before = procStat();
+  const threadsBefore = threadTicks();
+  const { writeMs, startedAt, cpu } = await w.go();
+  const during = {
+    ...statDelta(before, procStat()),
+    threadMs: threadDelta(threadsBefore, threadTicks()),
+    ...cpu,
+  };
   progress("written");
-  await settle(() => events, n);
+  running ??= listener.run(onEvent, { signal: controller.signal });
+  // main "skip" counts samples without handing any over.
+  const delivered = main === "skip"
+    ? () => listener.stats.events
+    : () => events;
+  await settle(delivered, n);
+  if (main === "skip") {
+    events = listener.stats.events;
+    lastAt = performance.now();
+  }
   controller.abort();
   await running;
   const stats = listener.close(onEvent);
@@ -237,6 +366,7 @@ async function listenerRun(
     copyThread: stats.copyThread,
     priority: stats.copyThreadPriority,
     placement: copyThread ? placement : null,
+    main,
     wakeupBytes: (bufferKiB * 1024) >> (wakeupShift ?? (copyThread ? 4 : 2)),
     copyThreads: stats.copyThreads,
     pollIntervalMs: listener.pollIntervalMs,
@@ -257,6 +387,7 @@ async function listenerRun(
     )),
     writeMs: Math.round(writeMs),
     writerEventsPerSecond,
+    ...during,
     lagMs: Math.round(lastAt - startedAt - writeMs),
     deliveredEventsPerSecond: Math.round(
       events / ((lastAt - startedAt) / 1000),
@@ -283,7 +414,9 @@ async function perfCollectRun(rate: number): Promise<RunResult> {
   }
   const w = startWriter(provider, rate);
   await new Promise((r) => setTimeout(r, 300));
-  const { writeMs } = await w.go();
+  const before = procStat();
+  const { writeMs, cpu } = await w.go();
+  const during = { ...statDelta(before, procStat()), ...cpu };
   const exited = new Promise((r) => collector.on("exit", r));
   collector.kill("SIGINT");
   await exited;
@@ -303,6 +436,7 @@ async function perfCollectRun(rate: number): Promise<RunResult> {
     wakeups: Number(/woke (\d+) times/.exec(err)?.[1] ?? -1),
     writeMs: Math.round(writeMs),
     writerEventsPerSecond,
+    ...during,
   });
   return { read, lost: n - read, writerEventsPerSecond };
 }
@@ -453,23 +587,28 @@ interface Variant {
   priority: "fifo" | "nice" | "none" | "off";
   placement: CopyPlacement;
   shift: number | null;
+  main: MainMode;
 }
 const variants: Variant[] = process.env.LISTENER_BENCH_VARIANTS
   ? process.env.LISTENER_BENCH_VARIANTS.split(",").map((v) => {
-    const [priority, placement, shift] = v.split(":");
+    const [priority, placement, shift, main] = v.split(":");
     return {
       priority: priority as Variant["priority"],
       placement: (placement || "writer") as CopyPlacement,
       shift: shift ? Number(shift) : null,
+      main: (main || "decode") as MainMode,
     };
   })
   : (process.env.LISTENER_BENCH_PRIORITY ?? "fifo").split(",").map((p) => ({
     priority: p as Variant["priority"],
     placement: "writer",
     shift: null,
+    main: "decode",
   }));
 const name = (v: Variant) =>
-  `${v.priority}:${v.placement}:${v.shift ?? "default"}`;
+  `${v.priority}:${v.placement}:${v.shift ?? "default"}${
+    v.main === "decode" ? "" : `:${v.main}`
+  }`;
 // LISTENER_BENCH_SEARCH_VARIANTS: the variants searched (default: all).
 const searchVariants = process.env.LISTENER_BENCH_SEARCH_VARIANTS
   ? variants.filter((v) =>
@@ -480,8 +619,8 @@ const searchVariants = process.env.LISTENER_BENCH_SEARCH_VARIANTS
   : variants;
 const runVariant = (v: Variant, rate: number) =>
   v.priority === "off"
-    ? listenerRun(rate, false, "none", "writer", v.shift)
-    : listenerRun(rate, true, v.priority, v.placement, v.shift);
+    ? listenerRun(rate, false, "none", "writer", v.shift, v.main)
+    : listenerRun(rate, true, v.priority, v.placement, v.shift, v.main);
 for (const rate of rates) {
   for (const v of variants) await runVariant(v, rate);
   await perfCollectRun(rate);

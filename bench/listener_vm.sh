@@ -9,9 +9,14 @@
 # Opt-in studies (environment, passed into the VM; see bench/listener_rate.ts):
 #   LISTENER_BENCH_SEARCH=2000,16000,3  the highest loss-free paced rate of the
 #                                       listener and of perf-collect (bisection)
-#   LISTENER_BENCH_VARIANTS=fifo:writer,none:other,fifo:writer:1,off
+#   LISTENER_BENCH_VARIANTS=fifo:writer,none:other,fifo:writer:1,off,fifo:writer::idle
 #                                       copy-worker priority:placement:wake-up
-#                                       shift, or off (no copy worker)
+#                                       shift:main thread (decode, skip: count
+#                                       without decoding, idle: drain only
+#                                       after the writer), or off (no copy
+#                                       worker)
+#   LISTENER_BENCH_RUNTIMES="deno"      which runtimes run (default "deno bun")
+#   RATE... repeated (0 0 0): the variants and perf-collect interleaved
 #   LISTENER_BENCH_ONLY=rate            skip the no-worker and forwarder runs
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,8 +28,12 @@ rates=("$@")
 [ ${#rates[@]} -gt 0 ] || rates=(0)
 if [ "${UEVM_GUEST:-}" = 1 ]; then
   : >"$out"
-  ./node_modules/.bin/deno run -A --no-check bench/listener_rate.ts "$n" "$kib" "${rates[@]}" | tee -a "$out"
-  ./node_modules/.bin/bun run bench/listener_rate.ts "$n" "$kib" "${rates[@]}" | tee -a "$out"
+  case " ${LISTENER_BENCH_RUNTIMES:-deno bun} " in *" deno "*)
+    ./node_modules/.bin/deno run -A --no-check bench/listener_rate.ts "$n" "$kib" "${rates[@]}" | tee -a "$out" ;;
+  esac
+  case " ${LISTENER_BENCH_RUNTIMES:-deno bun} " in *" bun "*)
+    ./node_modules/.bin/bun run bench/listener_rate.ts "$n" "$kib" "${rates[@]}" | tee -a "$out" ;;
+  esac
   exit 0
 fi
 runner=${UEVM_RUNNER:-${SEED_SHARED:-$(pwd)/../shared}/vm/run-in-vm.sh}

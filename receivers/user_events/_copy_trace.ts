@@ -6,13 +6,16 @@
  *
  * Layout (a Float64Array over the buffer): `[0]` entries written (the log
  * wraps: entry `i` is at `1 + (i % capacity) * TRACE_FIELDS`); each entry is
- * `[pollCalledMs, pollReturnedMs, copiedMs, mostWaitingBytes, ready]`.
+ * `[pollCalledMs, pollReturnedMs, copiedMs, mostWaitingBytes, ready,
+ * cpuAtPollMs, cpuAtCopiedMs]`, the last two the worker thread's own CPU
+ * time (`CLOCK_THREAD_CPUTIME_ID`) when it called poll and when the copy
+ * ended.
  *
  * @module
  */
 
 /** Numbers per trace entry. */
-export const TRACE_FIELDS = 5;
+export const TRACE_FIELDS = 7;
 
 let next: SharedArrayBuffer | null = null;
 
@@ -105,4 +108,28 @@ export function takeWakeupShift(): number | null {
   const shift = wakeupShift;
   wakeupShift = null;
   return shift;
+}
+
+let skipDecode = false;
+
+/**
+ * Makes the next listener count its samples without decoding them (and
+ * hand none over): benchmarks use it to see what the decoding itself costs
+ * a writer running next to the listener.
+ *
+ * @param skip Whether to skip decoding.
+ */
+export function setSkipDecode(skip: boolean): void {
+  skipDecode = skip;
+}
+
+/**
+ * Takes the setting of {@linkcode setSkipDecode}.
+ *
+ * @returns Whether the next listener skips decoding.
+ */
+export function takeSkipDecode(): boolean {
+  const skip = skipDecode;
+  skipDecode = false;
+  return skip;
 }

@@ -102,6 +102,7 @@ scope.onmessage = async (message: { data: CopyWorkerStart }) => {
     scope.postMessage("running");
     while (Atomics.load(state, 0) === 1) {
       const pollCalled = trace === null ? 0 : Number(perf.clockNanos(1)) / 1e6;
+      const cpuAtPoll = trace === null ? 0 : Number(perf.clockNanos(3)) / 1e6;
       // After a pass that was woken but found nothing it could copy (an fd
       // reporting POLLERR or POLLHUP, a full queue), sleep instead of
       // polling the fds again at once: at SCHED_FIFO a poll that keeps
@@ -133,6 +134,8 @@ scope.onmessage = async (message: { data: CopyWorkerStart }) => {
         trace[at + 2] = Number(perf.clockNanos(1)) / 1e6;
         trace[at + 3] = most;
         trace[at + 4] = ready;
+        trace[at + 5] = cpuAtPoll;
+        trace[at + 6] = Number(perf.clockNanos(3)) / 1e6;
         trace[0]++;
       }
       Atomics.add(state, 2, 1);
