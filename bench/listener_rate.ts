@@ -367,7 +367,7 @@ async function listenerRun(
     priority: stats.copyThreadPriority,
     placement: copyThread ? placement : null,
     main,
-    wakeupBytes: (bufferKiB * 1024) >> (wakeupShift ?? (copyThread ? 4 : 2)),
+    wakeupBytes: (bufferKiB * 1024) >> (wakeupShift ?? (copyThread ? 1 : 2)),
     copyThreads: stats.copyThreads,
     pollIntervalMs: listener.pollIntervalMs,
     rate,

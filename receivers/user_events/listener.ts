@@ -184,7 +184,8 @@ export interface UserEventsListenerOptions {
    * `SCHED_FIFO` priority 1 where the process may (root or `CAP_SYS_NICE`;
    * what `perf record -r` does), else nice -20, else unchanged. `"nice"`:
    * nice -20 only. `"unchanged"`: the process's own scheduling. A worker
-   * only runs when the kernel wakes it (a sixteenth of a ring filled) and
+   * only runs when the kernel wakes it (half a ring filled; on a quieter
+   * ring every `pollIntervalMs`, at most 50 ms) and
    * copies with one memcpy, so a real-time worker takes little CPU; it
    * keeps the rings drained while the machine is busy (in the VM
    * benchmark, a copier the scheduler did not run for 200-700 ms let the
@@ -1393,17 +1394,22 @@ export async function openUserEventsListener(
     for (const { fd } of fds) perf.close(fd);
   });
   const length = pageSize + bufferBytes;
-  // Wake-up watermark. The copy worker waits in poll(2): a sixteenth of the
-  // ring wakes it while the ring still has 15/16 free, so a stalled copy
-  // (a preempted vCPU, a GC) has the most room before the kernel drops
-  // (perf-collect wakes at 2 KiB of 128). Without it this thread drains on
-  // a timer, and the watermark only bounds how often a writer pays for a
-  // wake-up: a quarter.
+  // Wake-up watermark. The copy worker waits in poll(2) and is pinned to
+  // the CPU whose ring it copies (at SCHED_FIFO where allowed), so a
+  // wake-up preempts the very writer that filled the ring: each one cost
+  // that writer about as much as writing the 68 events of a sixteenth of a
+  // 128 KiB ring (VM benchmark: the writer ran 55% of its writing time with
+  // a wake-up per sixteenth, 69-78% per quarter, and 300 against 95
+  // preemptions). Half the ring (the kernel's own default, and
+  // TracepointSession's) leaves the other half for the copy, which runs
+  // before the writer on that CPU can write much more. Without a worker
+  // this thread drains on a timer, and the watermark only bounds how often
+  // a writer pays for a wake-up: a quarter.
   const copyThread = (options.copyThread ?? options.perf === undefined) &&
     typeof perf.poll === "function";
   const wakeup = Math.max(
     pageSize,
-    bufferBytes >> (takeWakeupShift() ?? (copyThread ? 4 : 2)),
+    bufferBytes >> (takeWakeupShift() ?? (copyThread ? 1 : 2)),
   );
   for (const cpu of cpus) {
     let ringFd = -1;
@@ -1594,7 +1600,7 @@ async function startCopier(
         worker.postMessage({
           state: states[g].buffer,
           pageSize,
-          pollMs: Math.min(pollIntervalMs, 25),
+          pollMs: Math.min(pollIntervalMs, 50),
           trace: g === 0 ? trace : null,
           priority,
           cpus: placementOf(placement, rings, members),
