@@ -185,7 +185,7 @@ export interface UserEventsListenerOptions {
    * what `perf record -r` does), else nice -20, else unchanged. `"nice"`:
    * nice -20 only. `"unchanged"`: the process's own scheduling. A worker
    * only runs when the kernel wakes it (half a ring filled; on a quieter
-   * ring every `pollIntervalMs`, at most 50 ms) and
+   * ring every `pollIntervalMs`, at most 25 ms) and
    * copies with one memcpy, so a real-time worker takes little CPU; it
    * keeps the rings drained while the machine is busy (in the VM
    * benchmark, a copier the scheduler did not run for 200-700 ms let the
@@ -1600,7 +1600,7 @@ async function startCopier(
         worker.postMessage({
           state: states[g].buffer,
           pageSize,
-          pollMs: Math.min(pollIntervalMs, 50),
+          pollMs: Math.min(pollIntervalMs, 25),
           trace: g === 0 ? trace : null,
           priority,
           cpus: placementOf(placement, rings, members),
