@@ -109,13 +109,16 @@ describe("UserEventsSpanProcessor replay on a real kernel", () => {
           const fresh = new EventBuffer();
           const n = encodeSpan(fresh, ended[i], { resourceAttributes: [] });
           const expected = fresh.bytes.slice(4, n);
+          // The ftrace ring reserves each event rounded up to 4 bytes and
+          // does not clear the 0-3 bytes past the data: they hold whatever
+          // an earlier event left in the reused page (CI's Bun run saw
+          // them non-zero), so only their count is checked.
           assert.ok(kernel.length - expected.length < 4, `span ${i}: length`);
           assert.deepEqual(
             kernel.subarray(0, expected.length),
             expected,
             `span ${i}`,
           );
-          assert.ok(kernel.subarray(expected.length).every((b) => b === 0));
           assert.deepEqual(libc.written[i], expected, `span ${i}: written`);
           const b = o.PartB as Record<string, unknown>;
           assert.equal(b.name, ended[i].name);

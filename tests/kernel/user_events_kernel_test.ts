@@ -50,13 +50,17 @@ function ours(events: RawEvent[], name: string): RawEvent[] {
 }
 
 /** The kernel's copy equals what we wrote, up to the ring buffer's 4-byte padding. */
+/**
+ * The ftrace ring reserves each event rounded up to 4 bytes and does not
+ * clear the 0-3 bytes past the data: after earlier tests in the same boot
+ * they hold stale bytes of older events, so only their count is checked.
+ */
 function assertSameBytes(kernel: Uint8Array, written: Uint8Array): void {
   assert.ok(
     kernel.length >= written.length && kernel.length - written.length < 4,
     `${kernel.length} vs ${written.length}`,
   );
   assert.deepEqual(kernel.subarray(0, written.length), written);
-  assert.ok(kernel.subarray(written.length).every((b) => b === 0));
 }
 
 describe("UserEventsProcessor on a real kernel", () => {
