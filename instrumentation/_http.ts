@@ -53,7 +53,13 @@ export interface UrlParts {
  * per request, on the server's hot path.
  */
 export function splitUrl(url: string): UrlParts | undefined {
-  const out: UrlParts = {
+  const out = emptyUrlParts();
+  return splitUrlInto(url, out) ? out : undefined;
+}
+
+/** A blank {@linkcode UrlParts} for {@linkcode splitUrlInto} to fill (the one shape every caller shares). */
+export function emptyUrlParts(): UrlParts {
+  return {
     scheme: "",
     host: "",
     port: 0,
@@ -61,7 +67,6 @@ export function splitUrl(url: string): UrlParts | undefined {
     query: undefined,
     hasUserinfo: false,
   };
-  return splitUrlInto(url, out) ? out : undefined;
 }
 
 /**

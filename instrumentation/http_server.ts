@@ -57,6 +57,7 @@ import {
 } from "../pipeline/trace/tracer_provider.ts";
 import {
   captureHeaders,
+  emptyUrlParts,
   errorType,
   headerNames,
   normalizeMethod,
@@ -720,14 +721,7 @@ export class HttpServerInstrumentation {
     }
     | undefined;
   /** The URL parts of the request being begun (read at once, kept by nothing). */
-  #parts: UrlParts = {
-    scheme: "",
-    host: "",
-    port: 0,
-    path: "",
-    query: undefined,
-    hasUserinfo: false,
-  };
+  #parts: UrlParts = emptyUrlParts();
   #requestHeaders: readonly string[];
   #responseHeaders: readonly string[];
   #metrics: ServerMetrics | undefined;

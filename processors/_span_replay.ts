@@ -33,7 +33,7 @@ import {
   MAX_EVENT_PAYLOAD,
   MAX_STRUCT_MEMBERS,
 } from "./_eventheader.ts";
-import { replayLinks, replayTime } from "./_span_replay_text.ts";
+import { replayLinks, replayTime, SpanShape } from "./_span_replay_text.ts";
 import { copyString } from "./_replay_string.ts";
 import {
   isValidSpanId,
@@ -84,32 +84,10 @@ function kindOf(value: unknown): number {
 }
 
 /** The shape of the span event resident in an {@linkcode EventBuffer} (see the module). */
-export class ResidentSpanShape {
+export class ResidentSpanShape extends SpanShape {
   readonly options: EncodeOptions;
-  readonly resource: Resource;
-  readonly role: boolean;
-  readonly instance: boolean;
-  readonly parent: boolean;
-  readonly links: boolean;
-  readonly message: boolean;
-  /** Every attribute key with a value, in enumeration order. */
-  readonly keys: readonly string[];
-  /** Their kinds, with {@linkcode RENAMED} on the PartB ones. */
-  readonly kinds: Uint8Array;
-  /** Indices into `keys` of the PartB attributes, in the order of the rename table. */
-  readonly partB: Int32Array;
   /** Where the data starts (after the metadata). */
   readonly dataStart: number;
-  /** The last event's strings by slot (see `SLOT_*`), where each was written and where it ended. */
-  readonly memo: (string | undefined)[];
-  readonly memoAt: Int32Array;
-  readonly memoEnd: Int32Array;
-  /** For the end time (0) and the start time (1): the second whose text is at `secondAt`. */
-  readonly second: Float64Array = new Float64Array(2).fill(NaN);
-  readonly secondAt: Int32Array = new Int32Array(2).fill(-1);
-  /** The `YYYY-MM-DDTHH:MM:SS` bytes of `textSecond`, 19 per time. */
-  readonly text: Uint8Array = new Uint8Array(38);
-  readonly textSecond: Float64Array = new Float64Array(2).fill(NaN);
 
   constructor(
     options: EncodeOptions,
@@ -124,21 +102,20 @@ export class ResidentSpanShape {
     partB: Int32Array,
     dataStart: number,
   ) {
+    super(
+      resource,
+      role,
+      instance,
+      parent,
+      links,
+      message,
+      keys,
+      kinds,
+      partB,
+      SLOT_KEYS,
+    );
     this.options = options;
-    this.resource = resource;
-    this.role = role;
-    this.instance = instance;
-    this.parent = parent;
-    this.links = links;
-    this.message = message;
-    this.keys = keys;
-    this.kinds = kinds;
-    this.partB = partB;
     this.dataStart = dataStart;
-    const slots = SLOT_KEYS + keys.length;
-    this.memo = new Array<string | undefined>(slots).fill(undefined);
-    this.memoAt = new Int32Array(slots).fill(-1);
-    this.memoEnd = new Int32Array(slots);
   }
 }
 

@@ -7,6 +7,7 @@
  * @module
  */
 
+import type { Resource } from "../pipeline/resource.ts";
 import type { SpanLink } from "../pipeline/trace/span.ts";
 import { isExactTime } from "../pipeline/time.ts";
 import { writeRfc3339Fraction } from "./_rfc3339.ts";
@@ -23,6 +24,62 @@ export interface SpanTimeMemo {
   /** The `YYYY-MM-DDTHH:MM:SS` bytes of `textSecond`, 19 per time. */
   readonly text: Uint8Array;
   readonly textSecond: Float64Array;
+}
+
+/**
+ * What both span replays key a shape on and remember of the last event
+ * written with it; each format's subclass adds where its payload starts.
+ */
+export class SpanShape implements SpanTimeMemo {
+  readonly resource: Resource;
+  readonly role: boolean;
+  readonly instance: boolean;
+  readonly parent: boolean;
+  readonly links: boolean;
+  readonly message: boolean;
+  /** Every attribute key with a value, in enumeration order. */
+  readonly keys: readonly string[];
+  /** Their kinds, with the format's renamed flag on the PartB ones. */
+  readonly kinds: Uint8Array;
+  /** Indices into `keys` of the PartB attributes, in the order of the rename table. */
+  readonly partB: Int32Array;
+  /** The last event's strings by slot (the format's fixed slots, then one per key), where each was written and where it ended. */
+  readonly memo: (string | undefined)[];
+  readonly memoAt: Int32Array;
+  readonly memoEnd: Int32Array;
+  /** For the end time (0) and the start time (1): the second whose text is at `secondAt`. */
+  readonly second: Float64Array = new Float64Array(2).fill(NaN);
+  readonly secondAt: Int32Array = new Int32Array(2).fill(-1);
+  /** The `YYYY-MM-DDTHH:MM:SS` bytes of `textSecond`, 19 per time. */
+  readonly text: Uint8Array = new Uint8Array(38);
+  readonly textSecond: Float64Array = new Float64Array(2).fill(NaN);
+
+  constructor(
+    resource: Resource,
+    role: boolean,
+    instance: boolean,
+    parent: boolean,
+    links: boolean,
+    message: boolean,
+    keys: readonly string[],
+    kinds: Uint8Array,
+    partB: Int32Array,
+    fixedSlots: number,
+  ) {
+    this.resource = resource;
+    this.role = role;
+    this.instance = instance;
+    this.parent = parent;
+    this.links = links;
+    this.message = message;
+    this.keys = keys;
+    this.kinds = kinds;
+    this.partB = partB;
+    const slots = fixedSlots + keys.length;
+    this.memo = new Array<string | undefined>(slots).fill(undefined);
+    this.memoAt = new Int32Array(slots).fill(-1);
+    this.memoEnd = new Int32Array(slots);
+  }
 }
 
 /**

@@ -23,7 +23,7 @@
 
 import type { Resource } from "../../pipeline/resource.ts";
 import type { ReadableSpan } from "../../pipeline/trace/span.ts";
-import { replayLinks, replayTime } from "../_span_replay_text.ts";
+import { replayLinks, replayTime, SpanShape } from "../_span_replay_text.ts";
 import type { TraceLoggingWriter } from "../_tracelogging.ts";
 import { copyString } from "../_replay_string.ts";
 import {
@@ -88,31 +88,9 @@ function messageOf(span: ReadableSpan): string | undefined {
 }
 
 /** The shape of the ETW span event whose metadata the arena holds now. */
-export class ResidentEtwSpanShape {
-  readonly resource: Resource;
-  readonly role: boolean;
-  readonly instance: boolean;
-  readonly parent: boolean;
-  readonly links: boolean;
-  readonly message: boolean;
-  /** Every attribute key with a value, in enumeration order. */
-  readonly keys: readonly string[];
-  /** Their kinds, with {@linkcode RENAMED} on the PartB ones. */
-  readonly kinds: Uint8Array;
-  /** Indices into `keys` of the PartB attributes, in the order of the rename table. */
-  readonly partB: Int32Array;
+export class ResidentEtwSpanShape extends SpanShape {
   /** The metadata length (the first u16 of the metadata). */
   readonly metadataLength: number;
-  /** The last event's strings by slot (see `SLOT_*`), where each was written and where it ended. */
-  readonly memo: (string | undefined)[];
-  readonly memoAt: Int32Array;
-  readonly memoEnd: Int32Array;
-  /** For the end time (0) and the start time (1): the second whose text is at `secondAt`. */
-  readonly second: Float64Array = new Float64Array(2).fill(NaN);
-  readonly secondAt: Int32Array = new Int32Array(2).fill(-1);
-  /** The `YYYY-MM-DDTHH:MM:SS` bytes of `textSecond`, 19 per time. */
-  readonly text: Uint8Array = new Uint8Array(38);
-  readonly textSecond: Float64Array = new Float64Array(2).fill(NaN);
 
   constructor(
     resource: Resource,
@@ -126,20 +104,19 @@ export class ResidentEtwSpanShape {
     partB: Int32Array,
     metadataLength: number,
   ) {
-    this.resource = resource;
-    this.role = role;
-    this.instance = instance;
-    this.parent = parent;
-    this.links = links;
-    this.message = message;
-    this.keys = keys;
-    this.kinds = kinds;
-    this.partB = partB;
+    super(
+      resource,
+      role,
+      instance,
+      parent,
+      links,
+      message,
+      keys,
+      kinds,
+      partB,
+      SLOT_KEYS,
+    );
     this.metadataLength = metadataLength;
-    const slots = SLOT_KEYS + keys.length;
-    this.memo = new Array<string | undefined>(slots).fill(undefined);
-    this.memoAt = new Int32Array(slots).fill(-1);
-    this.memoEnd = new Int32Array(slots);
   }
 }
 
