@@ -320,6 +320,28 @@ function relative(t: number, out: ExactTime): void {
  * ```
  */
 export function toExactTime(input: unknown, out: ExactTime): TimeStatus {
+  // The common case (a Date.now() timestamp: a whole millisecond at or after
+  // the time origin) in a function small enough for V8 and JSC to inline at
+  // each call site; everything else, -0, NaN and out-of-range numbers
+  // included, takes the full conversion below.
+  // Against the single function it replaces (old and new in one process,
+  // paired rounds): about 0.90x on Deno, Node and Bun. Testing the fraction
+  // first mattered on JSC: the range tests first cost it 20-30% more.
+  if (typeof input === "number") {
+    const ms = Math.floor(input);
+    if (ms === input && input >= origin && input <= MAX_UNIX_MS) {
+      out.unixMs = ms;
+      out.nanosInMs = 0;
+      return TimeStatus.VALID;
+    }
+  } else if (input === undefined) {
+    return TimeStatus.ABSENT; // a record's usual observedTimestamp
+  }
+  return anyTime(input, out);
+}
+
+/** {@linkcode toExactTime} for every input. */
+function anyTime(input: unknown, out: ExactTime): TimeStatus {
   if (typeof input === "number") {
     if (!(input >= 0)) return TimeStatus.INVALID; // negative or NaN
     if (input < origin) {
