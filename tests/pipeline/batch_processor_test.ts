@@ -29,6 +29,14 @@ const resource = new Resource({ "service.name": "test" });
 const endOfJob = (): Promise<void> =>
   new Promise<void>((resolve) => queueMicrotask(resolve));
 
+/**
+ * The live timers but the export timeout's: one timer serves every export
+ * and stays armed once exports end (see `#watch` in pipeline/_batcher.ts),
+ * so it is told apart by its delay (exportTimeoutMillis, 30 s by default).
+ */
+const batchTimers = (scheduler: ManualScheduler, exportTimeout = 30_000) =>
+  scheduler.pending().filter((t) => t.ms !== exportTimeout);
+
 function setup(options: Record<string, unknown> = {}) {
   const scheduler = new ManualScheduler();
   const exporter = new ScriptedExporter<LogRecordData>();
@@ -107,9 +115,9 @@ describe("BatchLogRecordProcessor", () => {
       "b",
     ]]);
     assert.equal(
-      scheduler.pending().length,
+      batchTimers(scheduler).length,
       0,
-      "no timer once the queue is empty",
+      "no timer once the queue is empty (but the export timeout's)",
     );
     assert.equal(processor.stats.exported, 2);
   });
@@ -128,9 +136,9 @@ describe("BatchLogRecordProcessor", () => {
     scheduler.fire(0);
     await settle();
     assert.deepEqual(exporter.calls.map((b) => b.length), [4, 4]);
-    assert.equal(scheduler.pending().length, 1);
+    assert.equal(batchTimers(scheduler).length, 1);
     assert.equal(
-      scheduler.pending()[0].ms,
+      batchTimers(scheduler)[0].ms,
       1000,
       "the remainder waits for the delay",
     );
@@ -184,11 +192,15 @@ describe("BatchLogRecordProcessor", () => {
       0,
       "the delay timer was never armed",
     );
-    assert.equal(scheduler.pending().length, 0, "no timer left while empty");
+    assert.equal(
+      batchTimers(scheduler).length,
+      0,
+      "no timer left while empty (but the export timeout's)",
+    );
     logger.emit({ body: "late" });
     await endOfJob();
     assert.deepEqual(
-      scheduler.pending().map((t) => t.ms),
+      batchTimers(scheduler).map((t) => t.ms),
       [1000],
       "a record left queued at the end of its job gets the delay timer",
     );
@@ -580,6 +592,179 @@ describe("BatchLogRecordProcessor", () => {
     );
     assert.equal(child.status, 0, child.stderr);
     assert.match(child.stdout, /queued=1/);
+  });
+
+  it("does not keep the process alive with the export timeout or flush deadline timers it leaves armed", () => {
+    const script = fileURLToPath(
+      new URL("../testdata/flushed_then_exits.ts", import.meta.url),
+    );
+    const args = navigator.userAgent.startsWith("Deno")
+      ? ["run", "-A", "--no-check", script]
+      : [script];
+    const started = performance.now();
+    const child = spawnSync(process.execPath, args, {
+      encoding: "utf8",
+      timeout: 60_000,
+    });
+    assert.equal(
+      child.signal,
+      null,
+      "the child had to be killed: a timer kept it alive",
+    );
+    assert.equal(child.status, 0, child.stderr);
+    assert.match(child.stdout, /exported=3/);
+    assert.ok(performance.now() - started < 30_000, "exited by itself");
+  });
+
+  it("serves every export's timeout with one timer: none per export that ends in time", async () => {
+    const { scheduler, logger, processor } = setup({
+      exportTimeoutMillis: 500,
+    });
+    for (let i = 0; i < 5; i++) {
+      logger.emit({ body: i });
+      await processor.forceFlush();
+    }
+    assert.equal(processor.stats.exported, 5);
+    assert.equal(
+      scheduler.timers.filter((t) => t.ms === 500).length,
+      1,
+      "one export timeout timer for five exports",
+    );
+    assert.equal(batchTimers(scheduler, 500).length, 0);
+    await processor.shutdown();
+    assert.deepEqual(scheduler.pending(), [], "shutdown leaves no timer");
+  });
+
+  it("times out a later export on the timer armed for an earlier one, after its own full timeout", async () => {
+    const { scheduler, logger, exporter, processor, diagnostics } = setup({
+      exportTimeoutMillis: 500,
+    });
+    logger.emit({ body: "in time" });
+    await processor.forceFlush();
+    exporter.script = () => new Promise(() => {}); // never settles
+    logger.emit({ body: "hangs" });
+    const flushing = processor.forceFlush();
+    await settle();
+    assert.equal(exporter.signals.length, 2);
+    // The timer fires early for this export (it was armed for the first):
+    // it is not aborted, and the timer is re-armed for the rest of its time.
+    assert.equal(scheduler.fire(500), 1);
+    assert.equal(exporter.signals[1].aborted, false);
+    const rearmed = scheduler.pending();
+    assert.equal(rearmed.length, 1);
+    assert.ok(rearmed[0].ms >= 1 && rearmed[0].ms <= 500, `${rearmed[0].ms}`);
+    rearmed[0].cancelled = true;
+    rearmed[0].fn();
+    await flushing;
+    assert.equal(exporter.signals[1].aborted, true);
+    assert.equal(processor.stats.failed, 1);
+    assert.equal(processor.stats.exported, 1);
+    assert.match(diagnostics.seen.at(-1)!.message, /timed out after 500 ms/);
+  });
+
+  it("times out concurrent exports each at its own deadline, one timer at a time", async () => {
+    const { scheduler, logger, exporter, processor } = setup({
+      exportTimeoutMillis: 500,
+      maxExportBatchSize: 1,
+      maxConcurrentExports: 2,
+    });
+    exporter.script = () => new Promise(() => {});
+    logger.emit({ body: "a" });
+    logger.emit({ body: "b" });
+    const flushing = processor.forceFlush();
+    await settle();
+    assert.equal(exporter.signals.length, 2);
+    assert.equal(scheduler.pending().filter((t) => t.ms === 500).length, 1);
+    assert.equal(scheduler.fire(500), 1);
+    await settle();
+    assert.deepEqual(exporter.signals.map((s) => s.aborted), [true, false]);
+    const rest = scheduler.pending();
+    assert.equal(rest.length, 1, "re-armed for the second export");
+    rest[0].cancelled = true;
+    rest[0].fn();
+    await flushing;
+    assert.deepEqual(exporter.signals.map((s) => s.aborted), [true, true]);
+    assert.equal(processor.stats.failed, 2);
+    assert.equal(processor.stats.exportFailures, 2);
+  });
+
+  it("reports a scheduler that throws when the export timeout is armed, and still exports", async () => {
+    const diagnostics = collect();
+    const exporter = new ScriptedExporter<LogRecordData>();
+    const inner = new ManualScheduler();
+    const processor = new BatchLogRecordProcessor(exporter, {
+      exportTimeoutMillis: 700,
+      scheduler: {
+        setTimeout(fn: () => void, ms: number): unknown {
+          if (ms === 700) throw new Error("no timers today");
+          return inner.setTimeout(fn, ms);
+        },
+        clearTimeout: (handle: unknown) => inner.clearTimeout(handle),
+      },
+      diagnostics: diagnostics.sink,
+      env: envOf({}),
+    });
+    const provider = new LoggerProvider({
+      resource,
+      processors: [processor],
+      env: envOf({}),
+    });
+    provider.getLogger("t").emit({ body: "a" });
+    await processor.forceFlush();
+    assert.equal(processor.stats.exported, 1);
+    assert.equal(diagnostics.seen.length, 1);
+    assert.match(diagnostics.seen[0].message, /setTimeout threw/);
+    await provider.shutdown();
+  });
+
+  it("with real timers, times out exports one after another on the one timer, and flushes time out at their deadlines", async () => {
+    const exporter = new ScriptedExporter<LogRecordData>();
+    const diagnostics = collect();
+    const processor = new BatchLogRecordProcessor(exporter, {
+      exportTimeoutMillis: 40,
+      forceFlushTimeoutMillis: 5_000,
+      env: envOf({}),
+      diagnostics: diagnostics.sink,
+    });
+    const provider = new LoggerProvider({
+      resource,
+      processors: [processor],
+      env: envOf({}),
+    });
+    const logger = provider.getLogger("t");
+    exporter.script = () => new Promise(() => {});
+    for (let i = 0; i < 3; i++) {
+      const started = performance.now();
+      logger.emit({ body: i });
+      await processor.forceFlush();
+      const took = performance.now() - started;
+      assert.ok(took >= 35, `export ${i} timed out after ${took} ms`);
+    }
+    assert.equal(processor.stats.failed, 3);
+    // A flush whose export outlives its deadline returns at the deadline.
+    const slow = new BatchLogRecordProcessor(exporter, {
+      exportTimeoutMillis: 60_000,
+      forceFlushTimeoutMillis: 30,
+      env: envOf({}),
+      diagnostics: diagnostics.sink,
+    });
+    const p2 = new LoggerProvider({
+      resource,
+      processors: [slow],
+      env: envOf({}),
+    });
+    for (let i = 0; i < 2; i++) {
+      const started = performance.now();
+      p2.getLogger("t").emit({ body: i });
+      await slow.forceFlush();
+      const took = performance.now() - started;
+      assert.ok(
+        took >= 25 && took < 5_000,
+        `flush ${i} returned after ${took} ms`,
+      );
+    }
+    assert.match(diagnostics.seen.at(-1)!.message, /forceFlush did not finish/);
+    await provider.shutdown();
   });
 
   it("conserves every record: exported + failed + dropped = emitted", async () => {
