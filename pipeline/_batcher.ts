@@ -124,6 +124,10 @@ interface Wait {
 // The longest delay node:timers keeps (a longer one fires after 1 ms).
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
+// The monotonic clock of the deadlines, as the runtime made it: code that
+// replaces performance.now (a fake clock) cannot move a deadline.
+const monotonicNow: () => number = performance.now.bind(performance);
+
 /**
  * The deadlines of every forceFlush and shutdown wait, on one real timer
  * (not the scheduler seam, whose fakes fire on demand). A deadline that is
@@ -147,7 +151,7 @@ function onDeadlineTimer(): void {
   d.timer = undefined;
   d.timerDue = Infinity;
   d.timerRef = false;
-  const now = performance.now();
+  const now = monotonicNow();
   let next = Infinity;
   for (const wait of d.waits) {
     if (wait.due <= now) {
@@ -188,7 +192,7 @@ function deadline(ms: number): {
   readonly expired: Promise<typeof EXPIRED>;
   cancel(): void;
 } {
-  const now = performance.now();
+  const now = monotonicNow();
   let wait!: Wait;
   const expired = new Promise<typeof EXPIRED>((resolve) => {
     wait = { due: now + ms, resolve };
@@ -485,7 +489,7 @@ export class Batcher<T> {
    */
   #watch(entry: InFlight): void {
     const ms = this.config.exportTimeoutMillis;
-    entry.due = performance.now() + ms;
+    entry.due = monotonicNow() + ms;
     if (this.#watchdog !== undefined) return;
     this.#armWatchdog(entry, ms);
   }
@@ -511,7 +515,7 @@ export class Batcher<T> {
     const target = this.#watchdogFor;
     this.#watchdog = undefined;
     this.#watchdogFor = undefined;
-    const now = performance.now();
+    const now = monotonicNow();
     const ms = this.config.exportTimeoutMillis;
     let next: InFlight | undefined;
     for (const entry of this.#inFlight) {
