@@ -16,11 +16,12 @@
 
 import type { AnyValue, Attributes } from "../attributes.ts";
 import type { AttributeSanitizer } from "../attributes.ts";
+import { freezeWithMemo } from "./_attributes_memo.ts";
 
 const hasOwn = Object.prototype.hasOwnProperty;
 
 /** The attribute that marks the overflow series (specification). */
-export const OVERFLOW_ATTRIBUTES: Attributes = Object.freeze({
+export const OVERFLOW_ATTRIBUTES: Attributes = freezeWithMemo({
   "otel.metric.overflow": true,
 });
 
@@ -410,5 +411,5 @@ function copyAttributes(
       if (value !== undefined) out[key] = value;
     }
   }
-  return Object.freeze(out);
+  return freezeWithMemo(out);
 }
