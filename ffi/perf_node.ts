@@ -33,6 +33,10 @@ const SYMBOLS: Readonly<Record<string, NodeFfiSignature>> = {
   ioctl: { arguments: ["i32", "u64", "u64"], return: "i32" },
   read: { arguments: ["i32", "pointer", "u64"], return: "i32" },
   close: { arguments: ["i32"], return: "i32" },
+  poll: { arguments: ["pointer", "u64", "i32"], return: "i32" },
+  sched_setscheduler: { arguments: ["i32", "i32", "pointer"], return: "i32" },
+  setpriority: { arguments: ["i32", "u32", "i32"], return: "i32" },
+  sched_setaffinity: { arguments: ["i32", "u64", "pointer"], return: "i32" },
   clock_gettime: { arguments: ["i32", "pointer"], return: "i32" },
   getpagesize: { arguments: [], return: "i32" },
   calloc: { arguments: ["u64", "u64"], return: "pointer" },
@@ -61,6 +65,10 @@ interface Symbols {
   ioctl(fd: number, request: bigint, arg: bigint): number;
   read(fd: number, buffer: bigint, length: number): number;
   close(fd: number): number;
+  poll(fds: bigint, count: bigint, timeoutMs: number): number;
+  sched_setscheduler(pid: number, policy: number, param: bigint): number;
+  setpriority(which: number, who: number, nice: number): number;
+  sched_setaffinity(pid: number, size: bigint, mask: bigint): number;
   clock_gettime(clockid: number, ts: bigint): number;
   getpagesize(): number;
   calloc(count: number, size: number): bigint;
@@ -205,6 +213,45 @@ class NodePerf implements PerfBinding {
 
   pageSize(): number {
     return this.#c.getpagesize();
+  }
+
+  poll(fds: NativeMemory, count: number, timeoutMs: number): number {
+    const r = this.#c.poll(fds.handle as bigint, BigInt(count), timeoutMs);
+    return r < 0 ? -this.#errno[0] : r;
+  }
+
+  setThreadScheduler(policy: number, priority: number): number {
+    const param = this.#c.calloc(1, 8);
+    if (param === 0n) return -12;
+    new Int32Array(this.#ffi.toArrayBuffer(param, 4, false))[0] = priority;
+    const r = this.#c.sched_setscheduler(0, policy, param);
+    const errno = this.#errno[0];
+    this.#c.free(param);
+    return r < 0 ? -errno : 0;
+  }
+
+  setThreadAffinity(cpus: readonly number[]): number {
+    const mask = this.#c.calloc(1, 128);
+    if (mask === 0n) return -12;
+    const bits = new Uint8Array(this.#ffi.toArrayBuffer(mask, 128, false));
+    for (const cpu of cpus) {
+      if (Number.isInteger(cpu) && cpu >= 0 && cpu < 1024) {
+        bits[cpu >> 3] |= 1 << (cpu & 7);
+      }
+    }
+    const r = this.#c.sched_setaffinity(0, 128n, mask);
+    const errno = this.#errno[0];
+    this.#c.free(mask);
+    return r < 0 ? -errno : 0;
+  }
+
+  setThreadNice(nice: number): number {
+    return this.#c.setpriority(0, 0, nice) < 0 ? -this.#errno[0] : 0;
+  }
+
+  viewMemory(address: bigint, length: number): ArrayBuffer {
+    if (address === 0n) throw new RangeError("Cannot view memory at address 0");
+    return this.#ffi.toArrayBuffer(address, length, false);
   }
 
   alloc(size: number): NativeMemory | null {

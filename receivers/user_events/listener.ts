@@ -17,6 +17,11 @@ import {
 import { openLibc } from "../../ffi/load_libc.ts";
 import { openPerf } from "../../ffi/load_perf.ts";
 import {
+  canStartModuleWorker,
+  type ModuleWorker,
+  startModuleWorker,
+} from "../../ffi/worker.ts";
+import {
   takeCopyPlacement,
   takeCopyPriority,
   takeCopyTrace,
@@ -166,10 +171,11 @@ export interface UserEventsListenerOptions {
    * Copy the rings out from a worker thread that waits in `poll(2)` on the
    * perf fds (a `SharedArrayBuffer` queue of `backlogKiB` per CPU), so the
    * kernel's rings are freed even while this thread is busy: decoding, the
-   * caller's own work, a blocked event loop. Needs `Worker`,
-   * `SharedArrayBuffer` and a binding with `poll` (Deno, Bun); where any is
-   * missing, or the worker does not start, the listener copies from this
-   * thread, as with `false`.
+   * caller's own work, a blocked event loop. Needs worker threads (`Worker`
+   * on Deno and Bun, `worker_threads` on Node), `SharedArrayBuffer` and a
+   * binding with `poll` (Deno, Bun, Node 26); where any is missing, or the
+   * worker does not start, the listener copies from this thread, as with
+   * `false`.
    * @default {true with the runtime's own binding, false with a given `perf`}
    */
   readonly copyThread?: boolean;
@@ -346,7 +352,7 @@ interface Ring {
 
 /** The copy workers: one per group of CPUs (`_copy_worker.ts`). */
 interface Copier {
-  readonly workers: readonly Worker[];
+  readonly workers: readonly ModuleWorker[];
   /** Each worker's state words. */
   readonly states: readonly Int32Array[];
   /** Each worker's CLOCK_MONOTONIC when its last whole copy pass began. */
@@ -826,7 +832,7 @@ export class UserEventsListener implements Disposable, AsyncDisposable {
    * @param queues The queues, one per ring.
    */
   attachCopier(
-    workers: readonly Worker[],
+    workers: readonly ModuleWorker[],
     states: readonly Int32Array[],
     queues: RingView[],
   ): void {
@@ -1542,7 +1548,7 @@ async function startCopier(
   requestedPriority: "fifo" | "nice" | "none",
 ): Promise<void> {
   if (
-    typeof Worker !== "function" || typeof SharedArrayBuffer !== "function" ||
+    !canStartModuleWorker() || typeof SharedArrayBuffer !== "function" ||
     typeof perf.poll !== "function" || typeof perf.viewMemory !== "function" ||
     rings.length === 0
   ) return;
@@ -1565,14 +1571,13 @@ async function startCopier(
     groups.push(members);
   }
   const states = groups.map(() => new Int32Array(new SharedArrayBuffer(48)));
-  const workers: Worker[] = [];
+  const workers: ModuleWorker[] = [];
   const replies: Promise<string>[] = [];
   for (let g = 0; g < count; g++) {
-    let worker: Worker;
+    let worker: ModuleWorker;
     try {
-      worker = new Worker(
+      worker = startModuleWorker(
         new URL("./_copy_worker.ts", import.meta.url).href,
-        { type: "module" },
       );
     } catch {
       replies.push(Promise.resolve("error"));
@@ -1583,11 +1588,11 @@ async function startCopier(
     replies.push(
       new Promise<string>((resolve) => {
         const timer = setTimeout(() => resolve("timeout"), 20000);
-        worker.onmessage = (m: MessageEvent) => {
+        worker.onmessage = (m) => {
           clearTimeout(timer);
           resolve(String(m.data));
         };
-        worker.onerror = (e: Event) => {
+        worker.onerror = (e) => {
           clearTimeout(timer);
           e.preventDefault?.();
           resolve("error");

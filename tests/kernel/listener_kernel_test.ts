@@ -273,15 +273,9 @@ describe("UserEventsListener on a real kernel", () => {
       // the copy worker Deno and Bun lose none on a quiet machine; under
       // heavy host load a vCPU can stall long enough for some to be lost,
       // so the bar is "fewer than one writer's events".
-      // Node's FFI binding has no poll(2) worker (copyThread is false
-      // there), so while this thread sleeps nothing frees the rings: on
-      // Node only the exact accounting above and the order below hold.
-      if (RUNTIME === "node") {
-        assert.equal(stats.copyThread, false, JSON.stringify(stats));
-      } else {
-        assert.equal(stats.copyThread, true, JSON.stringify(stats));
-        assert.ok(stats.lost < per, JSON.stringify(stats));
-      }
+      // Node 26 has the copy worker too (worker_threads, ffi/worker.ts).
+      assert.equal(stats.copyThread, true, JSON.stringify(stats));
+      assert.ok(stats.lost < per, JSON.stringify(stats));
       assert.ok(stats.drains > 2, JSON.stringify(stats));
       // Guaranteed: one CPU's samples come in time order over all drains.
       for (
@@ -369,11 +363,6 @@ describe("UserEventsListener on a real kernel", () => {
       });
       try {
         const stats = listener.stats;
-        if ((RUNTIME as string) === "node") {
-          assert.equal(stats.copyThreads, 0, JSON.stringify(stats));
-          assert.equal(stats.copyThreadPriority, "none");
-          return;
-        }
         const expected = Math.min(listener.cpus.length, 4);
         assert.equal(stats.copyThreads, expected, JSON.stringify(stats));
         assert.equal(stats.copyThreadPriority, "fifo", JSON.stringify(stats));
@@ -388,12 +377,7 @@ describe("UserEventsListener on a real kernel", () => {
         }
       } finally {
         const stats = listener.close();
-        assert.equal(
-          stats.copyThreads,
-          (RUNTIME as string) === "node"
-            ? 0
-            : Math.min(listener.cpus.length, 4),
-        );
+        assert.equal(stats.copyThreads, Math.min(listener.cpus.length, 4));
       }
       // Closed: the workers are gone, and with them their real-time policy.
       for (
@@ -402,7 +386,6 @@ describe("UserEventsListener on a real kernel", () => {
         i++
       ) await sleep(100);
       assert.equal(tasks().filter((t) => t.policy === 1).length, fifoBefore);
-      if ((RUNTIME as string) === "node") return;
       // copyThreadPriority "unchanged": the same workers, none real-time.
       const plain = await openUserEventsListener({
         providers: [provider],

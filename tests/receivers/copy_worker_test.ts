@@ -3,11 +3,17 @@
 // kernel would), copied by the worker thread into a SharedArrayBuffer queue
 // that this thread reads while it keeps writing. poll(2) gets fd -1 (which
 // it ignores), so the worker copies on its timeout, as it does on a quiet
-// ring in the kernel.
+// ring in the kernel. On Node the worker is a worker_threads one
+// (ffi/worker.ts), started the way the listener starts it.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { openPerf } from "../../ffi/load_perf.ts";
 import type { PerfBinding } from "../../ffi/perf.ts";
+import {
+  canStartModuleWorker,
+  type ModuleWorker,
+  startModuleWorker,
+} from "../../ffi/worker.ts";
 import {
   parseStaged,
   queueView,
@@ -24,8 +30,8 @@ try {
   perf = undefined;
 }
 const SKIP = perf === undefined || typeof perf.poll !== "function" ||
-    typeof Worker !== "function"
-  ? "no FFI with poll() or no Worker on this runtime"
+    !canStartModuleWorker()
+  ? "no FFI with poll() or no worker threads on this runtime"
   : false;
 
 function push(ring: RingView, record: Uint8Array): boolean {
@@ -65,14 +71,13 @@ async function startCopyWorker(
     length: number;
     queue: SharedArrayBuffer;
   },
-): Promise<{ worker: Worker; reply: string }> {
-  const worker = new Worker(
+): Promise<{ worker: ModuleWorker; reply: string }> {
+  const worker = startModuleWorker(
     new URL("../../receivers/user_events/_copy_worker.ts", import.meta.url)
       .href,
-    { type: "module" },
   );
   const reply = await new Promise<string>((resolve) => {
-    worker.onmessage = (m: MessageEvent) => resolve(String(m.data));
+    worker.onmessage = (m) => resolve(String(m.data));
     worker.postMessage({
       state: state.buffer,
       pageSize: page,
