@@ -32,7 +32,7 @@
  * @module
  */
 
-import { writeRfc3339Fraction } from "./_rfc3339.ts";
+import { writeRfc3339Fraction, writeRfc3339Millis } from "./_rfc3339.ts";
 import type { AnyValue, Attributes } from "../pipeline/attributes.ts";
 import type { LogRecordData } from "../pipeline/logs/log_record.ts";
 import type { Resource } from "../pipeline/resource.ts";
@@ -981,8 +981,8 @@ export class ResidentLogShape {
   readonly memo: (string | undefined)[];
   readonly memoAt: Int32Array;
   readonly memoEnd: Int32Array;
-  /** The second and offset of the last time's date text. */
-  second: number = NaN;
+  /** The first millisecond of the second whose date text is at `secondAt` (NaN: none). */
+  secondMs: number = NaN;
   secondAt: number = -1;
 
   constructor(
@@ -1152,10 +1152,12 @@ export function replayLogRecord(
   const unixMs = time.unixMs;
   const nanosInMs = time.nanosInMs;
   if (!isExactTime(unixMs, nanosInMs) || p + 32 > end) return -1;
-  const second = Math.floor(unixMs / 1000);
-  const nanos = (unixMs - second * 1000) * 1e6 + nanosInMs;
   let q = p + 2;
-  if (second !== shape.second || shape.secondAt !== q) {
+  // Within the second whose text is already in place (the common case), the
+  // milliseconds into it cost one subtraction instead of a float division.
+  let msInSecond = unixMs - shape.secondMs;
+  if (!(msInSecond >= 0 && msInSecond < 1000) || shape.secondAt !== q) {
+    const second = Math.floor(unixMs / 1000);
     if (second !== b.second) {
       const iso = new Date(unixMs).toISOString();
       const text = b.secondText;
@@ -1163,11 +1165,14 @@ export function replayLogRecord(
       b.second = second;
     }
     bytes.set(b.secondText, q);
-    shape.second = second;
+    shape.secondMs = second * 1000;
     shape.secondAt = q;
+    msInSecond = unixMs - second * 1000;
   }
   q += 19;
-  if (nanos !== 0) q = writeRfc3339Fraction(bytes, q, nanos);
+  if (nanosInMs === 0) {
+    if (msInSecond !== 0) q = writeRfc3339Millis(bytes, q, msInSecond);
+  } else q = writeRfc3339Fraction(bytes, q, msInSecond * 1e6 + nanosInMs);
   bytes[q++] = 0x5a; // "Z"
   bytes[p] = q - p - 2;
   bytes[p + 1] = 0;
@@ -1216,7 +1221,14 @@ export function replayLogRecord(
           : copyString(bytes, shape, 6 + i, p, value, end);
       } else if (typeof value === "number") {
         if (p + 8 > end) return -1;
-        if (Number.isSafeInteger(value)) {
+        const low = value | 0;
+        if (low === value) {
+          // An int32 (the common case): its high word is its sign, without
+          // the float division below.
+          if (kind !== KIND_INT) return -1;
+          view.setInt32(p, low, true);
+          view.setInt32(p + 4, low >> 31, true);
+        } else if (Number.isSafeInteger(value)) {
           if (kind !== KIND_INT) return -1;
           view.setUint32(p, value >>> 0, true);
           view.setUint32(p + 4, Math.floor(value / 4294967296) >>> 0, true);

@@ -50,3 +50,23 @@ export function writeRfc3339Fraction(
   bytes[offset + 9] = digits[t + 2];
   return offset + 10;
 }
+
+/**
+ * Writes ".ddd" for `millis` (an integer, 0 < millis < 1000) at `offset` and
+ * returns the offset after it: {@linkcode writeRfc3339Fraction} of
+ * `millis * 1e6`, without its divisions (a whole-millisecond time, as
+ * `Date.now()` gives, is the common case of the replays).
+ */
+export function writeRfc3339Millis(
+  bytes: Uint8Array,
+  offset: number,
+  millis: number,
+): number {
+  const t = 3 * millis;
+  const digits = DIGITS3;
+  bytes[offset] = 0x2e; // "."
+  bytes[offset + 1] = digits[t];
+  bytes[offset + 2] = digits[t + 1];
+  bytes[offset + 3] = digits[t + 2];
+  return offset + 4;
+}

@@ -131,6 +131,92 @@ describe("user_events replay of a repeated shape", () => {
     compare({}, {}, records(0x5eed, 400));
   });
 
+  it("the same for int32 edges, -0 and ints past int32 in a replayed int slot", () => {
+    const ints = [
+      0,
+      -0,
+      1,
+      -1,
+      4242,
+      2 ** 31 - 1,
+      -(2 ** 31),
+      2 ** 31,
+      -(2 ** 31) - 1,
+      2 ** 32 - 1,
+      2 ** 32,
+      -(2 ** 32),
+      2 ** 53 - 1,
+      -(2 ** 53 - 1),
+      65_536,
+      -65_536,
+      0.5,
+      -1.5,
+      2 ** 53,
+      NaN,
+      Infinity,
+      -Infinity,
+      7,
+    ];
+    const list: LogRecord[] = ints.map((n, i) => ({
+      timestamp: BASE_MS + i,
+      severityNumber: 9,
+      body: "b",
+      attributes: { n, s: "x" },
+    }));
+    compare({}, {}, list);
+  });
+
+  it("the same for times within, across, at the start of and back before the last second", () => {
+    // A whole second after the time origin: smaller numbers are taken as
+    // performance.now() readings, relative to it.
+    const s = (Math.floor(performance.timeOrigin / 1000) + 10) * 1000;
+    const times: LogRecord["timestamp"][] = [
+      s + 1,
+      s + 999,
+      s,
+      s + 1000,
+      s + 1999,
+      s + 2000,
+      s + 5,
+      s - 1,
+      s - 1000,
+      s - 999,
+      s + 0.25,
+      s + 1000.5,
+      1,
+      999,
+      1000,
+      s + 1,
+      s + 1,
+      86_400_000,
+      s + 8,
+      [Math.floor(s / 1000) + 3, 0],
+      [Math.floor(s / 1000) + 3, 1],
+      [Math.floor(s / 1000) + 3, 999_000_000],
+      s + 3999,
+      BigInt(s) * 1_000_000n,
+      BigInt(s + 7) * 1_000_000n + 999_999n,
+      s + 7,
+    ];
+    const list: LogRecord[] = times.map((timestamp, i) => ({
+      timestamp,
+      severityNumber: 9,
+      body: `b${i % 3}`,
+      attributes: { n: i },
+    }));
+    compare({}, {}, list);
+    // With a trace context the time text sits at the same offset; without
+    // it too: one run of each shape after the other.
+    compare({}, {}, [
+      ...list,
+      ...list.map((r) => ({
+        ...r,
+        traceId: "0af7651916cd43dd8448eb211c80319c",
+        spanId: "b7ad6b7169203331",
+      })),
+    ]);
+  });
+
   it("the same under a small event budget (cuts) and attribute limits", () => {
     compare(
       { maxEventSize: 512 },

@@ -4,7 +4,10 @@
 // seeded spread over the whole second.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { writeRfc3339Fraction } from "../../processors/_rfc3339.ts";
+import {
+  writeRfc3339Fraction,
+  writeRfc3339Millis,
+} from "../../processors/_rfc3339.ts";
 import { formatRfc3339 } from "../../pipeline/time.ts";
 
 const SECOND_MS = 1_767_225_600_000; // 2026-01-01T00:00:00Z
@@ -61,6 +64,24 @@ describe("writeRfc3339Fraction", () => {
     for (let i = 0; i < 50_000; i++) {
       seed = (Math.imul(seed, 1_103_515_245) + 12_345) >>> 0;
       check(1 + (seed % 999_999_999));
+    }
+  });
+});
+
+describe("writeRfc3339Millis", () => {
+  it("writes what writeRfc3339Fraction writes for every whole millisecond", () => {
+    const other = new Uint8Array(32);
+    for (let ms = 1; ms < 1000; ms++) {
+      const offset = ms & 7;
+      bytes.fill(0xff);
+      other.fill(0xff);
+      const end = writeRfc3339Millis(bytes, offset, ms);
+      assert.equal(end, writeRfc3339Fraction(other, offset, ms * 1e6));
+      assert.deepEqual(bytes, other, `ms ${ms}`);
+      assert.equal(
+        text.decode(bytes.subarray(offset, end)),
+        expected(ms * 1e6),
+      );
     }
   });
 });
