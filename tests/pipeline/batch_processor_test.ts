@@ -767,6 +767,65 @@ describe("BatchLogRecordProcessor", () => {
     await provider.shutdown();
   });
 
+  it("takes any answer of the exporter without throwing: a plain result, thenables, a late rejection after a timeout", async () => {
+    const { scheduler, logger, exporter, processor, diagnostics } = setup({
+      exportTimeoutMillis: 500,
+    });
+    const answers: (() => unknown)[] = [
+      () => ({ code: "success" }), // not a promise
+      () => ({ then: (ok: (r: unknown) => void) => ok({ code: "success" }) }),
+      () => ({
+        get then() {
+          throw new Error("then getter");
+        },
+      }),
+      () => ({ then: () => {} }), // never settles: timed out below
+      () => Promise.reject("not an Error"),
+      () => undefined,
+    ];
+    let late!: (error: unknown) => void;
+    let call = 0;
+    exporter.script = () => {
+      const answer = answers[call++];
+      if (answer !== undefined) return answer() as Promise<never>;
+      // Times out, then rejects: counted once, and not an unhandled rejection.
+      return new Promise((_, reject) => {
+        late = reject;
+      });
+    };
+    for (let i = 0; i <= answers.length; i++) {
+      logger.emit({ body: i });
+      const flushing = processor.forceFlush();
+      await settle();
+      if (i === 3 || i === answers.length) {
+        // The one timer was armed for an earlier export: it re-arms once for
+        // this one, then aborts it.
+        for (let k = 0; k < 3 && !exporter.signals[i].aborted; k++) {
+          scheduler.fire();
+        }
+        assert.equal(
+          exporter.signals[i].aborted,
+          true,
+          `export ${i} timed out`,
+        );
+      }
+      await flushing;
+    }
+    late(new Error("too late"));
+    await settle();
+    const s = processor.stats;
+    assert.equal(s.exported, 2, "the plain result and the thenable");
+    assert.equal(s.failed, 5);
+    assert.equal(s.exportFailures, 5);
+    assert.equal(s.exported + s.failed, answers.length + 1);
+    const messages = diagnostics.seen.map((d) => d.message).join("\n");
+    assert.match(messages, /then getter/);
+    assert.match(messages, /not an Error/);
+    assert.match(messages, /no ExportResult/);
+    assert.equal((messages.match(/timed out after 500 ms/g) ?? []).length, 2);
+    assert.doesNotMatch(messages, /too late/);
+  });
+
   it("conserves every record: exported + failed + dropped = emitted", async () => {
     const { logger, exporter, processor } = setup({
       maxQueueSize: 50,
