@@ -22,7 +22,9 @@ import {
 } from "../receivers/user_events/mod.ts";
 import {
   type CopyPlacement,
+  lastWakeupBytes,
   setCopyPlacement,
+  setCopyPrefault,
   setCopyPriority,
   setCopyTrace,
   setSkipDecode,
@@ -118,8 +120,13 @@ function progress(what: string): void {
   );
 }
 
+/** While true, result lines go to stderr (the warm-up run's). */
+let warmingUp = false;
+
 function line(fields: Record<string, unknown>): void {
-  console.log(JSON.stringify({ runtime, version, n, bufferKiB, ...fields }));
+  const text = JSON.stringify({ runtime, version, n, bufferKiB, ...fields });
+  if (warmingUp) console.error(`listener_rate ${runtime}: warm-up ${text}`);
+  else console.log(text);
 }
 
 /**
@@ -298,6 +305,7 @@ async function listenerRun(
   placement: CopyPlacement = "writer",
   wakeupShift: number | null = null,
   main: MainMode = "decode",
+  prefaultKiB: number | null = null,
 ): Promise<RunResult> {
   const provider = `benchl_${process.pid}_${rate}_${copyThread}`;
   progress(
@@ -310,6 +318,7 @@ async function listenerRun(
   setCopyTrace(trace);
   setCopyPriority(priority);
   setCopyPlacement(placement, wakeupShift);
+  setCopyPrefault(prefaultKiB === null ? null : prefaultKiB * 1024);
   const counts = new Float64Array(n);
   const times = new Float64Array(n);
   const listener = await openUserEventsListener({
@@ -367,7 +376,8 @@ async function listenerRun(
     priority: stats.copyThreadPriority,
     placement: copyThread ? placement : null,
     main,
-    wakeupBytes: (bufferKiB * 1024) >> (wakeupShift ?? (copyThread ? 1 : 2)),
+    prefaultKiB,
+    wakeupBytes: lastWakeupBytes(),
     copyThreads: stats.copyThreads,
     pollIntervalMs: listener.pollIntervalMs,
     rate,
@@ -588,15 +598,18 @@ interface Variant {
   placement: CopyPlacement;
   shift: number | null;
   main: MainMode;
+  /** KiB of each copy queue touched before copying (null: the default). */
+  prefault: number | null;
 }
 const variants: Variant[] = process.env.LISTENER_BENCH_VARIANTS
   ? process.env.LISTENER_BENCH_VARIANTS.split(",").map((v) => {
-    const [priority, placement, shift, main] = v.split(":");
+    const [priority, placement, shift, main, prefault] = v.split(":");
     return {
       priority: priority as Variant["priority"],
       placement: (placement || "writer") as CopyPlacement,
       shift: shift ? Number(shift) : null,
       main: (main || "decode") as MainMode,
+      prefault: prefault ? Number(prefault) : null,
     };
   })
   : (process.env.LISTENER_BENCH_PRIORITY ?? "fifo").split(",").map((p) => ({
@@ -604,11 +617,12 @@ const variants: Variant[] = process.env.LISTENER_BENCH_VARIANTS
     placement: "writer",
     shift: null,
     main: "decode",
+    prefault: null,
   }));
 const name = (v: Variant) =>
   `${v.priority}:${v.placement}:${v.shift ?? "default"}${
-    v.main === "decode" ? "" : `:${v.main}`
-  }`;
+    v.main === "decode" && v.prefault === null ? "" : `:${v.main}`
+  }${v.prefault === null ? "" : `:${v.prefault}`}`;
 // LISTENER_BENCH_SEARCH_VARIANTS: the variants searched (default: all).
 const searchVariants = process.env.LISTENER_BENCH_SEARCH_VARIANTS
   ? variants.filter((v) =>
@@ -620,7 +634,26 @@ const searchVariants = process.env.LISTENER_BENCH_SEARCH_VARIANTS
 const runVariant = (v: Variant, rate: number) =>
   v.priority === "off"
     ? listenerRun(rate, false, "none", "writer", v.shift, v.main)
-    : listenerRun(rate, true, v.priority, v.placement, v.shift, v.main);
+    : listenerRun(
+      rate,
+      true,
+      v.priority,
+      v.placement,
+      v.shift,
+      v.main,
+      v.prefault,
+    );
+// LISTENER_BENCH_WARMUP=0: no warm-up. By default one listener run (copy
+// worker, decoding) comes first and is reported on stderr only: the first
+// run in a process also compiles the decoder, and V8's compiler threads
+// (and the first GCs) then take CPU from the writer in the measured run
+// (in one VM boot: "V8 DefaultWorker" threads 790 ms of CPU in the first
+// run, 70-100 ms in later ones). The rows are the steady state.
+if (process.env.LISTENER_BENCH_WARMUP !== "0") {
+  warmingUp = true;
+  await listenerRun(rates[0]);
+  warmingUp = false;
+}
 for (const rate of rates) {
   for (const v of variants) await runVariant(v, rate);
   await perfCollectRun(rate);

@@ -11,13 +11,17 @@
 #                                       listener and of perf-collect (bisection)
 #   LISTENER_BENCH_VARIANTS=fifo:writer,none:other,fifo:writer:1,off,fifo:writer::idle
 #                                       copy-worker priority:placement:wake-up
-#                                       shift:main thread (decode, skip: count
+#                                       shift (or a fraction below 1, e.g. 0.75)
+#                                       :main thread (decode, skip: count
 #                                       without decoding, idle: drain only
 #                                       after the writer), or off (no copy
 #                                       worker)
+#                                       (a 5th field: KiB of each copy queue
+#                                       touched first, e.g. fifo:writer::decode:8192)
 #   LISTENER_BENCH_RUNTIMES="deno"      which runtimes run (default "deno bun")
 #   RATE... repeated (0 0 0): the variants and perf-collect interleaved
 #   LISTENER_BENCH_ONLY=rate            skip the no-worker and forwarder runs
+#   LISTENER_BENCH_WARMUP=0             no unreported warm-up run first
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-bench/bin/listener.jsonl}

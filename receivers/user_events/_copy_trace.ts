@@ -74,8 +74,8 @@ let wakeupShift: number | null = null;
 
 /**
  * Overrides the next copy workers' placement and the ring's wake-up point
- * (a ring wakes its worker at `ring size >> shift` bytes); null for the
- * defaults.
+ * (a ring wakes its worker at `ring size >> shift` bytes, or, for a shift
+ * below 1, at that fraction of the ring); null for the defaults.
  *
  * @param where The placement, or null.
  * @param shift The wake-up shift, or null.
@@ -108,6 +108,49 @@ export function takeWakeupShift(): number | null {
   const shift = wakeupShift;
   wakeupShift = null;
   return shift;
+}
+
+let prefault: number | null = null;
+
+/**
+ * Overrides how many bytes of each queue the next copy workers touch before
+ * the rings can fill (benchmarks compare them); null for the default.
+ *
+ * @param bytes The bytes, or null.
+ */
+export function setCopyPrefault(bytes: number | null): void {
+  prefault = bytes;
+}
+
+/**
+ * Takes the override of {@linkcode setCopyPrefault}, if any.
+ *
+ * @returns The bytes, or null.
+ */
+export function takeCopyPrefault(): number | null {
+  const bytes = prefault;
+  prefault = null;
+  return bytes;
+}
+
+let wakeupBytes = 0;
+
+/**
+ * Records the wake-up watermark the last listener opened its rings with.
+ *
+ * @param bytes The watermark, in bytes.
+ */
+export function noteWakeupBytes(bytes: number): void {
+  wakeupBytes = bytes;
+}
+
+/**
+ * The wake-up watermark of the last listener opened (benchmarks report it).
+ *
+ * @returns The watermark, in bytes (0 before any listener).
+ */
+export function lastWakeupBytes(): number {
+  return wakeupBytes;
 }
 
 let skipDecode = false;

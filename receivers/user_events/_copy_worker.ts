@@ -41,6 +41,8 @@ export interface CopyWorkerStart {
   readonly priority?: "fifo" | "nice" | "none";
   /** The CPUs whose rings it copies: it pins itself to them. */
   readonly cpus?: readonly number[];
+  /** Bytes of each queue to touch before copying (default: 4 rings). */
+  readonly prefaultBytes?: number | null;
   /** One entry per ring. */
   readonly rings: readonly {
     readonly fd: number;
@@ -80,7 +82,12 @@ scope.onmessage = async (message: { data: CopyWorkerStart }) => {
       pollView.setInt16(i * 8 + 4, POLLIN, true);
     }
     const onCorrupt = () => Atomics.add(state, 1, 1);
-    warmUp(start.pageSize, sources.length === 0 ? 0 : sources[0].size, queues);
+    warmUp(
+      start.pageSize,
+      sources.length === 0 ? 0 : sources[0].size,
+      queues,
+      start.prefaultBytes ?? null,
+    );
     // Run where the writers fill these rings (see startCopier).
     if (start.cpus !== undefined && start.cpus.length > 0) {
       perf.setThreadAffinity?.(start.cpus);
@@ -184,7 +191,12 @@ function raisePriority(
  * otherwise pays for the JIT's first tiers and the queue's first page
  * faults, tens of ms on an emulated CPU, while a fast writer fills a ring.
  */
-function warmUp(pageSize: number, ringSize: number, queues: RingView[]): void {
+function warmUp(
+  pageSize: number,
+  ringSize: number,
+  queues: RingView[],
+  prefaultBytes: number | null,
+): void {
   if (ringSize === 0) return;
   const src = queueView(new ArrayBuffer(pageSize + ringSize), pageSize);
   const dst = queueView(new ArrayBuffer(pageSize + ringSize * 2), pageSize);
@@ -204,7 +216,7 @@ function warmUp(pageSize: number, ringSize: number, queues: RingView[]): void {
   }
   for (const queue of queues) {
     const data = queue.data;
-    const end = Math.min(data.length, ringSize * 4);
+    const end = Math.min(data.length, prefaultBytes ?? ringSize * 4);
     for (let at = 0; at < end; at += pageSize) data[at] = 0;
   }
 }

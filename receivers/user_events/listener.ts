@@ -22,7 +22,10 @@ import {
   startModuleWorker,
 } from "../../ffi/worker.ts";
 import {
+  type CopyPlacement,
+  noteWakeupBytes,
   takeCopyPlacement,
+  takeCopyPrefault,
   takeCopyPriority,
   takeCopyTrace,
   takeSkipDecode,
@@ -1395,22 +1398,41 @@ export async function openUserEventsListener(
   });
   const length = pageSize + bufferBytes;
   // Wake-up watermark. The copy worker waits in poll(2) and is pinned to
-  // the CPU whose ring it copies (at SCHED_FIFO where allowed), so a
-  // wake-up preempts the very writer that filled the ring: each one cost
-  // that writer about as much as writing the 68 events of a sixteenth of a
-  // 128 KiB ring (VM benchmark: the writer ran 55% of its writing time with
-  // a wake-up per sixteenth, 69-78% per quarter, and 300 against 95
-  // preemptions). Half the ring (the kernel's own default, and
-  // TracepointSession's) leaves the other half for the copy, which runs
-  // before the writer on that CPU can write much more. Without a worker
-  // this thread drains on a timer, and the watermark only bounds how often
-  // a writer pays for a wake-up: a quarter.
+  // the CPU whose ring it copies (at SCHED_FIFO where allowed), so each
+  // wake-up preempts the very writer that filled the ring: in the VM one
+  // cost that writer 1.3-3 ms of the worker's CPU time (about 40
+  // preemptions per 20,000 events at half a ring left it 74-85% of its
+  // writing time, its main thread idle or decoding alike; perf-collect,
+  // not pinned, runs on the idle CPU and preempted it once per run). Half
+  // the ring (the kernel's own default, and TracepointSession's) leaves
+  // the other half for the copy. Without a worker this thread drains on a
+  // timer, and the watermark only bounds how often a writer pays for a
+  // wake-up: a quarter.
+  //
+  // Not the default yet: a ring is filled only by threads on its CPU, and
+  // a pinned SCHED_FIFO copier preempts them as soon as the kernel wakes
+  // it (an irq_work self-interrupt inside the write that crossed the
+  // watermark), so such a copier could wake at three quarters of the ring
+  // and cut the preemptions by a third. The benchmark's wake-up override
+  // takes a fraction for that (LISTENER_BENCH_VARIANTS=fifo:writer:0.75);
+  // it has not been measured at a usable host load.
   const copyThread = (options.copyThread ?? options.perf === undefined) &&
     typeof perf.poll === "function";
+  const requestedPriority = copyThread
+    ? takeCopyPriority() ??
+      (copyThreadPriority === "unchanged" ? "none" : copyThreadPriority)
+    : "none";
+  const placement = copyThread ? takeCopyPlacement() ?? "writer" : "writer";
+  const shift = takeWakeupShift();
   const wakeup = Math.max(
     pageSize,
-    bufferBytes >> (takeWakeupShift() ?? (copyThread ? 1 : 2)),
+    shift === null
+      ? bufferBytes >> (copyThread ? 1 : 2)
+      : shift < 1
+      ? Math.floor(bufferBytes * shift / 8) * 8
+      : bufferBytes >> shift,
   );
+  noteWakeupBytes(wakeup);
   for (const cpu of cpus) {
     let ringFd = -1;
     for (const name of names) {
@@ -1500,7 +1522,8 @@ export async function openUserEventsListener(
       pageSize,
       backlogKiB,
       pollIntervalMs,
-      copyThreadPriority === "unchanged" ? "none" : copyThreadPriority,
+      requestedPriority,
+      placement,
     );
   }
   return listener;
@@ -1545,7 +1568,8 @@ async function startCopier(
   pageSize: number,
   backlogKiB: number,
   pollIntervalMs: number,
-  requestedPriority: "fifo" | "nice" | "none",
+  priority: "fifo" | "nice" | "none",
+  placement: CopyPlacement,
 ): Promise<void> {
   if (
     !canStartModuleWorker() || typeof SharedArrayBuffer !== "function" ||
@@ -1560,8 +1584,12 @@ async function startCopier(
   const views = queues.map((q) => queueView(q, pageSize));
   const count = Math.min(rings.length, MAX_COPY_WORKERS);
   const trace = takeCopyTrace();
-  const priority = takeCopyPriority() ?? requestedPriority;
-  const placement = takeCopyPlacement() ?? "writer";
+  // Queue bytes the worker touches before copying (null: four rings).
+  // Touching all of them would spare the copies their page faults (in the
+  // VM a 64 KiB copy into fresh pages took 0.5 ms, into touched ones
+  // 0.05 ms), but made a worker's start too slow under emulation at load
+  // (20 s timeout hit once); the benchmark compares them.
+  const prefaultBytes = takeCopyPrefault();
   const groups: number[][] = [];
   for (let g = 0; g < count; g++) {
     const from = Math.floor((g * rings.length) / count);
@@ -1603,6 +1631,7 @@ async function startCopier(
           pollMs: Math.min(pollIntervalMs, 25),
           trace: g === 0 ? trace : null,
           priority,
+          prefaultBytes,
           cpus: placementOf(placement, rings, members),
           rings: members.map((r) => ({
             fd: rings[r].fd,

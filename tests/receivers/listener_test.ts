@@ -671,3 +671,39 @@ describe("UserEventsListener (fake perf)", () => {
     assert.equal(parseCpuList("0-99999999").length, 65536);
   });
 });
+
+describe("UserEventsListener wake-up watermark (fake perf)", () => {
+  it("wakes at a quarter of the ring without a copy worker, at the benchmark's override (a shift, or a fraction rounded down to 8 bytes) once, and never under a page", async () => {
+    const { lastWakeupBytes, setCopyPlacement } = await import(
+      "../../receivers/user_events/_copy_trace.ts"
+    );
+    const watermarks = async (
+      bufferKiB: number,
+      shift: number | null,
+    ): Promise<number[]> => {
+      const perf = new FakePerf();
+      setCopyPlacement(null, shift);
+      const listener = await open(perf, { P_L5K1: 7 }, { bufferKiB });
+      listener.close();
+      assert.equal(
+        lastWakeupBytes(),
+        new DataView(perf.opens[0].attr.buffer).getUint32(48, true),
+      );
+      return perf.opens.map((o) => {
+        const view = new DataView(o.attr.buffer);
+        // flags bit 14: watermark, so offset 48 is bytes, not samples.
+        assert.equal(Number(view.getBigUint64(40, true) >> 14n) & 1, 1);
+        return view.getUint32(48, true);
+      });
+    };
+    assert.deepEqual(await watermarks(128, null), [32768, 32768]);
+    assert.deepEqual(await watermarks(128, 1), [65536, 65536]);
+    assert.deepEqual(await watermarks(128, 0.75), [98304, 98304]);
+    // 0.3 of 128 KiB is 39321.6 bytes: rounded down to 39320.
+    assert.deepEqual(await watermarks(128, 0.3), [39320, 39320]);
+    // The override is taken once: the next listener has the default again.
+    assert.deepEqual(await watermarks(128, null), [32768, 32768]);
+    // A one-page ring wakes at its page, whatever the override says.
+    assert.deepEqual(await watermarks(4, 0.25), [4096, 4096]);
+  });
+});
