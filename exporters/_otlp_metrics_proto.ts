@@ -72,6 +72,12 @@ function ensure(pos: number, n: number): void {
 const MAX_MEMO_BYTES = 512;
 
 /**
+ * The memo of the point being written (see `putPointAttributes`), or
+ * `undefined`: `putTimes` keeps the series' start time there.
+ */
+let pointMemo: AttributesMemo | undefined;
+
+/**
  * Writes a point's attributes as KeyValue fields with tag byte `tag`. A
  * series' own attributes (frozen, with a memo; see `_attributes_memo.ts`)
  * are encoded once and copied from the memo afterwards: they cannot change,
@@ -85,20 +91,33 @@ function putPointAttributes(
 ): number {
   const memo = (attributes as MemoizedAttributes)[ATTRIBUTES_MEMO];
   if (!(memo instanceof AttributesMemo) || memo.owner !== attributes) {
+    pointMemo = undefined;
     return putKeyValues(pos, attributes, tag, 0);
   }
+  pointMemo = memo;
   if (memo.tag === tag) {
-    // One copy (a memmove): about 17 ns for 41 bytes, where reading the
-    // bytes back from a string cost 75 ns on V8.
-    const bytes = memo.bytes;
-    const n = bytes.length;
-    ensure(pos, n);
-    buf.set(bytes, pos);
-    return pos + n;
+    // Four bytes per store, the last one possibly past the set's end (room
+    // is made for it; the times written next overwrite it): 12-15 ns for
+    // 41 bytes, against 17-32 ns for one Uint8Array.set and 75 ns for
+    // reading the bytes back from a string (V8).
+    const words = memo.words;
+    const n = words.length;
+    ensure(pos, n * 4);
+    const v = view;
+    for (let i = 0; i < n; i++) v.setInt32(pos + i * 4, words[i], true);
+    return pos + memo.size;
   }
   const end = putKeyValues(pos, attributes, tag, 0);
-  if (end - pos <= MAX_MEMO_BYTES && primitivesOnly(attributes)) {
-    memo.bytes = buf.slice(pos, end);
+  const size = end - pos;
+  if (size <= MAX_MEMO_BYTES && primitivesOnly(attributes)) {
+    const words = new Int32Array((size + 3) >> 2);
+    ensure(end, 4);
+    const v = view;
+    for (let i = 0; i < words.length; i++) {
+      words[i] = v.getInt32(pos + i * 4, true); // the tail: don't-care bytes
+    }
+    memo.words = words;
+    memo.size = size;
     memo.tag = tag;
   }
   return end;
@@ -175,20 +194,15 @@ function putExemplar(
 }
 
 // The last start and end time written, and their fixed64 halves: the points
-// of one collection share their end time, and a cumulative stream's points
-// mostly share few start times, so most points copy 16 bytes instead of
-// converting two times. Keyed by identity (`!==`), so a hand-made value
-// that is not a number is converted (and refused) as before; NaN never
-// matches.
-let startMsSeen = NaN;
-let startNanosSeen = NaN;
-let startSet = false; // whether that start time was written (set and exact)
-let startLo = 0;
-let startHi = 0;
-let endMsSeen = NaN;
-let endNanosSeen = NaN;
-let endLo = 0;
-let endHi = 0;
+// of one collection share their end time, and consecutive points often
+// share their start, so most points copy 16 bytes instead of converting two
+// times. Typed arrays, not module variables: storing a double (a time's ms,
+// a uint32 half) into a module variable allocates a number box each time on
+// V8. Only numbers are kept; anything else a hand-made point holds is
+// converted (and refused) each time, as NaN, which never matches.
+const timesSeen = new Float64Array([NaN, NaN, NaN, NaN]); // start ms, ns, end ms, ns
+const halves = new Uint32Array(4); // start lo, hi, end lo, hi
+let startSet = false; // whether the last start was written (set and exact)
 
 /**
  * Writes start_time_unix_nano (2) when set and exact, and time_unix_nano (3)
@@ -203,32 +217,55 @@ function putTimes(
 ): number {
   ensure(pos, 18);
   const v = view;
-  if (startMs !== startMsSeen || startNanos !== startNanosSeen) {
-    const end = putTime(pos, 0x11, startMs, startNanos);
-    startMsSeen = startMs;
-    startNanosSeen = startNanos;
-    startSet = end !== pos;
-    if (startSet) {
-      startLo = v.getUint32(pos + 1, true);
-      startHi = v.getUint32(pos + 5, true);
+  const seen = timesSeen;
+  const h = halves;
+  if (startMs !== seen[0] || startNanos !== seen[1]) {
+    // Not the last point's start: the series' own (from its memo), or
+    // converted (and kept in the memo).
+    const numbers = typeof startMs === "number" &&
+      typeof startNanos === "number";
+    seen[0] = numbers ? startMs : NaN;
+    seen[1] = numbers ? startNanos : NaN;
+    const memo = pointMemo;
+    if (
+      memo !== undefined && startMs === memo.startMs &&
+      startNanos === memo.startNanos
+    ) {
+      startSet = memo.startSet;
+      h[0] = memo.startLo;
+      h[1] = memo.startHi;
+    } else {
+      startSet = putTime(pos, 0x11, startMs, startNanos) !== pos;
+      if (startSet) {
+        h[0] = v.getUint32(pos + 1, true);
+        h[1] = v.getUint32(pos + 5, true);
+      }
+      if (memo !== undefined && numbers) {
+        memo.startMs = startMs;
+        memo.startNanos = startNanos;
+        memo.startSet = startSet;
+        memo.startLo = h[0];
+        memo.startHi = h[1];
+      }
     }
-    pos = end;
-  } else if (startSet) {
+  }
+  if (startSet) {
     buf[pos] = 0x11;
-    v.setUint32(pos + 1, startLo, true);
-    v.setUint32(pos + 5, startHi, true);
+    v.setUint32(pos + 1, h[0], true);
+    v.setUint32(pos + 5, h[1], true);
     pos += 9;
   }
   buf[pos] = 0x19;
-  if (ms !== endMsSeen || nanos !== endNanosSeen) {
+  if (ms !== seen[2] || nanos !== seen[3]) {
     writeUnixNanoFixed64(v, pos + 1, ms, nanos);
-    endMsSeen = ms;
-    endNanosSeen = nanos;
-    endLo = v.getUint32(pos + 1, true);
-    endHi = v.getUint32(pos + 5, true);
+    const numbers = typeof ms === "number" && typeof nanos === "number";
+    seen[2] = numbers ? ms : NaN;
+    seen[3] = numbers ? nanos : NaN;
+    h[2] = v.getUint32(pos + 1, true);
+    h[3] = v.getUint32(pos + 5, true);
   } else {
-    v.setUint32(pos + 1, endLo, true);
-    v.setUint32(pos + 5, endHi, true);
+    v.setUint32(pos + 1, h[2], true);
+    v.setUint32(pos + 5, h[3], true);
   }
   return pos + 9;
 }

@@ -3,12 +3,13 @@
 // series map gives each such object a memo, under a non-enumerable symbol
 // key (invisible to for...in, Object.keys, spreads and JSON), where an
 // encoder may keep the attributes' wire form and write it again instead of
-// re-encoding them. The memo names its owner, so a copy or a Proxy of the
+// re-encoding them, and the series' start time in wire form (a cumulative
+// series keeps its start). The memo names its owner, so a copy or a Proxy of the
 // object is never mistaken for it.
 
 import type { Attributes } from "../attributes.ts";
 
-const EMPTY = new Uint8Array(0);
+const EMPTY = new Int32Array(0);
 
 /** The wire form of one frozen attributes object, kept by an encoder. */
 export class AttributesMemo {
@@ -16,8 +17,17 @@ export class AttributesMemo {
   readonly owner: Attributes;
   /** What the encoder wrote the bytes for (its field tag); -1 for nothing. */
   tag = -1;
-  /** The bytes. */
-  bytes: Uint8Array = EMPTY;
+  /** The bytes, four per word (little-endian); the last word's tail is garbage. */
+  words: Int32Array = EMPTY;
+  /** How many bytes the words hold. */
+  size = 0;
+  /** The last start time written with these attributes (numbers only)... */
+  startMs = NaN;
+  startNanos = NaN;
+  /** ...whether it was written (set and exact), and its fixed64 halves. */
+  startSet = false;
+  startLo = 0;
+  startHi = 0;
 
   constructor(owner: Attributes) {
     this.owner = owner;

@@ -148,6 +148,81 @@ describe("the series attributes memo", () => {
     }
   });
 
+  it("keeps each series' start time apart: delta intervals, and points that share attributes but not their start", async () => {
+    const reader = new ManualMetricReader({ temporalityPreference: "delta" });
+    const provider = new MeterProvider({
+      env: () => undefined,
+      resource: RESOURCE,
+      readers: [reader],
+    });
+    const meter = provider.getMeter("m");
+    const counter = meter.createCounter("c");
+    const histogram = meter.createHistogram("h");
+    for (let round = 0; round < 4; round++) {
+      for (let i = 0; i < 20; i++) {
+        if ((i + round) % 3 === 0) continue; // some series skip a round
+        counter.add(i, { id: i % 10, round: round % 2 });
+        histogram.record(i, { id: i % 10 });
+      }
+      await new Promise((resolve) => setTimeout(resolve, 2));
+      const metrics = (await reader.collect()).resourceMetrics;
+      assert.deepEqual(
+        encode(metrics),
+        encode(memoless(metrics)),
+        `round ${round}`,
+      );
+      assert.deepEqual(encode(metrics), encode(memoless(metrics)));
+    }
+    // One series' attributes with starts that differ, interleaved with
+    // another series' (the memo keeps one start per attributes object).
+    counter.add(1, { id: "a" });
+    counter.add(1, { id: "b" });
+    const metrics = (await reader.collect()).resourceMetrics;
+    const metric = metrics.scopeMetrics[0].metrics.find((m) =>
+      m.descriptor.name === "c"
+    )!;
+    const [a, b] = metric.dataPoints as NumberDataPoint[];
+    const starts: [number, number][] = [
+      [a.startTimeUnixMs, a.startTimeNanosInMs],
+      [a.startTimeUnixMs, a.startTimeNanosInMs + 1],
+      [a.startTimeUnixMs + 1, a.startTimeNanosInMs + 1],
+      [0, 0],
+      [1.5, 0],
+    ];
+    const points: NumberDataPoint[] = [];
+    for (let i = 0; i < 30; i++) {
+      const [ms, ns] = starts[(i * 7) % starts.length];
+      const own = i % 4 === 3 ? b : a;
+      points.push({ ...own, startTimeUnixMs: ms, startTimeNanosInMs: ns });
+      if (i % 5 === 0) points.push(b);
+    }
+    const hand: ResourceMetrics = {
+      resource: RESOURCE,
+      scopeMetrics: [{
+        scope: metrics.scopeMetrics[0].scope,
+        metrics: [{ ...metric, dataPoints: points } as MetricData],
+      }],
+    };
+    const bytes = encode(hand);
+    assert.deepEqual(encode(hand), bytes);
+    assert.deepEqual(encode(memoless(hand)), bytes);
+    const decoded = decodeMetrics(bytes).resourceMetrics[0].scopeMetrics[0]
+      .metrics[0].sum.dataPoints;
+    decoded.forEach((p: { startTimeUnixNano?: string }, i: number) => {
+      const q = points[i];
+      const exact = Number.isInteger(q.startTimeUnixMs) &&
+        q.startTimeUnixMs > 0;
+      assert.equal(
+        p.startTimeUnixNano,
+        exact
+          ? (BigInt(q.startTimeUnixMs) * 1_000_000n +
+            BigInt(q.startTimeNanosInMs)).toString()
+          : undefined,
+        `point ${i}`,
+      );
+    });
+  });
+
   it("memoizes primitive sets up to 512 bytes, never arrays or longer sets", async () => {
     const { reader } = richCollection();
     const metrics = (await reader.collect()).resourceMetrics;
@@ -172,7 +247,8 @@ describe("the series attributes memo", () => {
       } else {
         filled++;
         assert.notEqual(memo.tag, -1);
-        assert.ok(memo.bytes.length > 0 && memo.bytes.length <= 512);
+        assert.ok(memo.size > 0 && memo.size <= 512);
+        assert.equal(memo.words.length, (memo.size + 3) >> 2);
       }
     }
     assert.ok(
@@ -183,7 +259,7 @@ describe("the series attributes memo", () => {
     const empty = requests.dataPoints.find((p) =>
       Object.keys(p.attributes).length === 0
     )!;
-    assert.equal(memoOf(empty.attributes)?.bytes.length, 0);
+    assert.equal(memoOf(empty.attributes)?.size, 0);
     assert.notEqual(memoOf(empty.attributes)?.tag, -1);
   });
 
@@ -251,7 +327,8 @@ describe("the series attributes memo", () => {
     assert.notEqual(memo.tag, -1);
     const stolen = new AttributesMemo({});
     stolen.tag = memo.tag;
-    stolen.bytes = memo.bytes;
+    stolen.words = memo.words;
+    stolen.size = memo.size;
     // A Proxy of the frozen object cannot report other values (the
     // language's invariants); it forwards the memo, which names the target.
     const honest = new Proxy(own, {});
@@ -277,7 +354,12 @@ describe("the series attributes memo", () => {
       { route: "/d", n: 4 },
       ATTRIBUTES_MEMO,
       {
-        value: { owner: null, tag: memo.tag, bytes: memo.bytes }, // not a memo
+        value: {
+          owner: null,
+          tag: memo.tag,
+          words: memo.words,
+          size: memo.size,
+        }, // not a memo
       },
     );
     const hand: ResourceMetrics = {
