@@ -270,3 +270,18 @@ export function errorType(error: unknown): string {
   }
   return "_OTHER";
 }
+
+/**
+ * The `clientAddress` option: `true` when unset.
+ *
+ * @throws {TypeError} When it is set to anything but a boolean.
+ */
+export function readClientAddressOption(value: unknown): boolean {
+  if (value === undefined) return true;
+  if (typeof value !== "boolean") {
+    throw new TypeError(
+      `Cannot create HttpServerInstrumentation: options.clientAddress must be true or false (got ${typeof value})`,
+    );
+  }
+  return value;
+}

@@ -62,6 +62,7 @@ import {
   headerNames,
   normalizeMethod,
   originalMethod,
+  readClientAddressOption,
   redactedFullUrl,
   redactQuery,
   splitUrlInto,
@@ -73,6 +74,7 @@ import type {
   UpDownCounter,
 } from "../pipeline/metrics/mod.ts";
 import { withBaggage } from "./baggage.ts";
+import { NO_CONTEXT } from "./_no_context.ts";
 import {
   type PropagationContext,
   propagatorFromEnv,
@@ -191,6 +193,16 @@ export interface HttpServerInstrumentationOptions extends EnvReadOptions {
    * @default {[]}
    */
   readonly responseHeaders?: readonly string[];
+  /**
+   * Whether spans get `client.address`: `server.requestIP(request)` on Bun,
+   * `info.remoteAddr.hostname` on Deno, the socket's remote address on
+   * `node:http`. On Bun that call builds a new address object per request
+   * and costs about as much as reading the request's headers; set `false`
+   * when the address is not wanted (or a proxy's address would be wrong
+   * anyway) to leave the attribute out and skip the call.
+   * @default {true}
+   */
+  readonly clientAddress?: boolean;
   /**
    * Where problems of the instrumentation itself are reported.
    * @default {consoleDiagnosticSink}
@@ -708,6 +720,8 @@ export class HttpServerRequest {
 export class HttpServerInstrumentation {
   #tracer: Tracer;
   #propagator: TextMapPropagator;
+  /** What begin() hands the propagator to extract into: NO_CONTEXT for the default one. */
+  #emptyContext: PropagationContext | undefined;
   #startFlags: number;
   /**
    * The options of every `startSpan` call, reused when the tracer is this
@@ -724,6 +738,7 @@ export class HttpServerInstrumentation {
   #parts: UrlParts = emptyUrlParts();
   #requestHeaders: readonly string[];
   #responseHeaders: readonly string[];
+  #clientAddress: boolean;
   #metrics: ServerMetrics | undefined;
   #counters: Counters = {
     requests: 0,
@@ -755,7 +770,11 @@ export class HttpServerInstrumentation {
       "@seed/telemetry/http",
       SDK_VERSION,
     );
+    this.#clientAddress = readClientAddressOption(options.clientAddress);
     this.#propagator = options.propagator ?? propagatorFromEnv(options);
+    this.#emptyContext = options.propagator === undefined
+      ? NO_CONTEXT
+      : undefined;
     // The attributes object of begin() is built for its span alone, and
     // the built-in propagators' span contexts are fresh and valid by
     // construction: the span keeps the one and does not check the ids of
@@ -853,13 +872,15 @@ export class HttpServerInstrumentation {
     // the request alone, while `has`, iteration or a missing-name scan
     // copy every header first.
     const headers = request.headers;
-    let client: string | undefined;
-    try {
-      client = clientAddress(request, info);
-    } catch {
-      counters.instrumentationErrors++;
+    if (this.#clientAddress) {
+      let client: string | undefined;
+      try {
+        client = clientAddress(request, info);
+      } catch {
+        counters.instrumentationErrors++;
+      }
+      if (client !== undefined) attributes["client.address"] = client;
     }
-    if (client !== undefined) attributes["client.address"] = client;
     const userAgent = headers.get("user-agent");
     if (userAgent !== null) attributes["user_agent.original"] = userAgent;
     const requestHeaders = this.#requestHeaders;
@@ -868,7 +889,10 @@ export class HttpServerInstrumentation {
         attributes[k] = v;
       });
     }
-    const context = this.#propagator.extract(headers, {});
+    const context = this.#propagator.extract(
+      headers,
+      this.#emptyContext ?? {},
+    );
     if (context.rejected !== undefined) {
       counters.rejectedHeaders += context.rejected;
     }

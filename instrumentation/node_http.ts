@@ -32,6 +32,7 @@ import {
   type HttpServerRequest,
   type HttpServerStats,
 } from "./http_server.ts";
+import { readClientAddressOption } from "./_http.ts";
 
 /** The parts of `http.IncomingMessage` the instrumentation reads. */
 export interface NodeIncomingMessage {
@@ -160,6 +161,7 @@ function requestView(request: NodeIncomingMessage): RequestView {
  */
 export class NodeHttpInstrumentation {
   readonly #http: HttpServerInstrumentation;
+  readonly #clientAddress: boolean;
 
   /**
    * Creates the instrumentation.
@@ -170,6 +172,7 @@ export class NodeHttpInstrumentation {
    */
   constructor(options: HttpServerInstrumentationOptions) {
     this.#http = new HttpServerInstrumentation(options);
+    this.#clientAddress = readClientAddressOption(options.clientAddress);
   }
 
   /** The counters, as of now (the same as `@seed/telemetry/http`'s). */
@@ -199,6 +202,7 @@ export class NodeHttpInstrumentation {
       );
     }
     const http = this.#http;
+    const clientAddress = this.#clientAddress;
     const route = options.route;
     const call = listener as unknown as NodeRequestListener;
     const wrapped = function (
@@ -213,7 +217,7 @@ export class NodeHttpInstrumentation {
           undefined,
         );
         if (route !== undefined) state.setRoute(route);
-        decorate(state, request);
+        decorate(state, request, clientAddress);
         watch(state, response);
       } catch {
         return call.call(this, request, response);
@@ -241,10 +245,18 @@ export class NodeHttpInstrumentation {
 }
 
 /** What only a socket knows: the peer and the HTTP version. */
-function decorate(state: HttpServerRequest, request: NodeIncomingMessage) {
+function decorate(
+  state: HttpServerRequest,
+  request: NodeIncomingMessage,
+  clientAddress: boolean,
+) {
   const span = state.span;
-  const remote = request.socket?.remoteAddress;
-  if (typeof remote === "string") span.setAttribute("client.address", remote);
+  if (clientAddress) {
+    const remote = request.socket?.remoteAddress;
+    if (typeof remote === "string") {
+      span.setAttribute("client.address", remote);
+    }
+  }
   const version = request.httpVersion;
   if (typeof version === "string" && version !== "") {
     span.setAttribute(

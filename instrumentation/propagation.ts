@@ -44,6 +44,7 @@ import {
   type SpanContext,
 } from "../mod.ts";
 import { activeBaggage, type Baggage, type BaggageEntry } from "./baggage.ts";
+import { NO_CONTEXT } from "./_no_context.ts";
 
 export {
   activeBaggage,
@@ -324,7 +325,9 @@ export class W3CTraceContextPropagator implements TextMapPropagator {
       ? parseTraceparent00(parent)
       : undefined;
     if (spanContext === undefined) {
-      return { ...context, rejected: plus(context, 1) };
+      return context === NO_CONTEXT
+        ? { rejected: 1 }
+        : { ...context, rejected: plus(context, 1) };
     }
     const state = read(headers, "tracestate");
     let traceState: string | undefined;
@@ -332,13 +335,14 @@ export class W3CTraceContextPropagator implements TextMapPropagator {
       traceState = parseTracestate(state);
       if (traceState === undefined && state.trim() !== "") rejected++;
     } else if (state !== null) rejected++;
-    return {
-      ...context,
-      spanContext: traceState === undefined
-        ? spanContext
-        : { ...spanContext, traceState },
-      rejected: plus(context, rejected),
-    };
+    const remote = traceState === undefined
+      ? spanContext
+      : { ...spanContext, traceState };
+    // The server's default propagator starts from NO_CONTEXT: nothing to
+    // copy, so the result is one literal (no spread per request).
+    return context === NO_CONTEXT
+      ? { spanContext: remote, rejected }
+      : { ...context, spanContext: remote, rejected: plus(context, rejected) };
   }
 
   /**
