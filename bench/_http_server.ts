@@ -118,7 +118,10 @@ function ours(app: Hono): Telemetry {
     env: noEnv,
   });
   const logger = loggerProvider.getLogger("bench-http", "1.0.0");
-  app.use(honoMiddleware({ tracerProvider, env: noEnv }));
+  // SEED_HTTP_CLIENT_ADDRESS=0 (work on the instrumentation only; bench/report
+  // never sets it): ours without client.address, as @hono/otel records it.
+  const clientAddress = process.env.SEED_HTTP_CLIENT_ADDRESS !== "0";
+  app.use(honoMiddleware({ tracerProvider, env: noEnv, clientAddress }));
   return {
     log(id) {
       logger.emit({

@@ -16,13 +16,17 @@
 // and latency are reported beside it. cost = variant − bare, per round
 // (paired), median over rounds; ratio = ours cost / theirs cost.
 //
-// Two switches for work on the instrumentation (bench/report sets neither):
+// Three switches for work on the instrumentation (bench/report sets none):
 // - SEED_HTTP_BASELINE=DIR adds a fourth server, "baseline": DIR's own
 //   bench/_http_server.ts ours (another checkout of this repository, e.g.
 //   `git worktree add DIR main`), so an old and a new tree are measured in
 //   the same run. The servers are then loaded in a forward order on even
 //   rounds and in the reverse order on odd ones: which server goes after
 //   which moves the Deno figures by more than the change being measured.
+// - SEED_HTTP_CLIENT_ADDRESS=0 runs ours with `clientAddress: false` (no
+//   client.address, no server.requestIP call; @hono/otel records none), to
+//   see what that attribute costs (a baseline tree without this switch
+//   keeps its default).
 // - SEED_HTTP_PROFILE=DIR writes a CPU profile of each server into DIR
 //   (Bun: --cpu-prof, written when the server's process ends by itself;
 //   Deno: V8's profiler through node:inspector). The servers then stop by

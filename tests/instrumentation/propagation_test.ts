@@ -211,7 +211,9 @@ describe("W3CTraceContextPropagator's 55-character fast path", () => {
   // valid value one character at a time, and at random, must give exactly
   // what parseTraceparent gives.
   const p = new W3CTraceContextPropagator();
-  const ALPHABET = "0123456789abcdefABCDEF-xg \t\u00e9\ud800";
+  // Non-ASCII characters whose low byte is a hex digit (U+0130, U+0161,
+  // U+FF10) must not pass for one.
+  const ALPHABET = "0123456789abcdefABCDEF-xg \t\u00e9\ud800\u0130\u0161\uff10";
   const expected = (value: string) => parseTraceparent(value);
   const extracted = (value: string) =>
     p.extract({ get: (name) => name === "traceparent" ? value : null }, {})
