@@ -184,3 +184,21 @@ export function perfEventOpenSyscall(arch: string): number {
   if (arch === "aarch64" || arch === "arm64") return 241;
   return -1;
 }
+
+/** Bytes in the `cpu_set_t` the bindings pass to `sched_setaffinity` (1024 CPUs). */
+export const CPU_SET_BYTES = 128;
+
+/**
+ * Sets the bit of each listed CPU in a zeroed `cpu_set_t` (bit `cpu & 7` of
+ * byte `cpu >> 3`); entries that are not integers in [0, 1024) are skipped.
+ *
+ * @param bits The set's {@linkcode CPU_SET_BYTES} bytes.
+ * @param cpus CPU numbers.
+ */
+export function fillCpuSet(bits: Uint8Array, cpus: readonly number[]): void {
+  for (const cpu of cpus) {
+    if (Number.isInteger(cpu) && cpu >= 0 && cpu < CPU_SET_BYTES * 8) {
+      bits[cpu >> 3] |= 1 << (cpu & 7);
+    }
+  }
+}

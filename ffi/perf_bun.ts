@@ -9,6 +9,7 @@ import { dlopen, FFIType, type Pointer, toArrayBuffer } from "bun:ffi";
 import { FfiUnavailableError } from "./errors.ts";
 import type { NativeMemory } from "./libc.ts";
 import {
+  fillCpuSet,
   type MappedMemory,
   type PerfBinding,
   perfEventOpenSyscall,
@@ -221,11 +222,7 @@ class BunPerf implements PerfBinding {
     const mask = this.#c.calloc(1, 128);
     if (mask === null) return -12;
     const bits = new Uint8Array(toArrayBuffer(mask, 0, 128));
-    for (const cpu of cpus) {
-      if (Number.isInteger(cpu) && cpu >= 0 && cpu < 1024) {
-        bits[cpu >> 3] |= 1 << (cpu & 7);
-      }
-    }
+    fillCpuSet(bits, cpus);
     const r = this.#c.sched_setaffinity(0, 128, mask);
     const errno = this.#errno[0];
     this.#c.free(mask);

@@ -8,6 +8,7 @@
 import { FfiUnavailableError } from "./errors.ts";
 import type { NativeMemory } from "./libc.ts";
 import {
+  fillCpuSet,
   type MappedMemory,
   type PerfBinding,
   perfEventOpenSyscall,
@@ -212,11 +213,7 @@ class DenoPerf implements PerfBinding {
     const bits = new Uint8Array(
       Deno.UnsafePointerView.getArrayBuffer(mask, 128),
     );
-    for (const cpu of cpus) {
-      if (Number.isInteger(cpu) && cpu >= 0 && cpu < 1024) {
-        bits[cpu >> 3] |= 1 << (cpu & 7);
-      }
-    }
+    fillCpuSet(bits, cpus);
     const r = this.#c.sched_setaffinity(0, 128n, mask);
     const errno = this.#errno[0];
     this.#c.free(mask);

@@ -15,6 +15,7 @@ import {
   nodeProcess,
 } from "./node_ffi.ts";
 import {
+  fillCpuSet,
   type MappedMemory,
   type PerfBinding,
   perfEventOpenSyscall,
@@ -234,11 +235,7 @@ class NodePerf implements PerfBinding {
     const mask = this.#c.calloc(1, 128);
     if (mask === 0n) return -12;
     const bits = new Uint8Array(this.#ffi.toArrayBuffer(mask, 128, false));
-    for (const cpu of cpus) {
-      if (Number.isInteger(cpu) && cpu >= 0 && cpu < 1024) {
-        bits[cpu >> 3] |= 1 << (cpu & 7);
-      }
-    }
+    fillCpuSet(bits, cpus);
     const r = this.#c.sched_setaffinity(0, 128n, mask);
     const errno = this.#errno[0];
     this.#c.free(mask);

@@ -69,6 +69,30 @@ function memoOf(attributes: Attributes): AttributesMemo | undefined {
 
 const RESOURCE = new Resource({ "service.name": "memo" });
 
+/** One gauge "g" of `points` in scope "t", built by hand. */
+function gauge(
+  points: NumberDataPoint[],
+  valueType: "double" | "int",
+): ResourceMetrics {
+  return {
+    resource: RESOURCE,
+    scopeMetrics: [{
+      scope: { name: "t" },
+      metrics: [{
+        descriptor: {
+          name: "g",
+          description: "",
+          unit: "",
+          type: "gauge",
+          valueType,
+        },
+        dataPointType: "gauge",
+        dataPoints: points,
+      }],
+    }],
+  };
+}
+
 function richCollection(): {
   reader: ManualMetricReader;
   provider: MeterProvider;
@@ -657,23 +681,7 @@ describe("the time memo", () => {
       const start = expectedNano(sMs, sNs);
       expected.push([start === "0" ? undefined : start, expectedNano(ms, ns)]);
     }
-    const metrics: ResourceMetrics = {
-      resource: RESOURCE,
-      scopeMetrics: [{
-        scope: { name: "t" },
-        metrics: [{
-          descriptor: {
-            name: "g",
-            description: "",
-            unit: "",
-            type: "gauge",
-            valueType: "double",
-          },
-          dataPointType: "gauge",
-          dataPoints: points,
-        }],
-      }],
-    };
+    const metrics = gauge(points, "double");
     const bytes = encode(metrics);
     const times = gaugePointTimes(bytes);
     assert.equal(times.length, 409);
@@ -720,31 +728,18 @@ describe("the time memo", () => {
       -7,
     ];
     for (const valueType of ["double", "int"] as const) {
-      const metrics: ResourceMetrics = {
-        resource: RESOURCE,
-        scopeMetrics: [{
-          scope: { name: "t" },
-          metrics: [{
-            descriptor: {
-              name: "g",
-              description: "",
-              unit: "",
-              type: "gauge",
-              valueType,
-            },
-            dataPointType: "gauge",
-            dataPoints: values.map((value) => ({
-              attributes: { k: 1 },
-              startTimeUnixMs: 0,
-              startTimeNanosInMs: 0,
-              timeUnixMs: 1,
-              timeNanosInMs: 0,
-              value,
-              exemplars: [],
-            })),
-          }],
-        }],
-      };
+      const metrics = gauge(
+        values.map((value) => ({
+          attributes: { k: 1 },
+          startTimeUnixMs: 0,
+          startTimeNanosInMs: 0,
+          timeUnixMs: 1,
+          timeNanosInMs: 0,
+          value,
+          exemplars: [],
+        })),
+        valueType,
+      );
       const decoded = decodeMetrics(encode(metrics)).resourceMetrics[0]
         .scopeMetrics[0].metrics[0].gauge.dataPoints;
       decoded.forEach((p: { asDouble?: number; asInt?: string }, i: number) => {
