@@ -69,6 +69,20 @@ function memoOf(attributes: Attributes): AttributesMemo | undefined {
 
 const RESOURCE = new Resource({ "service.name": "memo" });
 
+/** A provider on RESOURCE read by hand, with no environment. */
+function manualProvider(): {
+  reader: ManualMetricReader;
+  provider: MeterProvider;
+} {
+  const reader = new ManualMetricReader();
+  const provider = new MeterProvider({
+    env: () => undefined,
+    resource: RESOURCE,
+    readers: [reader],
+  });
+  return { reader, provider };
+}
+
 /** One gauge "g" of `points` in scope "t", built by hand. */
 function gauge(
   points: NumberDataPoint[],
@@ -288,12 +302,7 @@ describe("the series attributes memo", () => {
   });
 
   it("keeps an array value's later changes on the wire (arrays are never memoized)", async () => {
-    const reader = new ManualMetricReader();
-    const provider = new MeterProvider({
-      env: () => undefined,
-      resource: RESOURCE,
-      readers: [reader],
-    });
+    const { reader, provider } = manualProvider();
     provider.getMeter("m").createCounter("c").add(1, { tags: ["a"], k: 1 });
     const metrics = (await reader.collect()).resourceMetrics;
     const point = metrics.scopeMetrics[0].metrics[0]
@@ -309,12 +318,7 @@ describe("the series attributes memo", () => {
   });
 
   it("is invisible: not an own key, not copied by spreads, equal to a plain object", async () => {
-    const reader = new ManualMetricReader();
-    const provider = new MeterProvider({
-      env: () => undefined,
-      resource: RESOURCE,
-      readers: [reader],
-    });
+    const { reader, provider } = manualProvider();
     provider.getMeter("m").createCounter("c").add(1, { b: 2, a: "x" });
     const metrics = (await reader.collect()).resourceMetrics;
     encode(metrics);
@@ -335,12 +339,7 @@ describe("the series attributes memo", () => {
   });
 
   it("never takes a copy, a Proxy or a look-alike for the series it resembles", async () => {
-    const reader = new ManualMetricReader();
-    const provider = new MeterProvider({
-      env: () => undefined,
-      resource: RESOURCE,
-      readers: [reader],
-    });
+    const { reader, provider } = manualProvider();
     provider.getMeter("m").createCounter("c").add(5, { route: "/a", n: 1 });
     const metrics = (await reader.collect()).resourceMetrics;
     encode(metrics); // fills the memo of { route: "/a", n: 1 }
@@ -416,12 +415,7 @@ describe("the series attributes memo", () => {
   });
 
   it("writes the right field tags when one series' attributes serve several point kinds", async () => {
-    const reader = new ManualMetricReader();
-    const provider = new MeterProvider({
-      env: () => undefined,
-      resource: RESOURCE,
-      readers: [reader],
-    });
+    const { reader, provider } = manualProvider();
     const meter = provider.getMeter("m");
     meter.createCounter("c").add(1, { k: "v" });
     meter.createHistogram("h").record(1, { k: "v" });
@@ -454,12 +448,7 @@ describe("the series attributes memo", () => {
       endpoint: "http://127.0.0.1:9/v1/metrics",
       env: () => undefined,
     });
-    const reader = new ManualMetricReader();
-    const provider = new MeterProvider({
-      env: () => undefined,
-      resource: RESOURCE,
-      readers: [reader],
-    });
+    const { reader, provider } = manualProvider();
     provider.getMeter("m").createCounter("c").add(1, { k: "v" });
     const metrics = (await reader.collect()).resourceMetrics;
     const metric = metrics.scopeMetrics[0].metrics[0];
@@ -486,12 +475,7 @@ describe("the series attributes memo", () => {
   });
 
   it("holds at the cardinality limit: 1,999 series and the overflow series, memoized, overflow counted", async () => {
-    const reader = new ManualMetricReader();
-    const provider = new MeterProvider({
-      env: () => undefined,
-      resource: RESOURCE,
-      readers: [reader],
-    });
+    const { reader, provider } = manualProvider();
     const counter = provider.getMeter("m").createCounter("c");
     for (let i = 0; i < 3000; i++) counter.add(1, { id: i, q: "q" + (i % 7) });
     assert.equal(provider.stats.overflowed, 1001);
@@ -510,12 +494,7 @@ describe("the series attributes memo", () => {
   });
 
   it("stores series from hostile inputs as plain copies, and drops what it cannot read, counting it", async () => {
-    const reader = new ManualMetricReader();
-    const provider = new MeterProvider({
-      env: () => undefined,
-      resource: RESOURCE,
-      readers: [reader],
-    });
+    const { reader, provider } = manualProvider();
     const counter = provider.getMeter("m").createCounter("c");
     const cycle: Record<string, unknown> = { k: "cycle" };
     cycle.self = cycle;
