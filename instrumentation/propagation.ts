@@ -190,11 +190,9 @@ function hexDigit(c: number): number {
  * compares per character on Deno and Bun in a probe).
  */
 function isHexId(header: string, from: number, to: number): boolean {
-  const table = HEX_DIGIT;
   let digits = 0;
   for (let i = from; i < to; i++) {
-    const c = header.charCodeAt(i);
-    const d = c < 256 ? table[c] : -1;
+    const d = hexDigit(header.charCodeAt(i));
     if (d < 0) return false;
     digits |= d;
   }
