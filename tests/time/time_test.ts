@@ -157,15 +157,29 @@ describe("toExactTime: OpenTelemetry JS inputs", () => {
   });
 });
 
+/**
+ * A non-negative double in milliseconds as whole microseconds, rounded half
+ * up from its exact value. Not `Math.round(ms * 1000)`: at today's epoch
+ * milliseconds the product is rounded to a quarter microsecond first, which
+ * moves about one time origin in eight to the next microsecond (this test
+ * failed on such an origin in CI).
+ */
+function exactMicros(ms: number): bigint {
+  let scale = 1;
+  while (!Number.isInteger(ms * scale)) scale *= 2; // exact: powers of two
+  const num = BigInt(ms * scale) * 1000n;
+  const den = BigInt(scale);
+  return (2n * num + den) / (2n * den);
+}
+
 describe("toExactTime: the out-of-range rule", () => {
   it("reads whole numbers on both sides of the fast path's edges as the full conversion does: -0, the time origin, MAX_UNIX_MS", () => {
     const origin = performance.timeOrigin;
+    const originMicros = exactMicros(origin);
     const relative = (ms: number): [number, number] => {
       // The documented rule for a number below the time origin, computed
       // independently with bigint nanoseconds: origin + ms, to the microsecond.
-      const micros = BigInt(Math.round(origin * 1000)) +
-        BigInt(Math.round(ms * 1000));
-      return split(micros * 1000n);
+      return split((originMicros + exactMicros(ms)) * 1000n);
     };
     assert.deepEqual(pair(-0), relative(0));
     assert.deepEqual(pair(0), relative(0));
