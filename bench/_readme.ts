@@ -44,6 +44,8 @@ const block = [
   "",
   firstTable(section("Budgets and goals")),
   "",
+  "Rows that say *paired rounds in one process* time TypeScript and C alternately, a few ms apart, in one process (`bench/encode_vs_c.ts`, C through FFI, its bytes checked against ours first): the median of the per-round ratios, their spread [min–max] and quartiles, and the number of rounds.",
+  "",
   "Every table, with allocations and all variants: [`bench/RESULTS.md`](bench/RESULTS.md). Reproduce with `npm ci && bash bench/report` (about 5 minutes; `--no-vm` skips the kernel case).",
   "<!-- bench:end -->",
 ].join("\n");

@@ -1,79 +1,265 @@
-// The enabled user_events encode (write faked) against the C program's
-// encode of the same event, timed in ONE process in alternating short
-// rounds: the C encode (bench/ue_encode_lib.c, bench/ue_emit.c's encode())
-// runs through FFI between two rounds of the TypeScript processor.
+// Our enabled emit against C doing the same work, timed in ONE process in
+// alternating short rounds: the C side, a function of a shared library
+// called through FFI once per round of 5000 events, runs between two rounds
+// of the TypeScript processor. Three pairings (--case):
+//
+//   encode  the UserEventsProcessor with its write faked (FakeLibc) against
+//           bench/ue_emit.c's encode() (bench/ue_encode_lib.c ue_encode_loop)
+//   devnull the UserEventsProcessor with the real FFI write(2) to /dev/null
+//           (DevNullLibc) against the same encode + write(2) to /dev/null in
+//           C (ue_devnull_loop, what `ue_emit --devnull` does per event)
+//   etw     the EtwProcessor through the bench's recording advapi32 (the
+//           call into the OS counts) against a C TraceLogging encode of the
+//           same event calling a counting EventWriteTransfer
+//           (bench/etw_encode_lib.c etw_encode_loop)
+//
+// Before timing, each case checks that the C bytes equal ours: the
+// user_events event after its write index (FakeLibc keepLast against
+// ue_dump), or the EVENT_DESCRIPTOR and the three data descriptors' bytes
+// (tests/etw/_fake_advapi32.ts against etw_dump).
 //
 //   cc -O2 -shared -fPIC -o bench/bin/libue_encode.so bench/ue_encode_lib.c
-//   deno run -A bench/encode_vs_c.ts [--ms 4000] [--json out.json]
-//   bun bench/encode_vs_c.ts [--ms 4000] [--json out.json]
+//   cc -O2 -shared -fPIC -o bench/bin/libetw_encode.so bench/etw_encode_lib.c
+//   deno run -A bench/encode_vs_c.ts [--case encode|devnull|etw] [--ms 4000] [--json out.json]
+//   bun bench/encode_vs_c.ts [...]
+//   node --no-warnings --experimental-ffi bench/encode_vs_c.ts [...]
 //
 // Why: this host's speed changes by up to 2x for seconds at a time, for C
 // and TypeScript alike (the C encode runs at 44-48 or 70-83 ns per event,
 // the replayed TypeScript one at 103-112 or 180-220 ns on Deno, in blocks of
-// 0.1-3 s, with no compile, deopt or GC event in between). bench/report
-// times the two minutes apart, so their ratio depends on which speed each
-// met. Here each round's ratio pairs measurements a few milliseconds
-// apart; the median of those ratios is the figure to read.
+// 0.1-3 s, with no compile, deopt or GC event in between). Timing the two
+// minutes apart makes their ratio depend on which speed each met (the ETW
+// and host-proxy rows swung 1.1x-4.2x between runs). Here each round's ratio
+// pairs measurements a few milliseconds apart; the median of those ratios
+// is the figure to read, with their spread.
 
-import { userEventsCases } from "./_cases.ts";
+import { etwCases, userEventsCases } from "./_cases.ts";
 import { RECORD } from "./_fixtures.ts";
+import { FakeLibc } from "./_fake_libc.ts";
+import { LoggerProvider, Resource } from "../mod.ts";
+import { UserEventsProcessor } from "../processors/user_events/mod.ts";
+import { EtwProcessor } from "../processors/etw/mod.ts";
+import { FakeAdvapi32 } from "../tests/etw/_fake_advapi32.ts";
 
+/** Runs the C side n times; returns ns per event (negative: it failed). */
 type Loop = (n: number) => number;
+/** Fills a buffer with one event's bytes; returns their length or -1. */
+type Dump = (out: Uint8Array, cap: number) => number;
 
+/** One pairing: which case, which library, and how to check its bytes. */
+interface Pairing {
+  /** The TypeScript case (bench/_cases.ts) timed against C. */
+  readonly tsCase: string;
+  readonly build: () => Promise<
+    { name: string; ops: number; fn: () => void | Promise<void> }[]
+  >;
+  readonly lib: string;
+  readonly loop: string;
+  readonly setTime: string;
+  readonly dump: string;
+  /** Our bytes of one event, in the dump function's layout. */
+  readonly ours: () => Uint8Array;
+  /** Bytes at the start of both sides left out of the comparison. */
+  readonly skip: number;
+  /**
+   * Events per measurement, each side: one FFI call on the C side (its cost
+   * spread over them), about half a millisecond of TypeScript, so that the
+   * two measurements of a pair stay close in time.
+   */
+  readonly events: number;
+}
+
+type Proc = { argv: string[]; versions?: Record<string, string> };
+const proc = (globalThis as unknown as { process?: Proc }).process;
 const isBun = "Bun" in globalThis;
-const argv: string[] = isBun
-  ? (globalThis as unknown as { process: { argv: string[] } }).process.argv
-    .slice(2)
-  : Deno.args;
+const isDeno = "Deno" in globalThis && !isBun;
+const isNode = !isBun && !isDeno;
+const argv: string[] = isDeno ? Deno.args : proc!.argv.slice(2);
 const arg = (name: string): string | undefined => {
   const i = argv.indexOf(name);
   return i < 0 ? undefined : argv[i + 1];
 };
 const ms = Number(arg("--ms") ?? 4000);
 const json = arg("--json");
-const lib = new URL("./bin/libue_encode.so", import.meta.url).pathname;
+const which = arg("--case") ?? "encode";
+const binDir = new URL("./bin/", import.meta.url).pathname;
 
-async function openC(): Promise<{ loop: Loop; setTime: (ms: number) => void }> {
+const silent = (): void => {};
+const provider = (processor: UserEventsProcessor | EtwProcessor) =>
+  new LoggerProvider({
+    env: () => undefined,
+    resource: new Resource({ "service.name": "bench" }),
+    processors: [processor],
+  }).getLogger("bench");
+
+/** Our user_events bytes of RECORD (write index included), FakeLibc keepLast. */
+function userEventsBytes(): Uint8Array {
+  const fake = new FakeLibc();
+  const p = new UserEventsProcessor(fake, {
+    providerName: "bench",
+    diagnostics: silent,
+  });
+  fake.setEnabled(true);
+  fake.keepLast = true;
+  const context = provider(p).context;
+  p.onEmit(RECORD, context); // the full encoder
+  p.onEmit(RECORD, context); // the replay, which the bench times
+  return fake.last!;
+}
+
+/** Our ETW call for RECORD, serialized as etw_dump() does. */
+function etwBytes(): Uint8Array {
+  const fake = new FakeAdvapi32();
+  fake.enabledAnswer = 1;
+  const p = new EtwProcessor(fake, {
+    providerName: "Bench.Provider",
+    diagnostics: silent,
+  });
+  const context = provider(p).context;
+  p.onEmit(RECORD, context);
+  p.onEmit(RECORD, context);
+  const w = fake.writes[fake.writes.length - 1];
+  const parts: number[] = [...w.descriptor];
+  for (const b of w.blobs) {
+    parts.push(b.type, b.size & 255, (b.size >> 8) & 255, 0, 0, ...b.bytes);
+  }
+  return Uint8Array.from(parts);
+}
+
+const ue = (tsCase: string, loop: string, events: number): Pairing => ({
+  tsCase,
+  build: userEventsCases,
+  lib: `${binDir}libue_encode.so`,
+  loop,
+  setTime: "ue_set_time_ms",
+  dump: "ue_dump",
+  ours: userEventsBytes,
+  skip: 4, // the write index (the kernel's, per registration)
+  events,
+});
+const PAIRINGS: Record<string, Pairing> = {
+  encode: ue(
+    "user-events/enabled/processor-onEmit-fake-write",
+    "ue_encode_loop",
+    5000,
+  ),
+  devnull: ue(
+    "user-events/enabled/processor-onEmit-devnull",
+    "ue_devnull_loop",
+    1000,
+  ),
+  etw: {
+    tsCase: "etw/enabled/processor-onEmit-fake-write",
+    build: etwCases,
+    lib: `${binDir}libetw_encode.so`,
+    loop: "etw_encode_loop",
+    setTime: "etw_set_time_ms",
+    dump: "etw_dump",
+    ours: etwBytes,
+    skip: 0,
+    events: 5000,
+  },
+};
+const pairing = PAIRINGS[which];
+if (pairing === undefined) {
+  throw new Error(
+    `--case ${which}: expected one of ${Object.keys(PAIRINGS).join(", ")}`,
+  );
+}
+
+/** The library's three functions, through this runtime's FFI. */
+async function openC(
+  p: Pairing,
+): Promise<{ loop: Loop; setTime: (ms: number) => void; dump: Dump }> {
   if (isBun) {
     const { dlopen, FFIType } = await import("bun:ffi");
-    const { symbols } = dlopen(lib, {
-      ue_encode_loop: { args: [FFIType.i32], returns: FFIType.f64 },
-      ue_set_time_ms: { args: [FFIType.f64], returns: FFIType.void },
+    const { symbols } = dlopen(p.lib, {
+      [p.loop]: { args: [FFIType.i32], returns: FFIType.f64 },
+      [p.setTime]: { args: [FFIType.f64], returns: FFIType.void },
+      [p.dump]: { args: [FFIType.ptr, FFIType.i32], returns: FFIType.i32 },
     });
     return {
-      loop: symbols.ue_encode_loop as Loop,
-      setTime: symbols.ue_set_time_ms as (ms: number) => void,
+      loop: symbols[p.loop] as unknown as Loop,
+      setTime: symbols[p.setTime] as unknown as (ms: number) => void,
+      dump: symbols[p.dump] as unknown as Dump,
     };
   }
-  const { symbols } = Deno.dlopen(lib, {
-    ue_encode_loop: { parameters: ["i32"], result: "f64" },
-    ue_set_time_ms: { parameters: ["f64"], result: "void" },
-  });
+  if (isNode) {
+    type NodeFfi = {
+      dlopen(
+        path: string,
+        defs: Record<string, { arguments: string[]; return: string }>,
+      ): { functions: Record<string, unknown> };
+    };
+    const ffi = (proc as unknown as {
+      getBuiltinModule(id: string): NodeFfi;
+    }).getBuiltinModule("node:ffi");
+    const { functions } = ffi.dlopen(p.lib, {
+      [p.loop]: { arguments: ["i32"], return: "f64" },
+      [p.setTime]: { arguments: ["f64"], return: "void" },
+      [p.dump]: { arguments: ["pointer", "i32"], return: "i32" },
+    });
+    return {
+      loop: functions[p.loop] as Loop,
+      setTime: functions[p.setTime] as (ms: number) => void,
+      dump: functions[p.dump] as Dump,
+    };
+  }
+  const { symbols } = Deno.dlopen(
+    p.lib,
+    {
+      [p.loop]: { parameters: ["i32"], result: "f64" },
+      [p.setTime]: { parameters: ["f64"], result: "void" },
+      [p.dump]: { parameters: ["buffer", "i32"], result: "i32" },
+    } as const,
+  );
   return {
-    loop: symbols.ue_encode_loop as Loop,
-    setTime: symbols.ue_set_time_ms as (ms: number) => void,
+    loop: symbols[p.loop] as unknown as Loop,
+    setTime: symbols[p.setTime] as unknown as (ms: number) => void,
+    dump: symbols[p.dump] as unknown as Dump,
   };
 }
 
 let c: Awaited<ReturnType<typeof openC>>;
 try {
-  c = await openC();
+  c = await openC(pairing);
 } catch (e) {
   console.error(
-    `cannot open ${lib} (${(e as Error).message}); build it first:\n` +
-      "  cc -O2 -shared -fPIC -o bench/bin/libue_encode.so bench/ue_encode_lib.c",
+    `cannot open ${pairing.lib} (${(e as Error).message}); build it first:\n` +
+      "  cc -O2 -shared -fPIC -o bench/bin/libue_encode.so bench/ue_encode_lib.c\n" +
+      "  cc -O2 -shared -fPIC -o bench/bin/libetw_encode.so bench/etw_encode_lib.c",
   );
   throw e;
 }
 c.setTime(RECORD.timestamp as number);
-const ts = (await userEventsCases()).find((x) =>
-  x.name === "user-events/enabled/processor-onEmit-fake-write"
-)!;
+
+// The C bytes must be ours, or the ratio compares different work.
+const hex = (b: Uint8Array) =>
+  Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+const cOut = new Uint8Array(8192);
+const cLen = c.dump(cOut, cOut.length);
+const mine = pairing.ours().subarray(pairing.skip);
+const theirs = cOut.subarray(pairing.skip, cLen);
+if (cLen < 0 || hex(mine) !== hex(theirs)) {
+  throw new Error(
+    `--case ${which}: the C event differs from ours\n  ours ${
+      hex(mine)
+    }\n  C    ${hex(theirs)}`,
+  );
+}
+
+const ts = (await pairing.build()).find((x) => x.name === pairing.tsCase);
+if (ts === undefined) {
+  throw new Error(`${pairing.tsCase}: no such case here (no FFI?)`);
+}
+const run = ts.fn as () => void;
+const C_EVENTS = pairing.events;
+const TS_CALLS = Math.max(1, Math.round(pairing.events / ts.ops));
 
 // Warm-up, then rounds of 5 alternating measurements; each arm's fastest.
 for (let i = 0; i < 3000; i++) {
-  ts.fn();
-  c.loop(ts.ops);
+  run();
+  if (c.loop(ts.ops) < 0) throw new Error(`${pairing.loop} failed`);
 }
 const tsNs: number[] = [];
 const cNs: number[] = [];
@@ -83,9 +269,11 @@ while (performance.now() - started < ms) {
   let k = Infinity;
   for (let s = 0; s < 5; s++) {
     const t0 = performance.now();
-    for (let i = 0; i < 50; i++) ts.fn();
-    t = Math.min(t, (performance.now() - t0) * 1e6 / (50 * ts.ops));
-    k = Math.min(k, c.loop(5000));
+    for (let i = 0; i < TS_CALLS; i++) run();
+    t = Math.min(t, (performance.now() - t0) * 1e6 / (TS_CALLS * ts.ops));
+    const per = c.loop(C_EVENTS);
+    if (per < 0) throw new Error(`${pairing.loop} failed`);
+    k = Math.min(k, per);
   }
   tsNs.push(t);
   cNs.push(k);
@@ -95,29 +283,39 @@ const quantile = (v: readonly number[], f: number) =>
 const ratios = tsNs.map((t, i) => t / cNs[i]);
 const runtime = isBun
   ? `Bun ${(globalThis as unknown as { Bun: { version: string } }).Bun.version}`
+  : isNode
+  ? `Node ${proc!.versions?.node}`
   : `Deno ${Deno.version.deno}`;
 const result = {
   runtime,
+  case: which,
+  tsCase: pairing.tsCase,
+  cFunction: pairing.loop,
+  eventBytes: mine.length,
+  eventsPerMeasurement: C_EVENTS,
   rounds: ratios.length,
   tsNs: { min: quantile(tsNs, 0), p50: quantile(tsNs, 0.5) },
   cNs: { min: quantile(cNs, 0), p50: quantile(cNs, 0.5) },
   ratio: {
+    min: quantile(ratios, 0),
     p25: quantile(ratios, 0.25),
     p50: quantile(ratios, 0.5),
     p75: quantile(ratios, 0.75),
+    max: quantile(ratios, 1),
   },
 };
+const f1 = (x: number) => x.toFixed(1);
+const f2 = (x: number) => x.toFixed(2);
 console.log(
-  `${runtime}, ${result.rounds} rounds: TypeScript ${
-    result.tsNs.min.toFixed(1)
-  } ns ` +
-    `(median ${result.tsNs.p50.toFixed(1)}), C ${
-      result.cNs.min.toFixed(1)
-    } ns ` +
-    `(median ${result.cNs.p50.toFixed(1)}); per-round ratio median ` +
-    `${result.ratio.p50.toFixed(2)}x [${result.ratio.p25.toFixed(2)}-${
-      result.ratio.p75.toFixed(2)
-    }]`,
+  `${runtime}, --case ${which}, ${result.rounds} rounds: TypeScript ${
+    f1(result.tsNs.min)
+  } ns (median ${f1(result.tsNs.p50)}), C ${f1(result.cNs.min)} ns (median ${
+    f1(result.cNs.p50)
+  }); per-round ratio median ${f2(result.ratio.p50)}x [${
+    f2(result.ratio.min)
+  }-${f2(result.ratio.max)}], quartiles ${f2(result.ratio.p25)}-${
+    f2(result.ratio.p75)
+  }`,
 );
 if (json !== undefined) {
   const { writeFileSync } = await import("node:fs");
