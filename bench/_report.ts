@@ -887,15 +887,18 @@ md.push(
     "encode and `write(2)` to /dev/null for 1000 events per FFI call (the call's " +
     `cost spread over them): ${pairedLine("devnull", "deno")}; ${
       pairedLine("devnull", "bun")
-    }; ${pairedLine("devnull", "node")}. The table's C column is the ` +
-    `standalone program (\`ue_emit --devnull\`, its own process, minutes ` +
-    `apart): ${cDevnull ? ns(cDevnull.nsPerOp) : "–"} per event.`,
+    }; ${pairedLine("devnull", "node")}. The table divides by the ` +
+    `standalone program instead (\`ue_emit --devnull\`, its own process, ` +
+    `timed minutes apart: ${cDevnull ? ns(cDevnull.nsPerOp) : "–"} per ` +
+    "event), so its ratios carry the host's speed changes between the two; " +
+    "next to the paired C figure it shows C alone in its own process, " +
+    "without FFI or a runtime beside it.",
 );
 md.push("");
 {
   const cases = groups.get("user-events/enabled") ?? [];
   md.push(
-    "| variant | Deno p50 | Bun p50 | Node p50 | Deno heap B/emit | Deno / C | Bun / C | Node / C |",
+    "| variant | Deno p50 | Bun p50 | Node p50 | Deno heap B/emit | Deno / standalone C | Bun / standalone C | Node / standalone C |",
   );
   md.push("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
   for (const c of cases) {
