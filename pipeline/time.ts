@@ -329,13 +329,18 @@ export function toExactTime(input: unknown, out: ExactTime): TimeStatus {
   // first mattered on JSC: the range tests first cost it 20-30% more.
   if (typeof input === "number") {
     const ms = Math.floor(input);
-    if (ms === input && input >= origin && input <= MAX_UNIX_MS) {
+    // MAX_UNIX_MS and the statuses as literals: an exported constant is a
+    // module cell that V8 loads and hole-checks on every call, and
+    // `TimeStatus.VALID` a property load on top (old and new in one process,
+    // paired rounds: 0.70-0.80x on Deno and Node, 1.00x on Bun). The
+    // boundary tests in tests/time keep the literal equal to MAX_UNIX_MS.
+    if (ms === input && input >= origin && input <= 18446744073709) {
       out.unixMs = ms;
       out.nanosInMs = 0;
-      return TimeStatus.VALID;
+      return 1; // TimeStatus.VALID
     }
   } else if (input === undefined) {
-    return TimeStatus.ABSENT; // a record's usual observedTimestamp
+    return 0; // TimeStatus.ABSENT: a record's usual observedTimestamp
   }
   return anyTime(input, out);
 }
