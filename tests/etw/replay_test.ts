@@ -24,6 +24,7 @@ import { AttributeSanitizer } from "../../pipeline/attributes.ts";
 import {
   BASE_MS,
   emitNestedInReplay,
+  oddAttributeRecords,
   records,
 } from "../hostile/_replay_records.ts";
 
@@ -173,6 +174,11 @@ describe("ETW replay of a repeated shape", () => {
       new Resource({ "service.name": "kassé", "service.instance.id": 7 }),
     );
     compare({}, {}, records(10, 120), new Resource({}));
+  });
+
+  it("null-prototype and deleted-key attributes between plain ones: the full encoder's bytes", () => {
+    compare({}, {}, oddAttributeRecords());
+    compare({}, { attributeCountLimit: 5 }, oddAttributeRecords());
   });
 
   it("values at the edges of a shape's kinds are not replayed as that kind", () => {

@@ -204,3 +204,64 @@ export function records(seed: number, n: number): LogRecord[] {
   }
   return out;
 }
+
+/**
+ * Attributes objects the replays' loop must not learn from (null prototype,
+ * deleted keys: dictionary mode on V8, copied to a plain object or taken by
+ * the full path), each between plain objects of the same keys, so that a
+ * replay follows each: the bytes must stay the full encoder's.
+ */
+export function oddAttributeRecords(): LogRecord[] {
+  const plain = () => ({
+    "user.id": 4242,
+    "http.request.method": "POST",
+    "url.path": "/api/v1/sessions",
+    "retry": false,
+  });
+  const nullProto = (extra?: Record<string, unknown>) =>
+    Object.assign(Object.create(null), plain(), extra);
+  const withProtoKey = nullProto();
+  Object.defineProperty(withProtoKey, "__proto__", {
+    value: "own",
+    enumerable: true,
+    writable: true,
+    configurable: true,
+  });
+  const withGetter = nullProto();
+  Object.defineProperty(withGetter, "url.path", {
+    get: () => "/read",
+    enumerable: true,
+  });
+  const deletedKey: Record<string, unknown> = { gone: 1, ...plain() };
+  delete deletedKey.gone;
+  const deletedLast: Record<string, unknown> = { ...plain(), gone: 1 };
+  delete deletedLast.gone;
+  const odd: unknown[] = [
+    nullProto(),
+    withProtoKey,
+    withGetter,
+    nullProto({ "7": "an index key", "x": 1.5 }),
+    nullProto({ "url.path": undefined }),
+    nullProto({ a: 1, b: 2, c: 3, d: 4, e: 5, f: 6, g: 7, h: 8 }),
+    Object.assign(Object.create(null), { "user.id": 1 }),
+    Object.create(null),
+    deletedKey,
+    deletedLast,
+  ];
+  const out: LogRecord[] = [];
+  let t = BASE_MS;
+  for (let round = 0; round < 3; round++) {
+    for (const attributes of odd) {
+      for (const a of [plain(), attributes, plain(), plain()]) {
+        out.push({
+          timestamp: t++,
+          severityNumber: 9,
+          severityText: "INFO",
+          body: `round ${round}`,
+          attributes: a as LogRecord["attributes"],
+        });
+      }
+    }
+  }
+  return out;
+}

@@ -23,6 +23,7 @@ import { AttributeSanitizer } from "../../pipeline/attributes.ts";
 import {
   BASE_MS,
   emitNestedInReplay,
+  oddAttributeRecords,
   records,
 } from "../hostile/_replay_records.ts";
 
@@ -231,6 +232,11 @@ describe("user_events replay of a repeated shape", () => {
       {},
       records(7, 150),
     );
+  });
+
+  it("null-prototype and deleted-key attributes between plain ones: the full encoder's bytes", () => {
+    compare({}, {}, oddAttributeRecords());
+    compare({}, { attributeCountLimit: 5 }, oddAttributeRecords());
   });
 
   it("a bigint beyond int64 after a bigint shape is the sanitizer's string, not a replay", () => {
