@@ -330,6 +330,12 @@ const anyValue: fc.Arbitrary<AnyValue> = fc.oneof(
 );
 const key = fc.string({ unit: "binary", minLength: 1, maxLength: 12 });
 
+/** The first of each name, in order: the encoder writes a duplicate written name once. */
+function firstPerName(entries: [string, unknown][]): [string, unknown][] {
+  const seen = new Set<string>();
+  return entries.filter(([name]) => !seen.has(name) && seen.add(name));
+}
+
 /** The decoded value the Rust mapping gives an attribute value. */
 function expected(value: AnyValue): unknown {
   switch (typeof value) {
@@ -466,7 +472,12 @@ describe("encoder → decoder round trip (property)", () => {
         if (attributeEntries.length > 0) {
           assert.deepEqual(
             pairs(event.fields[2].value as DecodedField[]),
-            attributeEntries.map(([k, v]) => [sanitizeName(k), expected(v)]),
+            // Keys that sanitize to the same written name ("_" and
+            // "\u0000" both write "_"): the first is kept, as the encoder
+            // does (a fast-check counterexample in CI).
+            firstPerName(
+              attributeEntries.map(([k, v]) => [sanitizeName(k), expected(v)]),
+            ),
           );
         }
         const partB = decodedFieldsToObject(
