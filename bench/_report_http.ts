@@ -55,11 +55,12 @@ export function httpSection(
       "propagators as NodeSDK registers them, one log per request through sdk-logs' " +
       "`BatchLogRecordProcessor`; both exporters run otlp-transformer's protobuf " +
       "serializer, then succeed). Every request carries a sampled `traceparent`. " +
-      "Rounds are interleaved (bare, ours, theirs, ...); each reads the server's own " +
+      "Rounds are interleaved (bare, ours, theirs on even rounds, the reverse on odd ones); each reads the server's own " +
       "CPU time (`process.cpuUsage`, user + system) before and after, with both " +
       "pipelines flushed, so it includes exporting the round's spans and logs. " +
       "**cost** = CPU per request minus bare's in the same round, median over rounds; " +
-      "**ratio** = ours cost / theirs cost. Requests/s and latency come from the " +
+      "**ratio** = ours cost / theirs cost; the brackets give the quartiles over rounds " +
+      "(of the paired cost, and of the per-round ratio). Requests/s and latency come from the " +
       "load generator (same runtime, same machine) and carry the machine's noise.",
   );
   md.push("");
@@ -76,6 +77,14 @@ export function httpSection(
         report.warmup.toLocaleString("en")
       } warm-up requests each; ${report.seconds} s`,
     );
+    if (report.ratioQuartiles !== undefined) {
+      md.push("");
+      md.push(
+        `ratio ${report.ratio.toFixed(2)}x, per-round quartiles ${
+          report.ratioQuartiles[0].toFixed(2)
+        }–${report.ratioQuartiles[1].toFixed(2)}x`,
+      );
+    }
     md.push("");
     md.push(
       "| variant | CPU µs/request (median round) | cost over bare | / theirs' cost | requests/s | p50 | p99 | spans / logs exported | failed |",
@@ -88,7 +97,15 @@ export function httpSection(
         : `${(v.costMicros / theirs.costMicros).toFixed(2)}x`;
       md.push(
         `| ${v.variant} | ${v.cpuMicrosMedian.toFixed(1)} | ${
-          v.variant === "bare" ? "–" : `${v.costMicros.toFixed(1)} µs`
+          v.variant === "bare"
+            ? "–"
+            : `${v.costMicros.toFixed(1)} µs${
+              v.costQuartiles === undefined
+                ? ""
+                : ` [${v.costQuartiles[0].toFixed(1)}–${
+                  v.costQuartiles[1].toFixed(1)
+                }]`
+            }`
         } | ${vs} | ${v.requestsPerSecond.toFixed(0)} | ${
           v.p50Ms.toFixed(2)
         } ms | ${

@@ -8,21 +8,30 @@
 // Starts three servers of the runtime it runs on (bare, ours, theirs), one
 // process each, and loads them in turns with the same bounded loopback load:
 // CONCURRENCY requests in flight over keep-alive fetch, REQUESTS per round,
-// rounds interleaved (bare, ours, theirs, bare, ...) so that the machine's
-// other work falls on all three alike. Each round reads the server's own CPU
-// time (process.cpuUsage, user + system) before and after, both pipelines
-// flushed, so a round's figure includes exporting its spans and logs. CPU per
-// request is the figure that means something on a shared machine; requests/s
-// and latency are reported beside it. cost = variant − bare, per round
-// (paired), median over rounds; ratio = ours cost / theirs cost.
+// rounds interleaved so that the machine's other work falls on all three
+// alike: forward order (bare, ours, theirs) on even rounds, reverse on odd
+// ones, so that no server always follows the same one (which server goes
+// after which moves the Deno figures by more than a change being measured).
+// Each round reads the server's own CPU time (process.cpuUsage, user +
+// system) before and after, both pipelines flushed, so a round's figure
+// includes exporting its spans and logs. CPU per request is the figure that
+// means something on a shared machine; requests/s and latency are reported
+// beside it. cost = variant − bare, per round (paired), median over rounds;
+// ratio = ours cost / theirs cost. Many short rounds rather than a few long
+// ones: a round that a GC cycle or a neighbour's burst lands on is one
+// outlier the median drops, and the quartiles of the paired differences
+// (costQuartiles, ratioQuartiles) say how far the figure can be trusted.
 //
 // Three switches for work on the instrumentation (bench/report sets none):
 // - SEED_HTTP_BASELINE=DIR adds a fourth server, "baseline": DIR's own
 //   bench/_http_server.ts ours (another checkout of this repository, e.g.
 //   `git worktree add DIR main`), so an old and a new tree are measured in
-//   the same run. The servers are then loaded in a forward order on even
-//   rounds and in the reverse order on odd ones: which server goes after
-//   which moves the Deno figures by more than the change being measured.
+//   the same run, with oursMinusBaselineMicros: the median over rounds of
+//   (ours − baseline) in the same round, the paired old/new difference.
+//   Check it with an A/A run first (DIR = this tree): at load 14 (session
+//   23, Deno 2.9.6) the same code measured 2.0-2.8x as costly in the
+//   "ours" slot as in the "baseline" slot, whichever tree was in which, so
+//   a difference below the A/A one means nothing.
 // - SEED_HTTP_CLIENT_ADDRESS=0 runs ours with `clientAddress: false` (no
 //   client.address, no server.requestIP call; @hono/otel records none), to
 //   see what that attribute costs (a baseline tree without this switch
@@ -41,8 +50,13 @@ import type { CpuSample, HttpVariant } from "./_http_server.ts";
 
 /** Requests in flight at once. */
 const CONCURRENCY = 8;
-/** Requests per measured round. */
-const REQUESTS = 1500;
+/**
+ * Requests per measured round. With 7 rounds of 1,500 (before), the paired
+ * cost of ours moved by 16-35 µs from round to round on Deno at load 1-2:
+ * 21 rounds of 1,000 give the median three times the rounds to stand on
+ * for about the same time (each round is ~0.1-0.2 s per server).
+ */
+const REQUESTS = 1000;
 /**
  * Requests per variant before the first round: enough for the JIT to
  * settle. process.cpuUsage counts the compiler threads too, and they keep
@@ -54,8 +68,8 @@ const REQUESTS = 1500;
  */
 const WARMUP = 20_000;
 /** Rounds per variant (fewer when TIME_BUDGET_MS runs out first). */
-const ROUNDS = 7;
-const MIN_ROUNDS = 2;
+const ROUNDS = 21;
+const MIN_ROUNDS = 5;
 /** Wall-clock budget of the measured rounds. */
 const TIME_BUDGET_MS = 30_000;
 
@@ -74,6 +88,8 @@ export interface HttpVariantResult {
   readonly cpuMicrosMedian: number;
   /** Median over rounds of (this round − bare's round of the same index), µs; 0 for bare. */
   readonly costMicros: number;
+  /** First and third quartiles of those paired differences, µs ([0, 0] for bare). */
+  readonly costQuartiles?: readonly [number, number];
   /** Requests per second, median round. */
   readonly requestsPerSecond: number;
   /** Latency over all measured requests, ms. */
@@ -100,8 +116,21 @@ export interface HttpReport {
   readonly variants: HttpVariantResult[];
   /** ours cost / theirs cost. */
   readonly ratio: number;
+  /**
+   * First and third quartiles of the per-round ratio (ours − bare) /
+   * (theirs − bare): how far {@linkcode HttpReport.ratio} moves from round
+   * to round.
+   */
+  readonly ratioQuartiles?: readonly [number, number];
   /** With SEED_HTTP_BASELINE: ours cost / baseline cost. */
   readonly oursOverBaseline?: number;
+  /**
+   * With SEED_HTTP_BASELINE: median over rounds of (ours − baseline) CPU
+   * µs per request in the same round (negative: ours is cheaper), and its
+   * first and third quartiles.
+   */
+  readonly oursMinusBaselineMicros?: number;
+  readonly oursMinusBaselineQuartiles?: readonly [number, number];
 }
 
 interface Child {
@@ -222,6 +251,19 @@ const median = (xs: number[]): number => {
   const m = s.length >> 1;
   return s.length === 0 ? NaN : s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
+/** First and third quartiles (linear between ranks). */
+const quartiles = (xs: number[]): [number, number] => {
+  const s = [...xs].sort((a, b) => a - b);
+  const at = (q: number) => {
+    if (s.length === 0) return NaN;
+    const r = q * (s.length - 1);
+    const lo = Math.floor(r);
+    const hi = Math.min(s.length - 1, lo + 1);
+    return s[lo] + (s[hi] - s[lo]) * (r - lo);
+  };
+  return [at(0.25), at(0.75)];
+};
+const round2 = (x: number): number => Math.round(x * 100) / 100;
 const quantile = (sorted: number[], q: number): number =>
   sorted.length === 0
     ? NaN
@@ -254,9 +296,7 @@ export async function runHttpBench(): Promise<HttpReport> {
       (rounds < MIN_ROUNDS ||
         performance.now() - measureStart < TIME_BUDGET_MS)
     ) {
-      const order = BASELINE_DIR !== undefined && rounds % 2 === 1
-        ? [...children].reverse()
-        : children;
+      const order = rounds % 2 === 1 ? [...children].reverse() : children;
       for (const c of order) {
         const before = await sample(c);
         const run = await load(c, REQUESTS, latencies.get(c.variant));
@@ -275,13 +315,14 @@ export async function runHttpBench(): Promise<HttpReport> {
       const cpu = perRound.get(c.variant)!;
       const last = await sample(c);
       const sorted = latencies.get(c.variant)!.sort((a, b) => a - b);
+      const paired = cpu.map((x, i) => x - bare[i]);
+      const [q1, q3] = quartiles(paired);
       variants.push({
         variant: c.variant,
-        cpuMicrosPerRequest: cpu.map((x) => Math.round(x * 100) / 100),
+        cpuMicrosPerRequest: cpu.map(round2),
         cpuMicrosMedian: median(cpu),
-        costMicros: c.variant === "bare"
-          ? 0
-          : median(cpu.map((x, i) => x - bare[i])),
+        costMicros: c.variant === "bare" ? 0 : median(paired),
+        costQuartiles: c.variant === "bare" ? [0, 0] : [round2(q1), round2(q3)],
         requestsPerSecond: median(rps.get(c.variant)!),
         p50Ms: quantile(sorted, 0.5),
         p99Ms: quantile(sorted, 0.99),
@@ -297,6 +338,14 @@ export async function runHttpBench(): Promise<HttpReport> {
     const theirs = variants.find((v) => v.variant === "theirs")!.costMicros;
     const baseline = variants.find((v) => v.variant === "baseline")
       ?.costMicros;
+    const oursRounds = perRound.get("ours")!;
+    const theirsRounds = perRound.get("theirs")!;
+    const ratios = oursRounds.map((x, i) =>
+      (x - bare[i]) / (theirsRounds[i] - bare[i])
+    );
+    const [r1, r3] = quartiles(ratios);
+    const baselineRounds = perRound.get("baseline");
+    const minusBaseline = baselineRounds?.map((x, i) => oursRounds[i] - x);
     return {
       host: await hostInfo(),
       concurrency: CONCURRENCY,
@@ -306,7 +355,15 @@ export async function runHttpBench(): Promise<HttpReport> {
       seconds: Math.round((performance.now() - began) / 100) / 10,
       variants,
       ratio: ours / theirs,
+      ratioQuartiles: [round2(r1), round2(r3)],
       ...(baseline === undefined ? {} : { oursOverBaseline: ours / baseline }),
+      ...(minusBaseline === undefined ? {} : {
+        oursMinusBaselineMicros: round2(median(minusBaseline)),
+        oursMinusBaselineQuartiles: quartiles(minusBaseline).map(round2) as [
+          number,
+          number,
+        ],
+      }),
     };
   } finally {
     await Promise.all(children.map((c) => c.stop()));
@@ -325,19 +382,29 @@ if (import.meta.main) {
     console.log(
       `${v.variant.padEnd(7)} cpu/request ${f(v.cpuMicrosMedian)} µs  cost ${
         f(v.costMicros)
-      } µs  ${f(v.requestsPerSecond, 0)} req/s  p50 ${f(v.p50Ms, 2)} ms  p99 ${
+      } µs [${f(v.costQuartiles![0])}–${f(v.costQuartiles![1])}]  ${
+        f(v.requestsPerSecond, 0)
+      } req/s  p50 ${f(v.p50Ms, 2)} ms  p99 ${
         f(v.p99Ms, 2)
       } ms  exported ${v.exportedSpans} spans ${v.exportedLogs} logs  failed ${v.failed}  rounds [${
         v.cpuMicrosPerRequest.join(", ")
       }]`,
     );
   }
-  console.log(`ours cost / theirs cost: ${f(report.ratio, 2)}x (goal ≤ 0.33x)`);
+  console.log(
+    `ours cost / theirs cost: ${f(report.ratio, 2)}x, per-round quartiles ${
+      f(report.ratioQuartiles![0], 2)
+    }–${f(report.ratioQuartiles![1], 2)}x (goal ≤ 0.33x)`,
+  );
   if (report.oursOverBaseline !== undefined) {
     console.log(
       `ours cost / baseline's (${BASELINE_DIR}): ${
         f(report.oursOverBaseline, 2)
-      }x`,
+      }x; ours − baseline per round: median ${
+        f(report.oursMinusBaselineMicros!, 2)
+      } µs, quartiles ${f(report.oursMinusBaselineQuartiles![0], 2)}–${
+        f(report.oursMinusBaselineQuartiles![1], 2)
+      } µs`,
     );
   }
   if (out !== undefined) writeFileSync(out, JSON.stringify(report, null, 2));
