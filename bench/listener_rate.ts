@@ -24,6 +24,7 @@ import {
   type CopyPlacement,
   lastWakeupBytes,
   setCopyPlacement,
+  setCopyPollMs,
   setCopyPrefault,
   setCopyPriority,
   setCopyTrace,
@@ -306,6 +307,7 @@ async function listenerRun(
   wakeupShift: number | null = null,
   main: MainMode = "decode",
   prefaultKiB: number | null = null,
+  pollMs: number | null = null,
 ): Promise<RunResult> {
   const provider = `benchl_${process.pid}_${rate}_${copyThread}`;
   progress(
@@ -319,6 +321,7 @@ async function listenerRun(
   setCopyPriority(priority);
   setCopyPlacement(placement, wakeupShift);
   setCopyPrefault(prefaultKiB === null ? null : prefaultKiB * 1024);
+  setCopyPollMs(pollMs);
   const counts = new Float64Array(n);
   const times = new Float64Array(n);
   const listener = await openUserEventsListener({
@@ -377,6 +380,7 @@ async function listenerRun(
     placement: copyThread ? placement : null,
     main,
     prefaultKiB,
+    copyPollMs: pollMs,
     wakeupBytes: lastWakeupBytes(),
     copyThreads: stats.copyThreads,
     pollIntervalMs: listener.pollIntervalMs,
@@ -600,16 +604,21 @@ interface Variant {
   main: MainMode;
   /** KiB of each copy queue touched before copying (null: the default). */
   prefault: number | null;
+  /** The copy worker's poll timeout in ms (null: the default). */
+  pollMs: number | null;
 }
 const variants: Variant[] = process.env.LISTENER_BENCH_VARIANTS
   ? process.env.LISTENER_BENCH_VARIANTS.split(",").map((v) => {
-    const [priority, placement, shift, main, prefault] = v.split(":");
+    const [priority, placement, shift, main, prefault, pollMs] = v.split(
+      ":",
+    );
     return {
       priority: priority as Variant["priority"],
       placement: (placement || "writer") as CopyPlacement,
       shift: shift ? Number(shift) : null,
       main: (main || "decode") as MainMode,
       prefault: prefault ? Number(prefault) : null,
+      pollMs: pollMs ? Number(pollMs) : null,
     };
   })
   : (process.env.LISTENER_BENCH_PRIORITY ?? "fifo").split(",").map((p) => ({
@@ -618,11 +627,14 @@ const variants: Variant[] = process.env.LISTENER_BENCH_VARIANTS
     shift: null,
     main: "decode",
     prefault: null,
+    pollMs: null,
   }));
 const name = (v: Variant) =>
   `${v.priority}:${v.placement}:${v.shift ?? "default"}${
     v.main === "decode" && v.prefault === null ? "" : `:${v.main}`
-  }${v.prefault === null ? "" : `:${v.prefault}`}`;
+  }${v.prefault === null ? "" : `:${v.prefault}`}${
+    v.pollMs === null ? "" : `:poll${v.pollMs}`
+  }`;
 // LISTENER_BENCH_SEARCH_VARIANTS: the variants searched (default: all).
 const searchVariants = process.env.LISTENER_BENCH_SEARCH_VARIANTS
   ? variants.filter((v) =>
@@ -642,6 +654,7 @@ const runVariant = (v: Variant, rate: number) =>
       v.shift,
       v.main,
       v.prefault,
+      v.pollMs,
     );
 // LISTENER_BENCH_WARMUP=0: no warm-up. By default one listener run (copy
 // worker, decoding) comes first and is reported on stderr only: the first

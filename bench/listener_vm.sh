@@ -18,6 +18,8 @@
 #                                       worker)
 #                                       (a 5th field: KiB of each copy queue
 #                                       touched first, e.g. fifo:writer::decode:8192)
+#                                       (a 6th: the copy worker's poll timeout
+#                                       in ms, e.g. fifo:writer::decode::50)
 #   LISTENER_BENCH_RUNTIMES="deno"      which runtimes run (default "deno bun")
 #   RATE... repeated (0 0 0): the variants and perf-collect interleaved
 #   LISTENER_BENCH_ONLY=rate            skip the no-worker and forwarder runs

@@ -133,6 +133,29 @@ export function takeCopyPrefault(): number | null {
   return bytes;
 }
 
+let pollMs: number | null = null;
+
+/**
+ * Overrides how long the next copy workers' polls wait, in ms (benchmarks
+ * compare them); null for the default.
+ *
+ * @param ms The timeout, or null.
+ */
+export function setCopyPollMs(ms: number | null): void {
+  pollMs = ms;
+}
+
+/**
+ * Takes the override of {@linkcode setCopyPollMs}, if any.
+ *
+ * @returns The timeout in ms, or null.
+ */
+export function takeCopyPollMs(): number | null {
+  const ms = pollMs;
+  pollMs = null;
+  return ms;
+}
+
 let wakeupBytes = 0;
 
 /**

@@ -25,6 +25,7 @@ import {
   type CopyPlacement,
   noteWakeupBytes,
   takeCopyPlacement,
+  takeCopyPollMs,
   takeCopyPrefault,
   takeCopyPriority,
   takeCopyTrace,
@@ -1590,6 +1591,7 @@ async function startCopier(
   // 0.05 ms), but made a worker's start too slow under emulation at load
   // (20 s timeout hit once); the benchmark compares them.
   const prefaultBytes = takeCopyPrefault();
+  const pollMs = takeCopyPollMs() ?? Math.min(pollIntervalMs, 25);
   const groups: number[][] = [];
   for (let g = 0; g < count; g++) {
     const from = Math.floor((g * rings.length) / count);
@@ -1628,7 +1630,7 @@ async function startCopier(
         worker.postMessage({
           state: states[g].buffer,
           pageSize,
-          pollMs: Math.min(pollIntervalMs, 25),
+          pollMs,
           trace: g === 0 ? trace : null,
           priority,
           prefaultBytes,
