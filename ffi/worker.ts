@@ -41,7 +41,8 @@ interface NodeWorkerThreads {
 
 // Runs in the Node worker (CommonJS, so `require` exists): the web's
 // worker globals over parentPort; messages that arrive before the module
-// set its onmessage are delivered once it has loaded.
+// set its onmessage are delivered once it has loaded (and its entry, if
+// any, has run).
 const NODE_BOOTSTRAP = `
 const { parentPort, workerData } = require("node:worker_threads");
 const early = [];
@@ -50,12 +51,29 @@ parentPort.on("message", (data) => {
   if (typeof globalThis.onmessage === "function") globalThis.onmessage({ data });
   else early.push(data);
 });
-import(workerData.url).then(() => {
+import(workerData.url).then((module) => {
+  if (workerData.entry !== null) module[workerData.entry]();
   for (const data of early.splice(0)) globalThis.onmessage?.({ data });
-}, (error) => {
+}).catch((error) => {
   parentPort.postMessage("error " + (error && error.message || String(error)));
 });
 `;
+
+/**
+ * The module a web worker starts with when the worker module has an entry
+ * function: it imports the module and calls the entry. The module itself
+ * then does nothing when imported, so the main thread may import it too
+ * (which puts it in the package's module graph: JSR's npm packages hold
+ * only the modules imported from an export, transpiled to .js).
+ */
+function entryBootstrap(url: string, entry: string): string {
+  return "data:text/javascript," +
+    encodeURIComponent(
+      `import { ${entry} } from ${JSON.stringify(url)};\n${entry}();\n`,
+    );
+}
+
+const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
 
 /**
  * Whether {@linkcode startModuleWorker} can start a worker here.
@@ -91,10 +109,18 @@ function nodeWorkerThreads(): NodeWorkerThreads | undefined {
 /**
  * Starts the ES module at `url` in a worker thread.
  *
+ * With `entry`, the worker imports the module and calls its export of that
+ * name (no arguments): the module can then be imported anywhere without
+ * side effects, and pass its own `import.meta.url` as `url`, which stays
+ * right when a registry rewrites `.ts` files to `.js` (JSR's npm layer
+ * renames the files but not a `new URL("./x.ts", import.meta.url)`).
+ *
  * @param url The module's URL (`new URL("./x.ts", import.meta.url).href`).
+ * @param entry The name of the module's export to call in the worker, or
+ * undefined to only import the module.
  * @returns The worker.
- * @throws {Error} When the runtime has no workers, or the worker cannot be
- * created.
+ * @throws {Error} When the runtime has no workers, the worker cannot be
+ * created, or `entry` is not an identifier.
  *
  * @example
  * ```ts ignore
@@ -105,9 +131,19 @@ function nodeWorkerThreads(): NodeWorkerThreads | undefined {
  * worker.postMessage("go");
  * ```
  */
-export function startModuleWorker(url: string): ModuleWorker {
+export function startModuleWorker(url: string, entry?: string): ModuleWorker {
+  if (entry !== undefined && !IDENTIFIER.test(entry)) {
+    throw new Error(
+      `Cannot start a worker with entry ${
+        JSON.stringify(entry)
+      }: pass the name of an exported function`,
+    );
+  }
   if (typeof Worker === "function") {
-    return new Worker(url, { type: "module" }) as unknown as ModuleWorker;
+    return new Worker(
+      entry === undefined ? url : entryBootstrap(url, entry),
+      { type: "module" },
+    ) as unknown as ModuleWorker;
   }
   const threads = nodeWorkerThreads();
   if (threads === undefined) {
@@ -117,7 +153,7 @@ export function startModuleWorker(url: string): ModuleWorker {
   }
   const worker = new threads.Worker(NODE_BOOTSTRAP, {
     eval: true,
-    workerData: { url },
+    workerData: { url, entry: entry ?? null },
   });
   const adapter: ModuleWorker = {
     postMessage: (message) => worker.postMessage(message),

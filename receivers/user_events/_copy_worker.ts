@@ -17,6 +17,15 @@
  * Callers may pass a buffer of only 16 bytes: words past its end are not
  * written.
  *
+ * Importing this module does nothing: the worker is started with
+ * `startModuleWorker(COPY_WORKER_URL, "runCopyWorker")` (ffi/worker.ts),
+ * which calls {@linkcode runCopyWorker} in the new thread. The listener
+ * imports {@linkcode COPY_WORKER_URL} statically, which keeps this module in
+ * the package's module graph: JSR's npm layer publishes only the modules
+ * imported from an export, transpiled to `.js`, and renames them without
+ * rewriting a `new URL("./_copy_worker.ts", import.meta.url)`; this
+ * module's own `import.meta.url` names the file that is really there.
+ *
  * @module
  */
 
@@ -55,10 +64,26 @@ export interface CopyWorkerStart {
 
 const POLLIN = 1;
 
+/**
+ * This module's URL, whatever its file is called where it was installed
+ * (`_copy_worker.ts` from source, `_copy_worker.js` from JSR's npm layer).
+ */
+export const COPY_WORKER_URL: string = import.meta.url;
+
 // deno-lint-ignore no-explicit-any
 const scope = globalThis as any;
 
-scope.onmessage = async (message: { data: CopyWorkerStart }) => {
+/**
+ * Makes this thread a copy worker: it waits for one {@linkcode CopyWorkerStart}
+ * message. Called in the worker thread only (by ffi/worker.ts's bootstrap).
+ */
+export function runCopyWorker(): void {
+  scope.onmessage = copyWorkerMain;
+}
+
+async function copyWorkerMain(
+  message: { data: CopyWorkerStart },
+): Promise<void> {
   const start = message.data;
   const state = new Int32Array(start.state);
   try {
@@ -163,7 +188,7 @@ scope.onmessage = async (message: { data: CopyWorkerStart }) => {
     Atomics.store(state, 0, 3);
     Atomics.notify(state, 0);
   }
-};
+}
 
 /**
  * Raises this thread's scheduling priority, as far as the process may: a

@@ -21,6 +21,7 @@ import {
   type ModuleWorker,
   startModuleWorker,
 } from "../../ffi/worker.ts";
+import { COPY_WORKER_URL } from "./_copy_worker.ts";
 import {
   type CopyPlacement,
   noteWakeupBytes,
@@ -1606,9 +1607,7 @@ async function startCopier(
   for (let g = 0; g < count; g++) {
     let worker: ModuleWorker;
     try {
-      worker = startModuleWorker(
-        new URL("./_copy_worker.ts", import.meta.url).href,
-      );
+      worker = startModuleWorker(COPY_WORKER_URL, "runCopyWorker");
     } catch {
       replies.push(Promise.resolve("error"));
       continue;

@@ -22,6 +22,7 @@ import {
   stageRing,
 } from "../../receivers/user_events/_ring.ts";
 import { sample } from "./_fake_perf.ts";
+import { COPY_WORKER_URL } from "../../receivers/user_events/_copy_worker.ts";
 
 let perf: PerfBinding | undefined;
 try {
@@ -72,10 +73,7 @@ async function startCopyWorker(
     queue: SharedArrayBuffer;
   },
 ): Promise<{ worker: ModuleWorker; reply: string }> {
-  const worker = startModuleWorker(
-    new URL("../../receivers/user_events/_copy_worker.ts", import.meta.url)
-      .href,
-  );
+  const worker = startModuleWorker(COPY_WORKER_URL, "runCopyWorker");
   const reply = await new Promise<string>((resolve) => {
     worker.onmessage = (m) => resolve(String(m.data));
     worker.postMessage({
