@@ -151,8 +151,16 @@ describe("UserEventsListener on a real kernel", () => {
         const c = spawnSync(C_WRITER, [cProvider, "25"], { encoding: "utf8" });
         assert.equal(c.status, 0, c.stderr);
         assert.equal(c.stdout.trim(), "written 25");
-        await sleep(300);
-        listener.drain((e) => events.push(e));
+        // Drain until all 51 are in (or 20 s): the copy worker hands a
+        // ring's tail over on its next poll, and under emulation at host
+        // load a vCPU can stall past any fixed sleep.
+        for (
+          const deadline = Date.now() + 20000;
+          events.length < 51 && Date.now() < deadline;
+        ) {
+          await sleep(100);
+          listener.drain((e) => events.push(e));
+        }
         await stopPerfCollect(collector);
         collector = undefined;
         await loggerProvider.shutdown();
