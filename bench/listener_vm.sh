@@ -24,6 +24,9 @@
 #   RATE... repeated (0 0 0): the variants and perf-collect interleaved
 #   LISTENER_BENCH_ONLY=rate            skip the no-worker and forwarder runs
 #   LISTENER_BENCH_WARMUP=0             no unreported warm-up run first
+#   LISTENER_BENCH_TIMEOUT=1800         the VM's time limit in s (default 900;
+#                                       at host load 10-15 the 6-variant x 3
+#                                       series needed ~12 min per runtime)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-bench/bin/listener.jsonl}
@@ -49,5 +52,5 @@ if [ ! -x "$runner" ]; then
 fi
 mkdir -p "$(dirname "$out")"
 ./node_modules/.bin/deno check bench/listener_rate.ts bench/_otlp_sink.ts >/dev/null
-"$runner" -t 900 -e SEED_SHARED="${SEED_SHARED:-$(cd .. && pwd)/shared}" -- \
+"$runner" -t "${LISTENER_BENCH_TIMEOUT:-900}" -e SEED_SHARED="${SEED_SHARED:-$(cd .. && pwd)/shared}" -- \
   bash bench/listener_vm.sh "$out" "$n" "$kib" "${rates[@]}"
