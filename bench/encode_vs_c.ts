@@ -39,7 +39,11 @@ import { FakeLibc } from "./_fake_libc.ts";
 import { LoggerProvider, Resource } from "../mod.ts";
 import { UserEventsProcessor } from "../processors/user_events/mod.ts";
 import { EtwProcessor } from "../processors/etw/mod.ts";
-import { FakeAdvapi32 } from "../tests/etw/_fake_advapi32.ts";
+import {
+  etwDumpLayout,
+  FakeAdvapi32,
+  hex,
+} from "../tests/etw/_fake_advapi32.ts";
 
 /** Runs the C side n times; returns ns per event (negative: it failed). */
 type Loop = (n: number) => number;
@@ -118,12 +122,7 @@ function etwBytes(): Uint8Array {
   const context = provider(p).context;
   p.onEmit(RECORD, context);
   p.onEmit(RECORD, context);
-  const w = fake.writes[fake.writes.length - 1];
-  const parts: number[] = [...w.descriptor];
-  for (const b of w.blobs) {
-    parts.push(b.type, b.size & 255, (b.size >> 8) & 255, 0, 0, ...b.bytes);
-  }
-  return Uint8Array.from(parts);
+  return etwDumpLayout(fake.writes[fake.writes.length - 1]);
 }
 
 const ue = (tsCase: string, loop: string, events: number): Pairing => ({
@@ -234,8 +233,6 @@ try {
 c.setTime(RECORD.timestamp as number);
 
 // The C bytes must be ours, or the ratio compares different work.
-const hex = (b: Uint8Array) =>
-  Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
 const cOut = new Uint8Array(8192);
 const cLen = c.dump(cOut, cOut.length);
 const mine = pairing.ours().subarray(pairing.skip);

@@ -24,6 +24,7 @@ import {
 import {
   type EncodeOptions,
   type EventBuffer,
+  MAX_STRUCT_MEMBERS,
   replayLogRecord,
 } from "./_eventheader.ts";
 
@@ -136,16 +137,14 @@ function plainCopy(
   const copy: Record<string, Attributes[string]> = {};
   let n = 0;
   for (const key in attributes) {
-    if (key === "__proto__" || ++n > countLimit || n > MAX_COPIED_KEYS) {
+    // MAX_STRUCT_MEMBERS: EventHeader's struct limit, TraceLogging's too.
+    if (key === "__proto__" || ++n > countLimit || n > MAX_STRUCT_MEMBERS) {
       return undefined;
     }
     copy[key] = attributes[key];
   }
   return copy;
 }
-
-/** Keys a replayed shape may hold (EventHeader's and TraceLogging's struct limit is 127). */
-const MAX_COPIED_KEYS = 127;
 
 const fields = new RawLogFields();
 

@@ -133,6 +133,19 @@ export class FakeAdvapi32 implements Advapi32Binding {
   }
 }
 
+/**
+ * A recorded EventWriteTransfer call in bench/etw_encode_lib.c's etw_dump()
+ * layout: the EVENT_DESCRIPTOR, then per data descriptor its type, its size
+ * as a little-endian u32 and the bytes it points at.
+ */
+export function etwDumpLayout(write: RecordedWrite): Uint8Array {
+  const parts: number[] = [...write.descriptor];
+  for (const b of write.blobs) {
+    parts.push(b.type, b.size & 255, (b.size >> 8) & 255, 0, 0, ...b.bytes);
+  }
+  return Uint8Array.from(parts);
+}
+
 export function hex(bytes: Uint8Array): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join(" ");
 }

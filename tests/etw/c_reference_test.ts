@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { FakeAdvapi32, hex } from "./_fake_advapi32.ts";
+import { etwDumpLayout, FakeAdvapi32, hex } from "./_fake_advapi32.ts";
 import {
   decodeTraceLogging,
   EtwProcessor,
@@ -55,12 +55,8 @@ function ours(ms: number): { bytes: string; fields: unknown } {
   assert.equal(fake.writes.length, 2);
   const [first, w] = fake.writes;
   assert.equal(hex(w.blobs[2].bytes), hex(first.blobs[2].bytes));
-  const parts: number[] = [...w.descriptor];
-  for (const b of w.blobs) {
-    parts.push(b.type, b.size & 255, b.size >> 8, 0, 0, ...b.bytes);
-  }
   return {
-    bytes: hex(Uint8Array.from(parts)),
+    bytes: hex(etwDumpLayout(w)),
     fields: traceLoggingFieldsToObject(
       decodeTraceLogging(w.blobs[1].bytes, w.blobs[2].bytes).fields,
     ),
