@@ -383,6 +383,7 @@ async function listenerRun(
     copyPollMs: pollMs,
     wakeupBytes: lastWakeupBytes(),
     copyThreads: stats.copyThreads,
+    copyThreadState: stats.copyThreadState,
     pollIntervalMs: listener.pollIntervalMs,
     rate,
     read: events,

@@ -199,3 +199,38 @@ export function takeSkipDecode(): boolean {
   skipDecode = false;
   return skip;
 }
+
+let startDelayMs: number | null = null;
+let startTimeoutMs: number | null = null;
+
+/**
+ * Makes the next listener's copy workers wait `delayMs` before they report
+ * ready (`Infinity`: never), and the listener's open wait at most
+ * `timeoutMs` for them (null: the default, 20 s): tests start a worker late
+ * or never and check that this thread keeps copying meanwhile.
+ *
+ * @param delayMs The delay, or null for none.
+ * @param timeoutMs The open's wait, or null for the default.
+ */
+export function setCopyStart(
+  delayMs: number | null,
+  timeoutMs: number | null = null,
+): void {
+  startDelayMs = delayMs;
+  startTimeoutMs = timeoutMs;
+}
+
+/**
+ * Takes the settings of {@linkcode setCopyStart}.
+ *
+ * @returns The worker's start delay and the open's wait, in ms (null: unset).
+ */
+export function takeCopyStart(): {
+  delayMs: number | null;
+  timeoutMs: number | null;
+} {
+  const taken = { delayMs: startDelayMs, timeoutMs: startTimeoutMs };
+  startDelayMs = null;
+  startTimeoutMs = null;
+  return taken;
+}

@@ -6,8 +6,11 @@
  * kernel drop samples. It does nothing else: the main thread decodes.
  *
  * Protocol (`state`, an Int32Array over a SharedArrayBuffer):
- * `[0]` 0 not started, 1 running, 2 stop asked, 3 stopped (the worker
- * touches no ring after it stores 3); `[1]` corrupt rings seen;
+ * `[0]` 0 not started, 4 ready (set up, pinned and warmed up, but touching
+ * no ring: it posts `"ready"` and waits), 1 running (stored by the main
+ * thread, which copies the rings itself until then: exactly one thread
+ * reads a ring at any time), 2 stop asked, 3 stopped (the worker touches
+ * no ring after it stores 3); `[1]` corrupt rings seen;
  * `[2]` copy passes done; `[3]` the most bytes found waiting in one ring
  * (how close the kernel came to dropping); `[4]` copies cut short by a full
  * queue; `[5]` the longest time between two copy passes, in µs; `[6]` polls
@@ -52,6 +55,11 @@ export interface CopyWorkerStart {
   readonly cpus?: readonly number[];
   /** Bytes of each queue to touch before copying (default: 4 rings). */
   readonly prefaultBytes?: number | null;
+  /**
+   * Tests only (`setCopyStart`): wait this long before reporting ready
+   * (`Infinity`: never, until asked to stop).
+   */
+  readonly startDelayMs?: number | null;
   /** One entry per ring. */
   readonly rings: readonly {
     readonly fd: number;
@@ -88,8 +96,6 @@ async function copyWorkerMain(
   const state = new Int32Array(start.state);
   try {
     const perf = await openPerf();
-    // Claim the rings, unless close() came first.
-    if (Atomics.compareExchange(state, 0, 0, 1) !== 0) return;
     const sources = start.rings.map((r) =>
       new RingView(
         perf.viewMemory!(BigInt(r.address), r.length),
@@ -131,7 +137,18 @@ async function copyWorkerMain(
       ? 0
       : Math.floor((trace.length - 1) / TRACE_FIELDS);
     let idle = false;
-    scope.postMessage("running");
+    if (start.startDelayMs != null) {
+      const until = performance.now() + start.startDelayMs;
+      while (Atomics.load(state, 0) === 0 && performance.now() < until) {
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    }
+    // Ready, unless close() came first; the main thread copies the rings
+    // until it hands them over (4 -> 1), right after a copy of its own.
+    if (Atomics.compareExchange(state, 0, 0, 4) !== 0) return;
+    scope.postMessage("ready");
+    while (Atomics.load(state, 0) === 4) Atomics.wait(state, 0, 4, 100);
+    last = performance.now();
     while (Atomics.load(state, 0) === 1) {
       const pollCalled = trace === null ? 0 : Number(perf.clockNanos(1)) / 1e6;
       const cpuAtPoll = trace === null ? 0 : Number(perf.clockNanos(3)) / 1e6;

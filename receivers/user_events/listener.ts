@@ -29,6 +29,7 @@ import {
   takeCopyPollMs,
   takeCopyPrefault,
   takeCopyPriority,
+  takeCopyStart,
   takeCopyTrace,
   takeSkipDecode,
   takeWakeupShift,
@@ -180,7 +181,8 @@ export interface UserEventsListenerOptions {
    * on Deno and Bun, `worker_threads` on Node), `SharedArrayBuffer` and a
    * binding with `poll` (Deno, Bun, Node 26); where any is missing, or the
    * worker does not start, the listener copies from this thread, as with
-   * `false`.
+   * `false` (`stats.copyThreadState` and `stats.copyThreadError` say so).
+   * It also copies from this thread until the workers are ready.
    * @default {true with the runtime's own binding, false with a given `perf`}
    */
   readonly copyThread?: boolean;
@@ -321,6 +323,19 @@ export interface UserEventsListenerStats {
    */
   readonly copyThreadPriority: "fifo" | "nice" | "default" | "none";
   /**
+   * Who copies the rings out: `"running"` the copy workers; `"starting"`
+   * this thread, until the workers are ready (opening waits up to 20 s for
+   * them, then returns with this thread copying, and hands the rings over
+   * whenever they are); `"failed"` this thread, for good (why:
+   * `copyThreadError`); `"off"` this thread, as asked (`copyThread: false`, or a binding without `poll`).
+   */
+  readonly copyThreadState: "running" | "starting" | "failed" | "off";
+  /**
+   * Why this thread copies instead of (or did before) the copy workers: a
+   * failed start, or a late one (how long this thread copied for).
+   */
+  readonly copyThreadError: string | undefined;
+  /**
    * The most bytes ever found waiting in one ring when it was copied out
    * (by the copy worker, or by this thread without one): at
    * {@linkcode UserEventsListener.bufferBytes} the kernel was dropping.
@@ -362,6 +377,18 @@ interface Copier {
   readonly states: readonly Int32Array[];
   /** Each worker's CLOCK_MONOTONIC when its last whole copy pass began. */
   readonly passTimes: readonly BigInt64Array[];
+}
+
+/** Copy workers started and not handed the rings yet. */
+interface StartingCopier {
+  readonly workers: ModuleWorker[];
+  readonly states: Int32Array[];
+  /** The queues, one per ring. */
+  readonly queues: RingView[];
+  /** Why they cannot run, once known. */
+  failure: string | undefined;
+  /** `performance.now()` when they were started. */
+  readonly startedAt: number;
 }
 
 /** Sums (or, with `max`, the largest of) one state word of every worker. */
@@ -618,6 +645,9 @@ export class UserEventsListener implements Disposable, AsyncDisposable {
   #running: Promise<void> | undefined;
   #wake: (() => void) | undefined;
   #copier: Copier | null = null;
+  #starting: StartingCopier | null = null;
+  #copyState: "running" | "starting" | "failed" | "off" = "off";
+  #copyError: string | undefined;
   #copyThread = false;
   #copyThreads = 0;
   #highWater = 0;
@@ -690,6 +720,8 @@ export class UserEventsListener implements Disposable, AsyncDisposable {
       copyThread: this.#copyThread,
       copyThreads: this.#copyThreads,
       copyThreadPriority: this.#priority(),
+      copyThreadState: this.#copyState,
+      copyThreadError: this.#copyError,
       ringHighWaterBytes: Math.max(
         this.#highWater,
         stateWord(this.#copier, 3, true),
@@ -825,6 +857,105 @@ export class UserEventsListener implements Disposable, AsyncDisposable {
         this.#longestGap = now - this.#lastCopy;
       }
       this.#lastCopy = now;
+      if (this.#starting !== null) this.#handOver(this.#starting);
+    }
+  }
+
+  /**
+   * @internal Notes copy workers just started (by
+   * {@linkcode openUserEventsListener}): this thread copies the rings
+   * until they are ready.
+   *
+   * @param starting The workers.
+   */
+  copierStarting(starting: StartingCopier): void {
+    this.#starting = starting;
+    this.#copyState = "starting";
+    this.#handOver(starting);
+  }
+
+  /**
+   * @internal Notes that no copy worker can start here.
+   *
+   * @param reason Why.
+   */
+  copierFailed(reason: string): void {
+    this.#copyState = "failed";
+    this.#copyError = reason;
+  }
+
+  /**
+   * @internal Copies the rings from this thread until the copy workers have
+   * taken them over or failed, or `timeoutMs` has passed; after that this
+   * thread keeps copying on each drain, and hands the rings over whenever
+   * the workers are ready.
+   *
+   * @param timeoutMs How long to wait.
+   */
+  async awaitCopier(timeoutMs: number): Promise<void> {
+    const until = performance.now() + timeoutMs;
+    while (this.#starting !== null && !this.#closed) {
+      if (performance.now() >= until) {
+        this.#copyError = `copy workers not ready after ${
+          Math.round(timeoutMs)
+        } ms; this thread copies the rings until they are`;
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 5));
+      if (this.#starting !== null && !this.#closed) this.#stage();
+    }
+  }
+
+  /**
+   * Hands the rings to the copy workers once every one is ready. Called
+   * right after this thread copied every ring: from here on only the
+   * workers read them, into queues this thread stages after what it
+   * copied itself, so the order holds and nothing is read twice.
+   */
+  #handOver(starting: StartingCopier): void {
+    if (starting.failure === undefined) {
+      for (const state of starting.states) {
+        const word = Atomics.load(state, 0);
+        if (word === 0) return; // still starting
+        if (word !== 4) {
+          starting.failure = "a copy worker stopped before it was ready";
+          break;
+        }
+      }
+    }
+    this.#starting = null;
+    if (starting.failure !== undefined) {
+      // None of them has touched a ring (they do from state 1 on).
+      for (const state of starting.states) {
+        Atomics.compareExchange(state, 0, 0, 2);
+        Atomics.compareExchange(state, 0, 4, 2);
+        Atomics.notify(state, 0);
+      }
+      for (const worker of starting.workers) worker.terminate();
+      this.copierFailed(`${starting.failure}; this thread copies the rings`);
+      return;
+    }
+    for (const worker of starting.workers) worker.onmessage = null;
+    this.attachCopier(starting.workers, starting.states, starting.queues);
+    let all = true;
+    for (const state of starting.states) {
+      if (Atomics.compareExchange(state, 0, 4, 1) !== 4) all = false;
+      Atomics.notify(state, 0);
+    }
+    if (!all) {
+      // One stopped in between: stop the others; this thread copies on,
+      // from their queues first.
+      this.#stopCopier();
+      this.copierFailed(
+        "a copy worker stopped as it was handed the rings; this thread copies them",
+      );
+      return;
+    }
+    this.#copyState = "running";
+    if (this.#copyError !== undefined) {
+      this.#copyError = `copy workers ready after ${
+        Math.round(performance.now() - starting.startedAt)
+      } ms; this thread copied the rings until then`;
     }
   }
 
@@ -859,6 +990,11 @@ export class UserEventsListener implements Disposable, AsyncDisposable {
    * @returns Whether the rings may be unmapped.
    */
   #stopCopier(): boolean {
+    const starting = this.#starting;
+    if (starting !== null) {
+      starting.failure = "closed before the copy workers were ready";
+      this.#handOver(starting);
+    }
     const copier = this.#copier;
     if (copier === null) return true;
     const states = copier.states;
@@ -962,8 +1098,12 @@ export class UserEventsListener implements Disposable, AsyncDisposable {
     // `instant` was published by then on every CPU, so it is staged now,
     // except on a ring whose backlog was full: it is complete only up to
     // its last decoded event.
+    // instant 0: the copy workers have not finished a pass yet (just
+    // handed the rings): hold everything back until they have.
     let cutoff = flush || instant < 0n || this.#holdBack === 0n
       ? -1n
+      : instant === 0n
+      ? 0n
       : instant - this.#holdBack;
     for (let r = 0; r < rings.length; r++) {
       const ring = rings[r];
@@ -1517,7 +1657,8 @@ export async function openUserEventsListener(
     enableMemory,
   });
   if (copyThread) {
-    await startCopier(
+    const start = takeCopyStart();
+    startCopier(
       listener,
       perf,
       rings,
@@ -1526,7 +1667,9 @@ export async function openUserEventsListener(
       pollIntervalMs,
       requestedPriority,
       placement,
+      start.delayMs,
     );
+    await listener.awaitCopier(start.timeoutMs ?? COPY_START_TIMEOUT_MS);
   }
   return listener;
 }
@@ -1545,6 +1688,13 @@ function placementOf(
 }
 
 /**
+ * How long opening waits for the copy workers (copying the rings from this
+ * thread meanwhile) before it returns with this thread still copying: a
+ * worker starts in 0.1-2 s in the VM, and took over 20 s once at host load.
+ */
+const COPY_START_TIMEOUT_MS = 20000;
+
+/**
  * At most this many copy workers; with more CPUs each takes a group of
  * neighbouring CPUs' rings.
  */
@@ -1552,8 +1702,10 @@ const MAX_COPY_WORKERS = 4;
 
 /**
  * Starts the copy workers (`_copy_worker.ts`), one per group of CPUs, each
- * pinned to its group's CPUs, and waits until they run; on any failure the
- * listener keeps copying from its own thread.
+ * pinned to its group's CPUs. The listener copies the rings from its own
+ * thread until every worker is ready, then hands them over right after a
+ * copy of its own (see {@linkcode UserEventsListener}'s `#handOver`); on
+ * any failure it keeps copying, and says why in `stats.copyThreadError`.
  *
  * Why per CPU: a writer fills the ring of the CPU it runs on, so a copier
  * pinned there runs whenever that ring is being filled. A single copier can
@@ -1563,7 +1715,7 @@ const MAX_COPY_WORKERS = 4;
  * returning 200-700 ms late while the ring filled (bench/listener_rate.ts).
  * With `SCHED_FIFO` a pinned copier also runs before the writer on its CPU.
  */
-async function startCopier(
+function startCopier(
   listener: UserEventsListener,
   perf: PerfBinding,
   rings: readonly Ring[],
@@ -1572,12 +1724,18 @@ async function startCopier(
   pollIntervalMs: number,
   priority: "fifo" | "nice" | "none",
   placement: CopyPlacement,
-): Promise<void> {
+  startDelayMs: number | null,
+): void {
   if (
     !canStartModuleWorker() || typeof SharedArrayBuffer !== "function" ||
     typeof perf.poll !== "function" || typeof perf.viewMemory !== "function" ||
     rings.length === 0
-  ) return;
+  ) {
+    listener.copierFailed(
+      "no copy worker here (it needs Worker, SharedArrayBuffer and poll)",
+    );
+    return;
+  }
   let data = 1;
   while (data < backlogKiB * 1024) data *= 2;
   const queues: SharedArrayBuffer[] = rings.map(() =>
@@ -1601,67 +1759,53 @@ async function startCopier(
     for (let r = from; r < to; r++) members.push(r);
     groups.push(members);
   }
-  const states = groups.map(() => new Int32Array(new SharedArrayBuffer(48)));
-  const workers: ModuleWorker[] = [];
-  const replies: Promise<string>[] = [];
+  const starting: StartingCopier = {
+    workers: [],
+    states: groups.map(() => new Int32Array(new SharedArrayBuffer(48))),
+    queues: views,
+    failure: undefined,
+    startedAt: performance.now(),
+  };
   for (let g = 0; g < count; g++) {
     let worker: ModuleWorker;
     try {
       worker = startModuleWorker(COPY_WORKER_URL, "runCopyWorker");
-    } catch {
-      replies.push(Promise.resolve("error"));
-      continue;
+    } catch (error) {
+      starting.failure = `a copy worker did not start: ${
+        error instanceof Error ? error.message : String(error)
+      }`;
+      break;
     }
-    workers.push(worker);
+    starting.workers.push(worker);
     const members = groups[g];
-    replies.push(
-      new Promise<string>((resolve) => {
-        const timer = setTimeout(() => resolve("timeout"), 20000);
-        worker.onmessage = (m) => {
-          clearTimeout(timer);
-          resolve(String(m.data));
-        };
-        worker.onerror = (e) => {
-          clearTimeout(timer);
-          e.preventDefault?.();
-          resolve("error");
-        };
-        worker.postMessage({
-          state: states[g].buffer,
-          pageSize,
-          pollMs,
-          trace: g === 0 ? trace : null,
-          priority,
-          prefaultBytes,
-          cpus: placementOf(placement, rings, members),
-          rings: members.map((r) => ({
-            fd: rings[r].fd,
-            address: String(rings[r].memory.address),
-            length: rings[r].memory.size,
-            queue: queues[r],
-          })),
-        });
-      }),
-    );
+    worker.onmessage = (m) => {
+      const text = String(m.data);
+      if (text !== "ready" && starting.failure === undefined) {
+        starting.failure = `a copy worker failed: ${text}`;
+      }
+    };
+    worker.onerror = (e) => {
+      e.preventDefault?.();
+      if (starting.failure === undefined) {
+        starting.failure = `a copy worker failed: ${e.message ?? "error"}`;
+      }
+    };
+    worker.postMessage({
+      state: starting.states[g].buffer,
+      pageSize,
+      pollMs,
+      trace: g === 0 ? trace : null,
+      priority,
+      prefaultBytes,
+      startDelayMs,
+      cpus: placementOf(placement, rings, members),
+      rings: members.map((r) => ({
+        fd: rings[r].fd,
+        address: String(rings[r].memory.address),
+        length: rings[r].memory.size,
+        queue: queues[r],
+      })),
+    });
   }
-  const answers = await Promise.all(replies);
-  // A worker that has not claimed its rings yet never will.
-  for (const state of states) Atomics.compareExchange(state, 0, 0, 2);
-  const ok = answers.every((a) => a === "running") &&
-    states.every((state) => Atomics.load(state, 0) === 1);
-  if (!ok) {
-    // Stop those that claimed theirs and wait until they let go.
-    for (const state of states) Atomics.compareExchange(state, 0, 1, 2);
-    const deadline = Date.now() + 5000;
-    while (
-      states.some((state) => Atomics.load(state, 0) === 2) &&
-      Date.now() < deadline
-    ) {
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    for (const worker of workers) worker.terminate();
-    return;
-  }
-  for (const worker of workers) worker.onmessage = null;
-  listener.attachCopier(workers, states, views);
+  listener.copierStarting(starting);
 }

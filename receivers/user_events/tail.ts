@@ -271,7 +271,7 @@ export function formatTailLine(e: ListenedEvent, json: boolean): string {
  * const s = {
  *   samples: 3, events: 3, malformed: 0, unknown: 0, lost: 2, lostRecords: 1, corrupt: 0, drains: 5,
  *   backlogBytes: 0, copyThread: true, copyThreads: 2, copyThreadPriority: "fifo" as const, ringHighWaterBytes: 240, longestCopyGapMs: 25, backlogFullCopies: 0,
- *   heldBack: 0, outOfOrder: 0, firstError: undefined,
+ *   copyThreadState: "running" as const, copyThreadError: undefined, heldBack: 0, outOfOrder: 0, firstError: undefined,
  * };
  * assert.equal(formatTailSummary(3, s), "tail: 3 printed, 3 events, 2 lost, 0 malformed, 0 unknown, 0 corrupt");
  * ```
@@ -284,6 +284,9 @@ export function formatTailSummary(
     `tail: ${printed} printed, ${stats.events} events, ${stats.lost} lost, ${stats.malformed} malformed, ${stats.unknown} unknown, ${stats.corrupt} corrupt`;
   if (stats.firstError !== undefined) {
     line += ` (first malformed: ${stats.firstError})`;
+  }
+  if (stats.copyThreadError !== undefined) {
+    line += ` (${stats.copyThreadError})`;
   }
   return line;
 }
