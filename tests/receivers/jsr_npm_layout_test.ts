@@ -126,7 +126,12 @@ describe("the listener from JSR's npm layer (.js files under node_modules)", () 
                 }],
               });
             });
-            assert.equal(reply, "running");
+            assert.equal(reply, "ready");
+            // Ready, not copying until handed the ring (as the listener does).
+            assert.equal(Atomics.load(state, 0), 4);
+            assert.equal(ring.control[1], 0n);
+            Atomics.compareExchange(state, 0, 4, 1);
+            Atomics.notify(state, 0);
             const deadline = Date.now() + 30000;
             while (
               Atomics.load(queue.control, 0) < BigInt(record.length) &&
