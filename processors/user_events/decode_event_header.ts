@@ -103,6 +103,12 @@ interface MetaNode {
   arrayKind: 0 | 1 | 2; // none, constant length, variable length
   arrayLength: number;
   members: MetaNode[];
+  // Error-message subjects, built once per cached shape rather than for
+  // every value decoded (a template string per field per event showed as
+  // the listener's largest cost after the values themselves).
+  valueWhat: string;
+  lengthWhat: string;
+  countWhat: string;
 }
 
 function fail(message: string): never {
@@ -142,8 +148,28 @@ class Cursor {
       fail(`${what} at offset ${start} has no terminating NUL`);
     }
     this.pos = p + 1;
-    return utf8.decode(this.bytes.subarray(start, p));
+    return decodeUtf8(this.bytes, start, p);
   }
+}
+
+/**
+ * UTF-8 bytes `[start, end)` as a string. Short ASCII strings (field
+ * names, most values) are built here: on Deno each `TextDecoder.decode` is
+ * a call into the runtime plus a subarray, several per event in a
+ * listener's stream. The result is the same: ASCII decodes to itself.
+ */
+function decodeUtf8(bytes: Uint8Array, start: number, end: number): string {
+  if (end - start <= 32) {
+    let s = "";
+    let i = start;
+    for (; i < end; i++) {
+      const b = bytes[i];
+      if (b >= 0x80) break;
+      s += String.fromCharCode(b);
+    }
+    if (i === end) return s;
+  }
+  return utf8.decode(bytes.subarray(start, end));
 }
 
 function hex(bytes: Uint8Array, start: number, n: number): string {
@@ -194,7 +220,18 @@ function parseMeta(c: Cursor): MetaNode {
       members.push(parseMeta(c));
     }
   }
-  return { name, encoding, format, tag, arrayKind, arrayLength, members };
+  return {
+    name,
+    encoding,
+    format,
+    tag,
+    arrayKind,
+    arrayLength,
+    members,
+    valueWhat: `value of field "${name}"`,
+    lengthWhat: `length of field "${name}"`,
+    countWhat: `element count of field "${name}"`,
+  };
 }
 
 function int64(value: bigint): number | bigint {
@@ -205,7 +242,7 @@ function int64(value: bigint): number | bigint {
 
 function readElement(node: MetaNode, c: Cursor): DecodedValue {
   const { view, bytes } = c;
-  const what = `value of field "${node.name}"`;
+  const what = node.valueWhat;
   const format = node.format;
   switch (node.encoding) {
     case 1: {
@@ -239,7 +276,15 @@ function readElement(node: MetaNode, c: Cursor): DecodedValue {
       const p = c.need(8, what);
       if (format === 8) return view.getFloat64(p, true);
       if (format === 7) return view.getBigUint64(p, true) !== 0n;
-      if (format === 2 || format === 6) return int64(view.getBigInt64(p, true));
+      // Within +-2^53 from two 32-bit halves, without a BigInt per value.
+      const lo = view.getUint32(p, true);
+      if (format === 2 || format === 6) {
+        const hi = view.getInt32(p + 4, true);
+        if (hi > -0x200000 && hi < 0x200000) return hi * 4294967296 + lo;
+        return int64(view.getBigInt64(p, true));
+      }
+      const hi = view.getUint32(p + 4, true);
+      if (hi < 0x200000) return hi * 4294967296 + lo;
       return int64(view.getBigUint64(p, true));
     }
     case 6: {
@@ -275,18 +320,18 @@ function readElement(node: MetaNode, c: Cursor): DecodedValue {
       return s;
     }
     case 10: {
-      const n = c.u16(`length of field "${node.name}"`);
+      const n = c.u16(node.lengthWhat);
       const p = c.need(n, what);
       if (format === 9) return bytes.slice(p, p + n);
-      return utf8.decode(bytes.subarray(p, p + n));
+      return decodeUtf8(bytes, p, p + n);
     }
     case 11: {
-      const n = c.u16(`length of field "${node.name}"`);
+      const n = c.u16(node.lengthWhat);
       const p = c.need(n * 2, what);
       return utf16.decode(bytes.subarray(p, p + n * 2));
     }
     case 12: {
-      const n = c.u16(`length of field "${node.name}"`);
+      const n = c.u16(node.lengthWhat);
       const p = c.need(n * 4, what);
       let s = "";
       for (let i = 0; i < n; i++) {
@@ -296,10 +341,10 @@ function readElement(node: MetaNode, c: Cursor): DecodedValue {
       return s;
     }
     default: { // 13 binary
-      const n = c.u16(`length of field "${node.name}"`);
+      const n = c.u16(node.lengthWhat);
       const p = c.need(n, what);
       if (format === 10 || format === 11) {
-        return utf8.decode(bytes.subarray(p, p + n));
+        return decodeUtf8(bytes, p, p + n);
       }
       return bytes.slice(p, p + n);
     }
@@ -311,9 +356,7 @@ function readField(node: MetaNode, c: Cursor): DecodedField {
   if (node.arrayKind === 0) {
     value = readElement(node, c);
   } else {
-    const n = node.arrayKind === 1
-      ? node.arrayLength
-      : c.u16(`element count of field "${node.name}"`);
+    const n = node.arrayKind === 1 ? node.arrayLength : c.u16(node.countWhat);
     const values: DecodedValue[] = [];
     for (let i = 0; i < n; i++) values.push(readElement(node, c));
     value = values;

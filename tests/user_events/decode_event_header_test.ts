@@ -561,3 +561,93 @@ describe("EventHeaderDecoder (metadata remembered per shape)", () => {
     );
   });
 });
+
+describe("decodeEventHeader value fast paths", () => {
+  /** An event with fields a (i64), b (u64) and s (string_length16_char8). */
+  function event(a: bigint, b: bigint, s: Uint8Array): Uint8Array {
+    const meta = [
+      ..."E\0a\0",
+    ].map((c) => c.charCodeAt(0)).concat(
+      [0x85, 0x02],
+      [..."b\0"].map((c) => c.charCodeAt(0)),
+      [0x05],
+      [..."s\0"].map((c) => c.charCodeAt(0)),
+      [0x0a],
+    );
+    const data = new Uint8Array(18 + s.length);
+    const v = new DataView(data.buffer);
+    v.setBigInt64(0, a, true);
+    v.setBigUint64(8, b, true);
+    v.setUint16(16, s.length, true);
+    data.set(s, 18);
+    return new Uint8Array([
+      0x07,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      5,
+      meta.length,
+      0,
+      0x01,
+      0x00,
+      ...meta,
+      ...data,
+    ]);
+  }
+
+  it("reads 64-bit integers as numbers exactly within +-(2^53-1) and as bigints past it", () => {
+    const safe = 2n ** 53n - 1n;
+    const cases: [bigint, number | bigint][] = [
+      [0n, 0],
+      [-1n, -1],
+      [2n ** 32n, 2 ** 32],
+      [-(2n ** 32n) - 1n, -(2 ** 32) - 1],
+      [safe, Number.MAX_SAFE_INTEGER],
+      [-safe, Number.MIN_SAFE_INTEGER],
+      [safe + 1n, safe + 1n],
+      [-safe - 1n, -safe - 1n],
+      [2n ** 63n - 1n, 2n ** 63n - 1n],
+      [-(2n ** 63n), -(2n ** 63n)],
+    ];
+    const decoder = new EventHeaderDecoder();
+    for (const [signed, want] of cases) {
+      const unsigned = signed < 0n ? -signed : signed;
+      const wantUnsigned = unsigned <= safe ? Number(unsigned) : unsigned;
+      const fields = decoder.decode(
+        "P_L5K1",
+        event(signed, unsigned, new Uint8Array(0)),
+      ).fields;
+      assert.equal(fields[0].value, want, `i64 ${signed}`);
+      assert.equal(fields[1].value, wantUnsigned, `u64 ${unsigned}`);
+    }
+    const top = decoder.decode(
+      "P_L5K1",
+      event(0n, 2n ** 64n - 1n, new Uint8Array(0)),
+    ).fields;
+    assert.equal(top[1].value, 2n ** 64n - 1n);
+  });
+
+  it("decodes short and long strings as TextDecoder does: ASCII, multi-byte, invalid UTF-8, NUL", () => {
+    const td = new TextDecoder("utf-8", { ignoreBOM: true });
+    const enc = new TextEncoder();
+    const samples = [
+      enc.encode(""),
+      enc.encode("from C"),
+      enc.encode("a\0b"),
+      enc.encode("x".repeat(32)),
+      enc.encode("x".repeat(33)),
+      enc.encode("héllo ✓ 🚀"),
+      enc.encode("\ufeffbom"),
+      new Uint8Array([0x61, 0xff, 0x62, 0xc3]),
+      new Uint8Array([0x7f, 0x80]),
+    ];
+    const decoder = new EventHeaderDecoder();
+    for (const s of samples) {
+      const fields = decoder.decode("P_L5K1", event(1n, 1n, s)).fields;
+      assert.equal(fields[2].value, td.decode(s));
+    }
+  });
+});
