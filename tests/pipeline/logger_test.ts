@@ -80,6 +80,76 @@ describe("Logger", () => {
     assert.equal(r.resource, resource);
   });
 
+  it("gives every snapshot the same fields in the same order, whatever the record left out or got wrong", () => {
+    const p = new Recording();
+    const provider = new LoggerProvider({
+      resource,
+      processors: [p],
+      env: envOf({}),
+    });
+    const logger = provider.getLogger("lib");
+    logger.emit({});
+    logger.emit({
+      timestamp: 1_700_000_000_123,
+      observedTimestamp: [1_700_000_000, 5],
+      severityNumber: 9,
+      severityText: "INFO",
+      body: "b",
+      attributes: { k: 1 },
+      eventName: "e",
+      traceId: "4BF92F3577B34DA6A3CE929D0E0E4736",
+      spanId: "00f067aa0ba902b7",
+      traceFlags: 1,
+    });
+    logger.emit({
+      timestamp: -1,
+      severityNumber: 99,
+      severityText: 7 as unknown as string,
+      eventName: 3 as unknown as string,
+      traceId: "zz",
+      spanId: "00f067aa0ba902b7",
+    });
+    const fields = [
+      "timeUnixMs",
+      "timeNanosInMs",
+      "observedTimeUnixMs",
+      "observedTimeNanosInMs",
+      "severityNumber",
+      "severityText",
+      "body",
+      "attributes",
+      "droppedAttributesCount",
+      "eventName",
+      "traceId",
+      "spanId",
+      "traceFlags",
+      "resource",
+      "scope",
+    ];
+    for (const r of p.records) assert.deepEqual(Object.keys(r), fields);
+    const [empty, full, bad] = p.records;
+    assert.equal(empty.timeUnixMs, 0);
+    assert.ok(empty.observedTimeUnixMs > 0);
+    assert.equal(empty.severityText, undefined);
+    assert.deepEqual(empty.attributes, {});
+    assert.equal(full.observedTimeUnixMs, 1_700_000_000_000);
+    assert.equal(full.observedTimeNanosInMs, 5);
+    assert.equal(full.traceId, "4bf92f3577b34da6a3ce929d0e0e4736");
+    assert.equal(full.spanId, "00f067aa0ba902b7");
+    assert.equal(full.traceFlags, 1);
+    assert.equal(bad.timeUnixMs, 0);
+    assert.equal(bad.severityNumber, 0);
+    assert.equal(bad.severityText, undefined);
+    assert.equal(bad.eventName, undefined);
+    assert.equal(bad.traceId, undefined);
+    assert.equal(bad.spanId, undefined);
+    assert.equal(bad.traceFlags, 0);
+    const s = provider.stats;
+    assert.equal(s.invalidTimes, 1);
+    assert.equal(s.invalidFields, 3);
+    assert.equal(s.invalidTraceContexts, 1);
+  });
+
   it("returns the same logger for the same scope", () => {
     const provider = new LoggerProvider({ resource, env: envOf({}) });
     assert.equal(provider.getLogger("a", "1"), provider.getLogger("a", "1"));

@@ -1,0 +1,191 @@
+// emit → BatchLogRecordProcessor → an exporter that does nothing (issue 13's
+// no-op batch row), old/new in one process, with the peer
+// (@opentelemetry/sdk-logs) in the same run. Each round is 512 emits of the
+// seeded records + `forceFlush` per pipeline, pipelines interleaved in a
+// rotating order; the median and fastest round of each are reported per emit.
+//
+//   deno run -A bench/batch_noop_ab.ts        bun bench/batch_noop_ab.ts
+//   node bench/batch_noop_ab.ts               (Node 26: node_modules/.bin/node)
+//
+// OLD=<path of another checkout's mod.ts> adds that checkout's pipeline
+// (e.g. a `git worktree add --detach` of main) as "old"; NEW=<path> likewise
+// replaces this checkout's pipeline as "new". ROUNDS (default 60)
+// sets the rounds; FLAT_ARM=1 adds this checkout's pipeline fed records whose
+// ids are flat strings (the seeded ones are ropes built with +=);
+// PROFILE=<seconds> only loops this checkout's pipeline, for a CPU profiler:
+//
+//   PROFILE=4 node --cpu-prof bench/batch_noop_ab.ts
+//
+// Per arm: the median and fastest round (wall clock) and the median CPU time
+// of the process (all threads), each also divided by the peer's. The CPU is
+// shared: read the ratios, not the figures, and run an A/A check first (NEW
+// and OLD two copies of one commit): here it was within 8% on CPU time.
+
+import {
+  BatchLogRecordProcessor,
+  type Exporter,
+  type ExportResult,
+  LoggerProvider,
+  type LogRecord,
+  type LogRecordData,
+  Resource,
+} from "../mod.ts";
+import {
+  BatchLogRecordProcessor as PeerBatchLogRecordProcessor,
+  LoggerProvider as PeerLoggerProvider,
+  type LogRecordExporter as PeerLogRecordExporter,
+} from "@opentelemetry/sdk-logs";
+import { resourceFromAttributes as peerResourceFromAttributes } from "@opentelemetry/resources";
+import { toPeerRecords } from "./_cases.ts";
+import { consume, seededRecords, SUCCESS } from "./_fixtures.ts";
+
+type Mod = typeof import("../mod.ts");
+const env = (globalThis as { process?: { env: Record<string, string> } })
+  .process?.env ?? {};
+const old: Mod | undefined = env.OLD === undefined
+  ? undefined
+  : await import(env.OLD);
+const ROUNDS = Number(env.ROUNDS ?? 60);
+const BATCH = 512;
+const RESOURCE_ATTRIBUTES = {
+  "service.name": "bench",
+  "service.instance.id": "bench-1",
+};
+const noEnv = (): undefined => undefined;
+const silent = (): void => {};
+
+class NoopExporter<T> implements Exporter<T> {
+  export(batch: readonly T[], _signal: AbortSignal): Promise<ExportResult> {
+    consume(batch.length);
+    return Promise.resolve(SUCCESS);
+  }
+  shutdown(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+type Round = () => Promise<void>;
+
+function seed(m: Mod, flat = false): Round {
+  const records: LogRecord[] = seededRecords(BATCH);
+  if (flat) {
+    const f = (s: string) =>
+      String.fromCharCode(...Array.from(s, (c) => c.charCodeAt(0)));
+    for (const r of records) {
+      if (r.traceId !== undefined) r.traceId = f(r.traceId);
+      if (r.spanId !== undefined) r.spanId = f(r.spanId);
+    }
+  }
+  const provider = new m.LoggerProvider({
+    env: noEnv,
+    resource: new m.Resource(RESOURCE_ATTRIBUTES),
+    processors: [
+      new m.BatchLogRecordProcessor(new NoopExporter<LogRecordData>(), {
+        env: noEnv,
+        diagnostics: silent,
+      }),
+    ],
+  });
+  const logger = provider.getLogger("bench", "1.0.0");
+  return async () => {
+    for (let i = 0; i < BATCH; i++) logger.emit(records[i]);
+    await provider.forceFlush();
+  };
+}
+
+function peer(): Round {
+  const records = toPeerRecords(seededRecords(BATCH));
+  const RESOLVED = Promise.resolve();
+  const exporter: PeerLogRecordExporter = {
+    export(logs, resultCallback): void {
+      consume(logs.length);
+      RESOLVED.then(() => resultCallback({ code: 0 }));
+    },
+    shutdown: () => Promise.resolve(),
+    forceFlush: () => Promise.resolve(),
+  };
+  const provider = new PeerLoggerProvider({
+    resource: peerResourceFromAttributes(RESOURCE_ATTRIBUTES),
+    processors: [new PeerBatchLogRecordProcessor({ exporter })],
+  });
+  const logger = provider.getLogger("bench", "1.0.0");
+  return async () => {
+    for (let i = 0; i < BATCH; i++) logger.emit(records[i]);
+    await provider.forceFlush();
+  };
+}
+
+// NEW=<path> takes the "new" pipeline from another checkout too, so that an
+// A/A run (NEW and OLD two copies of one commit) shows the harness's own bias.
+const newMod: Mod = env.NEW === undefined
+  ? { BatchLogRecordProcessor, LoggerProvider, Resource } as Mod
+  : await import(env.NEW);
+const arms: [string, Round][] = [
+  ["new", seed(newMod)],
+  ["peer", peer()],
+];
+if (old !== undefined) arms.push(["old", seed(old)]);
+if (env.FLAT_ARM === "1") {
+  arms.push([
+    "flat",
+    seed({ BatchLogRecordProcessor, LoggerProvider, Resource } as Mod, true),
+  ]);
+}
+if (env.PROFILE !== undefined) {
+  // Only this checkout's pipeline, for PROFILE seconds: a loop to run under
+  // a CPU profiler (node --cpu-prof, bun --cpu-prof).
+  const round = arms[0][1];
+  const end = performance.now() + Number(env.PROFILE) * 1000;
+  let n = 0;
+  while (performance.now() < end) {
+    await round();
+    n++;
+  }
+  console.log(`${n * BATCH} emits`);
+  // deno-lint-ignore no-explicit-any
+  (globalThis as any).process?.exit?.(0);
+}
+const REPS = 8; // rounds of 512 per timed sample
+const times = arms.map(() => [] as number[]);
+// CPU time of the process (all threads: GC helpers included), which a
+// descheduled thread does not accrue: on a loaded host it is steadier
+// than the wall clock.
+const proc = (globalThis as {
+  process?: { cpuUsage(): { user: number; system: number } };
+}).process;
+const cpuNs = (): number => {
+  const u = proc!.cpuUsage();
+  return (u.user + u.system) * 1000;
+};
+const cpu = arms.map(() => [] as number[]);
+for (let w = 0; w < 30; w++) for (const [, f] of arms) await f(); // warm-up
+for (let r = 0; r < ROUNDS; r++) {
+  for (let k = 0; k < arms.length; k++) {
+    const a = (r + k) % arms.length;
+    const f = arms[a][1];
+    const c0 = cpuNs();
+    const t0 = performance.now();
+    for (let i = 0; i < REPS; i++) await f();
+    times[a].push((performance.now() - t0) * 1e6 / (REPS * BATCH));
+    cpu[a].push((cpuNs() - c0) / (REPS * BATCH));
+  }
+}
+const med = (xs: number[]) => {
+  const s = xs.slice().sort((a, b) => a - b);
+  return s[s.length >> 1];
+};
+const peerMed = med(times[1]);
+const peerMin = Math.min(...times[1]);
+const peerCpu = med(cpu[1]);
+const rt = "Bun" in globalThis ? "bun" : "Deno" in globalThis ? "deno" : "node";
+for (let a = 0; a < arms.length; a++) {
+  const m = med(times[a]), lo = Math.min(...times[a]);
+  console.log(
+    `${rt} ${arms[a][0].padEnd(4)} p50 ${m.toFixed(0).padStart(5)} ns/emit ` +
+      `min ${lo.toFixed(0).padStart(5)}  / peer: p50 ${
+        (m / peerMed).toFixed(3)
+      } min ${(lo / peerMin).toFixed(3)} cpu ${
+        (med(cpu[a]) / peerCpu).toFixed(3)
+      } (${med(cpu[a]).toFixed(0)} ns)`,
+  );
+}
