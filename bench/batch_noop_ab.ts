@@ -16,6 +16,13 @@
 //
 //   PROFILE=4 node --cpu-prof bench/batch_noop_ab.ts
 //
+// JSON=<path> also writes "new" against the peer as bench/report's budget
+// row reads it: per round, the two arms' times are a few ms apart, and the
+// row gives the median of those per-round ratios with their quartiles (the
+// pairing the C rows use: mitata's p50s of the two, minutes apart, swung
+// 0.16x-0.40x between reports because the peer's GC-bound figure moves with
+// the host's load).
+//
 // Per arm: the median and fastest round (wall clock) and the median CPU time
 // of the process (all threads), each also divided by the peer's. The CPU is
 // shared: read the ratios, not the figures, and run an A/A check first (NEW
@@ -170,10 +177,9 @@ for (let r = 0; r < ROUNDS; r++) {
     cpu[a].push((cpuNs() - c0) / (REPS * BATCH));
   }
 }
-const med = (xs: number[]) => {
-  const s = xs.slice().sort((a, b) => a - b);
-  return s[s.length >> 1];
-};
+const quantile = (xs: readonly number[], f: number): number =>
+  xs.slice().sort((a, b) => a - b)[Math.floor(f * (xs.length - 1))];
+const med = (xs: number[]): number => quantile(xs, 0.5);
 const peerMed = med(times[1]);
 const peerMin = Math.min(...times[1]);
 const peerCpu = med(cpu[1]);
@@ -188,4 +194,25 @@ for (let a = 0; a < arms.length; a++) {
         (med(cpu[a]) / peerCpu).toFixed(3)
       } (${med(cpu[a]).toFixed(0)} ns)`,
   );
+}
+if (env.JSON !== undefined) {
+  // "new" (arm 0) against the peer (arm 1), round by round.
+  const ratios = times[0].map((t, r) => t / times[1][r]);
+  const result = {
+    runtime: rt,
+    rounds: ratios.length,
+    emitsPerMeasurement: REPS * BATCH,
+    oursNs: { min: quantile(times[0], 0), p50: quantile(times[0], 0.5) },
+    peerNs: { min: quantile(times[1], 0), p50: quantile(times[1], 0.5) },
+    ratio: {
+      min: quantile(ratios, 0),
+      p25: quantile(ratios, 0.25),
+      p50: quantile(ratios, 0.5),
+      p75: quantile(ratios, 0.75),
+      max: quantile(ratios, 1),
+    },
+    cpuRatio: med(cpu[0]) / peerCpu,
+  };
+  const { writeFileSync } = await import("node:fs");
+  writeFileSync(env.JSON, JSON.stringify(result, null, 2) + "\n");
 }
