@@ -3,7 +3,15 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import {
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import process from "node:process";
 import { FfiUnavailableError } from "../../ffi/errors.ts";
 import { O_CLOEXEC, O_WRONLY } from "../../ffi/libc.ts";
@@ -17,6 +25,7 @@ import type { Diagnostic } from "../../mod.ts";
 const linux = process.platform === "linux";
 const hasUserEvents = existsSync("/sys/kernel/tracing/user_events_data");
 const isDeno = navigator.userAgent.startsWith("Deno/");
+const isNode = navigator.userAgent.startsWith("Node.js/");
 // The Node 26 devDependency (node_modules/.bin/node), whatever runs the tests.
 const node26 = new URL("../../node_modules/.bin/node", import.meta.url)
   .pathname;
@@ -47,6 +56,46 @@ describe("openLibc", () => {
       assert.equal(libc.open("/nonexistent/user_events_data", O_WRONLY), -2);
       assert.equal(libc.ioctl(0x7fff, 0xc0082a00, memory), -9);
       libc.free(memory);
+    },
+  );
+
+  it(
+    "writes exactly the bytes asked for, as lengths repeat and share a slot of Node's length cache",
+    { skip: !linux && "Linux only" },
+    async () => {
+      const libc = await openLibc();
+      const memory = libc.alloc(4096);
+      assert.ok(memory !== null);
+      const bytes = new Uint8Array(memory.buffer);
+      for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 7 + 3) & 255;
+      const dir = mkdtempSync(join(tmpdir(), "seed-libc-"));
+      const path = join(dir, "out");
+      writeFileSync(path, "");
+      const fd = libc.open(path, O_WRONLY | O_CLOEXEC);
+      assert.ok(fd >= 0, `open: ${fd}`);
+      try {
+        // 1025 and 1027 land in the slots of 1 and 3 (1024 slots): each
+        // write must still send its own length, before and after.
+        const lengths = [1, 2, 1025, 1, 0, 3, 1027, 3, 4096, 1025];
+        const expected: number[] = [];
+        for (const length of lengths) {
+          assert.equal(libc.write(fd, memory, length), length);
+          expected.push(...bytes.subarray(0, length));
+        }
+        if (isNode) {
+          // A fractional length throws every time, never sending the length
+          // cached in its slot (that of 1).
+          for (let i = 0; i < 2; i++) {
+            assert.throws(() => libc.write(fd, memory, 1.5), RangeError);
+          }
+          assert.throws(() => libc.write(fd, memory, -1));
+        }
+        assert.deepEqual([...readFileSync(path)], expected);
+      } finally {
+        libc.close(fd);
+        libc.free(memory);
+        rmSync(dir, { recursive: true, force: true });
+      }
     },
   );
 
