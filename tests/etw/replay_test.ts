@@ -23,6 +23,7 @@ import {
 import { AttributeSanitizer } from "../../pipeline/attributes.ts";
 import {
   BASE_MS,
+  deletedKeyRecords,
   emitNestedInReplay,
   oddAttributeRecords,
   records,
@@ -179,6 +180,11 @@ describe("ETW replay of a repeated shape", () => {
   it("null-prototype and deleted-key attributes between plain ones: the full encoder's bytes", () => {
     compare({}, {}, oddAttributeRecords());
     compare({}, { attributeCountLimit: 5 }, oddAttributeRecords());
+  });
+
+  it("deleted-key attributes in every position, count and run length: the full encoder's bytes", () => {
+    compare({}, {}, deletedKeyRecords());
+    compare({}, { attributeCountLimit: 3 }, deletedKeyRecords());
   });
 
   it("values at the edges of a shape's kinds are not replayed as that kind", () => {

@@ -265,3 +265,97 @@ export function oddAttributeRecords(): LogRecord[] {
   }
   return out;
 }
+
+/**
+ * Records whose attributes object had keys deleted (dictionary mode on V8
+ * unless the key deleted was the last one added), in every position of the
+ * plain keys, deleted and added again (which moves the key last), reduced
+ * to fewer keys, and in runs of 1, 10, 11 and 40 between runs of plain
+ * objects, so that a replay meets them before, between and after it has
+ * compiled: each must be written as the full encoder writes it.
+ */
+export function deletedKeyRecords(): LogRecord[] {
+  const plain = (i: number): Record<string, unknown> => ({
+    "user.id": 4242 + i,
+    "http.request.method": i % 3 === 0 ? "POST" : "GET",
+    "url.path": `/api/v1/sessions/${i % 7}`,
+    "retry": (i & 1) === 0,
+  });
+  const keys = Object.keys(plain(0));
+  const variants: ((i: number) => Record<string, unknown>)[] = [];
+  // An extra key in each position (and after the last), then deleted.
+  for (let at = 0; at <= keys.length; at++) {
+    variants.push((i) => {
+      const src = plain(i);
+      const o: Record<string, unknown> = {};
+      keys.forEach((k, j) => {
+        if (j === at) o.gone = i;
+        o[k] = src[k];
+      });
+      if (at === keys.length) o.gone = i;
+      delete o.gone;
+      return o;
+    });
+  }
+  // A plain key deleted: fewer keys (another shape).
+  for (const k of keys) {
+    variants.push((i) => {
+      const o = plain(i);
+      delete o[k];
+      return o;
+    });
+  }
+  // A plain key deleted and added again: the same keys in another order.
+  for (const k of keys) {
+    variants.push((i) => {
+      const o = plain(i);
+      const v = o[k];
+      delete o[k];
+      o[k] = v;
+      return o;
+    });
+  }
+  // Several deleted, every key deleted, and an index key beside a deletion.
+  variants.push((i) => {
+    const o: Record<string, unknown> = { a: 1, b: 2, ...plain(i), c: 3 };
+    delete o.a;
+    delete o.c;
+    delete o.b;
+    return o;
+  });
+  variants.push((i) => {
+    const o = plain(i);
+    for (const k of keys) delete o[k];
+    return o;
+  });
+  variants.push((i) => {
+    const o: Record<string, unknown> = { gone: 0, ...plain(i), "7": "x" };
+    delete o.gone;
+    return o;
+  });
+  const out: LogRecord[] = [];
+  let t = BASE_MS;
+  const push = (attributes: Record<string, unknown>) =>
+    out.push({
+      timestamp: t++,
+      severityNumber: 9,
+      severityText: "INFO",
+      body: "deleted",
+      attributes: attributes as LogRecord["attributes"],
+    });
+  let i = 0;
+  for (const variant of variants) {
+    push(plain(i++));
+    push(variant(i++));
+    push(plain(i++));
+    push(plain(i++));
+  }
+  // Runs: past the ~10 odd objects after which V8 recompiled the loop.
+  for (const run of [1, 10, 11, 40]) {
+    const variant = variants[run % variants.length];
+    for (let k = 0; k < 3; k++) push(plain(i++));
+    for (let k = 0; k < run; k++) push(variant(i++));
+    for (let k = 0; k < 3; k++) push(plain(i++));
+  }
+  return out;
+}

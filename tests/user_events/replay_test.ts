@@ -22,6 +22,7 @@ import {
 import { AttributeSanitizer } from "../../pipeline/attributes.ts";
 import {
   BASE_MS,
+  deletedKeyRecords,
   emitNestedInReplay,
   oddAttributeRecords,
   records,
@@ -237,6 +238,11 @@ describe("user_events replay of a repeated shape", () => {
   it("null-prototype and deleted-key attributes between plain ones: the full encoder's bytes", () => {
     compare({}, {}, oddAttributeRecords());
     compare({}, { attributeCountLimit: 5 }, oddAttributeRecords());
+  });
+
+  it("deleted-key attributes in every position, count and run length: the full encoder's bytes", () => {
+    compare({}, {}, deletedKeyRecords());
+    compare({}, { attributeCountLimit: 3 }, deletedKeyRecords());
   });
 
   it("a bigint beyond int64 after a bigint shape is the sanitizer's string, not a replay", () => {
