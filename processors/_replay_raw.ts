@@ -82,7 +82,11 @@ export function readRawLogRecord(
       // A null-prototype object (always in dictionary mode on V8) reaches
       // the replays' for…in as a plain copy: once the loop has met one
       // dictionary-mode object, V8 compiles it generic for every object
-      // (the whole process 1.7x slower afterwards, Deno 2.9).
+      // (the whole process 1.7x slower afterwards, Deno 2.9). An object
+      // that had a key deleted, or got ~20 keys by computed stores, is in
+      // dictionary mode too, and nothing a script can read tells it from a
+      // fast one: those still reach the loop (bench/replay_deopt.ts: plain
+      // records 1.4-1.7x slower afterwards, Deno 2.9; issue #13).
       attributes = plainCopy(
         attributes as Attributes,
         context.sanitizer.attributeCountLimit,
