@@ -55,7 +55,7 @@ export function httpSection(
       "propagators as NodeSDK registers them, one log per request through sdk-logs' " +
       "`BatchLogRecordProcessor`; both exporters run otlp-transformer's protobuf " +
       "serializer, then succeed). Every request carries a sampled `traceparent`. " +
-      "Rounds are interleaved (bare, ours, theirs on even rounds, the reverse on odd ones); each reads the server's own " +
+      "Rounds are interleaved (the order rotates by one place every two rounds, forward on even rounds, reversed on odd ones, so every server takes every slot); each reads the server's own " +
       "CPU time (`process.cpuUsage`, user + system) before and after, with both " +
       "pipelines flushed, so it includes exporting the round's spans and logs. " +
       "**cost** = CPU per request minus bare's in the same round, median over rounds; " +

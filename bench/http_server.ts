@@ -9,9 +9,10 @@
 // process each, and loads them in turns with the same bounded loopback load:
 // CONCURRENCY requests in flight over keep-alive fetch, REQUESTS per round,
 // rounds interleaved so that the machine's other work falls on all three
-// alike: forward order (bare, ours, theirs) on even rounds, reverse on odd
-// ones, so that no server always follows the same one (which server goes
-// after which moves the Deno figures by more than a change being measured).
+// alike: the order rotates by one place every two rounds, forward on even
+// rounds and reversed on odd ones, so that every server takes every slot
+// and no server always follows the same one (which server goes after which
+// moves the Deno figures by more than a change being measured).
 // Each round reads the server's own CPU time (process.cpuUsage, user +
 // system) before and after, both pipelines flushed, so a round's figure
 // includes exporting its spans and logs. CPU per request is the figure that
@@ -29,9 +30,12 @@
 //   the same run, with oursMinusBaselineMicros: the median over rounds of
 //   (ours − baseline) in the same round, the paired old/new difference.
 //   Check it with an A/A run first (DIR = this tree): at load 14 (session
-//   23, Deno 2.9.6) the same code measured 2.0-2.8x as costly in the
-//   "ours" slot as in the "baseline" slot, whichever tree was in which, so
-//   a difference below the A/A one means nothing.
+//   23, Deno 2.9.6, forward/reverse order only, where ours sat in the
+//   middle slots and baseline at the ends) the same code measured 2.0-2.8x
+//   as costly in the "ours" slot as in the "baseline" slot; at load 0.2-3.6
+//   (session 24) A/A gave 0.97x on Deno and 1.01x on Bun, per-round
+//   quartiles of ours − baseline -8..15 µs and -8..6 µs. A difference
+//   within the A/A one means nothing.
 // - SEED_HTTP_CLIENT_ADDRESS=0 runs ours with `clientAddress: false` (no
 //   client.address, no server.requestIP call; @hono/otel records none), to
 //   see what that attribute costs (a baseline tree without this switch
@@ -269,6 +273,24 @@ const quantile = (sorted: number[], q: number): number =>
     ? NaN
     : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 
+/**
+ * The servers' order in round `round`: rotated by one place every two
+ * rounds, forward on even rounds and reversed on odd ones. Over 2n rounds
+ * each of n servers takes every slot, after its forward neighbour in one
+ * half and its backward one in the other, so the slot favours no server.
+ * With forward and
+ * reverse alone and four servers (SEED_HTTP_BASELINE), ours took only the
+ * middle slots and baseline only the first and last, an asymmetry that
+ * showed as a slot bias under load.
+ */
+export function slotOrder<T>(servers: readonly T[], round: number): T[] {
+  const n = servers.length;
+  const shift = (round >> 1) % n;
+  const out: T[] = [];
+  for (let i = 0; i < n; i++) out.push(servers[(i + shift) % n]);
+  return round % 2 === 1 ? out.reverse() : out;
+}
+
 /** Runs the whole benchmark on this runtime. */
 export async function runHttpBench(): Promise<HttpReport> {
   const began = performance.now();
@@ -296,7 +318,7 @@ export async function runHttpBench(): Promise<HttpReport> {
       (rounds < MIN_ROUNDS ||
         performance.now() - measureStart < TIME_BUDGET_MS)
     ) {
-      const order = rounds % 2 === 1 ? [...children].reverse() : children;
+      const order = slotOrder(children, rounds);
       for (const c of order) {
         const before = await sample(c);
         const run = await load(c, REQUESTS, latencies.get(c.variant));

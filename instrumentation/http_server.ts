@@ -842,31 +842,34 @@ export class HttpServerInstrumentation {
     counters.requests++;
     const rawMethod = request.method;
     const method = normalizeMethod(rawMethod);
-    const attributes: Record<string, AnyValue> = {
-      "http.request.method": method,
-    };
-    if (method === "_OTHER") {
-      counters.otherMethods++;
-      attributes["http.request.method_original"] = originalMethod(rawMethod);
-    }
     const url = request.url;
     const parts = this.#parts;
+    let attributes: Record<string, AnyValue>;
     if (splitUrlInto(url, parts)) {
-      attributes["url.scheme"] = parts.scheme;
-      attributes["url.path"] = parts.path;
       const query = parts.query;
-      if (query !== undefined) {
-        const redacted = redactQuery(query);
-        attributes["url.query"] = redacted;
-        attributes["url.full"] = redactedFullUrl(url, parts, redacted);
-      } else attributes["url.full"] = redactedFullUrl(url, parts, undefined);
-      attributes["server.address"] = parts.host;
-      attributes["server.port"] = parts.port;
+      const redacted = query === undefined ? undefined : redactQuery(query);
+      // The keys every parsed URL has, in one literal: V8 and JSC then
+      // make the object with its final shape at once instead of growing it
+      // key by key (each added key a shape transition, and past the
+      // literal's slack a copy of the property store).
+      attributes = {
+        "http.request.method": method,
+        "url.scheme": parts.scheme,
+        "url.path": parts.path,
+        "url.full": redactedFullUrl(url, parts, redacted),
+        "server.address": parts.host,
+        "server.port": parts.port,
+      };
+      if (redacted !== undefined) attributes["url.query"] = redacted;
       // Bun.serve and Deno.serve speak HTTP/1.1 over cleartext; over TLS
       // the version (1.1 or 2) is not exposed to the handler.
       if (parts.scheme === "http") {
         attributes["network.protocol.version"] = "1.1";
       }
+    } else attributes = { "http.request.method": method };
+    if (method === "_OTHER") {
+      counters.otherMethods++;
+      attributes["http.request.method_original"] = originalMethod(rawMethod);
     }
     // One `get` per header needed: Deno's `Headers` answers a `get` from
     // the request alone, while `has`, iteration or a missing-name scan
