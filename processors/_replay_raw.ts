@@ -24,7 +24,6 @@ import {
 import {
   type EncodeOptions,
   type EventBuffer,
-  MAX_STRUCT_MEMBERS,
   replayLogRecord,
 } from "./_eventheader.ts";
 
@@ -78,20 +77,17 @@ export function readRawLogRecord(
     if ((attributes as Attributes)["event_id"] !== undefined) return false;
     const proto = Object.getPrototypeOf(attributes);
     if (proto !== Object.prototype) {
-      if (proto !== null) return false;
-      // A null-prototype object (always in dictionary mode on V8) reaches
-      // the replays' for…in as a plain copy: once the loop has met one
-      // dictionary-mode object, V8 compiles it generic for every object
-      // (the whole process 1.7x slower afterwards, Deno 2.9). An object
-      // that had a key deleted, or got ~20 keys by computed stores, is in
-      // dictionary mode too, and nothing a script can read tells it from a
-      // fast one: those still reach the loop (bench/replay_deopt.ts: plain
-      // records 1.4-1.7x slower afterwards, Deno 2.9; issue #13).
-      attributes = plainCopy(
-        attributes as Attributes,
-        context.sanitizer.attributeCountLimit,
-      );
-      if (attributes === undefined) return false;
+      // Not Object.prototype: a null-prototype object (always in dictionary
+      // mode on V8) or a class instance goes to the full encoder. A plain
+      // copy of a null-prototype object (d507681), made by computed stores,
+      // left the replay's for…in in a Maglev deopt loop ("wrong map" at
+      // `attributes[key]`) once records of other keys had been seen: every
+      // later plain emit 11-19x slower on Deno 2.9 (bench/replay_deopt.ts
+      // --kind othershape,nullproto). An object that had a key deleted, or
+      // got ~20 keys by computed stores, is in dictionary mode too, and
+      // nothing a script can read tells it from a fast one: those still
+      // reach the loop (plain records 1.4-1.7x slower afterwards; #13).
+      return false;
     }
   }
   let traceId: unknown = record.traceId;
@@ -125,29 +121,6 @@ export function readRawLogRecord(
   out.countLimit = sanitizer.attributeCountLimit;
   out.valueLengthLimit = sanitizer.attributeValueLengthLimit;
   return true;
-}
-
-/**
- * The own enumerable string-keyed properties of a null-prototype object, in
- * their order, in a new plain object; `undefined` when the object is not
- * for a replay: a `__proto__` key (on Bun and Node a plain object's
- * setter, not a property; Deno has no such setter) or more keys than
- * `countLimit` or a shape holds (the full path caps and counts them).
- */
-function plainCopy(
-  attributes: Attributes,
-  countLimit: number,
-): Attributes | undefined {
-  const copy: Record<string, Attributes[string]> = {};
-  let n = 0;
-  for (const key in attributes) {
-    // MAX_STRUCT_MEMBERS: EventHeader's struct limit, TraceLogging's too.
-    if (key === "__proto__" || ++n > countLimit || n > MAX_STRUCT_MEMBERS) {
-      return undefined;
-    }
-    copy[key] = attributes[key];
-  }
-  return copy;
 }
 
 const fields = new RawLogFields();
