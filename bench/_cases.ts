@@ -48,7 +48,6 @@ import {
 import type { LogRecord as PeerLogRecord } from "@opentelemetry/api-logs";
 import { UserEventsProcessor } from "../processors/user_events/mod.ts";
 import { EtwProcessor } from "../processors/etw/mod.ts";
-import type { Advapi32Binding } from "../ffi/advapi32.ts";
 import { OtlpHttpLogExporter } from "../exporters/otlp/mod.ts";
 import {
   encodeLogsRequest,
@@ -62,8 +61,10 @@ import { DevNullLibc, FakeLibc } from "./_fake_libc.ts";
 import { metricsCases } from "./_metrics_cases.ts";
 import {
   consume,
+  NoopExporter,
   okFetch,
   RECORD,
+  recordingAdvapi32,
   seededRecords,
   SUCCESS,
 } from "./_fixtures.ts";
@@ -390,34 +391,6 @@ export async function userEventsCases(): Promise<BenchCase[]> {
   return cases;
 }
 
-/**
- * An advapi32 binding without Windows: a session listens to every level, and
- * EventWriteTransfer only counts (its data descriptors point at the
- * processor's arena; nothing reads them), so an enabled EtwProcessor runs
- * its whole encode path and stops at the call into the OS.
- */
-function recordingAdvapi32(): Advapi32Binding & { writes: number } {
-  const binding = {
-    runtime: "bench",
-    writes: 0,
-    eventRegister(_id: Uint8Array, out: BigUint64Array): number {
-      out[0] = 7n;
-      return 0;
-    },
-    eventSetInformation: () => 0,
-    eventProviderEnabled: () => 1,
-    eventEnabled: () => 1,
-    eventWriteTransfer(): number {
-      binding.writes++;
-      return 0;
-    },
-    eventUnregister: () => 0,
-    addressOf: () => 0x10000,
-    close: () => {},
-  };
-  return binding;
-}
-
 /** ETW, enabled: the EtwProcessor through the recording binding. */
 export function etwCases(): Promise<BenchCase[]> {
   const processor = new EtwProcessor(recordingAdvapi32(), {
@@ -442,16 +415,6 @@ export function etwCases(): Promise<BenchCase[]> {
 // 4. emit into a batching processor, ours vs @opentelemetry/sdk-logs.
 
 const BATCH = 512;
-
-class NoopExporter<T> implements Exporter<T> {
-  export(batch: readonly T[], _signal: AbortSignal): Promise<ExportResult> {
-    consume(batch.length);
-    return Promise.resolve(SUCCESS);
-  }
-  shutdown(): Promise<void> {
-    return Promise.resolve();
-  }
-}
 
 /** Peer records for the same seeded inputs (the same ms timestamps), a span context. */
 export function toPeerRecords(

@@ -3,7 +3,8 @@
 // the end-to-end cases write into (a fetch that answers 200 at once, exporters
 // that do nothing). Everything is deterministic: same seed, same records.
 
-import type { ExportResult, LogRecord } from "../mod.ts";
+import type { Exporter, ExportResult, LogRecord } from "../mod.ts";
+import type { Advapi32Binding } from "../ffi/advapi32.ts";
 
 /**
  * The record of the single-record cases: a body and four attributes (an
@@ -124,4 +125,72 @@ export let sink = 0;
 /** Lets a case fold a value into {@linkcode sink}. */
 export function consume(value: number): void {
   sink ^= value;
+}
+
+/** An exporter that takes every batch and does nothing (the no-op batch cases). */
+export class NoopExporter<T> implements Exporter<T> {
+  /** Counts the batch into {@linkcode sink} and succeeds. */
+  export(batch: readonly T[], _signal: AbortSignal): Promise<ExportResult> {
+    consume(batch.length);
+    return Promise.resolve(SUCCESS);
+  }
+  /** Nothing to release. */
+  shutdown(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+/**
+ * An advapi32 binding without Windows: a session listens to every level, and
+ * EventWriteTransfer only counts (its data descriptors point at the
+ * processor's arena; nothing reads them), so an enabled EtwProcessor runs
+ * its whole encode path and stops at the call into the OS.
+ */
+export function recordingAdvapi32(): Advapi32Binding & { writes: number } {
+  const binding = {
+    runtime: "bench",
+    writes: 0,
+    eventRegister(_id: Uint8Array, out: BigUint64Array): number {
+      out[0] = 7n;
+      return 0;
+    },
+    eventSetInformation: () => 0,
+    eventProviderEnabled: () => 1,
+    eventEnabled: () => 1,
+    eventWriteTransfer(): number {
+      binding.writes++;
+      return 0;
+    },
+    eventUnregister: () => 0,
+    addressOf: () => 0x10000,
+    close: () => {},
+  };
+  return binding;
+}
+
+/** The value at fraction `f` (0 to 1) of `values` sorted, nearest rank below. */
+export function quantile(values: readonly number[], f: number): number {
+  return values.slice().sort((a, b) => a - b)[
+    Math.floor(f * (values.length - 1))
+  ];
+}
+
+/** The spread of per-round ratios a paired bench reports: extremes and quartiles. */
+export interface RatioSpread {
+  min: number;
+  p25: number;
+  p50: number;
+  p75: number;
+  max: number;
+}
+
+/** {@linkcode RatioSpread} of `ratios`. */
+export function ratioSpread(ratios: readonly number[]): RatioSpread {
+  return {
+    min: quantile(ratios, 0),
+    p25: quantile(ratios, 0.25),
+    p50: quantile(ratios, 0.5),
+    p75: quantile(ratios, 0.75),
+    max: quantile(ratios, 1),
+  };
 }

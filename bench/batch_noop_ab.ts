@@ -30,8 +30,6 @@
 
 import {
   BatchLogRecordProcessor,
-  type Exporter,
-  type ExportResult,
   LoggerProvider,
   type LogRecord,
   type LogRecordData,
@@ -44,7 +42,13 @@ import {
 } from "@opentelemetry/sdk-logs";
 import { resourceFromAttributes as peerResourceFromAttributes } from "@opentelemetry/resources";
 import { toPeerRecords } from "./_cases.ts";
-import { consume, seededRecords, SUCCESS } from "./_fixtures.ts";
+import {
+  consume,
+  NoopExporter,
+  quantile,
+  ratioSpread,
+  seededRecords,
+} from "./_fixtures.ts";
 
 type Mod = typeof import("../mod.ts");
 const env = (globalThis as { process?: { env: Record<string, string> } })
@@ -60,16 +64,6 @@ const RESOURCE_ATTRIBUTES = {
 };
 const noEnv = (): undefined => undefined;
 const silent = (): void => {};
-
-class NoopExporter<T> implements Exporter<T> {
-  export(batch: readonly T[], _signal: AbortSignal): Promise<ExportResult> {
-    consume(batch.length);
-    return Promise.resolve(SUCCESS);
-  }
-  shutdown(): Promise<void> {
-    return Promise.resolve();
-  }
-}
 
 type Round = () => Promise<void>;
 
@@ -177,8 +171,6 @@ for (let r = 0; r < ROUNDS; r++) {
     cpu[a].push((cpuNs() - c0) / (REPS * BATCH));
   }
 }
-const quantile = (xs: readonly number[], f: number): number =>
-  xs.slice().sort((a, b) => a - b)[Math.floor(f * (xs.length - 1))];
 const med = (xs: number[]): number => quantile(xs, 0.5);
 const peerMed = med(times[1]);
 const peerMin = Math.min(...times[1]);
@@ -204,13 +196,7 @@ if (env.JSON !== undefined) {
     emitsPerMeasurement: REPS * BATCH,
     oursNs: { min: quantile(times[0], 0), p50: quantile(times[0], 0.5) },
     peerNs: { min: quantile(times[1], 0), p50: quantile(times[1], 0.5) },
-    ratio: {
-      min: quantile(ratios, 0),
-      p25: quantile(ratios, 0.25),
-      p50: quantile(ratios, 0.5),
-      p75: quantile(ratios, 0.75),
-      max: quantile(ratios, 1),
-    },
+    ratio: ratioSpread(ratios),
     cpuRatio: med(cpu[0]) / peerCpu,
   };
   const { writeFileSync } = await import("node:fs");

@@ -34,7 +34,7 @@
 // is the figure to read, with their spread.
 
 import { etwCases, userEventsCases } from "./_cases.ts";
-import { RECORD } from "./_fixtures.ts";
+import { quantile, ratioSpread, RECORD } from "./_fixtures.ts";
 import { FakeLibc } from "./_fake_libc.ts";
 import { LoggerProvider, Resource } from "../mod.ts";
 import { UserEventsProcessor } from "../processors/user_events/mod.ts";
@@ -275,8 +275,6 @@ while (performance.now() - started < ms) {
   tsNs.push(t);
   cNs.push(k);
 }
-const quantile = (v: readonly number[], f: number) =>
-  v.slice().sort((a, b) => a - b)[Math.floor(f * (v.length - 1))];
 const ratios = tsNs.map((t, i) => t / cNs[i]);
 const runtime = isBun
   ? `Bun ${(globalThis as unknown as { Bun: { version: string } }).Bun.version}`
@@ -293,13 +291,7 @@ const result = {
   rounds: ratios.length,
   tsNs: { min: quantile(tsNs, 0), p50: quantile(tsNs, 0.5) },
   cNs: { min: quantile(cNs, 0), p50: quantile(cNs, 0.5) },
-  ratio: {
-    min: quantile(ratios, 0),
-    p25: quantile(ratios, 0.25),
-    p50: quantile(ratios, 0.5),
-    p75: quantile(ratios, 0.75),
-    max: quantile(ratios, 1),
-  },
+  ratio: ratioSpread(ratios),
 };
 const f1 = (x: number) => x.toFixed(1);
 const f2 = (x: number) => x.toFixed(2);

@@ -32,7 +32,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { cpuUsage } from "node:process";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { RECORD } from "./_fixtures.ts";
+import { RECORD, recordingAdvapi32 } from "./_fixtures.ts";
 
 function arg(name: string): string | undefined {
   const g = globalThis as {
@@ -127,28 +127,6 @@ function copyTree(root: string): string {
   return dir;
 }
 
-function countingAdvapi32() {
-  const binding = {
-    runtime: "bench",
-    writes: 0,
-    eventRegister(_id: Uint8Array, out: BigUint64Array): number {
-      out[0] = 7n;
-      return 0;
-    },
-    eventSetInformation: () => 0,
-    eventProviderEnabled: () => 1,
-    eventEnabled: () => 1,
-    eventWriteTransfer(): number {
-      binding.writes++;
-      return 0;
-    },
-    eventUnregister: () => 0,
-    addressOf: () => 0x10000,
-    close: () => {},
-  };
-  return binding;
-}
-
 function subject(
   label: string,
   m: Awaited<ReturnType<typeof load>>,
@@ -184,7 +162,7 @@ function subject(
     });
     fake.setEnabled(true);
   } else {
-    processor = new m.etw.EtwProcessor(countingAdvapi32(), {
+    processor = new m.etw.EtwProcessor(recordingAdvapi32(), {
       providerName: "Bench.Provider",
       diagnostics: silent,
     });

@@ -18,10 +18,8 @@ import { writeSpanEvent } from "../processors/_span_replay.ts";
 import { UserEventsSpanProcessor } from "../processors/user_events/mod.ts";
 import { type ReadableSpan, Resource, TracerProvider } from "../mod.ts";
 import { FakeLibc } from "./_fake_libc.ts";
-import {
-  type Advapi32Binding,
-  EtwSpanProcessor,
-} from "../processors/etw/mod.ts";
+import { recordingAdvapi32 } from "./_fixtures.ts";
+import { EtwSpanProcessor } from "../processors/etw/mod.ts";
 
 /** The old ETW span processor (full encoder per span) when OLD_ETW names a copy of it. */
 const oldEtwPath = (globalThis as { process?: { env: Record<string, string> } })
@@ -101,24 +99,7 @@ function onEnd(): void {
   }
 }
 
-let etwWrites = 0;
-const advapi32: Advapi32Binding = {
-  runtime: "bench",
-  eventRegister(_id: Uint8Array, out: BigUint64Array): number {
-    out[0] = 7n;
-    return 0;
-  },
-  eventSetInformation: () => 0,
-  eventProviderEnabled: () => 1,
-  eventEnabled: () => 1,
-  eventWriteTransfer(): number {
-    etwWrites++;
-    return 0;
-  },
-  eventUnregister: () => 0,
-  addressOf: () => 0x10000,
-  close: () => {},
-};
+const advapi32 = recordingAdvapi32();
 const etw = new EtwSpanProcessor(advapi32, { providerName: "Bench.Spans" });
 function etwOnEnd(): void {
   for (let r = 0; r < PASSES; r++) {
@@ -178,6 +159,6 @@ console.log(`  new/old encode            ${(best[1] / best[0]).toFixed(2)}`);
 if (oldEtw !== undefined) {
   console.log(`  new/old ETW onEnd         ${(best[3] / best[4]).toFixed(2)}`);
 }
-if (sink === 0 || fake.writes === 0 || etwWrites === 0) {
+if (sink === 0 || fake.writes === 0 || advapi32.writes === 0) {
   throw new Error("nothing written");
 }
