@@ -145,14 +145,31 @@ function assertInOrder(events: ListenedEvent[], count: number): void {
   }
 }
 
+/**
+ * Runs `body` on a fresh native-ring perf with the copy worker's start set
+ * by setCopyStart(startMs, waitMs), undoing both afterwards.
+ */
+async function withCopyStart(
+  startMs: number,
+  waitMs: number,
+  body: (perf: NativeRingPerf) => Promise<void>,
+): Promise<void> {
+  const perf = new NativeRingPerf(native!);
+  try {
+    setCopyStart(startMs, waitMs);
+    await body(perf);
+  } finally {
+    setCopyStart(null);
+    perf.release();
+  }
+}
+
 describe("listener copy-worker start (receivers/user_events/listener.ts)", () => {
   it(
     "copies the rings from its own thread while opening waits for the worker, then hands them over",
     { skip: SKIP, timeout: 60000 },
-    async () => {
-      const perf = new NativeRingPerf(native!);
-      try {
-        setCopyStart(400, 20000);
+    () =>
+      withCopyStart(400, 20000, async (perf) => {
         const opening = open(perf);
         // 10 bursts (20 KiB through an 8 KiB ring) while the worker waits:
         // only this thread's copying makes room.
@@ -171,20 +188,14 @@ describe("listener copy-worker start (receivers/user_events/listener.ts)", () =>
         } finally {
           listener.close();
         }
-      } finally {
-        setCopyStart(null);
-        perf.release();
-      }
-    },
+      }),
   );
 
   it(
     "returns after the wait with its own thread copying, says so, and hands the rings over when the worker is late",
     { skip: SKIP, timeout: 60000 },
-    async () => {
-      const perf = new NativeRingPerf(native!);
-      try {
-        setCopyStart(800, 100);
+    () =>
+      withCopyStart(800, 100, async (perf) => {
         const listener = await open(perf);
         try {
           assert.equal(listener.stats.copyThreadState, "starting");
@@ -220,20 +231,14 @@ describe("listener copy-worker start (receivers/user_events/listener.ts)", () =>
         } finally {
           listener.close();
         }
-      } finally {
-        setCopyStart(null);
-        perf.release();
-      }
-    },
+      }),
   );
 
   it(
     "keeps copying from its own thread when the worker never gets ready, and close() says it failed",
     { skip: SKIP, timeout: 60000 },
-    async () => {
-      const perf = new NativeRingPerf(native!);
-      try {
-        setCopyStart(Infinity, 50);
+    () =>
+      withCopyStart(Infinity, 50, async (perf) => {
         const listener = await open(perf);
         const events: ListenedEvent[] = [];
         try {
@@ -255,10 +260,6 @@ describe("listener copy-worker start (receivers/user_events/listener.ts)", () =>
         );
         assert.deepEqual([...perf.dropped], []);
         assertInOrder(events, 320);
-      } finally {
-        setCopyStart(null);
-        perf.release();
-      }
-    },
+      }),
   );
 });
