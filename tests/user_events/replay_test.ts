@@ -245,6 +245,44 @@ describe("user_events replay of a repeated shape", () => {
     compare({}, { attributeCountLimit: 3 }, deletedKeyRecords());
   });
 
+  it("deleted-key attributes write the bytes of the same keys as a literal, and a plain emit after them too", () => {
+    // Two long-lived processors fed the same records, one with the
+    // deleted-key objects as given (dictionary mode on V8), one with each
+    // rebuilt as a literal of the same keys in the same order (fast mode):
+    // every event byte for byte, including the plain records after a run of
+    // deleted-key ones, once the replay has met dictionary-mode objects.
+    // (Records without a time of their own get the time of emit, which
+    // differs between the two runs: those get one.)
+    const timed = (r: LogRecord): LogRecord =>
+      [0, -5, undefined].includes(r.timestamp as number | undefined)
+        ? { ...r, timestamp: BASE_MS }
+        : r;
+    const given = deletedKeyRecords().map(timed);
+    const literal = given.map((r) => ({
+      ...r,
+      attributes: r.attributes === undefined
+        ? undefined
+        : Object.fromEntries(Object.entries(r.attributes)),
+    }));
+    const tail = records(0x5eed, 200).map(timed);
+    const a = open({});
+    const b = open({});
+    const ca = context({});
+    const cb = context({});
+    for (const r of [...given, ...tail]) a.processor.onEmit(r, ca);
+    for (const r of [...literal, ...tail]) b.processor.onEmit(r, cb);
+    assert.equal(a.fake.writes.length, given.length + tail.length);
+    assert.equal(a.fake.writes.length, b.fake.writes.length);
+    for (let i = 0; i < a.fake.writes.length; i++) {
+      assert.deepEqual(
+        a.fake.writes[i].event,
+        b.fake.writes[i].event,
+        `event ${i}`,
+      );
+    }
+    assert.deepEqual(a.processor.stats, b.processor.stats);
+  });
+
   it("a bigint beyond int64 after a bigint shape is the sanitizer's string, not a replay", () => {
     const at = (n: bigint, body: unknown): LogRecord => ({
       timestamp: BASE_MS,
