@@ -116,20 +116,33 @@ function fail(message: string): never {
 }
 
 class Cursor {
-  readonly view: DataView;
-  readonly bytes: Uint8Array;
-  readonly end: number;
+  view: DataView;
+  bytes: Uint8Array;
+  /** Where the event starts in `bytes`: offsets in messages count from here. */
+  base: number;
+  end: number;
   pos: number;
-  constructor(view: DataView, bytes: Uint8Array, start: number, end: number) {
+  constructor(
+    view: DataView,
+    bytes: Uint8Array,
+    start: number,
+    end: number,
+    base: number = start,
+  ) {
     this.view = view;
     this.bytes = bytes;
+    this.base = base;
     this.end = end;
     this.pos = start;
   }
   need(n: number, what: string): number {
     const p = this.pos;
     if (p + n > this.end) {
-      fail(`${what} needs ${n} bytes at offset ${p}, ${this.end - p} left`);
+      fail(
+        `${what} needs ${n} bytes at offset ${p - this.base}, ${
+          this.end - p
+        } left`,
+      );
     }
     this.pos = p + n;
     return p;
@@ -145,31 +158,74 @@ class Cursor {
     let p = start;
     while (p < this.end && this.bytes[p] !== 0) p++;
     if (p >= this.end) {
-      fail(`${what} at offset ${start} has no terminating NUL`);
+      fail(`${what} at offset ${start - this.base} has no terminating NUL`);
     }
     this.pos = p + 1;
     return decodeUtf8(this.bytes, start, p);
   }
 }
 
+/** Longest ASCII string built from char codes instead of a TextDecoder call. */
+const ASCII_MAX = 128;
+/** Longest string remembered in {@linkcode internedStrings}. */
+const INTERN_MAX = 32;
+const INTERN_SLOTS = 512;
+// The last short ASCII string seen per hash slot: a value a writer repeats
+// (a severity text, a service name, `_typeName`) comes back as the string
+// built before instead of a new one. Bounded (512 strings of at most 32
+// chars, per process) and only a cache: the result is the same string.
+const internedBytes = new Uint8Array(INTERN_SLOTS * INTERN_MAX);
+const internedLengths = new Int32Array(INTERN_SLOTS).fill(-1);
+const internedStrings: string[] = new Array<string>(INTERN_SLOTS).fill("");
+// One array of char codes per length, for String.fromCharCode.apply: one
+// string allocated, where `s += char` allocated one per character (on V8
+// ~600 bytes for a 32-char trace id).
+const charCodes: number[][] = [];
+for (let n = 0; n <= ASCII_MAX; n++) {
+  charCodes.push(new Array<number>(n).fill(0));
+}
+
 /**
- * UTF-8 bytes `[start, end)` as a string. Short ASCII strings (field
- * names, most values) are built here: on Deno each `TextDecoder.decode` is
- * a call into the runtime plus a subarray, several per event in a
- * listener's stream. The result is the same: ASCII decodes to itself.
+ * UTF-8 bytes `[start, end)` as a string. ASCII strings of up to 128 bytes
+ * (field names, most values) are built here, short ones looked up first:
+ * on Deno each `TextDecoder.decode` is a call into the runtime plus a
+ * subarray, several per event in a listener's stream. The result is the
+ * same: ASCII decodes to itself.
  */
 function decodeUtf8(bytes: Uint8Array, start: number, end: number): string {
-  if (end - start <= 32) {
-    let s = "";
+  const n = end - start;
+  if (n <= ASCII_MAX) {
+    let hash = n;
     let i = start;
     for (; i < end; i++) {
       const b = bytes[i];
       if (b >= 0x80) break;
-      s += String.fromCharCode(b);
+      hash = Math.imul(hash ^ b, 0x01000193);
     }
-    if (i === end) return s;
+    if (i === end) {
+      if (n === 0) return "";
+      if (n > INTERN_MAX) return fromCharCodes(bytes, start, n);
+      const slot = (hash ^ (hash >>> 15)) & (INTERN_SLOTS - 1);
+      const at = slot * INTERN_MAX;
+      if (internedLengths[slot] === n) {
+        let k = 0;
+        while (k < n && internedBytes[at + k] === bytes[start + k]) k++;
+        if (k === n) return internedStrings[slot];
+      }
+      const s = fromCharCodes(bytes, start, n);
+      for (let k = 0; k < n; k++) internedBytes[at + k] = bytes[start + k];
+      internedLengths[slot] = n;
+      internedStrings[slot] = s;
+      return s;
+    }
   }
   return utf8.decode(bytes.subarray(start, end));
+}
+
+function fromCharCodes(bytes: Uint8Array, start: number, n: number): string {
+  const codes = charCodes[n];
+  for (let k = 0; k < n; k++) codes[k] = bytes[start + k];
+  return String.fromCharCode.apply(null, codes);
 }
 
 function hex(bytes: Uint8Array, start: number, n: number): string {
@@ -299,7 +355,9 @@ function readElement(node: MetaNode, c: Cursor): DecodedValue {
       let p = start;
       while (p + 2 <= c.end && view.getUint16(p, true) !== 0) p += 2;
       if (p + 2 > c.end) {
-        fail(`${what} at offset ${start} has no terminating NUL`);
+        fail(
+          `${what} at offset ${start - c.base} has no terminating NUL`,
+        );
       }
       c.pos = p + 2;
       return utf16.decode(bytes.subarray(start, p));
@@ -314,7 +372,9 @@ function readElement(node: MetaNode, c: Cursor): DecodedValue {
         p += 4;
       }
       if (p + 4 > c.end) {
-        fail(`${what} at offset ${start} has no terminating NUL`);
+        fail(
+          `${what} at offset ${start - c.base} has no terminating NUL`,
+        );
       }
       c.pos = p + 4;
       return s;
@@ -404,7 +464,16 @@ export function decodeEventHeader(
   tracepointName: string,
   event: Uint8Array,
 ): DecodedEvent {
-  return decode(undefined, tracepointName, event);
+  checkArguments(tracepointName, event);
+  return decode(
+    undefined,
+    tracepointName,
+    event,
+    undefined,
+    0,
+    event.byteLength,
+    undefined,
+  );
 }
 
 interface NameInfo {
@@ -464,7 +533,66 @@ export class EventHeaderDecoder {
    * @throws {RangeError} As {@linkcode decodeEventHeader}.
    */
   decode(tracepointName: string, event: Uint8Array): DecodedEvent {
-    return decode(this.#names, tracepointName, event);
+    checkArguments(tracepointName, event);
+    // A fresh cursor per call: `event` may be a subclass whose methods
+    // call back into this decoder.
+    return decode(
+      this.#names,
+      tracepointName,
+      event,
+      undefined,
+      0,
+      event.byteLength,
+      undefined,
+    );
+  }
+}
+
+/**
+ * @internal The listener's decoder: an {@linkcode EventHeaderDecoder} that
+ * reads an event where it lies in a larger buffer (`bytes[start, end)`,
+ * `view` over the same bytes from offset 0), so a listener decoding a
+ * stream allocates no subarray, DataView or cursor per event. Results,
+ * errors (offsets counted from `start`) and cache bounds are those of
+ * {@linkcode EventHeaderDecoder.decode}. Not re-entrant (one cursor), so
+ * only for plain `Uint8Array`s the caller owns.
+ */
+export class EventHeaderRangeDecoder {
+  readonly #names = new Map<string, NameInfo>();
+  readonly #cursor = new Cursor(
+    new DataView(new ArrayBuffer(0)),
+    new Uint8Array(0),
+    0,
+    0,
+  );
+
+  /**
+   * Decodes the event in `bytes[start, end)`.
+   *
+   * @param tracepointName The tracepoint name (a string).
+   * @param bytes The buffer holding the event.
+   * @param view A view over `bytes` (same offset and length).
+   * @param start The event's first byte.
+   * @param end One past its last byte.
+   * @returns The decoded event.
+   * @throws {RangeError} As {@linkcode decodeEventHeader}.
+   */
+  decode(
+    tracepointName: string,
+    bytes: Uint8Array,
+    view: DataView,
+    start: number,
+    end: number,
+  ): DecodedEvent {
+    return decode(
+      this.#names,
+      tracepointName,
+      bytes,
+      view,
+      start,
+      end,
+      this.#cursor,
+    );
   }
 }
 
@@ -499,11 +627,7 @@ function sameBytes(a: Uint8Array, b: Uint8Array, start: number): boolean {
   return true;
 }
 
-function decode(
-  cache: Map<string, NameInfo> | undefined,
-  tracepointName: string,
-  event: Uint8Array,
-): DecodedEvent {
+function checkArguments(tracepointName: unknown, event: unknown): void {
   if (typeof tracepointName !== "string") {
     throw new TypeError(
       "Cannot decode EventHeader event: tracepointName is not a string",
@@ -514,10 +638,32 @@ function decode(
       "Cannot decode EventHeader event: event is not a Uint8Array",
     );
   }
+}
+
+function decode(
+  cache: Map<string, NameInfo> | undefined,
+  tracepointName: string,
+  event: Uint8Array,
+  eventView: DataView | undefined,
+  start: number,
+  end: number,
+  cursor: Cursor | undefined,
+): DecodedEvent {
   const info = nameInfo(cache, tracepointName);
   const nameLevel = info.level;
-  const view = new DataView(event.buffer, event.byteOffset, event.byteLength);
-  const c = new Cursor(view, event, 0, event.byteLength);
+  const view = eventView ??
+    new DataView(event.buffer, event.byteOffset, event.byteLength);
+  let c: Cursor;
+  if (cursor === undefined) {
+    c = new Cursor(view, event, start, end);
+  } else {
+    c = cursor;
+    c.view = view;
+    c.bytes = event;
+    c.base = start;
+    c.end = end;
+    c.pos = start;
+  }
   const h = c.need(8, "eventheader");
   const flags = event[h];
   if ((flags & 0x02) === 0) {
@@ -545,8 +691,11 @@ function decode(
     for (;;) {
       const size = c.u16("extension size");
       const kind = c.u16("extension kind");
-      const p = c.need(size, `extension of kind ${kind & 0x7fff}`);
       const k = kind & 0x7fff;
+      // The subject only on failure: a template string per event otherwise.
+      const p = c.pos + size <= c.end
+        ? c.need(size, "extension")
+        : c.need(size, `extension of kind ${k}`);
       if (k === 1) {
         if (metaStart >= 0) fail("more than one metadata extension");
         metaStart = p;
@@ -573,7 +722,7 @@ function decode(
     }
   }
   if (shape === undefined) {
-    const meta = new Cursor(view, event, metaStart, metaEnd);
+    const meta = new Cursor(view, event, metaStart, metaEnd, start);
     const fullName = meta.zstring("event name");
     const semicolon = fullName.indexOf(";");
     const nodes: MetaNode[] = [];

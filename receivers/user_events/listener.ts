@@ -38,7 +38,7 @@ import type { MappedMemory, PerfBinding } from "../../ffi/perf.ts";
 import { EVENTHEADER_FIELDS } from "../../processors/_eventheader.ts";
 import {
   type DecodedEvent,
-  EventHeaderDecoder,
+  EventHeaderRangeDecoder,
 } from "../../processors/user_events/decode_event_header.ts";
 import {
   CLOCK_MONOTONIC,
@@ -631,7 +631,7 @@ export class UserEventsListener implements Disposable, AsyncDisposable {
   readonly #registrations: Registration[];
   readonly #registerFd: number;
   readonly #enableMemory: NativeMemory | null;
-  readonly #decoder = new EventHeaderDecoder();
+  readonly #decoder = new EventHeaderRangeDecoder();
   readonly #remaining: Float64Array;
   readonly #partial: Uint8Array;
   readonly #counters = new Float64Array(9);
@@ -786,10 +786,8 @@ export class UserEventsListener implements Disposable, AsyncDisposable {
     }
     let event: DecodedEvent;
     try {
-      event = this.#decoder.decode(
-        name,
-        bytes.subarray(raw + 8, raw + rawSize),
-      );
+      // In place: no subarray or DataView per event.
+      event = this.#decoder.decode(name, bytes, view, raw + 8, raw + rawSize);
     } catch (error) {
       this.#malformed(error instanceof Error ? error.message : String(error));
       return;

@@ -78,12 +78,25 @@ const SPAN_FIELD_TO_ATTRIBUTE: Readonly<Record<string, string>> = Object
  */
 export function parseRfc3339Nanos(text: unknown): bigint | undefined {
   if (typeof text !== "string" || text.length > 40) return undefined;
-  const m = RFC3339.exec(text);
-  if (m === null) return undefined;
-  const ms = Date.parse(m[1] + (m[3] === "Z" ? "Z" : m[3]));
+  // RFC3339 fixes where the parts are: the date and time in the first 19
+  // characters, then `.` and 1-9 digits, then `Z` or a 6-character offset.
+  // Read by position (no match array, no substrings per event).
+  if (!RFC3339.test(text)) return undefined;
+  const zone = text.charCodeAt(text.length - 1) === 0x5a /* Z */ ? 1 : 6;
+  const ms = Date.parse(
+    text.slice(0, 19) + (zone === 1 ? "Z" : text.slice(text.length - 6)),
+  );
   if (!Number.isFinite(ms)) return undefined;
-  const fraction = m[2] === undefined ? 0n : BigInt(m[2].padEnd(9, "0"));
-  return BigInt(ms) * 1_000_000n + fraction;
+  let nanos = 0;
+  const digitsEnd = text.length - zone;
+  if (digitsEnd > 19) {
+    let scale = 100_000_000;
+    for (let i = 20; i < digitsEnd; i++) {
+      nanos += (text.charCodeAt(i) - 48) * scale;
+      scale /= 10;
+    }
+  }
+  return BigInt(ms) * 1_000_000n + BigInt(nanos);
 }
 
 function members(value: DecodedValue | undefined): readonly DecodedField[] {
@@ -167,33 +180,44 @@ function attributesOf(
   return into;
 }
 
-/** What the Common Schema `PartA` says about the writer. */
-export interface PartA {
-  /** `PartA.time` in nanoseconds since the epoch, if valid. */
-  readonly timeUnixNanos: bigint | undefined;
-  /** `ext_dt_traceId`, if a valid trace id. */
-  readonly traceId: string | undefined;
-  /** `ext_dt_spanId`, if a valid span id. */
-  readonly spanId: string | undefined;
-  /** Resource attributes: `service.name` from `ext_cloud_role`, `service.instance.id` from `ext_cloud_roleInstance`. */
-  readonly resource: Attributes;
+/** What a conversion reads from `PartA`, before any object is built. */
+interface PartAScratch {
+  timeUnixNanos: bigint | undefined;
+  traceId: string | undefined;
+  spanId: string | undefined;
+  role: string | undefined;
+  instance: string | undefined;
 }
 
-function partA(fields: readonly DecodedField[]): PartA {
+/** Reads `PartA` into `out` (the bridge reuses one: no objects per event). */
+function readPartA(fields: readonly DecodedField[], out: PartAScratch): void {
   const a = part(fields, "PartA");
   const traceId = str(a, "ext_dt_traceId");
   const spanId = str(a, "ext_dt_spanId");
-  const resource: Record<string, AnyValue> = {};
-  const role = str(a, "ext_cloud_role");
-  if (role !== undefined) resource["service.name"] = role;
-  const instance = str(a, "ext_cloud_roleInstance");
-  if (instance !== undefined) resource["service.instance.id"] = instance;
+  out.role = str(a, "ext_cloud_role");
+  out.instance = str(a, "ext_cloud_roleInstance");
+  out.timeUnixNanos = parseRfc3339Nanos(str(a, "time"));
+  out.traceId = traceId !== undefined && HEX32.test(traceId)
+    ? traceId
+    : undefined;
+  out.spanId = spanId !== undefined && HEX16.test(spanId) ? spanId : undefined;
+}
+
+function newPartAScratch(): PartAScratch {
   return {
-    timeUnixNanos: parseRfc3339Nanos(str(a, "time")),
-    traceId: traceId !== undefined && HEX32.test(traceId) ? traceId : undefined,
-    spanId: spanId !== undefined && HEX16.test(spanId) ? spanId : undefined,
-    resource,
+    timeUnixNanos: undefined,
+    traceId: undefined,
+    spanId: undefined,
+    role: undefined,
+    instance: undefined,
   };
+}
+
+function resourceOf(a: PartAScratch): Record<string, AnyValue> {
+  const resource: Record<string, AnyValue> = {};
+  if (a.role !== undefined) resource["service.name"] = a.role;
+  if (a.instance !== undefined) resource["service.instance.id"] = a.instance;
+  return resource;
 }
 
 function isCommonSchema(event: DecodedEvent, typeName: string): boolean {
@@ -250,10 +274,24 @@ export function logFromEvent(
   event: DecodedEvent,
   observedUnixNanos?: bigint,
 ): LogFromEvent | undefined {
+  const a = newPartAScratch();
+  const record = logRecordOf(event, observedUnixNanos, a);
+  return record === undefined ? undefined : { record, resource: resourceOf(a) };
+}
+
+/**
+ * {@linkcode logFromEvent}'s record, with what `PartA` says left in `a`
+ * (the bridge needs only the role and instance, not a resource object).
+ */
+function logRecordOf(
+  event: DecodedEvent,
+  observedUnixNanos: bigint | undefined,
+  a: PartAScratch,
+): LogRecord | undefined {
   try {
     if (!isCommonSchema(event, "Log")) return undefined;
     const fields = event.fields;
-    const a = partA(fields);
+    readPartA(fields, a);
     const b = part(fields, "PartB");
     const attributes = attributesOf(part(fields, "PartC"));
     const eventId = field(b, "eventId")?.value;
@@ -262,7 +300,7 @@ export function logFromEvent(
     }
     const severity = int(b, "severityNumber");
     const bodyField = field(b, "body");
-    const record: LogRecord = {
+    return {
       timestamp: a.timeUnixNanos,
       observedTimestamp: observedUnixNanos,
       severityNumber: severity !== undefined && severity >= 1 && severity <= 24
@@ -276,7 +314,6 @@ export function logFromEvent(
       spanId: a.traceId === undefined ? undefined : a.spanId,
       traceFlags: 0,
     };
-    return { record, resource: a.resource };
   } catch {
     return undefined;
   }
@@ -338,10 +375,19 @@ export function spanFromEvent(
   event: DecodedEvent,
   scope: InstrumentationScope = BRIDGE_SCOPE,
 ): ReadableSpan | undefined {
+  return spanOf(event, scope, newPartAScratch());
+}
+
+/** {@linkcode spanFromEvent}, reading `PartA` into `a`. */
+function spanOf(
+  event: DecodedEvent,
+  scope: InstrumentationScope,
+  a: PartAScratch,
+): ReadableSpan | undefined {
   try {
     if (!isCommonSchema(event, "Span")) return undefined;
     const fields = event.fields;
-    const a = partA(fields);
+    readPartA(fields, a);
     if (
       a.traceId === undefined || a.spanId === undefined ||
       a.timeUnixNanos === undefined
@@ -393,7 +439,7 @@ export function spanFromEvent(
       links: parseLinks(str(b, "links")),
       droppedLinksCount: 0,
       status,
-      resource: new Resource(a.resource),
+      resource: new Resource(resourceOf(a)),
       scope,
       ended: true,
     };
@@ -490,6 +536,11 @@ export class UserEventsBridge {
   readonly #maxResources: number;
   readonly #shared: LogEmitContext;
   readonly #counters = new Float64Array(6);
+  /** Reused by every conversion (`handleEvent` is not re-entrant per record). */
+  readonly #partA: PartAScratch = newPartAScratch();
+  #lastRole: string | undefined;
+  #lastInstance: string | undefined;
+  #lastContext: LogEmitContext | undefined;
 
   /**
    * Creates the bridge.
@@ -538,16 +589,17 @@ export class UserEventsBridge {
     c[0]++;
     const name = (event as { name?: unknown })?.name;
     if (name === "Log") {
-      const log = logFromEvent(event, observedUnixNanos);
-      if (log === undefined) {
+      const a = this.#partA;
+      const record = logRecordOf(event, observedUnixNanos, a);
+      if (record === undefined) {
         c[isCommonSchema(event, "Log") ? 4 : 3]++;
         return;
       }
       c[1]++;
-      const context = this.#context(log.resource);
+      const context = this.#context(a);
       for (const processor of this.#logs) {
         try {
-          processor.onEmit(log.record, context);
+          processor.onEmit(record, context);
         } catch {
           // Processors must not throw; one that does loses only its copy.
         }
@@ -555,7 +607,7 @@ export class UserEventsBridge {
       return;
     }
     if (name === "Span") {
-      const span = spanFromEvent(event, this.#scope);
+      const span = spanOf(event, this.#scope, this.#partA);
       if (span === undefined) {
         c[isCommonSchema(event, "Span") ? 4 : 3]++;
         return;
@@ -573,10 +625,17 @@ export class UserEventsBridge {
     c[3]++;
   }
 
-  #context(resource: Attributes): LogEmitContext {
-    const role = resource["service.name"];
-    const instance = resource["service.instance.id"];
+  #context(a: PartAScratch): LogEmitContext {
+    const role = a.role;
+    const instance = a.instance;
     if (role === undefined && instance === undefined) return this.#shared;
+    // A stream mostly comes from one writer: the same strings as the last
+    // record (the decoder hands repeated short strings back as the same
+    // string) find its context without building the map key.
+    if (
+      this.#lastContext !== undefined && role === this.#lastRole &&
+      instance === this.#lastInstance
+    ) return this.#lastContext;
     const key = `${String(role)}\u0000${String(instance)}`;
     let context = this.#contexts.get(key);
     if (context === undefined) {
@@ -584,9 +643,12 @@ export class UserEventsBridge {
         this.#counters[5]++;
         return this.#shared;
       }
-      context = new LogEmitContext(new Resource(resource), this.#scope);
+      context = new LogEmitContext(new Resource(resourceOf(a)), this.#scope);
       this.#contexts.set(key, context);
     }
+    this.#lastRole = role;
+    this.#lastInstance = instance;
+    this.#lastContext = context;
     return context;
   }
 }

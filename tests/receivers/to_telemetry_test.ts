@@ -288,6 +288,19 @@ describe("parseRfc3339Nanos", () => {
       parseRfc3339Nanos("2023-11-14T23:13:20.5+01:00"),
       1700000000500000000n,
     );
+    assert.equal(
+      parseRfc3339Nanos("2023-11-14T22:13:20.1Z"),
+      1700000000100000000n,
+    );
+    assert.equal(
+      parseRfc3339Nanos("2023-11-14T22:13:20.000000001Z"),
+      1700000000000000001n,
+    );
+    assert.equal(
+      parseRfc3339Nanos("2023-11-14T20:13:20.987654321-02:00"),
+      1700000000987654321n,
+    );
+    assert.equal(parseRfc3339Nanos("1969-12-31T23:59:59.5Z"), -500000000n);
     for (
       const bad of [
         "",
@@ -297,6 +310,10 @@ describe("parseRfc3339Nanos", () => {
         null,
         5,
         "2023-11-14T22:13:20.1234567890Z",
+        "2023-11-14T22:13:20.Z",
+        "2023-11-14T22:13:20.5",
+        "2023-11-14T22:13:20+0100",
+        "2023-11-14 22:13:20Z",
       ]
     ) {
       assert.equal(parseRfc3339Nanos(bad), undefined, String(bad).slice(0, 20));

@@ -8,6 +8,7 @@ import {
   decodeEventHeader,
   EventHeaderDecoder,
 } from "../../processors/user_events/mod.ts";
+import { EventHeaderRangeDecoder } from "../../processors/user_events/decode_event_header.ts";
 import {
   addAnyValue,
   beginEvent,
@@ -649,5 +650,82 @@ describe("decodeEventHeader value fast paths", () => {
       const fields = decoder.decode("P_L5K1", event(1n, 1n, s)).fields;
       assert.equal(fields[2].value, td.decode(s));
     }
+  });
+  it("gives every ASCII string of 1-128 bytes right through the string table's hits, collisions and evictions", () => {
+    // 3,000 distinct strings over a 512-slot table, decoded three times:
+    // hits give the string seen before, misses and collisions a new one.
+    const enc = new TextEncoder();
+    const random = fc.sample(
+      fc.string({
+        unit: fc.integer({ min: 0, max: 0x7f }).map((c) =>
+          String.fromCharCode(c)
+        ),
+        minLength: 1,
+        maxLength: 128,
+      }),
+      { numRuns: 3000, seed: 12 },
+    );
+    const values = [
+      ...random,
+      "Log",
+      "INFO",
+      "a".repeat(32),
+      "a".repeat(31) + "b",
+    ];
+    const decoder = new EventHeaderDecoder();
+    for (let pass = 0; pass < 3; pass++) {
+      for (const value of values) {
+        const fields =
+          decoder.decode("P_L5K1", event(1n, 1n, enc.encode(value))).fields;
+        assert.equal(fields[2].value, value);
+      }
+    }
+  });
+});
+
+describe("EventHeaderRangeDecoder (the listener's in-place decoder)", () => {
+  const outcome = (f: () => unknown): unknown => {
+    try {
+      return f();
+    } catch (e) {
+      return { error: (e as Error).name, message: (e as Error).message };
+    }
+  };
+
+  it("gives what decodeEventHeader gives for the event's bytes, with error offsets counted from the event's start", () => {
+    const ranges = new EventHeaderRangeDecoder();
+    fc.assert(
+      fc.property(
+        fc.nat(golden.length),
+        fc.nat(golden.length - 1),
+        fc.integer({ min: 0, max: 255 }),
+        fc.nat(64),
+        fc.nat(64),
+        (length, at, value, before, after) => {
+          const bytes = golden.slice(0, length);
+          if (at < length) bytes[at] = value;
+          // Stale bytes around the event, as in the listener's staging queue.
+          const buffer = new Uint8Array(before + length + after).fill(0xee);
+          buffer.set(bytes, before);
+          const view = new DataView(buffer.buffer);
+          const expected = outcome(() =>
+            decodeEventHeader("MyProvider_L4K1", bytes)
+          );
+          assert.deepEqual(
+            outcome(() =>
+              ranges.decode(
+                "MyProvider_L4K1",
+                buffer,
+                view,
+                before,
+                before + length,
+              )
+            ),
+            expected,
+          );
+        },
+      ),
+      { numRuns: 3000 },
+    );
   });
 });
