@@ -5,6 +5,9 @@
 
 import type { Exporter, ExportResult, LogRecord } from "../mod.ts";
 import type { Advapi32Binding } from "../ffi/advapi32.ts";
+import { cpSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 /**
  * The record of the single-record cases: a body and four attributes (an
@@ -193,4 +196,42 @@ export function ratioSpread(ratios: readonly number[]): RatioSpread {
     p75: quantile(ratios, 0.75),
     max: quantile(ratios, 1),
   };
+}
+
+/** The source folders an A/B bench copies from a tree (no node_modules, tests or .git). */
+const SOURCE_DIRS = [
+  "mod.ts",
+  "pipeline",
+  "processors",
+  "ffi",
+  "exporters",
+  "instrumentation",
+  "receivers",
+  "setup",
+  "bench",
+];
+
+/**
+ * Copies `root`'s sources (plus `extra` paths) under a fresh temp dir, so
+ * an A/B bench can load two trees as separate module graphs in one process.
+ *
+ * @param root The tree to copy.
+ * @param prefix The temp dir's name prefix.
+ * @param extra More paths to copy (e.g. test fakes); absent ones are skipped.
+ * @returns The copy's directory.
+ */
+export function copySourceTree(
+  root: string,
+  prefix: string,
+  extra: readonly string[] = [],
+): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  for (const d of [...SOURCE_DIRS, ...extra]) {
+    try {
+      cpSync(join(root, d), join(dir, d), { recursive: true });
+    } catch {
+      // absent in an older tree
+    }
+  }
+  return dir;
 }

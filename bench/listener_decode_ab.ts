@@ -22,13 +22,12 @@
 // bytes/event per arm (medians over rounds) and the median of the per-round
 // new/old ratios with quartiles.
 
-import { cpSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { cpuUsage } from "node:process";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import v8 from "node:v8";
-import { quantile, seededRecords } from "./_fixtures.ts";
+import { copySourceTree, quantile, seededRecords } from "./_fixtures.ts";
 
 function arg(name: string): string | undefined {
   const g = globalThis as {
@@ -51,31 +50,6 @@ const logCount = Math.ceil(perRound * 0.8);
 
 // deno-lint-ignore no-explicit-any
 type Mod = any;
-
-function copyTree(root: string): string {
-  const dir = mkdtempSync(join(tmpdir(), "listener-decode-"));
-  for (
-    const d of [
-      "mod.ts",
-      "pipeline",
-      "processors",
-      "ffi",
-      "exporters",
-      "instrumentation",
-      "receivers",
-      "setup",
-      "bench",
-      "tests/receivers",
-    ]
-  ) {
-    try {
-      cpSync(join(root, d), join(dir, d), { recursive: true });
-    } catch {
-      // absent in an older tree
-    }
-  }
-  return dir;
-}
 
 async function load(root: string) {
   const url = (p: string) => pathToFileURL(join(root, p)).href;
@@ -271,7 +245,9 @@ if (oldRoot === undefined) {
   );
   throw new Error("--old DIR is required");
 }
-const oldCopy = copyTree(oldRoot);
+const oldCopy = copySourceTree(oldRoot, "listener-decode-", [
+  "tests/receivers",
+]);
 try {
   const newMods = await load(here);
   const oldMods = await load(oldCopy);

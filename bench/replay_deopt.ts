@@ -27,12 +27,11 @@
 // RECORD (for spans, a span with its attributes). Read the ratios, not the
 // ns.
 
-import { cpSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { cpuUsage } from "node:process";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { RECORD, recordingAdvapi32 } from "./_fixtures.ts";
+import { copySourceTree, RECORD, recordingAdvapi32 } from "./_fixtures.ts";
 
 function arg(name: string): string | undefined {
   const g = globalThis as {
@@ -100,31 +99,6 @@ async function load(root: string) {
     etw: await import(url("processors/etw/mod.ts")) as Mod,
     fake: await import(url("bench/_fake_libc.ts")) as Mod,
   };
-}
-
-/** A copy of `root`'s sources (no node_modules, tests or .git) under a temp dir. */
-function copyTree(root: string): string {
-  const dir = mkdtempSync(join(tmpdir(), "replay-deopt-"));
-  for (
-    const d of [
-      "mod.ts",
-      "pipeline",
-      "processors",
-      "ffi",
-      "exporters",
-      "instrumentation",
-      "receivers",
-      "setup",
-      "bench",
-    ]
-  ) {
-    try {
-      cpSync(join(root, d), join(dir, d), { recursive: true });
-    } catch {
-      // absent in an older tree
-    }
-  }
-  return dir;
 }
 
 function subject(
@@ -235,8 +209,10 @@ const runtime = "Deno" in globalThis
   : "Bun" in globalThis
   ? "Bun"
   : "Node";
-const copy = copyTree(here);
-const oldCopy = oldRoot === undefined ? undefined : copyTree(oldRoot);
+const copy = copySourceTree(here, "replay-deopt-");
+const oldCopy = oldRoot === undefined
+  ? undefined
+  : copySourceTree(oldRoot, "replay-deopt-");
 try {
   const cleanMods = await load(copy);
   const newMods = await load(here);
