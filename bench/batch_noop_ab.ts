@@ -11,7 +11,8 @@
 // (e.g. a `git worktree add --detach` of main) as "old"; NEW=<path> likewise
 // replaces this checkout's pipeline as "new". ROUNDS (default 60)
 // sets the rounds; FLAT_ARM=1 adds this checkout's pipeline fed records whose
-// ids are flat strings (the seeded ones are ropes built with +=);
+// ids are flat strings (the seeded ones are ropes built with +=); ONE_SPAN=1
+// gives every record with a trace context the same ids (see recordsOf);
 // PROFILE=<seconds> only loops this checkout's pipeline, for a CPU profiler:
 //
 //   PROFILE=4 node --cpu-prof bench/batch_noop_ab.ts
@@ -67,8 +68,26 @@ const silent = (): void => {};
 
 type Round = () => Promise<void>;
 
+/**
+ * The seeded records; with ONE_SPAN=1 every record with a trace context
+ * carries the first one's id strings, as records emitted inside one span do
+ * (the seeded ones are 256 distinct traces).
+ */
+function recordsOf(): LogRecord[] {
+  const out = seededRecords(BATCH);
+  if (env.ONE_SPAN === "1") {
+    for (const r of out) {
+      if (r.traceId !== undefined) {
+        r.traceId = out[0].traceId;
+        r.spanId = out[0].spanId;
+      }
+    }
+  }
+  return out;
+}
+
 function seed(m: Mod, flat = false): Round {
-  const records: LogRecord[] = seededRecords(BATCH);
+  const records: LogRecord[] = recordsOf();
   if (flat) {
     const f = (s: string) =>
       String.fromCharCode(...Array.from(s, (c) => c.charCodeAt(0)));
@@ -95,7 +114,7 @@ function seed(m: Mod, flat = false): Round {
 }
 
 function peer(): Round {
-  const records = toPeerRecords(seededRecords(BATCH));
+  const records = toPeerRecords(recordsOf());
   const RESOLVED = Promise.resolve();
   const exporter: PeerLogRecordExporter = {
     export(logs, resultCallback): void {
@@ -185,6 +204,20 @@ for (let a = 0; a < arms.length; a++) {
       } min ${(lo / peerMin).toFixed(3)} cpu ${
         (med(cpu[a]) / peerCpu).toFixed(3)
       } (${med(cpu[a]).toFixed(0)} ns)`,
+  );
+}
+if (old !== undefined) {
+  // new (arm 0) against old (arm 2), paired round by round: wall and CPU.
+  const q = (xs: number[]): string => {
+    const s = ratioSpread(xs);
+    return `${s.p50.toFixed(3)} (quartiles ${s.p25.toFixed(3)}-${
+      s.p75.toFixed(3)
+    })`;
+  };
+  console.log(
+    `${rt} new/old per round: wall ${
+      q(times[0].map((t, r) => t / times[2][r]))
+    } cpu ${q(cpu[0].map((c, r) => c / cpu[2][r]))}`,
   );
 }
 if (env.JSON !== undefined) {

@@ -338,33 +338,43 @@ export class AttributeSanitizer {
     let size = 0;
     const limit = this.attributeValueLengthLimit;
     try {
-      for (const key in attributes) {
-        if (!hasOwn.call(attributes, key)) continue;
-        const value = attributes[key];
-        // Primitives inline (most values); the rest through #isClean. Each
-        // `typeof` is compared where it is taken: a `typeof` kept in a
-        // variable is a call to V8's Typeof builtin per value.
-        if (typeof value === "string") {
-          if (value.length <= limit) {
-            size += value.length;
+      // The prototype first, right after a read of a key no object has:
+      // that read's inline cache records the maps of the attributes
+      // objects, and with a few (up to 4) V8 folds Object.getPrototypeOf
+      // into the map check it already made. Without a map known there it
+      // is a C++ builtin call, about 20 ns on Deno and Node (9% of an emit
+      // into a no-op batch exporter on Deno). Called after the loop, as it
+      // was, the loop hid the maps. JSC folds it either way.
+      if (
+        (attributes as Record<symbol, unknown>)[MAP_PROBE] === undefined &&
+        isPlainObject(attributes)
+      ) {
+        for (const key in attributes) {
+          if (!hasOwn.call(attributes, key)) continue;
+          const value = attributes[key];
+          // Primitives inline (most values); the rest through #isClean. Each
+          // `typeof` is compared where it is taken: a `typeof` kept in a
+          // variable is a call to V8's Typeof builtin per value.
+          if (typeof value === "string") {
+            if (value.length <= limit) {
+              size += value.length;
+              count++;
+              continue;
+            }
+          } else if (typeof value === "number" || typeof value === "boolean") {
             count++;
             continue;
           }
-        } else if (typeof value === "number" || typeof value === "boolean") {
+          if (value === undefined || !this.#isClean(value, limit, 0)) {
+            clean = false;
+            break;
+          }
           count++;
-          continue;
         }
-        if (value === undefined || !this.#isClean(value, limit, 0)) {
-          clean = false;
-          break;
-        }
-        count++;
+        if (
+          clean && count <= this.attributeCountLimit && size <= this.#size
+        ) return attributes;
       }
-      if (
-        clean && count <= this.attributeCountLimit &&
-        size <= this.#size &&
-        isPlainObject(attributes)
-      ) return attributes;
     } catch {
       // A getter, Proxy trap or prototype lookup threw: copy, entry by entry.
     }
@@ -690,6 +700,9 @@ export function setOwn(
     });
   } else map[key] = value;
 }
+
+/** A key no attributes object has (see AttributeSanitizer.attributes). */
+const MAP_PROBE: unique symbol = Symbol("attributes map probe");
 
 function isPlainObject(value: object): boolean {
   const proto = Object.getPrototypeOf(value);

@@ -28,6 +28,47 @@ describe("AttributeSanitizer", () => {
     assert.equal(s.invalid + s.converted + s.truncated + s.overLimit, 0);
   });
 
+  it("tells plain objects from others whatever the mix of shapes it has seen", () => {
+    // The prototype check follows a probing read whose inline cache goes
+    // from one map to many: plain and null-prototype objects stay as they
+    // are at every stage, an object with another prototype is copied.
+    const s = new AttributeSanitizer();
+    class Point {
+      x = 1;
+      y = 2;
+    }
+    for (let round = 0; round < 3; round++) {
+      for (let shape = 0; shape < 12; shape++) {
+        const plain: Record<string, number> = { x: 1 };
+        plain[`k${shape}`] = shape;
+        assert.equal(s.attributes(plain), plain);
+        const bare = Object.assign(Object.create(null), plain);
+        assert.equal(s.attributes(bare), bare);
+        const point = new Point();
+        const copy = s.attributes(point as never);
+        assert.notEqual(copy, point);
+        assert.deepEqual(copy, { x: 1, y: 2 });
+        const derived = Object.assign(Object.create(plain), { z: 3 });
+        assert.deepEqual(s.attributes(derived), { z: 3 });
+      }
+    }
+  });
+
+  it("copies attributes whose symbol reads throw (a Proxy), without throwing", () => {
+    const s = new AttributeSanitizer();
+    const target = { a: 1, b: "x" };
+    const proxy = new Proxy(target, {
+      get(t, key) {
+        if (typeof key === "symbol") throw new Error("hostile trap");
+        return Reflect.get(t, key);
+      },
+    });
+    const out = s.attributes(proxy);
+    assert.notEqual(out, proxy);
+    assert.deepEqual(out, { a: 1, b: "x" });
+    assert.equal(s.lastDropped, 0);
+  });
+
   it("drops functions and symbols and counts them", () => {
     const s = new AttributeSanitizer();
     const out = s.attributes(

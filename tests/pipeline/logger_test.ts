@@ -1,6 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import {
+  BatchLogRecordProcessor,
   InMemoryExporter,
   type LogEmitContext,
   LoggerProvider,
@@ -248,6 +249,74 @@ describe("Logger", () => {
       steps.map((s) => s[2] === undefined ? undefined : s[1]),
     );
     assert.equal(logs.stats.invalidTraceContexts, 3);
+  });
+
+  it("checks ids given in the record in full whenever they are not the last valid ones, through a batch", async () => {
+    // The snapshot remembers the last valid ids (from the record or the
+    // active span) and compares before reading the hex digits: every
+    // invalid id below comes right after a valid one it resembles (same
+    // first character, or the same digits) and must still be dropped and
+    // counted as before, and must not replace the remembered ids.
+    const exporter = new InMemoryExporter<LogRecordData>();
+    const logs = new LoggerProvider({
+      resource,
+      processors: [
+        new BatchLogRecordProcessor(exporter, {
+          env: envOf({}),
+          diagnostics: () => {},
+        }),
+      ],
+      env: envOf({}),
+    });
+    const logger = logs.getLogger("t");
+    const T = "4bf92f3577b34da6a3ce929d0e0e4736";
+    const S = "00f067aa0ba902b7";
+    const Z = "0af7651916cd43dd8448eb211c80319c"; // starts with "0", as zeros do
+    const swapLast = (id: string, c: string) => id.slice(0, -1) + c;
+    const throwing = new Proxy({ traceId: T, spanId: S }, {
+      get(target, key) {
+        if (key === "spanId") throw new Error("hostile getter");
+        return Reflect.get(target, key);
+      },
+    });
+    const steps: [record: LogRecord, traceId: string | undefined][] = [
+      [{ traceId: T, spanId: S }, T],
+      [{ traceId: T, spanId: S }, T], // the remembered ids
+      [{ traceId: T + "0", spanId: S }, undefined], // 33 digits
+      [{ traceId: T.slice(0, -1), spanId: S }, undefined], // 31
+      [{ traceId: swapLast(T, "g"), spanId: S }, undefined], // not hex
+      [{ traceId: swapLast(T, "\ud800"), spanId: S }, undefined], // lone surrogate
+      [{ traceId: swapLast(T, "\u0636"), spanId: S }, undefined], // 0x36 + 0x600
+      // deno-lint-ignore no-explicit-any
+      [{ traceId: new String(T) as any, spanId: S }, undefined],
+      // deno-lint-ignore no-explicit-any
+      [{ traceId: { toString: () => T } as any, spanId: S }, undefined],
+      // deno-lint-ignore no-explicit-any
+      [{ traceId: 0x4bf92f35 as any, spanId: S }, undefined],
+      [{ traceId: T, spanId: S.toUpperCase() }, T], // lowercased
+      [{ traceId: T.toUpperCase(), spanId: S }, T],
+      [{ traceId: T, spanId: S + "0" }, undefined], // 17
+      [{ traceId: T, spanId: "0000000000000000" }, undefined],
+      [{ traceId: T }, undefined], // half a pair
+      [{ spanId: S }, undefined],
+      [throwing, undefined], // spanId unreadable: half a pair
+      [{ traceId: Z, spanId: S }, Z],
+      [{ traceId: "0".repeat(32), spanId: S }, undefined],
+      [{ traceId: Z, spanId: S }, Z],
+      [{ traceId: T, spanId: S }, T],
+    ];
+    for (const [record] of steps) logger.emit(record);
+    await logs.forceFlush();
+    assert.deepEqual(
+      exporter.items.map((r) => r.traceId),
+      steps.map((s) => s[1]),
+    );
+    assert.deepEqual(
+      exporter.items.map((r) => r.spanId),
+      steps.map((s) => s[1] === undefined ? undefined : S),
+    );
+    assert.equal(logs.stats.invalidTraceContexts, 14);
+    assert.equal(logs.stats.invalidFields, 1); // the throwing getter
   });
 
   it("drops invalid trace ids and severities instead of passing them on", () => {
