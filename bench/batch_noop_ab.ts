@@ -7,6 +7,12 @@
 //   deno run -A bench/batch_noop_ab.ts        bun bench/batch_noop_ab.ts
 //   node bench/batch_noop_ab.ts               (Node 26: node_modules/.bin/node)
 //
+// EXPORTER=otlp-protobuf times issue 13's headline row instead, the pipelines
+// of bench/_cases.ts's batch/emit-then-flush group: ours into
+// OtlpHttpLogExporter (protobuf, over a fetch that answers 200 at once), the
+// peer's into an exporter that runs otlp-transformer's
+// ProtobufLogsSerializer, as OTLPLogExporter does before its transport.
+//
 // OLD=<path of another checkout's mod.ts> adds that checkout's pipeline
 // (e.g. a `git worktree add --detach` of main) as "old"; NEW=<path> likewise
 // replaces this checkout's pipeline as "new". ROUNDS (default 60)
@@ -42,21 +48,42 @@ import {
   type LogRecordExporter as PeerLogRecordExporter,
 } from "@opentelemetry/sdk-logs";
 import { resourceFromAttributes as peerResourceFromAttributes } from "@opentelemetry/resources";
+import { ProtobufLogsSerializer as PeerProtobufLogsSerializer } from "@opentelemetry/otlp-transformer";
+import { OtlpHttpLogExporter } from "../exporters/otlp/mod.ts";
 import { toPeerRecords } from "./_cases.ts";
 import {
   consume,
   NoopExporter,
+  okFetch,
   quantile,
   ratioSpread,
   seededRecords,
 } from "./_fixtures.ts";
 
-type Mod = typeof import("../mod.ts");
+/** A tree's pipeline and its OTLP/HTTP log exporter. */
+type Mod = typeof import("../mod.ts") & {
+  OtlpHttpLogExporter: typeof OtlpHttpLogExporter;
+};
 const env = (globalThis as { process?: { env: Record<string, string> } })
   .process?.env ?? {};
+/** Another checkout's pipeline, from the path of its mod.ts. */
+async function tree(modPath: string): Promise<Mod> {
+  const { dirname, join } = await import("node:path");
+  const otlp = await import(join(dirname(modPath), "exporters/otlp/mod.ts"));
+  return {
+    ...await import(modPath),
+    OtlpHttpLogExporter: otlp.OtlpHttpLogExporter,
+  };
+}
 const old: Mod | undefined = env.OLD === undefined
   ? undefined
-  : await import(env.OLD);
+  : await tree(env.OLD);
+const EXPORTER = env.EXPORTER ?? "noop";
+if (EXPORTER !== "noop" && EXPORTER !== "otlp-protobuf") {
+  throw new Error(
+    `EXPORTER=${EXPORTER}: expected noop (the default) or otlp-protobuf`,
+  );
+}
 const ROUNDS = Number(env.ROUNDS ?? 60);
 const BATCH = 512;
 const RESOURCE_ATTRIBUTES = {
@@ -100,10 +127,21 @@ function seed(m: Mod, flat = false): Round {
     env: noEnv,
     resource: new m.Resource(RESOURCE_ATTRIBUTES),
     processors: [
-      new m.BatchLogRecordProcessor(new NoopExporter<LogRecordData>(), {
-        env: noEnv,
-        diagnostics: silent,
-      }),
+      new m.BatchLogRecordProcessor(
+        EXPORTER === "noop"
+          ? new NoopExporter<LogRecordData>()
+          // As bench/_cases.ts's seed-otlp-protobuf: over a fetch that
+          // answers 200 at once.
+          : new m.OtlpHttpLogExporter({
+            env: noEnv,
+            endpoint: "http://127.0.0.1:4318",
+            protocol: "http/protobuf",
+            compression: "none",
+            fetch: okFetch(),
+            diagnostics: silent,
+          }),
+        { env: noEnv, diagnostics: silent },
+      ),
     ],
   });
   const logger = provider.getLogger("bench", "1.0.0");
@@ -118,7 +156,12 @@ function peer(): Round {
   const RESOLVED = Promise.resolve();
   const exporter: PeerLogRecordExporter = {
     export(logs, resultCallback): void {
-      consume(logs.length);
+      // As bench/_cases.ts's peer-otlp-protobuf: what OTLPLogExporter does
+      // before its transport, then a transport that answers at once.
+      if (EXPORTER === "noop") consume(logs.length);
+      else {
+        consume(PeerProtobufLogsSerializer.serializeRequest(logs)?.length ?? 0);
+      }
       RESOLVED.then(() => resultCallback({ code: 0 }));
     },
     shutdown: () => Promise.resolve(),
@@ -137,9 +180,13 @@ function peer(): Round {
 
 // NEW=<path> takes the "new" pipeline from another checkout too, so that an
 // A/A run (NEW and OLD two copies of one commit) shows the harness's own bias.
-const newMod: Mod = env.NEW === undefined
-  ? { BatchLogRecordProcessor, LoggerProvider, Resource } as Mod
-  : await import(env.NEW);
+const here = {
+  BatchLogRecordProcessor,
+  LoggerProvider,
+  Resource,
+  OtlpHttpLogExporter,
+} as Mod;
+const newMod: Mod = env.NEW === undefined ? here : await tree(env.NEW);
 const arms: [string, Round][] = [
   ["new", seed(newMod)],
   ["peer", peer()],
@@ -148,7 +195,7 @@ if (old !== undefined) arms.push(["old", seed(old)]);
 if (env.FLAT_ARM === "1") {
   arms.push([
     "flat",
-    seed({ BatchLogRecordProcessor, LoggerProvider, Resource } as Mod, true),
+    seed(here, true),
   ]);
 }
 if (env.PROFILE !== undefined) {
@@ -206,6 +253,17 @@ for (let a = 0; a < arms.length; a++) {
       } (${med(cpu[a]).toFixed(0)} ns)`,
   );
 }
+{
+  // new (arm 0) against the peer (arm 1), paired round by round.
+  const s = ratioSpread(times[0].map((t, r) => t / times[1][r]));
+  console.log(
+    `${rt} ${EXPORTER} new/peer per round: ${s.p50.toFixed(3)} (quartiles ${
+      s.p25.toFixed(3)
+    }-${s.p75.toFixed(3)}, min ${s.min.toFixed(3)} max ${
+      s.max.toFixed(3)
+    }) cpu ${(med(cpu[0]) / peerCpu).toFixed(3)}`,
+  );
+}
 if (old !== undefined) {
   // new (arm 0) against old (arm 2), paired round by round: wall and CPU.
   const q = (xs: number[]): string => {
@@ -225,6 +283,7 @@ if (env.JSON !== undefined) {
   const ratios = times[0].map((t, r) => t / times[1][r]);
   const result = {
     runtime: rt,
+    exporter: EXPORTER,
     rounds: ratios.length,
     emitsPerMeasurement: REPS * BATCH,
     oursNs: { min: quantile(times[0], 0), p50: quantile(times[0], 0.5) },
