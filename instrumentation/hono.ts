@@ -46,8 +46,15 @@ import {
  * ```
  */
 export interface HonoContextLike {
-  /** The request: the raw `Request` and the matched route path. */
-  readonly req: { readonly raw: Request; readonly routePath?: string };
+  /**
+   * The request: the raw `Request`, the matched route path, and the index
+   * of the handler being run among the matched ones (Hono's `routeIndex`).
+   */
+  readonly req: {
+    readonly raw: Request;
+    readonly routePath?: string;
+    readonly routeIndex?: number;
+  };
   /** The runtime's second handler argument (Bun's server, Deno's info). */
   readonly env?: unknown;
   /** The response; the middleware may replace it (to watch a streamed body). */
@@ -190,13 +197,114 @@ class StaticResponses {
 
 function routeOf(c: HonoContextLike): string | undefined {
   try {
-    const route = c.req.routePath;
+    const route = routeFor(c.req);
     return typeof route === "string" && route !== "*" && route !== "/*"
       ? route
       : undefined;
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Hono's request keeps its router match behind one symbol-keyed getter
+ * (`GET_MATCH_RESULT`, which `hono/route`'s `routePath(c)` reads), while
+ * its deprecated `routePath` getter maps every matched route into a new
+ * array to pick one, on each call. The key is looked for once per request
+ * prototype (the one symbol getter without a setter or description) and
+ * trusted only after it gave the same route as `routePath` did; a
+ * prototype without one, a disagreement, an odd shape or a throw reads
+ * `routePath` as before. `null`: this prototype reads `routePath`.
+ */
+const matchKeys = new WeakMap<object, symbol | null>();
+let lastPrototype: object | null = null;
+let lastKey: symbol | null = null;
+/** Requests that could not confirm a found key yet (no route matched); then it is not used. */
+let unconfirmed = 0;
+const MAX_UNCONFIRMED = 64;
+
+/** The request's route: through the match result where trusted, else `routePath`. */
+function routeFor(req: HonoContextLike["req"]): unknown {
+  const proto = Object.getPrototypeOf(req) as object | null;
+  let key: symbol | null | undefined;
+  if (proto === lastPrototype) key = lastKey;
+  else if (proto !== null && (key = matchKeys.get(proto)) !== undefined) {
+    lastPrototype = proto;
+    lastKey = key;
+  }
+  if (key === undefined) return learnMatchKey(req, proto);
+  if (key !== null) {
+    let route: string | undefined;
+    try {
+      route = routeFromMatch(req, key);
+    } catch {
+      // A getter that throws on this request: ask routePath.
+    }
+    if (route !== undefined) return route;
+  }
+  return req.routePath;
+}
+
+/** `match[0][routeIndex][0][1].path`, each step checked; undefined when any is not there. */
+function routeFromMatch(
+  req: HonoContextLike["req"],
+  key: symbol,
+): string | undefined {
+  const index = req.routeIndex;
+  if (typeof index !== "number") return undefined;
+  const match = (req as unknown as Record<symbol, unknown>)[key];
+  if (!Array.isArray(match)) return undefined;
+  const handlers: unknown = match[0];
+  if (!Array.isArray(handlers)) return undefined;
+  const entry: unknown = handlers[index];
+  if (!Array.isArray(entry)) return undefined;
+  const pair: unknown = entry[0];
+  if (!Array.isArray(pair)) return undefined;
+  const route: unknown = pair[1];
+  if (typeof route !== "object" || route === null) return undefined;
+  const path = (route as { path?: unknown }).path;
+  return typeof path === "string" ? path : undefined;
+}
+
+/** Looks for the key on `proto`, confirms it against `routePath`, and answers `routePath`. */
+function learnMatchKey(
+  req: HonoContextLike["req"],
+  proto: object | null,
+): unknown {
+  const fallback = req.routePath;
+  if (proto === null) return fallback;
+  let found: symbol | undefined;
+  let candidates = 0;
+  for (const symbol of Object.getOwnPropertySymbols(proto)) {
+    const d = Object.getOwnPropertyDescriptor(proto, symbol);
+    if (
+      d !== undefined && typeof d.get === "function" && d.set === undefined &&
+      symbol.description === undefined
+    ) {
+      found = symbol;
+      candidates++;
+    }
+  }
+  let key: symbol | null | undefined = null;
+  if (candidates === 1) {
+    let route: string | undefined;
+    let threw = false;
+    try {
+      route = routeFromMatch(req, found!);
+    } catch {
+      threw = true; // a getter that throws: not one to read per request
+    }
+    if (threw) key = null;
+    else if (route !== undefined && typeof fallback === "string") {
+      key = route === fallback ? found! : null;
+    } else if (++unconfirmed < MAX_UNCONFIRMED) key = undefined; // ask again
+  }
+  if (key !== undefined) {
+    matchKeys.set(proto, key);
+    lastPrototype = proto;
+    lastKey = key;
+  }
+  return fallback;
 }
 
 /**

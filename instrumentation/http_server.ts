@@ -828,6 +828,22 @@ export class HttpServerInstrumentation {
     return { ...this.#counters };
   }
 
+  /** The attributes of a request that begin()'s full literal leaves out, in the order they had. */
+  #addRest(
+    attributes: Record<string, AnyValue>,
+    method: string,
+    rawMethod: string,
+    client: string | undefined,
+    userAgent: string | null,
+  ): void {
+    if (method === "_OTHER") {
+      this.#counters.otherMethods++;
+      attributes["http.request.method_original"] = originalMethod(rawMethod);
+    }
+    if (client !== undefined) attributes["client.address"] = client;
+    if (userAgent !== null) attributes["user_agent.original"] = userAgent;
+  }
+
   /**
    * Starts the SERVER span of one request (the parent comes from its
    * headers). For adapters; {@linkcode HttpServerInstrumentation.handler}
@@ -843,49 +859,64 @@ export class HttpServerInstrumentation {
     const rawMethod = request.method;
     const method = normalizeMethod(rawMethod);
     const url = request.url;
-    const parts = this.#parts;
-    let attributes: Record<string, AnyValue>;
-    if (splitUrlInto(url, parts)) {
-      const query = parts.query;
-      const redacted = query === undefined ? undefined : redactQuery(query);
-      // The keys every parsed URL has, in one literal: V8 and JSC then
-      // make the object with its final shape at once instead of growing it
-      // key by key (each added key a shape transition, and past the
-      // literal's slack a copy of the property store).
-      attributes = {
-        "http.request.method": method,
-        "url.scheme": parts.scheme,
-        "url.path": parts.path,
-        "url.full": redactedFullUrl(url, parts, redacted),
-        "server.address": parts.host,
-        "server.port": parts.port,
-      };
-      if (redacted !== undefined) attributes["url.query"] = redacted;
-      // Bun.serve and Deno.serve speak HTTP/1.1 over cleartext; over TLS
-      // the version (1.1 or 2) is not exposed to the handler.
-      if (parts.scheme === "http") {
-        attributes["network.protocol.version"] = "1.1";
-      }
-    } else attributes = { "http.request.method": method };
-    if (method === "_OTHER") {
-      counters.otherMethods++;
-      attributes["http.request.method_original"] = originalMethod(rawMethod);
-    }
     // One `get` per header needed: Deno's `Headers` answers a `get` from
     // the request alone, while `has`, iteration or a missing-name scan
     // copy every header first.
     const headers = request.headers;
+    let client: string | undefined;
     if (this.#clientAddress) {
-      let client: string | undefined;
       try {
         client = clientAddress(request, info);
       } catch {
         counters.instrumentationErrors++;
       }
-      if (client !== undefined) attributes["client.address"] = client;
     }
     const userAgent = headers.get("user-agent");
-    if (userAgent !== null) attributes["user_agent.original"] = userAgent;
+    const parts = this.#parts;
+    let attributes: Record<string, AnyValue>;
+    if (splitUrlInto(url, parts)) {
+      const query = parts.query;
+      const redacted = query === undefined ? undefined : redactQuery(query);
+      const full = redactedFullUrl(url, parts, redacted);
+      // Bun.serve and Deno.serve speak HTTP/1.1 over cleartext; over TLS
+      // the version (1.1 or 2) is not exposed to the handler.
+      const cleartext = parts.scheme === "http";
+      // The keys a request usually has, in one literal: V8 and JSC then
+      // make the object with its final shape at once instead of growing it
+      // key by key (each added key a shape transition, and past the
+      // literal's slack a new, larger property store).
+      if (
+        redacted === undefined && cleartext && method !== "_OTHER" &&
+        client !== undefined && userAgent !== null
+      ) {
+        attributes = {
+          "http.request.method": method,
+          "url.scheme": parts.scheme,
+          "url.path": parts.path,
+          "url.full": full,
+          "server.address": parts.host,
+          "server.port": parts.port,
+          "network.protocol.version": "1.1",
+          "client.address": client,
+          "user_agent.original": userAgent,
+        };
+      } else {
+        attributes = {
+          "http.request.method": method,
+          "url.scheme": parts.scheme,
+          "url.path": parts.path,
+          "url.full": full,
+          "server.address": parts.host,
+          "server.port": parts.port,
+        };
+        if (redacted !== undefined) attributes["url.query"] = redacted;
+        if (cleartext) attributes["network.protocol.version"] = "1.1";
+        this.#addRest(attributes, method, rawMethod, client, userAgent);
+      }
+    } else {
+      attributes = { "http.request.method": method };
+      this.#addRest(attributes, method, rawMethod, client, userAgent);
+    }
     const requestHeaders = this.#requestHeaders;
     if (requestHeaders.length > 0) {
       captureHeaders(headers, requestHeaders, "http.request.header", (k, v) => {
