@@ -144,7 +144,28 @@ interface ListenerLine {
   version: string;
   n: number;
   bufferKiB: number;
-  reader: "listener" | "perf-collect" | "forwarder";
+  reader:
+    | "listener"
+    | "perf-collect"
+    | "forwarder"
+    | "sustained"
+    | "search"
+    | "host-load";
+  /** A run of the sustained-rate sweep (LISTENER_BENCH_SWEEP). */
+  sweep?: boolean;
+  repeat?: number;
+  guestLoad?: string;
+  /** "sustained": which reader, its best loss-free rates and first loss. */
+  of?: string;
+  maxLossFreeRate?: number;
+  maxLossFreeWriterRate?: number;
+  firstLossRate?: number | null;
+  maxPacedRate?: number;
+  firstShortRate?: number | null;
+  steps?: string;
+  /** "host-load": the host's load average before and after the boot. */
+  before?: string;
+  after?: string;
   copyThread?: boolean;
   rate?: number;
   read?: number;
@@ -1220,7 +1241,11 @@ if (listenerRuns.length > 0) {
     "| runtime | reader | rate asked | ring KiB | read | lost | writer events/s | delivered events/s | lag after the writer (ms) |",
   );
   md.push("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
-  for (const r of listenerRuns.filter((x) => x.reader !== "forwarder")) {
+  for (
+    const r of listenerRuns.filter((x) =>
+      (x.reader === "listener" || x.reader === "perf-collect") && !x.sweep
+    )
+  ) {
     const reader = r.reader === "listener"
       ? `listener (${r.copyThread ? "copy worker" : "main-thread copy"})`
       : "perf-collect";
@@ -1231,6 +1256,46 @@ if (listenerRuns.length > 0) {
         fmt(r.writerEventsPerSecond)
       } | ${fmt(r.deliveredEventsPerSecond)} | ${fmt(r.lagMs)} |`,
     );
+  }
+  const sustained = listenerRuns.filter((x) => x.reader === "sustained");
+  if (sustained.length > 0) {
+    const swept = listenerRuns.find((x) => x.sweep);
+    md.push("");
+    md.push(
+      `Sustained rate (the goal's measure): in the same boot, bursts of ${
+        fmt(sustained[0].n)
+      } events (at most 5 s of them at a paced rate) at each rate in turn (max: as fast as the writer can), the listener ` +
+        `(copy worker, decoding every event) and \`perf-collect\` taking turns at each rate, ` +
+        `${
+          swept?.bufferKiB ?? "–"
+        } KiB rings per CPU for both. *Highest loss-free* is the writer's real rate ` +
+        "in the fastest run up to which every run lost nothing (a paced writer falls short of the rate asked " +
+        "when the readers take its CPU: both share the guest's 2 vCPUs with it); the stricter column also " +
+        "asks that the writer kept ≥ 90% of its pace.",
+    );
+    md.push("");
+    md.push(
+      "| runtime | reader | repeat | highest loss-free (asked) | highest loss-free (writer events/s) | first rate with loss | highest with the writer at ≥ 90% of pace | runs (rate:result(read/lost,writer/s)) |",
+    );
+    md.push("| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |");
+    for (const r of sustained) {
+      const asked = (x: number | null | undefined) =>
+        x === undefined || x === null || x < 0 ? "–" : x === 0 ? "max" : fmt(x);
+      md.push(
+        `| ${r.version} | ${r.of} | ${r.repeat} | ${
+          asked(r.maxLossFreeRate)
+        } | ${fmt(r.maxLossFreeWriterRate)} | ${asked(r.firstLossRate)} | ${
+          r.maxPacedRate ? fmt(r.maxPacedRate) : "–"
+        } | ${r.steps} |`,
+      );
+    }
+    const load = listenerRuns.find((x) => x.reader === "host-load");
+    if (load !== undefined) {
+      md.push("");
+      md.push(
+        `Host load average (1/5/15 min) before the boot ${load.before}, after ${load.after}.`,
+      );
+    }
   }
   md.push("");
   md.push(

@@ -13,7 +13,12 @@
 // allocation read from V8's total_allocated_bytes (node:v8; Bun's shim
 // reads 0 for this workload, so under Bun only the CPU time means anything).
 //
-//   deno run -A bench/listener_decode_ab.ts --old DIR [--rounds 40] [--events 2000] [--mode bridge|listen|decode]
+// `--kind c`: instead, tests/kernel/_c_writer.c's event (CEvent: u32 count,
+// string16 msg, i64 delta, bool8 ok; its count and delta change per event),
+// the VM bench's (bench/listener_rate.ts) load; `--mode listen` then reads
+// what that bench's callback reads (the first field's value and the time).
+//
+//   deno run -A bench/listener_decode_ab.ts --old DIR [--rounds 40] [--events 2000] [--mode bridge|listen|decode] [--kind otel|c]
 //   bun bench/listener_decode_ab.ts --old DIR [...]
 //
 // `--mode listen` hands the events to a callback that reads nothing (the
@@ -43,6 +48,7 @@ const oldRoot = arg("--old");
 const rounds = Number(arg("--rounds") ?? 40);
 const perRound = Number(arg("--events") ?? 2000);
 const mode = arg("--mode") ?? "bridge";
+const kind = arg("--kind") ?? "otel";
 const here = fileURLToPath(new URL("..", import.meta.url));
 const TRACEPOINT = "bench_L4K1";
 /** Distinct Log events (and a quarter as many Span events): a round's worth. */
@@ -62,8 +68,43 @@ async function load(root: string) {
   };
 }
 
+/** tests/kernel/_c_writer.c's event `i`, byte for byte (after write_index). */
+function cWriterEvent(i: number): Uint8Array {
+  const enc = new TextEncoder();
+  const meta = [
+    ...enc.encode("CEvent\0count\0"),
+    0x04,
+    ...enc.encode("msg\0"),
+    0x0a,
+    ...enc.encode("delta\0"),
+    0x85,
+    0x02,
+    ...enc.encode("ok\0"),
+    0x82,
+    0x07,
+  ];
+  const text = enc.encode("from C");
+  const out = new Uint8Array(12 + meta.length + 4 + 2 + text.length + 8 + 1);
+  const v = new DataView(out.buffer);
+  out.set([0x07, 0, 0, 0, 0, 0, 0, 4, meta.length, 0, 0x01, 0x00]);
+  out.set(meta, 12);
+  let p = 12 + meta.length;
+  v.setUint32(p, i, true);
+  v.setUint16(p + 4, text.length, true);
+  out.set(text, p + 6);
+  p += 6 + text.length;
+  v.setBigInt64(p, -BigInt(i) * 1000000007n, true);
+  out[p + 8] = i % 2;
+  return out;
+}
+
 /** The event bytes (after write_index) of the Log and Span events. */
 async function makeEvents(m: Awaited<ReturnType<typeof load>>) {
+  if (kind === "c") {
+    const events: Uint8Array[] = [];
+    for (let i = 0; i < perRound; i++) events.push(cWriterEvent(i));
+    return events;
+  }
   const resource = new m.mod.Resource({
     "service.name": "checkout",
     "service.instance.id": "i-7",
@@ -179,7 +220,18 @@ async function arm(
     }],
   });
   let seen = 0;
-  const onEvent = mode === "listen"
+  let firstValues = 0;
+  let lastTime = 0;
+  const onEvent = mode === "listen" && kind === "c"
+    ? (
+      e: { monotonicNanos: bigint; event: { fields: { value: unknown }[] } },
+    ) => {
+      // What bench/listener_rate.ts's callback reads.
+      firstValues += Number(e.event.fields[0].value);
+      lastTime = Number(e.monotonicNanos);
+      seen++;
+    }
+    : mode === "listen"
     ? () => {
       seen++;
     }
@@ -229,7 +281,9 @@ async function arm(
     },
     check() {
       const s = listener.stats;
-      return `events ${s.events} malformed ${s.malformed} logs ${logs} spans ${spans} seen ${seen}`;
+      return `events ${s.events} malformed ${s.malformed} logs ${logs} spans ${spans} seen ${seen}${
+        kind === "c" ? ` sum ${firstValues} last ${lastTime}` : ""
+      }`;
     },
   };
 }
@@ -276,9 +330,11 @@ try {
   }
   const med = (x: number[]) => quantile(x, 0.5);
   console.log(
-    `${runtime}, --mode ${mode}, ${rounds} rounds of ${perRound} events (${events.length} distinct: ${logCount} Log, ${
-      logCount / 4
-    } Span)`,
+    kind === "c"
+      ? `${runtime}, --mode ${mode} --kind c, ${rounds} rounds of ${perRound} C-writer events`
+      : `${runtime}, --mode ${mode}, ${rounds} rounds of ${perRound} events (${events.length} distinct: ${logCount} Log, ${
+        logCount / 4
+      } Span)`,
   );
   for (let a = 0; a < 2; a++) {
     console.log(

@@ -14,7 +14,7 @@
 // Prints one JSON line per run. Usage:
 //   listener_rate.ts N BUFFER_KIB RATE...      RATE 0 = as fast as it can
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync } from "node:fs";
 import process from "node:process";
 import {
   openUserEventsForwarder,
@@ -32,7 +32,12 @@ import {
   TRACE_FIELDS,
 } from "../receivers/user_events/_copy_trace.ts";
 
-const n = Number(process.argv[2] ?? 20000);
+/** Events per run (the sweep sets its own, LISTENER_BENCH_SWEEP). */
+let n = Number(process.argv[2] ?? 20000);
+/** Runs so far: each run's provider is new, so no run sees another's. */
+let runNumber = 0;
+/** The current sweep step's fields, added to its run lines. */
+let sweepFields: Record<string, unknown> = {};
 const bufferKiB = Number(process.argv[3] ?? 128);
 const rates = process.argv.slice(4).map(Number);
 if (rates.length === 0) rates.push(0);
@@ -125,7 +130,14 @@ function progress(what: string): void {
 let warmingUp = false;
 
 function line(fields: Record<string, unknown>): void {
-  const text = JSON.stringify({ runtime, version, n, bufferKiB, ...fields });
+  const text = JSON.stringify({
+    runtime,
+    version,
+    n,
+    bufferKiB,
+    ...sweepFields,
+    ...fields,
+  });
   if (warmingUp) console.error(`listener_rate ${runtime}: warm-up ${text}`);
   else console.log(text);
 }
@@ -309,7 +321,7 @@ async function listenerRun(
   prefaultKiB: number | null = null,
   pollMs: number | null = null,
 ): Promise<RunResult> {
-  const provider = `benchl_${process.pid}_${rate}_${copyThread}`;
+  const provider = `benchl_${process.pid}_${runNumber++}_${rate}_${copyThread}`;
   progress(
     `listener ${priority}:${placement}:${wakeupShift}:${main} copyThread ${copyThread} rate ${rate}`,
   );
@@ -412,7 +424,7 @@ async function listenerRun(
 }
 
 async function perfCollectRun(rate: number): Promise<RunResult> {
-  const provider = `benchp_${process.pid}_${rate}`;
+  const provider = `benchp_${process.pid}_${runNumber++}_${rate}`;
   progress(`perf-collect rate ${rate}`);
   const file = `/tmp/bench_${process.pid}_${rate}.data`;
   const collector = spawn(`${tools}/perf-collect`, [
@@ -439,6 +451,7 @@ async function perfCollectRun(rate: number): Promise<RunResult> {
     encoding: "utf8",
     maxBuffer: 1 << 30,
   });
+  rmSync(file, { force: true }); // the guest's /tmp is memory
   const read = JSON.parse(decoded.stdout.replace(/^\uFEFF/, ""))[file].filter((
     e: { n: string },
   ) => e.n.startsWith(provider + ":")).length;
@@ -668,9 +681,114 @@ if (process.env.LISTENER_BENCH_WARMUP !== "0") {
   await listenerRun(rates[0]);
   warmingUp = false;
 }
-for (const rate of rates) {
+// LISTENER_BENCH_ONLY=sweep: only the sustained-rate sweep.
+for (const rate of only === "sweep" ? [] : rates) {
   for (const v of variants) await runVariant(v, rate);
   await perfCollectRun(rate);
+}
+/**
+ * The sustained-rate sweep (LISTENER_BENCH_SWEEP=N:RATE,RATE,...; 0 = as
+ * fast as the writer can): for each repeat (LISTENER_BENCH_SWEEP_REPEAT),
+ * each rate in the order given, the listener (copy worker, decoding) and
+ * perf-collect in turn, each run a fresh burst at the same ring size: N
+ * events, or at a paced rate at most LISTENER_BENCH_SWEEP_SECONDS (5) of
+ * them (a slow rate needs no more to show it holds, and 10,000/s x 150,000
+ * would take 15 s). A reader keeps up with a rate when it read every event
+ * and lost none. Each run's line carries `sweep`, `repeat` and the guest's
+ * load average; one `"reader": "sustained"` line per reader and repeat
+ * gives the highest rate up to which every run was loss-free (asked, and
+ * as the writer really wrote: a paced writer can fall short of the rate
+ * asked when the readers take its CPU, and "max" is whatever it reached),
+ * the first rate with a loss, and every run; `maxPacedRate` is the
+ * stricter reading: the highest paced rate up to which every run was
+ * loss-free with the writer at >= 90% of the rate asked (`firstShortRate`
+ * the first that was not).
+ */
+async function sweep(spec: string, repeats: number): Promise<void> {
+  const [count, list] = spec.split(":");
+  const rates = (list ?? "").split(",").map(Number);
+  const seconds = Number(process.env.LISTENER_BENCH_SWEEP_SECONDS ?? 5);
+  if (
+    !(Number(count) > 0) || rates.some((r) => !(r >= 0)) || !(seconds > 0)
+  ) {
+    throw new Error(
+      `LISTENER_BENCH_SWEEP=${spec} LISTENER_BENCH_SWEEP_SECONDS=${seconds}: expected N:RATE,RATE,... (e.g. 150000:10000,40000,0) and seconds > 0`,
+    );
+  }
+  const saved = n;
+  const readers: [string, (rate: number) => Promise<RunResult>][] = [
+    ["listener (copy worker)", (r) => listenerRun(r)],
+    ["perf-collect", perfCollectRun],
+  ];
+  for (let repeat = 1; repeat <= repeats; repeat++) {
+    const best = readers.map(() => ({
+      rate: -1,
+      writer: 0,
+      firstLoss: null as number | null,
+      paced: 0,
+      firstShort: null as number | null,
+      steps: [] as string[],
+    }));
+    for (const rate of rates) {
+      n = rate > 0
+        ? Math.min(Number(count), Math.round(rate * seconds))
+        : Number(count);
+      for (let i = 0; i < readers.length; i++) {
+        const b = best[i];
+        sweepFields = {
+          sweep: true,
+          repeat,
+          guestLoad: readFileSync("/proc/loadavg", "utf8").split(" ")
+            .slice(0, 3).join(" "),
+        };
+        const r = await readers[i][1](rate);
+        sweepFields = {};
+        const ok = r.lost === 0 && r.read === n;
+        b.steps.push(
+          `${rate || "max"}:${
+            ok ? "ok" : "LOSS"
+          }(${r.read}/${r.lost},${r.writerEventsPerSecond}/s)`,
+        );
+        if (!ok) b.firstLoss ??= rate;
+        else if (b.firstLoss === null && r.writerEventsPerSecond > b.writer) {
+          b.rate = rate;
+          b.writer = r.writerEventsPerSecond;
+        }
+        // The stricter reading: the writer also kept its pace (>= 90% of
+        // the rate asked), so the reader did not keep up by taking the
+        // writer's CPU.
+        if (rate > 0) {
+          if (!ok || r.writerEventsPerSecond < 0.9 * rate) {
+            b.firstShort ??= rate;
+          } else if (b.firstShort === null) b.paced = rate;
+        }
+      }
+    }
+    for (let i = 0; i < readers.length; i++) {
+      const b = best[i];
+      line({
+        reader: "sustained",
+        of: readers[i][0],
+        repeat,
+        n: Number(count),
+        maxLossFreeRate: b.rate,
+        maxLossFreeWriterRate: b.writer,
+        firstLossRate: b.firstLoss,
+        maxPacedRate: b.paced,
+        firstShortRate: b.firstShort,
+        steps: b.steps.join(" "),
+      });
+    }
+  }
+  n = saved;
+}
+
+// LISTENER_BENCH_SWEEP=N:RATES (bench/listener_vm.sh sets a default).
+if (process.env.LISTENER_BENCH_SWEEP) {
+  await sweep(
+    process.env.LISTENER_BENCH_SWEEP,
+    Number(process.env.LISTENER_BENCH_SWEEP_REPEAT ?? 1),
+  );
 }
 if (searchArgs.length === 3 && searchArgs.every((x) => x > 0)) {
   const [low, high, steps] = searchArgs;
@@ -685,7 +803,7 @@ if (searchArgs.length === 3 && searchArgs.every((x) => x > 0)) {
   }
   await search("perf-collect", perfCollectRun, low, high, steps);
 }
-if (only !== "rate") {
+if (only !== "rate" && only !== "sweep") {
   // The same load without the copy worker: the main thread copies between
   // decoding (what the listener does where there is no Worker or poll).
   await listenerRun(rates[0], false);

@@ -20,9 +20,18 @@
 #                                       touched first, e.g. fifo:writer::decode:8192)
 #                                       (a 6th: the copy worker's poll timeout
 #                                       in ms, e.g. fifo:writer::decode::50)
+#   LISTENER_BENCH_SWEEP=150000:10000,20000,40000,60000,80000,120000,160000,0
+#                                       (the default) the sustained-rate
+#                                       sweep: N events per run at each rate
+#                                       (0: max), the listener (copy worker)
+#                                       and perf-collect in turn, after the
+#                                       rows above; "" skips it
+#   LISTENER_BENCH_SWEEP_SECONDS=5      at most this long per paced run
+#   LISTENER_BENCH_SWEEP_REPEAT=1       sweeps per runtime (the spread)
 #   LISTENER_BENCH_RUNTIMES="deno"      which runtimes run (default "deno bun")
 #   RATE... repeated (0 0 0): the variants and perf-collect interleaved
 #   LISTENER_BENCH_ONLY=rate            skip the no-worker and forwarder runs
+#   LISTENER_BENCH_ONLY=sweep           only the warm-up and the sweep
 #   LISTENER_BENCH_WARMUP=0             no unreported warm-up run first
 #   LISTENER_BENCH_TIMEOUT=1800         the VM's time limit in s (default 900;
 #                                       at host load 10-15 the 6-variant x 3
@@ -35,6 +44,7 @@ kib=${3:-128}
 shift $(($# < 3 ? $# : 3))
 rates=("$@")
 [ ${#rates[@]} -gt 0 ] || rates=(0)
+export LISTENER_BENCH_SWEEP=${LISTENER_BENCH_SWEEP-150000:10000,20000,40000,60000,80000,120000,160000,0}
 if [ "${UEVM_GUEST:-}" = 1 ]; then
   : >"$out"
   case " ${LISTENER_BENCH_RUNTIMES:-deno bun} " in *" deno "*)
@@ -52,5 +62,9 @@ if [ ! -x "$runner" ]; then
 fi
 mkdir -p "$(dirname "$out")"
 ./node_modules/.bin/deno check bench/listener_rate.ts bench/_otlp_sink.ts >/dev/null
+# The host's load around the boot (TCG shares the host's 2 noisy cores).
+before=$(cat /proc/loadavg)
 "$runner" -t "${LISTENER_BENCH_TIMEOUT:-900}" -e SEED_SHARED="${SEED_SHARED:-$(cd .. && pwd)/shared}" -- \
   bash bench/listener_vm.sh "$out" "$n" "$kib" "${rates[@]}"
+printf '{"reader":"host-load","before":"%s","after":"%s"}\n' \
+  "$(cut -d' ' -f1-3 <<<"$before")" "$(cut -d' ' -f1-3 /proc/loadavg)" >>"$out"
