@@ -320,13 +320,14 @@ async function listenerRun(
   main: MainMode = "decode",
   prefaultKiB: number | null = null,
   pollMs: number | null = null,
+  traced = true,
 ): Promise<RunResult> {
   const provider = `benchl_${process.pid}_${runNumber++}_${rate}_${copyThread}`;
   progress(
     `listener ${priority}:${placement}:${wakeupShift}:${main} copyThread ${copyThread} rate ${rate}`,
   );
   setSkipDecode(main === "skip");
-  const trace = copyThread
+  const trace = copyThread && traced
     ? new SharedArrayBuffer(8 * (1 + TRACE_FIELDS * 200000))
     : null;
   setCopyTrace(trace);
@@ -717,7 +718,23 @@ async function sweep(spec: string, repeats: number): Promise<void> {
   }
   const saved = n;
   const readers: [string, (rate: number) => Promise<RunResult>][] = [
-    ["listener (copy worker)", (r) => listenerRun(r)],
+    // As a user runs it: without the copy worker's pass log (four more
+    // clock reads per pass on the writer's CPU).
+    [
+      "listener (copy worker)",
+      (r) =>
+        listenerRun(
+          r,
+          true,
+          "fifo",
+          "writer",
+          null,
+          "decode",
+          null,
+          null,
+          false,
+        ),
+    ],
     ["perf-collect", perfCollectRun],
   ];
   for (let repeat = 1; repeat <= repeats; repeat++) {

@@ -302,8 +302,11 @@ function readElement(node: MetaNode, c: Cursor): DecodedValue {
   const format = node.format;
   switch (node.encoding) {
     case 1: {
-      const fields: DecodedField[] = [];
-      for (const member of node.members) fields.push(readField(member, c));
+      const members = node.members;
+      const fields = new Array<DecodedField>(members.length);
+      for (let i = 0; i < members.length; i++) {
+        fields[i] = readField(members[i], c);
+      }
       return fields;
     }
     case 2: {
@@ -740,8 +743,10 @@ function decode(
     }
   }
   const nodes = shape.nodes;
-  const fields: DecodedField[] = [];
-  for (let i = 0; i < nodes.length; i++) fields.push(readField(nodes[i], c));
+  // Exactly as long as it needs: from [] the first push() makes room for
+  // 17 elements (V8: a 152-byte store for a 4-field event instead of 48).
+  const fields = new Array<DecodedField>(nodes.length);
+  for (let i = 0; i < nodes.length; i++) fields[i] = readField(nodes[i], c);
   return {
     tracepointName,
     provider: info.provider,
