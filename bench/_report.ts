@@ -1225,7 +1225,9 @@ md.push("");
 if (listenerRuns.length > 0) {
   const fmt = (x: number | undefined) =>
     x === undefined ? "–" : x.toLocaleString("en");
-  const first = listenerRuns[0];
+  const first = listenerRuns.find((x) =>
+    (x.reader === "listener" || x.reader === "perf-collect") && !x.sweep
+  ) ?? listenerRuns[0];
   md.push(
     `\`bench/listener_vm.sh\` in one VM boot (QEMU **TCG**, 2 vCPUs; compare rows of one runtime, ` +
       `which ran back to back). A C writer (\`tests/kernel/_c_writer.c\`) writes ` +
@@ -1257,7 +1259,9 @@ if (listenerRuns.length > 0) {
       } | ${fmt(r.deliveredEventsPerSecond)} | ${fmt(r.lagMs)} |`,
     );
   }
-  const sustained = listenerRuns.filter((x) => x.reader === "sustained");
+  const sustained = listenerRuns.filter((x) =>
+    x.reader === "sustained"
+  );
   if (sustained.length > 0) {
     const swept = listenerRuns.find((x) => x.sweep);
     md.push("");
