@@ -14,7 +14,7 @@
 // with `--kind none` (odd records that are plain: the ratio then reads
 // 0.85-1.0 on this host, the first copy's bias).
 //
-//   deno run -A bench/replay_deopt.ts [--kind deleted|nullproto|elements|othershape|none|a,b]
+//   deno run -A bench/replay_deopt.ts [--kind deleted|rest|nullproto|elements|othershape|none|a,b]
 //     [--n 1000] [--rounds 40] [--target ue|etw|span|all] [--old DIR] [--record-map other]
 //   bun bench/replay_deopt.ts [...]
 //   node --no-warnings bench/replay_deopt.ts [...]
@@ -66,6 +66,12 @@ function oddAttributes(i: number): Record<string, unknown> {
       // A key deleted other than the last one added: dictionary mode on V8.
       const o: Record<string, unknown> = { gone: i, ...plain };
       delete o.gone;
+      return o;
+    }
+    case "rest": {
+      // The same key left out by an object rest copy instead of a delete:
+      // a new object, built by adding keys (fast mode on V8 for this size).
+      const { gone: _, ...o } = { gone: i, ...plain };
       return o;
     }
     case "othershape":

@@ -85,8 +85,19 @@ export function readRawLogRecord(
       // later plain emit 11-19x slower on Deno 2.9 (bench/replay_deopt.ts
       // --kind othershape,nullproto). An object that had a key deleted, or
       // got ~20 keys by computed stores, is in dictionary mode too, and
-      // nothing a script can read tells it from a fast one: those still
-      // reach the loop (plain records 1.4-1.7x slower afterwards; #13).
+      // nothing a script can read tells it from a fast one (no engine API
+      // says, nodejs/node#57374): those still pass here (#13). Afterwards
+      // plain records cost 1.7-1.8x on Deno 2.9 and 1.5-1.6x on Bun
+      // (--kind deleted), and on Deno the extra time is in three places
+      // (--prof, clean against dirty): the `event_id` load above (a generic
+      // LoadIC once a dictionary map is in its feedback), this prototype
+      // read (a builtin call, no longer a constant) and the replay's for…in
+      // (generic). Measured and dropped: the event_id load left out (the
+      // replay's key check rejects the key anyway), 1.2x slower on plain
+      // records and the cliff 1.4x; a key check for…in in its own function
+      // and indexed `attributes[keys[i]]` loads in the replay, 1.3x slower
+      // on Deno (1.19x on Bun), cliff still 1.4x. What avoids it is the
+      // caller's: a rest copy instead of a delete (--kind rest), README.
       return false;
     }
   }
