@@ -129,6 +129,11 @@ export class FakePerf implements PerfBinding {
     const control = new BigUint64Array(this.ringOfCpu.get(cpu)!, 1024, 4);
     return Number(control[0] - control[1]);
   }
+  /** Bytes of a CPU's ring a record may take (its data area, less 8). */
+  room(cpu: number): number {
+    const control = new BigUint64Array(this.ringOfCpu.get(cpu)!, 1024, 4);
+    return Number(control[3]) - 8 - this.unread(cpu);
+  }
 }
 
 export interface SampleFields {

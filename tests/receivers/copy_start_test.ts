@@ -87,10 +87,19 @@ function logEvent(): Uint8Array {
 }
 const EVENT = logEvent();
 
+const SAMPLE_BYTES = sample({ time: 1n, cpu: 0, type: 1, event: EVENT }).length;
+
 /**
  * Pushes `count` samples onto CPU `cpu`'s 8 KiB ring in bursts of 16 (under
  * 2.5 KiB) every 10 ms, from `first` on (times are the sample
  * numbers), calling `between` after each burst.
+ *
+ * With `roomWaitMs`, a burst that does not fit waits up to that long in
+ * all for the reader to make room, as a writer's burst would land a little
+ * later: only for the copy worker once it runs, whose thread a loaded
+ * 2-core host may not schedule for tens of ms (the ring holds 30 ms of
+ * bursts). While the listener's own thread must copy, no wait is given, so
+ * a thread that does not copy still drops records.
  */
 async function pushBursts(
   perf: NativeRingPerf,
@@ -98,8 +107,12 @@ async function pushBursts(
   first: number,
   count: number,
   between: () => void = () => {},
+  roomWaitMs = 0,
 ): Promise<void> {
+  const waitUntil = Date.now() + roomWaitMs;
   for (let i = first; i < first + count;) {
+    const burst = Math.min(16, first + count - i) * SAMPLE_BYTES;
+    while (perf.room(cpu) < burst && Date.now() < waitUntil) await sleep(2);
     for (let b = 0; b < 16 && i < first + count; b++, i++) {
       perf.push(
         cpu,
@@ -179,7 +192,7 @@ describe("listener copy-worker start (receivers/user_events/listener.ts)", () =>
           assert.equal(listener.stats.copyThreadState, "running");
           assert.equal(listener.stats.copyThread, true);
           assert.equal(listener.stats.copyThreadError, undefined);
-          await pushBursts(perf, 0, 160, 160);
+          await pushBursts(perf, 0, 160, 160, undefined, 5000);
           const events: ListenedEvent[] = [];
           await drainUntil(listener, events, 320);
           assert.deepEqual([...perf.dropped], []);
@@ -215,7 +228,7 @@ describe("listener copy-worker start (receivers/user_events/listener.ts)", () =>
             await pushBursts(perf, 0, pushed, 16, () => {
               listener.drain((e) => events.push(e));
               states.add(listener.stats.copyThreadState);
-            });
+            }, states.has("running") ? 5000 : 0);
             pushed += 16;
             if (states.has("running")) after++;
           }
