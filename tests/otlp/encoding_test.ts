@@ -386,6 +386,80 @@ describe("encodeLogsRequest", () => {
     assert.equal(r.timeUnixNano, "9223372036854775809");
     assert.equal(r.observedTimeUnixNano, "18446744073709551615");
   });
+
+  it("writes each time pair checked once: exact ones as their nanoseconds, any other pair left out (absent)", () => {
+    // putTime checks the pair and splits it into uint32 halves itself (it
+    // no longer calls writeUnixNanoFixed64, which checked again): the
+    // halves' carries (ms around 2^32, nanos 999999), the last exact ns, and
+    // hand-made pairs that are not exact times (left out, as 0 is).
+    const base = toLogRecordData(
+      { timestamp: 1, observedTimestamp: 1 },
+      new LogEmitContext(resourceA, scope1),
+    );
+    const exact: [number, number, string][] = [
+      [0, 1, "1"],
+      [-0, 5, "5"],
+      [1, 0, "1000000"],
+      [2 ** 32 - 1, 999_999, String(BigInt(2 ** 32 - 1) * 1000000n + 999999n)],
+      [2 ** 32, 0, String(2n ** 32n * 1000000n)],
+      [2 ** 32 + 1, 123, String((2n ** 32n + 1n) * 1000000n + 123n)],
+      [4_294_967_295_999, 999_999, "4294967295999999999"],
+      [18_446_744_073_709, 551_615, "18446744073709551615"],
+    ];
+    const inexact: [unknown, unknown][] = [
+      [18_446_744_073_709, 551_616], // 2^64 ns
+      [18_446_744_073_710, 0],
+      [1.5, 0],
+      [1, 0.5],
+      [NaN, 0],
+      [Infinity, 0],
+      [-1, 0],
+      [1, -1],
+      [1, 1_000_000],
+      [5n, 0],
+      ["5", 0],
+      [{ valueOf: () => 5 }, 0],
+      [0, 0],
+    ];
+    const records: LogRecordData[] = [
+      ...exact.map(([ms, ns]) => ({
+        ...base,
+        timeUnixMs: ms,
+        timeNanosInMs: ns,
+        observedTimeUnixMs: ms,
+        observedTimeNanosInMs: ns,
+      })),
+      ...inexact.map(([ms, ns]) =>
+        ({
+          ...base,
+          timeUnixMs: ms,
+          timeNanosInMs: ns,
+          observedTimeUnixMs: ms,
+          observedTimeNanosInMs: ns,
+        }) as unknown as LogRecordData
+      ),
+    ];
+    const decoded = decodeLogs(encodeLogsRequest(records));
+    const got = decoded.resourceLogs[0].scopeLogs[0].logRecords;
+    assert.equal(got.length, records.length);
+    exact.forEach(([ms, ns, want], i) => {
+      assert.equal(got[i].timeUnixNano, want, `time of [${ms}, ${ns}]`);
+      assert.equal(
+        got[i].observedTimeUnixNano,
+        want,
+        `observed [${ms}, ${ns}]`,
+      );
+    });
+    inexact.forEach(([ms, ns], k) => {
+      const r = got[exact.length + k];
+      assert.equal(r.timeUnixNano, undefined, `time of [${String(ms)}, ${ns}]`);
+      assert.equal(
+        r.observedTimeUnixNano,
+        undefined,
+        `observed [${String(ms)}]`,
+      );
+    });
+  });
 });
 
 describe("encodeTraceRequest", () => {
