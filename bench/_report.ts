@@ -1334,10 +1334,10 @@ md.push("");
 md.push("```sh");
 md.push("npm ci");
 md.push(
-  "bench/report              # everything above in one run -> bench/RESULTS.md (--no-vm skips case 3); about 3-5 min",
+  "bench/report              # everything above in one run -> bench/RESULTS.md (--no-vm skips the VM: case 3 and section 10); about 17 min here, 9 with --no-vm",
 );
 md.push(
-  "bench/listener_vm.sh [OUT] [N] [KIB] [RATE...]      # case 9 alone, in the user_events VM",
+  "bench/listener_vm.sh [OUT] [N] [KIB] [RATE...]      # section 10 alone, in the user_events VM",
 );
 md.push(
   "./node_modules/.bin/deno bench -A bench/            # deno task bench",
