@@ -456,7 +456,10 @@ describe("UserEventsListener (fake perf)", () => {
       cpus: [0, 1],
     });
     const event = logEvent("turns");
-    const total = 40000;
+    // 40,000 per CPU (about 5 MiB of each 8 MiB ring): enough decoding for
+    // two turns of run()'s time budget even once the JIT is warm (with
+    // 20,000 per CPU a quiet host decoded the second half in one turn).
+    const total = 80000;
     for (let i = 0; i < total; i++) {
       const cpu = i % 2;
       assert.ok(
@@ -478,9 +481,12 @@ describe("UserEventsListener (fake perf)", () => {
     });
     assert.equal(times.length, total);
     for (let i = 0; i < total; i++) assert.equal(times[i], BigInt(i + 1));
+    // run()'s first turn starts before any timer can fire, so a timer that
+    // saw part of the backlog ran between two turns; one decoding it all
+    // at once leaves none.
     const midway = seenByTimers.filter((n) => n > 0 && n < total);
     assert.ok(
-      midway.length >= 2,
+      midway.length >= 1,
       `timers ran only at ${JSON.stringify(seenByTimers.slice(0, 10))}`,
     );
   });
