@@ -8,6 +8,7 @@ import type { Advapi32Binding } from "../ffi/advapi32.ts";
 import { cpSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import process from "node:process";
 
 /**
  * The record of the single-record cases: a body and four attributes (an
@@ -176,6 +177,17 @@ export function quantile(values: readonly number[], f: number): number {
   return values.slice().sort((a, b) => a - b)[
     Math.floor(f * (values.length - 1))
   ];
+}
+
+/**
+ * The process's CPU time so far, in ns: user + system of every thread (GC
+ * helpers included), which a descheduled thread does not accrue, so a
+ * paired bench's rounds read it rather than the wall clock on a loaded
+ * host.
+ */
+export function processCpuNs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) * 1000;
 }
 
 /** The spread of per-round ratios a paired bench reports: extremes and quartiles. */

@@ -55,6 +55,7 @@ import {
   consume,
   NoopExporter,
   okFetch,
+  processCpuNs,
   quantile,
   ratioSpread,
   seededRecords,
@@ -214,27 +215,17 @@ if (env.PROFILE !== undefined) {
 }
 const REPS = 8; // rounds of 512 per timed sample
 const times = arms.map(() => [] as number[]);
-// CPU time of the process (all threads: GC helpers included), which a
-// descheduled thread does not accrue: on a loaded host it is steadier
-// than the wall clock.
-const proc = (globalThis as {
-  process?: { cpuUsage(): { user: number; system: number } };
-}).process;
-const cpuNs = (): number => {
-  const u = proc!.cpuUsage();
-  return (u.user + u.system) * 1000;
-};
 const cpu = arms.map(() => [] as number[]);
 for (let w = 0; w < 30; w++) for (const [, f] of arms) await f(); // warm-up
 for (let r = 0; r < ROUNDS; r++) {
   for (let k = 0; k < arms.length; k++) {
     const a = (r + k) % arms.length;
     const f = arms[a][1];
-    const c0 = cpuNs();
+    const c0 = processCpuNs();
     const t0 = performance.now();
     for (let i = 0; i < REPS; i++) await f();
     times[a].push((performance.now() - t0) * 1e6 / (REPS * BATCH));
-    cpu[a].push((cpuNs() - c0) / (REPS * BATCH));
+    cpu[a].push((processCpuNs() - c0) / (REPS * BATCH));
   }
 }
 const med = (xs: number[]): number => quantile(xs, 0.5);

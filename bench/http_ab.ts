@@ -43,7 +43,7 @@ import {
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { copySourceTree, quantile } from "./_fixtures.ts";
-import { slotOrder } from "./http_server.ts";
+import { CONCURRENCY, load, slotOrder } from "./http_server.ts";
 import type { CpuSample, HttpVariant } from "./_http_server.ts";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -143,33 +143,10 @@ async function serve(): Promise<void> {
 
 // ---- load side ----
 
-const CONCURRENCY = 8;
-const HEADERS = {
-  "traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
-  "user-agent": "seed-bench/1.0",
-};
-
 type Stats = CpuSample & { allocatedBytes: number };
 
 async function sample(url: string): Promise<Stats> {
   return await (await fetch(`${url}/__stats`)).json() as Stats;
-}
-
-async function load(url: string, n: number): Promise<number> {
-  let next = 0;
-  let failed = 0;
-  const worker = async () => {
-    while (next < n) {
-      const i = next++;
-      const response = await fetch(`${url}/users/${i % 1000}`, {
-        headers: HEADERS,
-      });
-      await response.arrayBuffer();
-      if (response.status !== 200) failed++;
-    }
-  };
-  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-  return failed;
 }
 
 const q = (xs: readonly number[], p: number) => quantile([...xs], p);
@@ -223,7 +200,7 @@ async function main(): Promise<void> {
       });
     });
     const arms = [...urls.keys()];
-    for (const arm of arms) await load(urls.get(arm)!, warmup);
+    for (const arm of arms) await load(urls.get(arm)!, warmup, undefined);
     const cpu = new Map<Arm, number[]>(arms.map((a) => [a, []]));
     const bytes = new Map<Arm, number[]>(arms.map((a) => [a, []]));
     let failed = 0;
@@ -232,7 +209,7 @@ async function main(): Promise<void> {
       for (const arm of slotOrder(arms, r)) {
         const url = urls.get(arm)!;
         const before = await sample(url);
-        failed += await load(url, requests);
+        failed += (await load(url, requests, undefined)).failed;
         const after = await sample(url);
         cpu.get(arm)!.push((after.cpuMicros - before.cpuMicros) / requests);
         bytes.get(arm)!.push(

@@ -52,8 +52,8 @@ import { fileURLToPath } from "node:url";
 import { type HostInfo, hostInfo } from "./_host.ts";
 import type { CpuSample, HttpVariant } from "./_http_server.ts";
 
-/** Requests in flight at once. */
-const CONCURRENCY = 8;
+/** Requests in flight at once (bench/http_ab.ts sends the same load). */
+export const CONCURRENCY = 8;
 /**
  * Requests per measured round. With 7 rounds of 1,500 (before), the paired
  * cost of ours moved by 16-35 µs from round to round on Deno at load 1-2:
@@ -225,9 +225,12 @@ async function sample(child: Child): Promise<CpuSample> {
   return await response.json() as CpuSample;
 }
 
-/** Sends `n` requests, CONCURRENCY at a time; latencies (ms) go to `into`. */
-async function load(
-  child: Child,
+/**
+ * Sends `n` requests to the server at `url`, CONCURRENCY at a time;
+ * latencies (ms) go to `into`.
+ */
+export async function load(
+  url: string,
   n: number,
   into: number[] | undefined,
 ): Promise<{ ms: number; failed: number }> {
@@ -238,7 +241,7 @@ async function load(
     while (next < n) {
       const i = next++;
       const t0 = performance.now();
-      const response = await fetch(`${child.url}/users/${i % 1000}`, {
+      const response = await fetch(`${url}/users/${i % 1000}`, {
         headers: HEADERS,
       });
       await response.arrayBuffer();
@@ -300,7 +303,7 @@ export async function runHttpBench(): Promise<HttpReport> {
       ? [...VARIANTS]
       : [...VARIANTS, "baseline"];
     for (const v of variantsRun) children.push(await start(v));
-    for (const c of children) await load(c, WARMUP, undefined);
+    for (const c of children) await load(c.url, WARMUP, undefined);
     const perRound = new Map<RunVariant, number[]>();
     const rps = new Map<RunVariant, number[]>();
     const latencies = new Map<RunVariant, number[]>();
@@ -321,7 +324,7 @@ export async function runHttpBench(): Promise<HttpReport> {
       const order = slotOrder(children, rounds);
       for (const c of order) {
         const before = await sample(c);
-        const run = await load(c, REQUESTS, latencies.get(c.variant));
+        const run = await load(c.url, REQUESTS, latencies.get(c.variant));
         const after = await sample(c);
         perRound.get(c.variant)!.push(
           (after.cpuMicros - before.cpuMicros) / REQUESTS,

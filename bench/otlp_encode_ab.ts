@@ -17,7 +17,12 @@
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { seedLogRecordData } from "./_cases.ts";
-import { copySourceTree, quantile, ratioSpread } from "./_fixtures.ts";
+import {
+  copySourceTree,
+  processCpuNs,
+  quantile,
+  ratioSpread,
+} from "./_fixtures.ts";
 import type { LogRecordData } from "../mod.ts";
 
 type Encoder = typeof import("../exporters/_otlp_logs_proto.ts");
@@ -90,13 +95,6 @@ if (
   throw new Error("bench/otlp_encode_ab.ts: new and old bytes differ");
 }
 
-const proc = (globalThis as {
-  process?: { cpuUsage(): { user: number; system: number } };
-}).process!;
-const cpuNs = (): number => {
-  const u = proc.cpuUsage();
-  return (u.user + u.system) * 1000;
-};
 let sink = 0;
 const cpu = arms.map(() => [] as number[]);
 const wall = arms.map(() => [] as number[]);
@@ -107,13 +105,13 @@ for (let r = 0; r < ROUNDS; r++) {
   for (let k = 0; k < arms.length; k++) {
     const i = (r + k) % arms.length;
     const a = arms[i];
-    const c0 = cpuNs();
+    const c0 = processCpuNs();
     const t0 = performance.now();
     for (let j = 0; j < REPS; j++) {
       sink ^= a.enc.writeLogsRequest(records, a.out, 0);
     }
     wall[i].push((performance.now() - t0) * 1e6 / REPS);
-    cpu[i].push((cpuNs() - c0) / REPS);
+    cpu[i].push((processCpuNs() - c0) / REPS);
   }
 }
 const cpuRatio = ratioSpread(cpu[0].map((c, r) => c / cpu[1][r]));
