@@ -160,9 +160,41 @@ const HEX_VALUE = new Uint8Array(128);
 for (let c = 0x30; c <= 0x39; c++) HEX_VALUE[c] = c - 0x30;
 for (let c = 0x61; c <= 0x66; c++) HEX_VALUE[c] = c - 0x57;
 
+// Per pair of char codes below 128, indexed `(first << 7) | second`: 0 =
+// not two lowercase hex digits, 1 = "00", 3 = two digits, one not "0" (the
+// classes of HEX_CLASS, ORed). Ids are read two characters per table read:
+// the read of a character (charCodeAt, which dispatches on the string's
+// representation each time) is most of the cost, and halving the loop's
+// tests and branches took a trace + span id pair from 104 to 87 ns on Deno,
+// 100 to 84 ns on Node and 64 to 43 ns on Bun (fastest of 40 rounds,
+// bench's seeded ids, one process). 16 KiB, built once.
+const HEX_PAIR_CLASS = new Uint8Array(128 * 128);
+for (let a = 0; a < 128; a++) {
+  const ka = HEX_CLASS[a];
+  if (ka === 0) continue;
+  for (let b = 0; b < 128; b++) {
+    const kb = HEX_CLASS[b];
+    if (kb !== 0) HEX_PAIR_CLASS[(a << 7) | b] = ka | kb;
+  }
+}
+
 function isValidHexId(value: unknown, length: number): boolean {
   if (typeof value !== "string" || value.length !== length) return false;
+  if ((length & 1) !== 0) return isValidOddHexId(value, length);
   let any = 0; // OR of the classes: bit 1 sets on a non-zero digit
+  for (let i = 0; i < length; i += 2) {
+    const a = value.charCodeAt(i);
+    const b = value.charCodeAt(i + 1);
+    const k = (a | b) < 128 ? HEX_PAIR_CLASS[(a << 7) | b] : 0;
+    if (k === 0) return false;
+    any |= k;
+  }
+  return (any & 2) !== 0;
+}
+
+/** {@linkcode isValidHexId} of an odd length (only `normalizeHexId` can ask), a character at a time. */
+function isValidOddHexId(value: string, length: number): boolean {
+  let any = 0;
   for (let i = 0; i < length; i++) {
     const c = value.charCodeAt(i);
     const k = c < 128 ? HEX_CLASS[c] : 0;

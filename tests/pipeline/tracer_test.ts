@@ -7,6 +7,7 @@ import {
   InMemoryExporter,
   isValidSpanId,
   isValidTraceId,
+  normalizeHexId,
   parseTraceparent,
   randomSpanId,
   randomTraceId,
@@ -375,6 +376,61 @@ describe("ids", () => {
     }
     assert.equal(seen[0].size, 16 * 256);
     assert.equal(seen[1].size, 8 * 256);
+  });
+
+  it("are checked like a character-by-character reference, whatever character sits at any position", () => {
+    // The check reads two characters per table lookup: a pair table entry
+    // that is wrong, a character >= 128 that aliases into the table, or an
+    // odd length (normalizeHexId's length is the caller's) shows here.
+    const reference = (v: string, length: number): boolean => {
+      if (v.length !== length) return false;
+      let nonZero = false;
+      for (let i = 0; i < length; i++) {
+        const c = v.charCodeAt(i);
+        const digit = (c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66);
+        if (!digit) return false;
+        if (c !== 0x30) nonZero = true;
+      }
+      return nonZero;
+    };
+    const codes: number[] = [];
+    for (let c = 0; c < 0x180; c++) codes.push(c);
+    // Characters whose low 7 bits (or low byte) are hex digits.
+    codes.push(0x1b0, 0x1e1, 0x230, 0x3061, 0x8031, 0xff30, 0xff41, 0xffff);
+    for (const length of [16, 32]) {
+      const zeros = "0".repeat(length);
+      const base = randomTraceId().slice(0, length);
+      for (const at of [0, 1, length - 2, length - 1]) {
+        for (const c of codes) {
+          const ch = String.fromCharCode(c);
+          for (const around of [base, zeros]) {
+            const v = around.slice(0, at) + ch + around.slice(at + 1);
+            const ok = length === 32 ? isValidTraceId(v) : isValidSpanId(v);
+            assert.equal(ok, reference(v, length), JSON.stringify(v));
+            // Lowercased when uppercase hex, else as the check says.
+            const lower = v.toLowerCase();
+            assert.equal(
+              normalizeHexId(v, length),
+              reference(lower, length) ? lower : undefined,
+              JSON.stringify(v),
+            );
+          }
+        }
+      }
+      assert.equal(isValidTraceId(base.slice(0, length - 1)), false);
+      assert.equal(isValidSpanId(base + "a"), false);
+    }
+    // Odd and other lengths through normalizeHexId.
+    for (const v of ["a", "0", "abc", "00a", "0A0", "abcdefabc", "g", ""]) {
+      for (const length of [v.length, v.length + 1]) {
+        const lower = v.toLowerCase();
+        assert.equal(
+          normalizeHexId(v, length),
+          reference(lower, length) ? lower : undefined,
+          `${JSON.stringify(v)} ${length}`,
+        );
+      }
+    }
   });
 
   it("skip all-zero random bytes instead of returning an invalid id", () => {
