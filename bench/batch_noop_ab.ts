@@ -16,8 +16,9 @@
 // OLD=<path of another checkout's mod.ts> adds that checkout's pipeline
 // (e.g. a `git worktree add --detach` of main) as "old"; NEW=<path> likewise
 // replaces this checkout's pipeline as "new". ROUNDS (default 60)
-// sets the rounds; FLAT_ARM=1 adds this checkout's pipeline fed records whose
-// ids are flat strings (the seeded ones are ropes built with +=); ONE_SPAN=1
+// sets the rounds, REPS (default 8) the flushed batches of 512 per round;
+// FLAT_ARM=1 adds this checkout's pipeline fed records whose ids are flat
+// strings (the seeded ones are ropes built with +=); ONE_SPAN=1
 // gives every record with a trace context the same ids (see recordsOf);
 // PROFILE=<seconds> only loops this checkout's pipeline, for a CPU profiler:
 //
@@ -213,7 +214,9 @@ if (env.PROFILE !== undefined) {
   // deno-lint-ignore no-explicit-any
   (globalThis as any).process?.exit?.(0);
 }
-const REPS = 8; // rounds of 512 per timed sample
+// Rounds of 512 per timed sample (REPS, default 8): REPS=1 with more ROUNDS
+// keeps each old/new pair within one scheduling quantum on a loaded host.
+const REPS = Number(env.REPS ?? 8);
 const times = arms.map(() => [] as number[]);
 const cpu = arms.map(() => [] as number[]);
 for (let w = 0; w < 30; w++) for (const [, f] of arms) await f(); // warm-up
