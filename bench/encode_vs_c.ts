@@ -8,6 +8,12 @@
 //   devnull the UserEventsProcessor with the real FFI write(2) to /dev/null
 //           (DevNullLibc) against the same encode + write(2) to /dev/null in
 //           C (ue_devnull_loop, what `ue_emit --devnull` does per event)
+//   kernel  in the user_events VM only (bench/kernel.sh): the processor
+//           opened on the real kernel (openUserEventsProcessor, libc FFI
+//           write(2) to user_events_data, bench_L4K1 enabled through
+//           tracefs) against bench/ue_emit.c's kernel loop in the same
+//           process (ue_kernel_loop: its own registration of bench_L4K1,
+//           enable word, encode, write(2)), 1000 events per measurement
 //   etw     the EtwProcessor through the bench's recording advapi32 (the
 //           call into the OS counts) against a C TraceLogging encode of the
 //           same event calling a counting EventWriteTransfer
@@ -20,7 +26,7 @@
 //
 //   cc -O2 -shared -fPIC -o bench/bin/libue_encode.so bench/ue_encode_lib.c
 //   cc -O2 -shared -fPIC -o bench/bin/libetw_encode.so bench/etw_encode_lib.c
-//   deno run -A bench/encode_vs_c.ts [--case encode|devnull|etw] [--ms 4000] [--json out.json]
+//   deno run -A bench/encode_vs_c.ts [--case encode|devnull|kernel|etw] [--ms 4000] [--warmup 3000] [--json out.json]
 //   bun bench/encode_vs_c.ts [...]
 //   node --no-warnings --experimental-ffi bench/encode_vs_c.ts [...]
 //
@@ -31,7 +37,16 @@
 // minutes apart makes their ratio depend on which speed each met (the ETW
 // and host-proxy rows swung 1.1x-4.2x between runs). Here each round's ratio
 // pairs measurements a few milliseconds apart; the median of those ratios
-// is the figure to read, with their spread.
+// is the figure to read, with their spread. In the VM (QEMU TCG, on the
+// same noisy host, slowed 5-20x) this matters more, not less: bench/kernel.sh
+// used to time C and each runtime in separate processes, up to minutes
+// apart, and divide their medians.
+//
+// Warm-up: --warmup calls of each side before timing (default 3000, that is
+// 300,000 TypeScript events). Under TCG the JIT tiers take seconds to reach
+// (Deno's fake-write replay ran at 2.97 us/event in its first 2 s in the
+// VM, 2.0 us after), so a warm-up counted in calls, not in milliseconds,
+// reaches the same code there as on the host.
 
 import { etwCases, userEventsCases } from "./_cases.ts";
 import { quantile, ratioSpread, RECORD } from "./_fixtures.ts";
@@ -71,6 +86,8 @@ interface Pairing {
    * two measurements of a pair stay close in time.
    */
   readonly events: number;
+  /** C functions that register the event and report its enable bit (kernel). */
+  readonly kernel?: { open: string; enabled: string };
 }
 
 type Proc = { argv: string[]; versions?: Record<string, string> };
@@ -86,6 +103,7 @@ const arg = (name: string): string | undefined => {
 const ms = Number(arg("--ms") ?? 4000);
 const json = arg("--json");
 const which = arg("--case") ?? "encode";
+const warmup = Number(arg("--warmup") ?? 3000);
 const binDir = new URL("./bin/", import.meta.url).pathname;
 
 const silent = (): void => {};
@@ -136,6 +154,42 @@ const ue = (tsCase: string, loop: string, events: number): Pairing => ({
   skip: 4, // the write index (the kernel's, per registration)
   events,
 });
+/** The kernel case's processor, for its write counts after the run. */
+let kernelProcessor: UserEventsProcessor | undefined;
+const ENABLE = "/sys/kernel/tracing/events/user_events/bench_L4K1/enable";
+/**
+ * The kernel case's TypeScript side: the processor on the real kernel, the
+ * event enabled through tracefs (which also sets C's registration's bit).
+ */
+async function kernelCases(): Promise<
+  { name: string; ops: number; fn: () => void }[]
+> {
+  const { openUserEventsProcessor } = await import(
+    "../processors/user_events/mod.ts"
+  );
+  const { writeFileSync } = await import("node:fs");
+  const processor = await openUserEventsProcessor({
+    providerName: "bench",
+    diagnostics: (d) => console.error(d.message),
+  });
+  kernelProcessor = processor;
+  const context = provider(processor).context;
+  writeFileSync(ENABLE, "1");
+  for (let i = 0; i < 2000 && !processor.enabled(9); i++) {
+    await new Promise((r) => setTimeout(r, 1));
+  }
+  if (!processor.enabled(9)) throw new Error("enable word never set");
+  const record = RECORD;
+  const m = 100;
+  return [{
+    name: "user-events/enabled/processor-onEmit-kernel",
+    ops: m,
+    fn: () => {
+      for (let i = 0; i < m; i++) processor.onEmit(record, context);
+    },
+  }];
+}
+
 const PAIRINGS: Record<string, Pairing> = {
   encode: ue(
     "user-events/enabled/processor-onEmit-fake-write",
@@ -147,6 +201,15 @@ const PAIRINGS: Record<string, Pairing> = {
     "ue_devnull_loop",
     1000,
   ),
+  kernel: {
+    ...ue(
+      "user-events/enabled/processor-onEmit-kernel",
+      "ue_kernel_loop",
+      1000,
+    ),
+    build: kernelCases,
+    kernel: { open: "ue_kernel_open", enabled: "ue_kernel_enabled" },
+  },
   etw: {
     tsCase: "etw/enabled/processor-onEmit-fake-write",
     build: etwCases,
@@ -166,22 +229,49 @@ if (pairing === undefined) {
   );
 }
 
-/** The library's three functions, through this runtime's FFI. */
-async function openC(
+/** The library's functions, through this runtime's FFI. */
+interface CSide {
+  loop: Loop;
+  setTime: (ms: number) => void;
+  dump: Dump;
+  /** The kernel case's registration (0 or -errno) and enable bit (1 or 0). */
+  kernelOpen?: () => number;
+  kernelEnabled?: () => number;
+}
+
+/** Fills in the kernel case's two functions from a symbol table. */
+function withKernel(
+  side: CSide,
   p: Pairing,
-): Promise<{ loop: Loop; setTime: (ms: number) => void; dump: Dump }> {
+  symbols: Record<string, unknown>,
+): CSide {
+  if (p.kernel === undefined) return side;
+  side.kernelOpen = symbols[p.kernel.open] as () => number;
+  side.kernelEnabled = symbols[p.kernel.enabled] as () => number;
+  return side;
+}
+
+async function openC(p: Pairing): Promise<CSide> {
   if (isBun) {
     const { dlopen, FFIType } = await import("bun:ffi");
     const { symbols } = dlopen(p.lib, {
       [p.loop]: { args: [FFIType.i32], returns: FFIType.f64 },
       [p.setTime]: { args: [FFIType.f64], returns: FFIType.void },
       [p.dump]: { args: [FFIType.ptr, FFIType.i32], returns: FFIType.i32 },
+      ...(p.kernel === undefined ? {} : {
+        [p.kernel.open]: { args: [], returns: FFIType.i32 },
+        [p.kernel.enabled]: { args: [], returns: FFIType.i32 },
+      }),
     });
-    return {
-      loop: symbols[p.loop] as unknown as Loop,
-      setTime: symbols[p.setTime] as unknown as (ms: number) => void,
-      dump: symbols[p.dump] as unknown as Dump,
-    };
+    return withKernel(
+      {
+        loop: symbols[p.loop] as unknown as Loop,
+        setTime: symbols[p.setTime] as unknown as (ms: number) => void,
+        dump: symbols[p.dump] as unknown as Dump,
+      },
+      p,
+      symbols as unknown as Record<string, unknown>,
+    );
   }
   if (isNode) {
     type NodeFfi = {
@@ -197,12 +287,20 @@ async function openC(
       [p.loop]: { arguments: ["i32"], return: "f64" },
       [p.setTime]: { arguments: ["f64"], return: "void" },
       [p.dump]: { arguments: ["pointer", "i32"], return: "i32" },
+      ...(p.kernel === undefined ? {} : {
+        [p.kernel.open]: { arguments: [], return: "i32" },
+        [p.kernel.enabled]: { arguments: [], return: "i32" },
+      }),
     });
-    return {
-      loop: functions[p.loop] as Loop,
-      setTime: functions[p.setTime] as (ms: number) => void,
-      dump: functions[p.dump] as Dump,
-    };
+    return withKernel(
+      {
+        loop: functions[p.loop] as Loop,
+        setTime: functions[p.setTime] as (ms: number) => void,
+        dump: functions[p.dump] as Dump,
+      },
+      p,
+      functions,
+    );
   }
   const { symbols } = Deno.dlopen(
     p.lib,
@@ -210,16 +308,24 @@ async function openC(
       [p.loop]: { parameters: ["i32"], result: "f64" },
       [p.setTime]: { parameters: ["f64"], result: "void" },
       [p.dump]: { parameters: ["buffer", "i32"], result: "i32" },
+      ...(p.kernel === undefined ? {} : {
+        [p.kernel.open]: { parameters: [], result: "i32" },
+        [p.kernel.enabled]: { parameters: [], result: "i32" },
+      }),
     } as const,
   );
-  return {
-    loop: symbols[p.loop] as unknown as Loop,
-    setTime: symbols[p.setTime] as unknown as (ms: number) => void,
-    dump: symbols[p.dump] as unknown as Dump,
-  };
+  return withKernel(
+    {
+      loop: symbols[p.loop] as unknown as Loop,
+      setTime: symbols[p.setTime] as unknown as (ms: number) => void,
+      dump: symbols[p.dump] as unknown as Dump,
+    },
+    p,
+    symbols as unknown as Record<string, unknown>,
+  );
 }
 
-let c: Awaited<ReturnType<typeof openC>>;
+let c: CSide;
 try {
   c = await openC(pairing);
 } catch (e) {
@@ -245,7 +351,26 @@ if (cLen < 0 || hex(mine) !== hex(theirs)) {
   );
 }
 
+// The kernel case: C registers first; the TypeScript side's build enables
+// the event, which sets both registrations' bits.
+if (c.kernelOpen !== undefined) {
+  const r = c.kernelOpen();
+  if (r < 0) {
+    throw new Error(
+      `--case ${which}: C could not register bench_L4K1 (errno ${-r}); ` +
+        "this case runs in the user_events VM (bench/kernel.sh)",
+    );
+  }
+}
 const ts = (await pairing.build()).find((x) => x.name === pairing.tsCase);
+if (c.kernelEnabled !== undefined) {
+  for (let i = 0; i < 2000 && c.kernelEnabled() === 0; i++) {
+    await new Promise((r) => setTimeout(r, 1));
+  }
+  if (c.kernelEnabled() === 0) {
+    throw new Error(`--case ${which}: C's enable bit never set`);
+  }
+}
 if (ts === undefined) {
   throw new Error(`${pairing.tsCase}: no such case here (no FFI?)`);
 }
@@ -254,7 +379,7 @@ const C_EVENTS = pairing.events;
 const TS_CALLS = Math.max(1, Math.round(pairing.events / ts.ops));
 
 // Warm-up, then rounds of 5 alternating measurements; each arm's fastest.
-for (let i = 0; i < 3000; i++) {
+for (let i = 0; i < warmup; i++) {
   run();
   if (c.loop(ts.ops) < 0) throw new Error(`${pairing.loop} failed`);
 }
@@ -288,11 +413,24 @@ const result = {
   cFunction: pairing.loop,
   eventBytes: mine.length,
   eventsPerMeasurement: C_EVENTS,
+  warmupCalls: warmup,
   rounds: ratios.length,
   tsNs: { min: quantile(tsNs, 0), p50: quantile(tsNs, 0.5) },
   cNs: { min: quantile(cNs, 0), p50: quantile(cNs, 0.5) },
   ratio: ratioSpread(ratios),
 };
+if (kernelProcessor !== undefined) {
+  // Every timed emit must have reached the kernel, or the ratio compares
+  // different work.
+  const stats = kernelProcessor.stats;
+  const dropped = stats.droppedNoListener + stats.droppedWriteError;
+  if (dropped > 0 || stats.written === 0) {
+    throw new Error(
+      `--case ${which}: ${stats.written} events written, ${dropped} dropped`,
+    );
+  }
+  Object.assign(result, { written: stats.written });
+}
 const f1 = (x: number) => x.toFixed(1);
 const f2 = (x: number) => x.toFixed(2);
 console.log(

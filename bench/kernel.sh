@@ -6,6 +6,20 @@
 # ../shared, as in tests/run.sh; or $UEVM_RUNNER). The VM runs
 # under TCG here, so only the ratio to C from the same boot means anything.
 #
+# The budget rows come from the paired runs: bench/encode_vs_c.ts --case
+# kernel (Deno, Bun) times the processor on the real kernel and C's
+# encode + write(2) (bench/ue_encode_lib.c ue_kernel_loop) in ONE process,
+# in alternating rounds, after a warm-up of 300,000 events each, and writes
+# kernel_vs_c_<rt>.json next to OUT. Before that change the only rows were
+# the unpaired ones below (C, then each runtime, then C, in separate
+# processes up to minutes apart; each runtime warmed up by one round of N),
+# whose per-round spread in one boot was 1.8x-3.0x. They stay, for the
+# absolute ns and logger-emit, and Node (no paired run: from the .ts sources
+# Node tiers up Amaro under TCG and crashes now and then, see below).
+# encode_vm_vs_c_<rt>.json is --case encode (the write faked) in the VM:
+# the same pure-JS work as the host's encode row, so the two ratios show
+# what TCG does to JIT-compiled code against C (bench/RESULTS.md section 3).
+#
 #   bench/kernel.sh [OUT.jsonl]       default bench/bin/kernel.jsonl
 #   UE_BENCH_N=40000 UE_BENCH_ROUNDS=7 bench/kernel.sh   (the defaults)
 set -euo pipefail
@@ -33,6 +47,20 @@ if [ "${UEVM_GUEST:-}" = 1 ]; then
   (cd "$copy" && NODE_OPTIONS="--no-strip-types --import=$copy/tests/node_no_wasm_tier_up.mjs" \
     ./node_modules/.bin/node --no-warnings --experimental-ffi bench/kernel_emit.js "$n" "$rounds") >>"$out" ||
     echo "kernel.sh: the Node run failed (exit $?); no Node rows" >&2
+  # Paired rows (the budget), each failure leaving its own row out.
+  dir=$(dirname "$out")
+  for rt in deno bun; do
+    case $rt in
+    deno) run=("$deno" run -A --no-check) ;;
+    bun) run=("$bun" run) ;;
+    esac
+    "${run[@]}" bench/encode_vs_c.ts --case kernel --ms "${UE_BENCH_PAIRED_MS:-20000}" \
+      --json "$dir/kernel_vs_c_$rt.json" >&2 ||
+      { echo "kernel.sh: the paired kernel run failed under $rt" >&2; rm -f "$dir/kernel_vs_c_$rt.json"; }
+    "${run[@]}" bench/encode_vs_c.ts --case encode --ms 8000 \
+      --json "$dir/encode_vm_vs_c_$rt.json" >&2 ||
+      { echo "kernel.sh: the VM encode run failed under $rt" >&2; rm -f "$dir/encode_vm_vs_c_$rt.json"; }
+  done
   bench/bin/ue_emit "$n" "$rounds" >>"$out"
   exit 0
 fi
@@ -44,6 +72,8 @@ if [ ! -x "$runner" ]; then
 fi
 mkdir -p bench/bin "$(dirname "$out")"
 cc -O2 -Wall -Wextra -o bench/bin/ue_emit bench/ue_emit.c
+cc -O2 -shared -fPIC -o bench/bin/libue_encode.so bench/ue_encode_lib.c # the paired runs
+rm -f "$(dirname "$out")"/kernel_vs_c_*.json "$(dirname "$out")"/encode_vm_vs_c_*.json
 # The C program must write exactly the bytes the processor writes.
 # RECORD.timestamp is Date.now()-like (a number below performance.timeOrigin
 # would be read as relative), so C takes that run's millisecond time; in the
@@ -69,3 +99,6 @@ done
 UE_BENCH_N=$n UE_BENCH_ROUNDS=$rounds "$runner" -t 900 \
   -e UE_BENCH_N="$n" -e UE_BENCH_ROUNDS="$rounds" -e UE_TIME_MS="$time_ms" -- bash bench/kernel.sh "$out"
 cat "$out"
+for f in "$(dirname "$out")"/kernel_vs_c_*.json "$(dirname "$out")"/encode_vm_vs_c_*.json; do
+  if [ -f "$f" ]; then echo "$f: $(tr -d '\n ' <"$f")"; fi
+done

@@ -78,3 +78,61 @@ int ue_dump(uint8_t *out, int cap)
 	memcpy(out, buf, len);
 	return (int)len;
 }
+
+// The C side of the VM row (bench/encode_vs_c.ts --case kernel, run by
+// bench/kernel.sh in the user_events VM): bench/ue_emit.c's kernel path in
+// the same process as the TypeScript processor, so that both are timed in
+// alternating rounds a few milliseconds apart, not in separate processes
+// minutes apart. ue_kernel_open registers bench_L4K1 (the event the
+// processor registers, same format) with C's own enable word; enabling the
+// event through tracefs sets both registrations' bits.
+static int kernel_fd = -1;
+static struct user_reg kernel_reg;
+
+// Registers the event; returns 0, or -errno.
+int ue_kernel_open(void)
+{
+	static char command[512];
+	ensure_ready();
+	if (kernel_fd >= 0) return 0;
+	snprintf(command, sizeof(command),
+		 "bench_L%xK1 u8 eventheader_flags; u8 version; u16 id; u16 tag; u8 opcode; u8 level", LEVEL);
+	int fd = open(TRACEFS "/user_events_data", O_WRONLY);
+	if (fd < 0) return -errno;
+	memset(&kernel_reg, 0, sizeof(kernel_reg));
+	kernel_reg.size = sizeof(kernel_reg);
+	kernel_reg.enable_size = 4;
+	kernel_reg.enable_addr = (uint64_t)(uintptr_t)&enable_word;
+	kernel_reg.name_args = (uint64_t)(uintptr_t)command;
+	if (ioctl(fd, DIAG_IOCSREG, &kernel_reg) < 0) {
+		int e = errno;
+		close(fd);
+		return -e;
+	}
+	kernel_fd = fd;
+	return 0;
+}
+
+// 1 when the kernel has set C's enable bit.
+int ue_kernel_enabled(void)
+{
+	return enable_word != 0;
+}
+
+// bench/ue_emit.c's timed loop for n events (enable word, encode with the
+// write index, write(2) to user_events_data); returns ns per emit, or -1
+// when the event is not open or a write fails.
+double ue_kernel_loop(int n)
+{
+	static uint8_t buf[65536];
+	if (kernel_fd < 0) return -1;
+	long failed = 0;
+	double t0 = now_ns();
+	for (int i = 0; i < n; i++) {
+		if (enable_word == 0) continue;
+		size_t len = encode(buf, kernel_reg.write_index);
+		if (write(kernel_fd, buf, len) < 0) failed++;
+	}
+	double per = (now_ns() - t0) / (double)n;
+	return failed == 0 ? per : -1;
+}
