@@ -24,7 +24,7 @@ import type { AnyValue } from "../../pipeline/attributes.ts";
 import type { LogRecordData } from "../../pipeline/logs/log_record.ts";
 import type { Resource } from "../../pipeline/resource.ts";
 import { isExactTime } from "../../pipeline/time.ts";
-import { writeRfc3339Fraction } from "../_rfc3339.ts";
+import { writeRfc3339Fraction, writeRfc3339Millis } from "../_rfc3339.ts";
 import type { TraceLoggingWriter } from "../_tracelogging.ts";
 import { copyString } from "../_replay_string.ts";
 import type { RawLogFields } from "../_raw_fields.ts";
@@ -85,8 +85,8 @@ export class ResidentEtwLogShape {
   readonly memo: (string | undefined)[];
   readonly memoAt: Int32Array;
   readonly memoEnd: Int32Array;
-  /** The second whose `YYYY-MM-DDTHH:MM:SS` text is at `secondAt`. */
-  second: number = NaN;
+  /** The first millisecond of the second whose `YYYY-MM-DDTHH:MM:SS` text is at `secondAt` (NaN: none). */
+  secondMs: number = NaN;
   secondAt: number = -1;
   /** ASCII bytes of the last second's text. */
   readonly secondText: Uint8Array = new Uint8Array(19);
@@ -295,10 +295,13 @@ export function replayEtwLogRecord(
   const unixMs = time.unixMs;
   const nanosInMs = time.nanosInMs;
   if (!isExactTime(unixMs, nanosInMs) || p + 32 > end) return -1;
-  const second = Math.floor(unixMs / 1000);
-  const nanos = (unixMs - second * 1000) * 1e6 + nanosInMs;
   let q = p + 2;
-  if (second !== shape.second || shape.secondAt !== q) {
+  // Within the second whose text is already in place (the common case), the
+  // milliseconds into it cost one subtraction instead of a float division
+  // (as the user_events replay; about 10 ns of the replayed emit on Deno).
+  let msInSecond = unixMs - shape.secondMs;
+  if (!(msInSecond >= 0 && msInSecond < 1000) || shape.secondAt !== q) {
+    const second = Math.floor(unixMs / 1000);
     const text = shape.secondText;
     if (second !== shape.textSecond) {
       const iso = new Date(second * 1000).toISOString();
@@ -306,11 +309,14 @@ export function replayEtwLogRecord(
       shape.textSecond = second;
     }
     bytes.set(text, q);
-    shape.second = second;
+    shape.secondMs = second * 1000;
     shape.secondAt = q;
+    msInSecond = unixMs - second * 1000;
   }
   q += 19;
-  if (nanos !== 0) q = writeRfc3339Fraction(bytes, q, nanos);
+  if (nanosInMs === 0) {
+    if (msInSecond !== 0) q = writeRfc3339Millis(bytes, q, msInSecond);
+  } else q = writeRfc3339Fraction(bytes, q, msInSecond * 1e6 + nanosInMs);
   bytes[q++] = 0x5a; // "Z"
   bytes[p] = q - p - 2;
   bytes[p + 1] = 0;
@@ -334,7 +340,14 @@ export function replayEtwLogRecord(
           : copyString(bytes, shape, SLOT_ATTRIBUTES + i, p, value, end);
       } else if (typeof value === "number") {
         if (p + 8 > end) return -1;
-        if (Number.isSafeInteger(value)) {
+        const low = value | 0;
+        if (low === value) {
+          // An int32 (the common case): its high word is its sign, without
+          // the float division below.
+          if (kind !== KIND_INT) return -1;
+          view.setInt32(p, low, true);
+          view.setInt32(p + 4, low >> 31, true);
+        } else if (Number.isSafeInteger(value)) {
           if (kind !== KIND_INT) return -1;
           view.setUint32(p, value >>> 0, true); // the low word, two's complement
           view.setInt32(p + 4, Math.floor(value / 0x100000000) | 0, true);
