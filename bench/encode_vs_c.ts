@@ -49,16 +49,13 @@
 // reaches the same code there as on the host.
 
 import { etwCases, userEventsCases } from "./_cases.ts";
-import { quantile, ratioSpread, RECORD } from "./_fixtures.ts";
+import { join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { copySourceTree, quantile, ratioSpread, RECORD } from "./_fixtures.ts";
 import { FakeLibc } from "./_fake_libc.ts";
 import { LoggerProvider, Resource } from "../mod.ts";
 import { UserEventsProcessor } from "../processors/user_events/mod.ts";
-import { EtwProcessor } from "../processors/etw/mod.ts";
-import {
-  etwDumpLayout,
-  FakeAdvapi32,
-  hex,
-} from "../tests/etw/_fake_advapi32.ts";
+import { hex } from "../tests/etw/_fake_advapi32.ts";
 
 /** Runs the C side n times; returns ns per event (negative: it failed). */
 type Loop = (n: number) => number;
@@ -77,7 +74,7 @@ interface Pairing {
   readonly setTime: string;
   readonly dump: string;
   /** Our bytes of one event, in the dump function's layout. */
-  readonly ours: () => Uint8Array;
+  readonly ours: () => Promise<Uint8Array>;
   /** Bytes at the start of both sides left out of the comparison. */
   readonly skip: number;
   /**
@@ -107,7 +104,7 @@ const warmup = Number(arg("--warmup") ?? 3000);
 const binDir = new URL("./bin/", import.meta.url).pathname;
 
 const silent = (): void => {};
-const provider = (processor: UserEventsProcessor | EtwProcessor) =>
+const provider = (processor: UserEventsProcessor) =>
   new LoggerProvider({
     env: () => undefined,
     resource: new Resource({ "service.name": "bench" }),
@@ -115,7 +112,7 @@ const provider = (processor: UserEventsProcessor | EtwProcessor) =>
   }).getLogger("bench");
 
 /** Our user_events bytes of RECORD (write index included), FakeLibc keepLast. */
-function userEventsBytes(): Uint8Array {
+function userEventsBytes(): Promise<Uint8Array> {
   const fake = new FakeLibc();
   const p = new UserEventsProcessor(fake, {
     providerName: "bench",
@@ -126,21 +123,43 @@ function userEventsBytes(): Uint8Array {
   const context = provider(p).context;
   p.onEmit(RECORD, context); // the full encoder
   p.onEmit(RECORD, context); // the replay, which the bench times
-  return fake.last!;
+  return Promise.resolve(fake.last!);
 }
 
-/** Our ETW call for RECORD, serialized as etw_dump() does. */
-function etwBytes(): Uint8Array {
-  const fake = new FakeAdvapi32();
+/**
+ * Our ETW call for RECORD, serialized as etw_dump() does, made in a copy of
+ * this tree: FakeAdvapi32 in this graph's EtwProcessor would make the timed
+ * arm's binding calls polymorphic (two binding classes; 1.04-1.09x on Deno
+ * in bench/etw_floor.ts's A/A runs).
+ */
+async function etwBytes(): Promise<Uint8Array> {
+  const dir = copySourceTree(
+    fileURLToPath(new URL("..", import.meta.url)),
+    "etw-bytes-",
+    ["tests/etw/_fake_advapi32.ts"],
+  );
+  const url = (path: string) => pathToFileURL(join(dir, path)).href;
+  const mod: typeof import("../mod.ts") = await import(url("mod.ts"));
+  const etw: typeof import("../processors/etw/mod.ts") = await import(
+    url("processors/etw/mod.ts")
+  );
+  const fakes: typeof import("../tests/etw/_fake_advapi32.ts") = await import(
+    url("tests/etw/_fake_advapi32.ts")
+  );
+  const fake = new fakes.FakeAdvapi32();
   fake.enabledAnswer = 1;
-  const p = new EtwProcessor(fake, {
+  const p = new etw.EtwProcessor(fake, {
     providerName: "Bench.Provider",
     diagnostics: silent,
   });
-  const context = provider(p).context;
+  const context = new mod.LoggerProvider({
+    env: () => undefined,
+    resource: new mod.Resource({ "service.name": "bench" }),
+    processors: [p],
+  }).getLogger("bench").context;
   p.onEmit(RECORD, context);
-  p.onEmit(RECORD, context);
-  return etwDumpLayout(fake.writes[fake.writes.length - 1]);
+  p.onEmit(RECORD, context); // the replay, which the bench times
+  return fakes.etwDumpLayout(fake.writes[fake.writes.length - 1]);
 }
 
 const ue = (tsCase: string, loop: string, events: number): Pairing => ({
@@ -341,7 +360,7 @@ c.setTime(RECORD.timestamp as number);
 // The C bytes must be ours, or the ratio compares different work.
 const cOut = new Uint8Array(8192);
 const cLen = c.dump(cOut, cOut.length);
-const mine = pairing.ours().subarray(pairing.skip);
+const mine = (await pairing.ours()).subarray(pairing.skip);
 const theirs = cOut.subarray(pairing.skip, cLen);
 if (cLen < 0 || hex(mine) !== hex(theirs)) {
   throw new Error(
