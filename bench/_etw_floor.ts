@@ -21,6 +21,9 @@
 //   enabledCall  asks binding.eventProviderEnabled per event, as the
 //            production must (the binding has no enable callback; C reads a
 //            level a callback stored)
+//   keys     checks, with a for…in, that the attributes have exactly
+//            RECORD's keys in order and their kinds: the least a replay
+//            that must fall back on another shape has to do per event
 
 import type { Advapi32Binding } from "../ffi/advapi32.ts";
 import type { LogEmitContext, LogRecord } from "../mod.ts";
@@ -37,6 +40,7 @@ export interface FloorOptions {
   readonly memo?: boolean;
   readonly utf16?: boolean;
   readonly enabledCall?: boolean;
+  readonly keys?: boolean;
 }
 
 /** A hand-specialised emit of RECORD's event. */
@@ -44,6 +48,7 @@ export type FloorEmit = (record: LogRecord, context: LogEmitContext) => void;
 
 const ANSI = 0x17; // COUNTEDANSISTRING
 const UTF16 = 0x16; // COUNTEDSTRING
+const KEYS = ["user.id", "http.request.method", "url.path", "retry"];
 const STRUCT = 0x98; // STRUCT | chain (member count follows)
 const DIGITS3 = (() => {
   const t = new Uint8Array(3000);
@@ -142,6 +147,7 @@ export function etwFloor(
   const memo = options.memo === true;
   const utf16 = options.utf16 === true;
   const enabledCall = options.enabledCall === true;
+  const keys = options.keys === true;
   // memo: the string last written at each slot and where (its count's offset).
   const memoS: (string | undefined)[] = new Array(8).fill(undefined);
   const memoAt = new Int32Array(8).fill(-1);
@@ -242,6 +248,19 @@ export function etwFloor(
       p = q + 5;
     }
     // PartC
+    if (keys) {
+      // The check a correct replay cannot skip: no other key, none missing,
+      // in this order, of these kinds.
+      let i = 0;
+      for (const key in a) {
+        if (key !== KEYS[i++]) throw new RangeError("another shape");
+      }
+      if (
+        i !== 4 || typeof a["user.id"] !== "number" ||
+        typeof a["http.request.method"] !== "string" ||
+        typeof a["url.path"] !== "string" || typeof a["retry"] !== "boolean"
+      ) throw new RangeError("another shape");
+    }
     const id = a["user.id"] as number;
     view.setUint32(p, id >>> 0, true);
     view.setInt32(p + 4, Math.floor(id / 0x100000000) | 0, true);

@@ -134,6 +134,10 @@ const VARIANTS: Record<string, { options: FloorOptions; compare: boolean }> = {
   "strict+enabled": { options: { enabledCall: true }, compare: true },
   "memo": { options: { memo: true }, compare: true },
   "memo+enabled": { options: { memo: true, enabledCall: true }, compare: true },
+  "memo+enabled+keys": {
+    options: { memo: true, enabledCall: true, keys: true },
+    compare: true,
+  },
   "utf16": { options: { utf16: true }, compare: false },
 };
 const variant = arg("--floor") ?? "memo";
