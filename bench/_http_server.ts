@@ -24,6 +24,7 @@
 
 import process from "node:process";
 import { writeFileSync } from "node:fs";
+import { AsyncLocalStorage } from "node:async_hooks";
 import { Hono } from "hono";
 import { httpInstrumentationMiddleware } from "@hono/otel";
 import * as api from "@opentelemetry/api";
@@ -65,6 +66,7 @@ import {
 } from "../exporters/otlp/mod.ts";
 import { honoMiddleware } from "../instrumentation/hono.ts";
 import { okFetch } from "./_fixtures.ts";
+import type { Exporter } from "../mod.ts";
 
 /** The benchmark's three servers. */
 export type HttpVariant = "bare" | "ours" | "theirs";
@@ -82,6 +84,59 @@ export interface CpuSample {
 }
 
 const RESOURCE = { "service.name": "bench-http", "service.version": "1.0.0" };
+
+/**
+ * A piece of ours for bench/http_ab.ts's `--part` (work on the
+ * instrumentation only; bench/report never asks for one): ours with a piece
+ * taken out, or only the floor under it, served as the new arm while the old
+ * arm is a whole tree, to see what the piece costs.
+ * - `no-log`: no log record per request (the span alone);
+ * - `no-encode`: both batch processors export into an exporter that drops
+ *   the batch (no OTLP encoding, no fetch);
+ * - `middleware`: no telemetry; an async middleware that only awaits
+ *   `next()`, the path (Hono's compose) any middleware puts a request on;
+ * - `floor`: `middleware` plus what any instrumentation with the issue's
+ *   attributes pays on this runtime before doing anything of its own:
+ *   `req.headers` with four gets, the client address (`server.requestIP` /
+ *   `info.remoteAddr`), and `next()` run inside an `AsyncLocalStorage`.
+ */
+export type HttpPart = "no-log" | "no-encode" | "middleware" | "floor";
+
+/** The parts, for argument checks. */
+export const HTTP_PARTS: readonly HttpPart[] = [
+  "no-log",
+  "no-encode",
+  "middleware",
+  "floor",
+];
+
+/** What `no-encode` exports into: success, nothing encoded. */
+const dropBatches: Exporter<unknown> = {
+  export: () => Promise.resolve({ code: "success" }),
+  shutdown: () => Promise.resolve(),
+};
+
+/** `middleware` and `floor`: no telemetry, only the middleware's floor. */
+function floor(app: Hono, withReads: boolean): Telemetry {
+  const storage = new AsyncLocalStorage<unknown>();
+  app.use(async (c, next) => {
+    if (withReads) {
+      const h = c.req.raw.headers;
+      h.get("user-agent");
+      h.get("traceparent");
+      h.get("tracestate");
+      h.get("baggage");
+      const env = c.env as {
+        requestIP?: (r: Request) => unknown;
+        remoteAddr?: unknown;
+      };
+      if (typeof env?.requestIP === "function") env.requestIP(c.req.raw);
+      else void env?.remoteAddr;
+      await storage.run(c, next);
+    } else await next();
+  });
+  return bare;
+}
 const noEnv = () => undefined;
 
 interface Telemetry {
@@ -91,16 +146,16 @@ interface Telemetry {
   counts(): Omit<CpuSample, "cpuMicros">;
 }
 
-function ours(app: Hono): Telemetry {
+function ours(app: Hono, part: HttpPart | undefined): Telemetry {
   const spans = new BatchSpanProcessor(
-    new OtlpHttpSpanExporter({
+    part === "no-encode" ? dropBatches : new OtlpHttpSpanExporter({
       endpoint: "http://127.0.0.1:9/v1/traces",
       fetch: okFetch(),
       env: noEnv,
     }),
   );
   const logs = new BatchLogRecordProcessor(
-    new OtlpHttpLogExporter({
+    part === "no-encode" ? dropBatches : new OtlpHttpLogExporter({
       endpoint: "http://127.0.0.1:9/v1/logs",
       fetch: okFetch(),
       env: noEnv,
@@ -122,8 +177,10 @@ function ours(app: Hono): Telemetry {
   // never sets it): ours without client.address, as @hono/otel records it.
   const clientAddress = process.env.SEED_HTTP_CLIENT_ADDRESS !== "0";
   app.use(honoMiddleware({ tracerProvider, env: noEnv, clientAddress }));
+  const withLog = part !== "no-log";
   return {
     log(id) {
+      if (!withLog) return;
       logger.emit({
         severityNumber: 9,
         severityText: "INFO",
@@ -224,13 +281,15 @@ const bare: Telemetry = {
 };
 
 /** The app: one route with a parameter, a JSON body, one log inside. */
-export function build(variant: HttpVariant): {
+export function build(variant: HttpVariant, part?: HttpPart): {
   fetch: (request: Request, info: unknown) => Response | Promise<Response>;
   telemetry: Telemetry;
 } {
   const app = new Hono();
   const telemetry = variant === "ours"
-    ? ours(app)
+    ? (part === "middleware" || part === "floor"
+      ? floor(app, part === "floor")
+      : ours(app, part))
     : variant === "theirs"
     ? theirs(app)
     : bare;

@@ -19,7 +19,7 @@
 // median over many rounds drops most of it), and Hono's own code sees every
 // variant's middleware.
 //
-//   deno run -A bench/http_ab.ts --old DIR [--new DIR] [--rounds 30] [--requests 1000] [--theirs]
+//   deno run -A bench/http_ab.ts --old DIR [--new DIR] [--rounds 30] [--requests 1000] [--theirs] [--part P]
 //   bun bench/http_ab.ts --old DIR [...]
 //
 // DIR is another checkout (e.g. `git worktree add --detach /tmp/old main`);
@@ -30,6 +30,12 @@
 // bare (paired per round), and new/old: the median of the per-round ratios
 // (new − bare) / (old − bare) with quartiles, and the median of the
 // per-round (new − old) in µs with quartiles.
+//
+// What a piece of ours costs: `--part no-log|no-encode|middleware|floor`
+// serves the new tree's ours with that piece taken out, or only the floor
+// under it (bench/_http_server.ts's HttpPart says what each is), while the
+// old arm stays whole: `--old DIR --new DIR --part floor` pairs all of a
+// tree's ours with the floor under it, in the same rounds.
 
 import process from "node:process";
 import { spawn } from "node:child_process";
@@ -44,7 +50,12 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { copySourceTree, quantile } from "./_fixtures.ts";
 import { CONCURRENCY, load, slotOrder } from "./http_server.ts";
-import type { CpuSample, HttpVariant } from "./_http_server.ts";
+import {
+  type CpuSample,
+  HTTP_PARTS,
+  type HttpPart,
+  type HttpVariant,
+} from "./_http_server.ts";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, "..");
@@ -89,7 +100,8 @@ async function serve(): Promise<void> {
   const oldDir = arg("--old-copy")!;
   const newDir = arg("--new-copy")!;
   const withTheirs = argv().includes("--theirs");
-  type Build = (v: HttpVariant) => {
+  const part = arg("--part") as HttpPart | undefined;
+  type Build = (v: HttpVariant, part?: HttpPart) => {
     fetch: (request: Request, info: unknown) => unknown;
   };
   const load = async (dir: string): Promise<Build> =>
@@ -101,7 +113,7 @@ async function serve(): Promise<void> {
   const arms: [Arm, (request: Request, info: unknown) => unknown][] = [
     ["bare", buildNew("bare").fetch],
     ["old", buildOld("ours").fetch],
-    ["new", buildNew("ours").fetch],
+    ["new", buildNew("ours", part).fetch],
   ];
   if (withTheirs) arms.push(["theirs", buildNew("theirs").fetch]);
   // Bytes allocated so far (V8's counter: Deno; Bun's node:v8 shim reads 0).
@@ -156,7 +168,7 @@ async function main(): Promise<void> {
   const oldRoot = arg("--old");
   if (oldRoot === undefined) {
     console.error(
-      "usage: http_ab.ts --old DIR [--new DIR] [--rounds N] [--requests N] [--warmup N] [--theirs]",
+      "usage: http_ab.ts --old DIR [--new DIR] [--rounds N] [--requests N] [--warmup N] [--theirs] [--part P]",
     );
     process.exit(2);
   }
@@ -164,6 +176,11 @@ async function main(): Promise<void> {
   const requests = Number(arg("--requests") ?? 1000);
   const warmup = Number(arg("--warmup") ?? 20_000);
   const withTheirs = argv().includes("--theirs");
+  const part = arg("--part");
+  if (part !== undefined && !HTTP_PARTS.includes(part as HttpPart)) {
+    console.error(`--part: expected one of ${HTTP_PARTS.join(", ")}`);
+    process.exit(2);
+  }
   const oldCopy = copyTree(resolve(oldRoot), "http-ab-old-");
   const newCopy = copyTree(resolve(arg("--new") ?? ROOT), "http-ab-new-");
   const g = globalThis as { Bun?: unknown; Deno?: { execPath(): string } };
@@ -175,6 +192,7 @@ async function main(): Promise<void> {
     "--new-copy",
     newCopy,
     ...(withTheirs ? ["--theirs"] : []),
+    ...(part !== undefined ? ["--part", part] : []),
   ];
   const proc = g.Bun !== undefined
     ? spawn(process.execPath, ["run", self, ...childArgs], {
@@ -240,7 +258,11 @@ async function main(): Promise<void> {
         f((performance.now() - began) / 1000, 1)
       } s, load ${load1}, failed ${failed}`,
     );
-    console.log(`old ${oldRoot}  new ${arg("--new") ?? ROOT}`);
+    console.log(
+      `old ${oldRoot}  new ${arg("--new") ?? ROOT}${
+        part === undefined ? "" : ` (part: ${part})`
+      }`,
+    );
     for (const arm of arms) {
       const c = cost(arm);
       const s = last.get(arm)!;
