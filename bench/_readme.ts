@@ -46,7 +46,7 @@ const block = [
   "",
   "Rows that say *paired rounds in one process* time TypeScript and C alternately, a few ms apart, in one process (`bench/encode_vs_c.ts`, C through FFI, its bytes checked against ours first): the median of the per-round ratios, their spread [min–max] and quartiles, and the number of rounds. The batch rows against the peer pair its pipeline with ours the same way (`bench/batch_noop_ab.ts`), and the counter.add / histogram.record rows sdk-metrics' calls with ours (`bench/metrics_record_ab.ts`).",
   "",
-  "Every table, with allocations and all variants: [`bench/RESULTS.md`](bench/RESULTS.md). Reproduce with `npm ci && bash bench/report` (about 17 minutes here; `--no-vm` skips the VM steps, about 9).",
+  "Every table, with allocations and all variants: [`bench/RESULTS.md`](bench/RESULTS.md). Reproduce with `npm ci && bash bench/report` (about 17 minutes here, plus 1-5 for the paired runs bench/kernel.sh now makes in the VM; `--no-vm` skips the VM steps, about 9).",
   "<!-- bench:end -->",
 ].join("\n");
 

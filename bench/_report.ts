@@ -1410,7 +1410,7 @@ md.push("");
 md.push("```sh");
 md.push("npm ci");
 md.push(
-  "bench/report              # everything above in one run -> bench/RESULTS.md (--no-vm skips the VM: case 3 and section 10); about 17 min here, 9 with --no-vm",
+  "bench/report              # everything above in one run -> bench/RESULTS.md (--no-vm skips the VM: case 3 and section 10); about 17 min here plus 1-5 for kernel.sh's paired VM runs, 9 with --no-vm",
 );
 md.push(
   "bench/listener_vm.sh [OUT] [N] [KIB] [RATE...]      # section 10 alone, in the user_events VM",

@@ -16,12 +16,14 @@
 # whose per-round spread in one boot was 1.8x-3.0x. They stay, for the
 # absolute ns and logger-emit, and Node (no paired run: from the .ts sources
 # Node tiers up Amaro under TCG and crashes now and then, see below).
-# encode_vm_vs_c_<rt>.json is --case encode (the write faked) in the VM:
+# The paired runs add about 70 s of timing and warm-up to the boot (the whole
+# kernel.sh took 1m41 before them and 6m33 with them, the latter under host
+# load 4-5). encode_vm_vs_c_<rt>.json is --case encode (the write faked) in the VM:
 # the same pure-JS work as the host's encode row, so the two ratios show
 # what TCG does to JIT-compiled code against C (bench/RESULTS.md section 3).
 #
 #   bench/kernel.sh [OUT.jsonl]       default bench/bin/kernel.jsonl
-#   UE_BENCH_N=40000 UE_BENCH_ROUNDS=7 bench/kernel.sh   (the defaults)
+#   UE_BENCH_N=40000 UE_BENCH_ROUNDS=7 UE_BENCH_PAIRED_MS=20000 bench/kernel.sh   (the defaults)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-bench/bin/kernel.jsonl}
