@@ -52,9 +52,8 @@ import { etwCases, userEventsCases } from "./_cases.ts";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { copySourceTree, quantile, ratioSpread, RECORD } from "./_fixtures.ts";
-import { FakeLibc } from "./_fake_libc.ts";
 import { LoggerProvider, Resource } from "../mod.ts";
-import { UserEventsProcessor } from "../processors/user_events/mod.ts";
+import type { UserEventsProcessor } from "../processors/user_events/mod.ts";
 import { hex } from "../tests/etw/_fake_advapi32.ts";
 
 /** Runs the C side n times; returns ns per event (negative: it failed). */
@@ -111,19 +110,42 @@ const provider = (processor: UserEventsProcessor) =>
     processors: [processor],
   }).getLogger("bench");
 
-/** Our user_events bytes of RECORD (write index included), FakeLibc keepLast. */
-function userEventsBytes(): Promise<Uint8Array> {
-  const fake = new FakeLibc();
-  const p = new UserEventsProcessor(fake, {
+/**
+ * Our user_events bytes of RECORD (write index included), FakeLibc keepLast,
+ * made in a copy of this tree as etwBytes() does: a FakeLibc processor in
+ * this graph would make the timed processor's libc calls see two binding
+ * classes (DevNullLibc or the real libc binding, and FakeLibc) in the
+ * devnull and kernel cases.
+ */
+async function userEventsBytes(): Promise<Uint8Array> {
+  const dir = copySourceTree(
+    fileURLToPath(new URL("..", import.meta.url)),
+    "ue-bytes-",
+    ["bench/_fake_libc.ts"],
+  );
+  const url = (path: string) => pathToFileURL(join(dir, path)).href;
+  const mod: typeof import("../mod.ts") = await import(url("mod.ts"));
+  const ue: typeof import("../processors/user_events/mod.ts") = await import(
+    url("processors/user_events/mod.ts")
+  );
+  const fakes: typeof import("./_fake_libc.ts") = await import(
+    url("bench/_fake_libc.ts")
+  );
+  const fake = new fakes.FakeLibc();
+  const p = new ue.UserEventsProcessor(fake, {
     providerName: "bench",
     diagnostics: silent,
   });
   fake.setEnabled(true);
   fake.keepLast = true;
-  const context = provider(p).context;
+  const context = new mod.LoggerProvider({
+    env: () => undefined,
+    resource: new mod.Resource({ "service.name": "bench" }),
+    processors: [p],
+  }).getLogger("bench").context;
   p.onEmit(RECORD, context); // the full encoder
   p.onEmit(RECORD, context); // the replay, which the bench times
-  return Promise.resolve(fake.last!);
+  return fake.last!;
 }
 
 /**
