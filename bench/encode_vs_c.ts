@@ -55,11 +55,7 @@ import { copySourceTree, quantile, ratioSpread, RECORD } from "./_fixtures.ts";
 import { LoggerProvider, Resource } from "../mod.ts";
 import type { UserEventsProcessor } from "../processors/user_events/mod.ts";
 import { hex } from "../tests/etw/_fake_advapi32.ts";
-
-/** Runs the C side n times; returns ns per event (negative: it failed). */
-type Loop = (n: number) => number;
-/** Fills a buffer with one event's bytes; returns their length or -1. */
-type Dump = (out: Uint8Array, cap: number) => number;
+import { type Dump, type Loop, openCLoop } from "./_c_loop.ts";
 
 /** One pairing: which case, which library, and how to check its bytes. */
 interface Pairing {
@@ -280,90 +276,22 @@ interface CSide {
   kernelEnabled?: () => number;
 }
 
-/** Fills in the kernel case's two functions from a symbol table. */
-function withKernel(
-  side: CSide,
-  p: Pairing,
-  symbols: Record<string, unknown>,
-): CSide {
-  if (p.kernel === undefined) return side;
-  side.kernelOpen = symbols[p.kernel.open] as () => number;
-  side.kernelEnabled = symbols[p.kernel.enabled] as () => number;
-  return side;
-}
-
 async function openC(p: Pairing): Promise<CSide> {
-  if (isBun) {
-    const { dlopen, FFIType } = await import("bun:ffi");
-    const { symbols } = dlopen(p.lib, {
-      [p.loop]: { args: [FFIType.i32], returns: FFIType.f64 },
-      [p.setTime]: { args: [FFIType.f64], returns: FFIType.void },
-      [p.dump]: { args: [FFIType.ptr, FFIType.i32], returns: FFIType.i32 },
-      ...(p.kernel === undefined ? {} : {
-        [p.kernel.open]: { args: [], returns: FFIType.i32 },
-        [p.kernel.enabled]: { args: [], returns: FFIType.i32 },
-      }),
-    });
-    return withKernel(
-      {
-        loop: symbols[p.loop] as unknown as Loop,
-        setTime: symbols[p.setTime] as unknown as (ms: number) => void,
-        dump: symbols[p.dump] as unknown as Dump,
-      },
-      p,
-      symbols as unknown as Record<string, unknown>,
-    );
-  }
-  if (isNode) {
-    type NodeFfi = {
-      dlopen(
-        path: string,
-        defs: Record<string, { arguments: string[]; return: string }>,
-      ): { functions: Record<string, unknown> };
-    };
-    const ffi = (proc as unknown as {
-      getBuiltinModule(id: string): NodeFfi;
-    }).getBuiltinModule("node:ffi");
-    const { functions } = ffi.dlopen(p.lib, {
-      [p.loop]: { arguments: ["i32"], return: "f64" },
-      [p.setTime]: { arguments: ["f64"], return: "void" },
-      [p.dump]: { arguments: ["pointer", "i32"], return: "i32" },
-      ...(p.kernel === undefined ? {} : {
-        [p.kernel.open]: { arguments: [], return: "i32" },
-        [p.kernel.enabled]: { arguments: [], return: "i32" },
-      }),
-    });
-    return withKernel(
-      {
-        loop: functions[p.loop] as Loop,
-        setTime: functions[p.setTime] as (ms: number) => void,
-        dump: functions[p.dump] as Dump,
-      },
-      p,
-      functions,
-    );
-  }
-  const { symbols } = Deno.dlopen(
+  const k = p.kernel;
+  const lib = await openCLoop(
     p.lib,
-    {
-      [p.loop]: { parameters: ["i32"], result: "f64" },
-      [p.setTime]: { parameters: ["f64"], result: "void" },
-      [p.dump]: { parameters: ["buffer", "i32"], result: "i32" },
-      ...(p.kernel === undefined ? {} : {
-        [p.kernel.open]: { parameters: [], result: "i32" },
-        [p.kernel.enabled]: { parameters: [], result: "i32" },
-      }),
-    } as const,
+    p.loop,
+    p.setTime,
+    p.dump,
+    k === undefined ? [] : [k.open, k.enabled],
   );
-  return withKernel(
-    {
-      loop: symbols[p.loop] as unknown as Loop,
-      setTime: symbols[p.setTime] as unknown as (ms: number) => void,
-      dump: symbols[p.dump] as unknown as Dump,
-    },
-    p,
-    symbols as unknown as Record<string, unknown>,
-  );
+  return {
+    loop: lib.loop,
+    setTime: lib.setTime,
+    dump: lib.dump,
+    kernelOpen: k === undefined ? undefined : lib.extra[k.open],
+    kernelEnabled: k === undefined ? undefined : lib.extra[k.enabled],
+  };
 }
 
 let c: CSide;
