@@ -22,16 +22,6 @@ const proc = (globalThis as unknown as { process?: Proc }).process;
 const isBun = "Bun" in globalThis;
 const isDeno = "Deno" in globalThis && !isBun;
 
-/** Picks the `extra` functions out of a runtime's symbol table. */
-function pick(
-  table: Record<string, unknown>,
-  extra: readonly string[],
-): Record<string, () => number> {
-  const out: Record<string, () => number> = {};
-  for (const name of extra) out[name] = table[name] as () => number;
-  return out;
-}
-
 /**
  * Opens `lib` and binds its `loop(i32) → f64`, `setTime(f64)` and
  * `dump(ptr, i32) → i32` functions, and each name of `extra` as `() → i32`.
@@ -43,6 +33,25 @@ export async function openCLoop(
   dump: string,
   extra: readonly string[] = [],
 ): Promise<CLoop> {
+  const table = await dlopenTable(lib, loop, setTime, dump, extra);
+  const extras: Record<string, () => number> = {};
+  for (const name of extra) extras[name] = table[name] as () => number;
+  return {
+    loop: table[loop] as Loop,
+    setTime: table[setTime] as (ms: number) => void,
+    dump: table[dump] as Dump,
+    extra: extras,
+  };
+}
+
+/** The symbol table of `lib` through this runtime's FFI, by function name. */
+async function dlopenTable(
+  lib: string,
+  loop: string,
+  setTime: string,
+  dump: string,
+  extra: readonly string[],
+): Promise<Record<string, unknown>> {
   if (isBun) {
     const { dlopen, FFIType } = await import("bun:ffi");
     const { symbols } = dlopen(lib, {
@@ -53,13 +62,7 @@ export async function openCLoop(
         extra.map((n) => [n, { args: [], returns: FFIType.i32 }]),
       ),
     });
-    const table = symbols as unknown as Record<string, unknown>;
-    return {
-      loop: table[loop] as Loop,
-      setTime: table[setTime] as (ms: number) => void,
-      dump: table[dump] as Dump,
-      extra: pick(table, extra),
-    };
+    return symbols as unknown as Record<string, unknown>;
   }
   if (!isDeno) {
     type NodeFfi = {
@@ -79,12 +82,7 @@ export async function openCLoop(
         extra.map((n) => [n, { arguments: [], return: "i32" }]),
       ),
     });
-    return {
-      loop: functions[loop] as Loop,
-      setTime: functions[setTime] as (ms: number) => void,
-      dump: functions[dump] as Dump,
-      extra: pick(functions, extra),
-    };
+    return functions;
   }
   const { symbols } = Deno.dlopen(
     lib,
@@ -97,11 +95,5 @@ export async function openCLoop(
       ),
     } as Deno.ForeignLibraryInterface,
   );
-  const table = symbols as unknown as Record<string, unknown>;
-  return {
-    loop: table[loop] as Loop,
-    setTime: table[setTime] as (ms: number) => void,
-    dump: table[dump] as Dump,
-    extra: pick(table, extra),
-  };
+  return symbols as unknown as Record<string, unknown>;
 }

@@ -52,7 +52,7 @@ import { etwCases, userEventsCases } from "./_cases.ts";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { copySourceTree, quantile, ratioSpread, RECORD } from "./_fixtures.ts";
-import { LoggerProvider, Resource } from "../mod.ts";
+import { LoggerProvider, type LogRecordProcessor, Resource } from "../mod.ts";
 import type { UserEventsProcessor } from "../processors/user_events/mod.ts";
 import { hex } from "../tests/etw/_fake_advapi32.ts";
 import { type Dump, type Loop, openCLoop } from "./_c_loop.ts";
@@ -99,12 +99,35 @@ const warmup = Number(arg("--warmup") ?? 3000);
 const binDir = new URL("./bin/", import.meta.url).pathname;
 
 const silent = (): void => {};
-const provider = (processor: UserEventsProcessor) =>
-  new LoggerProvider({
+type Mod = typeof import("../mod.ts");
+/** A logger over `processor`, from `m`: this graph's mod.ts or a copy's. */
+const provider = (
+  m: Pick<Mod, "LoggerProvider" | "Resource">,
+  processor: LogRecordProcessor,
+) =>
+  new m.LoggerProvider({
     env: () => undefined,
-    resource: new Resource({ "service.name": "bench" }),
+    resource: new m.Resource({ "service.name": "bench" }),
     processors: [processor],
   }).getLogger("bench");
+
+/**
+ * A loader of modules (paths relative to this tree's root) from a fresh copy
+ * of this tree that also holds `extra` (copySourceTree's extra files): the
+ * byte checks build their processors there, so that this graph's timed
+ * processor meets one binding class.
+ */
+function treeCopy(
+  prefix: string,
+  extra: string[],
+): <T>(path: string) => Promise<T> {
+  const dir = copySourceTree(
+    fileURLToPath(new URL("..", import.meta.url)),
+    prefix,
+    extra,
+  );
+  return (path) => import(pathToFileURL(join(dir, path)).href);
+}
 
 /**
  * Our user_events bytes of RECORD (write index included), FakeLibc keepLast,
@@ -114,18 +137,13 @@ const provider = (processor: UserEventsProcessor) =>
  * devnull and kernel cases.
  */
 async function userEventsBytes(): Promise<Uint8Array> {
-  const dir = copySourceTree(
-    fileURLToPath(new URL("..", import.meta.url)),
-    "ue-bytes-",
-    ["bench/_fake_libc.ts"],
+  const load = treeCopy("ue-bytes-", ["bench/_fake_libc.ts"]);
+  const mod = await load<Mod>("mod.ts");
+  const ue = await load<typeof import("../processors/user_events/mod.ts")>(
+    "processors/user_events/mod.ts",
   );
-  const url = (path: string) => pathToFileURL(join(dir, path)).href;
-  const mod: typeof import("../mod.ts") = await import(url("mod.ts"));
-  const ue: typeof import("../processors/user_events/mod.ts") = await import(
-    url("processors/user_events/mod.ts")
-  );
-  const fakes: typeof import("./_fake_libc.ts") = await import(
-    url("bench/_fake_libc.ts")
+  const fakes = await load<typeof import("./_fake_libc.ts")>(
+    "bench/_fake_libc.ts",
   );
   const fake = new fakes.FakeLibc();
   const p = new ue.UserEventsProcessor(fake, {
@@ -134,11 +152,7 @@ async function userEventsBytes(): Promise<Uint8Array> {
   });
   fake.setEnabled(true);
   fake.keepLast = true;
-  const context = new mod.LoggerProvider({
-    env: () => undefined,
-    resource: new mod.Resource({ "service.name": "bench" }),
-    processors: [p],
-  }).getLogger("bench").context;
+  const context = provider(mod, p).context;
   p.onEmit(RECORD, context); // the full encoder
   p.onEmit(RECORD, context); // the replay, which the bench times
   return fake.last!;
@@ -151,18 +165,13 @@ async function userEventsBytes(): Promise<Uint8Array> {
  * in bench/etw_floor.ts's A/A runs).
  */
 async function etwBytes(): Promise<Uint8Array> {
-  const dir = copySourceTree(
-    fileURLToPath(new URL("..", import.meta.url)),
-    "etw-bytes-",
-    ["tests/etw/_fake_advapi32.ts"],
+  const load = treeCopy("etw-bytes-", ["tests/etw/_fake_advapi32.ts"]);
+  const mod = await load<Mod>("mod.ts");
+  const etw = await load<typeof import("../processors/etw/mod.ts")>(
+    "processors/etw/mod.ts",
   );
-  const url = (path: string) => pathToFileURL(join(dir, path)).href;
-  const mod: typeof import("../mod.ts") = await import(url("mod.ts"));
-  const etw: typeof import("../processors/etw/mod.ts") = await import(
-    url("processors/etw/mod.ts")
-  );
-  const fakes: typeof import("../tests/etw/_fake_advapi32.ts") = await import(
-    url("tests/etw/_fake_advapi32.ts")
+  const fakes = await load<typeof import("../tests/etw/_fake_advapi32.ts")>(
+    "tests/etw/_fake_advapi32.ts",
   );
   const fake = new fakes.FakeAdvapi32();
   fake.enabledAnswer = 1;
@@ -170,11 +179,7 @@ async function etwBytes(): Promise<Uint8Array> {
     providerName: "Bench.Provider",
     diagnostics: silent,
   });
-  const context = new mod.LoggerProvider({
-    env: () => undefined,
-    resource: new mod.Resource({ "service.name": "bench" }),
-    processors: [p],
-  }).getLogger("bench").context;
+  const context = provider(mod, p).context;
   p.onEmit(RECORD, context);
   p.onEmit(RECORD, context); // the replay, which the bench times
   return fakes.etwDumpLayout(fake.writes[fake.writes.length - 1]);
@@ -210,7 +215,7 @@ async function kernelCases(): Promise<
     diagnostics: (d) => console.error(d.message),
   });
   kernelProcessor = processor;
-  const context = provider(processor).context;
+  const context = provider({ LoggerProvider, Resource }, processor).context;
   writeFileSync(ENABLE, "1");
   for (let i = 0; i < 2000 && !processor.enabled(9); i++) {
     await new Promise((r) => setTimeout(r, 1));

@@ -59,6 +59,9 @@ class PeerPullReader extends PeerMetricReader {
   }
 }
 
+// ours() and peer() write their loops out each: one shared loop function
+// would share its call sites' feedback between the arms and time a
+// polymorphic add/record on both sides.
 function ours(m: typeof import("../pipeline/metrics/mod.ts")): Round {
   const meter = new m.MeterProvider({
     env: noEnv,
