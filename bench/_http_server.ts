@@ -1,8 +1,10 @@
 // One server of the request-instrumentation benchmark (bench/http_server.ts
 // starts three of these, one per variant, and loads them in turns).
 //
-//   deno run -A bench/_http_server.ts bare|ours|theirs
-//   bun run bench/_http_server.ts bare|ours|theirs
+//   deno run -A bench/_http_server.ts bare|ours|theirs|paired
+//   bun run bench/_http_server.ts bare|ours|theirs|paired
+//
+// (`paired`: all three in one process, one port each; see servePaired.)
 //
 // The same Hono app on Bun.serve or Deno.serve, 127.0.0.1, port 0:
 // - bare:   no telemetry at all;
@@ -328,10 +330,37 @@ interface ServeLike {
   };
 }
 
-if (import.meta.main) {
+/**
+ * `_http_server.ts paired`: bare, ours and theirs in this one process, each
+ * on its own port (bench/http_server.ts's paired rounds, the budget row).
+ * Prints `ports bare=N,ours=N,theirs=N`; exits when stdin closes.
+ */
+function servePaired(): void {
+  const g = globalThis as ServeLike;
+  const ports: string[] = [];
+  for (const variant of ["bare", "ours", "theirs"] as const) {
+    const { fetch } = build(variant);
+    const port = g.Bun !== undefined
+      ? g.Bun.serve({ hostname: "127.0.0.1", port: 0, fetch }).port
+      : g.Deno!.serve(
+        { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+        fetch,
+      ).addr.port;
+    ports.push(`${variant}=${port}`);
+  }
+  process.stdout.write(`ports ${ports.join(",")}\n`);
+  const stop = () => process.exit(0);
+  process.stdin.on("end", stop);
+  process.stdin.on("close", stop);
+  process.stdin.resume();
+}
+
+if (import.meta.main && process.argv[process.argv.length - 1] === "paired") {
+  servePaired();
+} else if (import.meta.main) {
   const variant = process.argv[process.argv.length - 1] as HttpVariant;
   if (!["bare", "ours", "theirs"].includes(variant)) {
-    console.error("usage: _http_server.ts bare|ours|theirs");
+    console.error("usage: _http_server.ts bare|ours|theirs|paired");
     process.exit(2);
   }
   const { fetch } = build(variant);

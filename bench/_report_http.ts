@@ -27,9 +27,11 @@ export function httpBudgetRows(
   verdict: (ok: boolean | undefined) => string,
 ): string[] {
   return reports.map(({ label, report }) => {
-    const r = report?.ratio;
+    // The paired rounds in one server process (bench/http_server.ts's
+    // runPaired), not the three-process figure: see the section's text.
+    const r = report?.paired?.ratio;
     const ok = r === undefined || !Number.isFinite(r) ? undefined : r <= 1 / 3;
-    return `| ${label}: HTTP request instrumentation, CPU per request over the bare app (one span + one log, batched, no network), / @hono/otel + sdk-trace + BatchSpanProcessor | ${
+    return `| ${label}: HTTP request instrumentation, CPU per request over the bare app (one span + one log, batched, OTLP-encoded, no network), / @hono/otel + sdk-trace + BatchSpanProcessor (paired rounds in one server process) | ${
       ok === undefined ? "–" : `${r!.toFixed(2)}x`
     } | ≤ 0.33x | ${verdict(ok)} |`;
   });
@@ -46,7 +48,7 @@ export function httpSection(
   md.push("");
   md.push(
     "`bench/http_server.ts`: the same Hono app (`GET /users/:id`, a JSON body) " +
-      "on `Deno.serve` / `Bun.serve` on 127.0.0.1, three server processes: " +
+      "on `Deno.serve` / `Bun.serve` on 127.0.0.1, in three variants: " +
       "**bare** (no telemetry), **ours** (`@seed/telemetry/hono` middleware, one " +
       "`Logger.emit` per request, `BatchSpanProcessor` + `BatchLogRecordProcessor` " +
       "into the OTLP/HTTP protobuf exporters over a `fetch` that answers 200 at once) " +
@@ -54,7 +56,29 @@ export function httpSection(
       "`BatchSpanProcessor`, the `AsyncLocalStorageContextManager` and W3C " +
       "propagators as NodeSDK registers them, one log per request through sdk-logs' " +
       "`BatchLogRecordProcessor`; both exporters run otlp-transformer's protobuf " +
-      "serializer, then succeed). Every request carries a sampled `traceparent`. " +
+      "serializer, then succeed: both sides encode every span and log to OTLP protobuf). " +
+      "Every request carries a sampled `traceparent`; the load is 8 requests in flight " +
+      "over keep-alive `fetch` from a client process of the same runtime.",
+  );
+  md.push("");
+  md.push(
+    "**The budget figure (paired)**: bare, ours and theirs served by ONE server " +
+      "process, one port each, loaded in alternating rounds (2,000 requests per arm " +
+      "per round, the order rotating as below) a fraction of a second apart; each round " +
+      "reads that process's CPU time (user + system) before and after, the arm's pipelines " +
+      "flushed, so it includes exporting the round's spans and logs. cost = arm − bare " +
+      "in the same round; the ratio is the median of the per-round (ours − bare) / " +
+      "(theirs − bare), as the other budget rows pair A and B in one process. Between " +
+      "processes (the tables below) the same code moved 2-5x between two servers in an " +
+      "A/A run, and Bun's ratio read 0.56x in one bench/report run and 0.37-0.40x in two runs of the same code an hour later: a " +
+      "process's JIT and heap luck and where the scheduler puts it are in that figure. " +
+      "Sharing one process does not favour ours: theirs' garbage (it allocates more) can " +
+      "be collected in ours' rounds, and its AsyncLocalStorage context manager stays " +
+      "enabled for every arm.",
+  );
+  md.push("");
+  md.push(
+    "**The load tables (three processes)**: one server process per variant. " +
       "Rounds are interleaved (the order rotates by one place every two rounds, forward on even rounds, reversed on odd ones, so every server takes every slot); each reads the server's own " +
       "CPU time (`process.cpuUsage`, user + system) before and after, with both " +
       "pipelines flushed, so it includes exporting the round's spans and logs. " +
@@ -77,12 +101,35 @@ export function httpSection(
         report.warmup.toLocaleString("en")
       } warm-up requests each; ${report.seconds} s`,
     );
+    const p = report.paired;
+    if (p !== undefined) {
+      md.push("");
+      md.push(
+        `paired (one process, load ${p.loadBefore} → ${p.loadAfter}): ${p.rounds} rounds x ${
+          p.requestsPerRound.toLocaleString("en")
+        } requests per arm, ${p.seconds} s; bare ${
+          p.bareMicros.toFixed(1)
+        } µs/request; cost over bare: ours ${p.oursCostMicros.toFixed(1)} µs [${
+          p.oursCostQuartiles[0].toFixed(1)
+        }–${p.oursCostQuartiles[1].toFixed(1)}], theirs ${
+          p.theirsCostMicros.toFixed(1)
+        } µs [${p.theirsCostQuartiles[0].toFixed(1)}–${
+          p.theirsCostQuartiles[1].toFixed(1)
+        }]; **ours / theirs ${p.ratio.toFixed(2)}x** (per-round quartiles ${
+          p.ratioQuartiles[0].toFixed(2)
+        }–${p.ratioQuartiles[1].toFixed(2)}x; ratio of the medians ${
+          p.ratioOfMedians.toFixed(2)
+        }x)`,
+      );
+    }
     if (report.ratioQuartiles !== undefined) {
       md.push("");
       md.push(
-        `ratio ${report.ratio.toFixed(2)}x, per-round quartiles ${
-          report.ratioQuartiles[0].toFixed(2)
-        }–${report.ratioQuartiles[1].toFixed(2)}x`,
+        `three processes: ratio ${
+          report.ratio.toFixed(2)
+        }x, per-round quartiles ${report.ratioQuartiles[0].toFixed(2)}–${
+          report.ratioQuartiles[1].toFixed(2)
+        }x`,
       );
     }
     md.push("");
