@@ -144,7 +144,8 @@ export class EtwCore {
 
   /**
    * The provider if records should be encoded now (open, enabled at
-   * `level`), else `null` after counting why.
+   * `level`: a recent "enabled" answer is reused, see
+   * `EtwProvider.enabledForWrite`), else `null` after counting why.
    */
   gate(level: number): EtwProvider | null {
     const provider = this.provider;
@@ -156,7 +157,7 @@ export class EtwCore {
       this.counters.unsupported++;
       return null;
     }
-    if (!provider.enabled(level)) {
+    if (!provider.enabledForWrite(level)) {
       this.counters.notEnabled++;
       return null;
     }

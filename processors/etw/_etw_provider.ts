@@ -26,6 +26,18 @@ import {
 export const KEYWORD = 1;
 const KEYWORD_BIG = 1n;
 const DEFAULT_MAX_EVENT_SIZE = 65000;
+
+/**
+ * How often the encoding path asks `EventProviderEnabled` while the answer
+ * for a level is "enabled": once per this many events of that level (see
+ * {@linkcode EtwProvider.enabledForWrite}). So after the last session stops
+ * listening (or lowers its level, or drops keyword 1), at most
+ * `ENABLED_RECHECK - 1` = 15 more events of each level are encoded, and
+ * EventWriteTransfer discards them (it filters by the sessions' level and
+ * keyword itself). A "not enabled" answer is never reused: an event after a
+ * session starts is encoded at once.
+ */
+export const ENABLED_RECHECK = 16;
 const PAYLOAD_CAPACITY = 65536;
 
 /** Validates the provider name (1-233 printable ASCII characters). */
@@ -63,6 +75,14 @@ export class EtwProvider {
   readonly #descriptor: Uint8Array<ArrayBuffer>;
   readonly #data: Uint8Array<ArrayBuffer>;
   readonly #force: boolean;
+  /**
+   * The level of the last "enabled" answer, and how many more events of it
+   * may be encoded on that answer without asking again (0: ask). One level,
+   * not a table: two fields cost less per emit than a typed array's load
+   * and store, and a processor's records mostly repeat their level.
+   */
+  #trustedLevel = -1;
+  #trustedLeft = 0;
   #handle: bigint;
   #open = true;
 
@@ -151,12 +171,43 @@ export class EtwProvider {
     return this.#handle;
   }
 
-  /** Whether a session wants events of this level with keyword 1. */
+  /**
+   * Whether a session wants events of this level with keyword 1: asks
+   * `EventProviderEnabled` every time (and refreshes what
+   * {@linkcode EtwProvider.enabledForWrite} reuses).
+   */
   enabled(level: number): boolean {
     if (!this.#open) return false;
-    return this.#force ||
+    if (this.#force) return true;
+    const on =
       this.#binding.eventProviderEnabled(this.#handle, level, KEYWORD_BIG) !==
         0;
+    if (on) {
+      this.#trustedLevel = level;
+      this.#trustedLeft = ENABLED_RECHECK - 1;
+    } else if (level === this.#trustedLevel) this.#trustedLeft = 0;
+    return on;
+  }
+
+  /**
+   * {@linkcode EtwProvider.enabled} for an event about to be encoded and
+   * written: an "enabled" answer is reused for the next
+   * `ENABLED_RECHECK - 1` events of the level. A C TraceLogging provider
+   * reads the level from memory (its enable callback stores it); this
+   * binding registers no callback (ETW would call it on its own thread).
+   * Reusing "enabled" cannot lose an event
+   * (EventWriteTransfer filters by session level and keyword itself); its
+   * only cost is the encoding of at most 15 events per level nobody reads.
+   */
+  enabledForWrite(level: number): boolean {
+    if (level === this.#trustedLevel) {
+      const left = this.#trustedLeft;
+      if (left > 0) {
+        this.#trustedLeft = left - 1;
+        return true;
+      }
+    }
+    return this.enabled(level);
   }
 
   /**
@@ -184,6 +235,7 @@ export class EtwProvider {
   unregister(): number {
     if (!this.#open) return 0;
     this.#open = false;
+    this.#trustedLeft = 0;
     const status = this.#binding.eventUnregister(this.#handle);
     this.#handle = 0n;
     return status;

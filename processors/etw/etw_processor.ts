@@ -41,7 +41,11 @@ const LAZY_OBSERVED_TIME: ToLogRecordDataOptions = { lazyObservedTime: true };
  * the OpenTelemetry Rust `opentelemetry-etw-logs` exporter (Common Schema
  * 4.0: `__csver__`, `PartA`, `PartC`, `PartB`; event "Log", keyword 1,
  * level from the severity), on the caller's stack. When no ETW session
- * listens, `onEmit` costs one `EventProviderEnabled` call. It never throws:
+ * listens, `onEmit` costs one `EventProviderEnabled` call. While one does,
+ * an "enabled" answer is reused for the next 15 records of the same level
+ * (one call per 16): after the last session stops, at most 15 more records
+ * of each level are encoded and handed to EventWriteTransfer, which drops
+ * them; a session that starts is seen at the next record. It never throws:
  * drops are counted in {@linkcode EtwProcessor.stats}.
  *
  * Use {@linkcode openEtwProcessor} to create one on Windows; the

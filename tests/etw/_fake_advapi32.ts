@@ -31,6 +31,14 @@ export class FakeAdvapi32 implements Advapi32Binding {
     length: number;
   }[] = [];
   enabledQueries: { handle: bigint; level: number; keyword: bigint }[] = [];
+  /**
+   * A listening session, as ETW filters for it: when set, EventProviderEnabled
+   * answers from it (instead of `enabledAnswer`), and a write whose
+   * descriptor's level and keyword it wants counts in `delivered` (the
+   * other writes are encoded work that EventWriteTransfer discards).
+   */
+  session: { level: number; keywords: bigint } | undefined = undefined;
+  delivered = 0;
   writes: RecordedWrite[] = [];
   unregistered: bigint[] = [];
   #regions: { buffer: ArrayBufferLike; base: number }[] = [];
@@ -61,7 +69,18 @@ export class FakeAdvapi32 implements Advapi32Binding {
   eventProviderEnabled(handle: bigint, level: number, keyword: bigint): number {
     this.calls.push("EventProviderEnabled");
     this.enabledQueries.push({ handle, level, keyword });
+    const session = this.session;
+    if (session !== undefined) return this.#wants(session, level, keyword);
     return this.enabledAnswer;
+  }
+  #wants(
+    session: { level: number; keywords: bigint },
+    level: number,
+    keyword: bigint,
+  ): number {
+    return level <= session.level && (keyword & session.keywords) !== 0n
+      ? 1
+      : 0;
   }
   eventEnabled(_handle: bigint, _descriptor: Uint8Array): number {
     this.calls.push("EventEnabled");
@@ -76,6 +95,13 @@ export class FakeAdvapi32 implements Advapi32Binding {
     data: Uint8Array,
   ): number {
     this.calls.push("EventWriteTransfer");
+    const session = this.session;
+    if (session !== undefined) {
+      const d = new DataView(descriptor.buffer, descriptor.byteOffset, 16);
+      const level = d.getUint8(4);
+      const keyword = d.getBigUint64(8, true);
+      this.delivered += this.#wants(session, level, keyword);
+    }
     const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
     const blobs = [];
     for (let i = 0; i < count; i++) {
