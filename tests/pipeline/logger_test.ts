@@ -8,6 +8,8 @@ import {
   type LogRecord,
   type LogRecordData,
   type LogRecordProcessor,
+  randomSpanId,
+  randomTraceId,
   Resource,
   SimpleLogRecordProcessor,
   toLogRecordData,
@@ -316,6 +318,91 @@ describe("Logger", () => {
       steps.map((s) => s[1] === undefined ? undefined : S),
     );
     assert.equal(logs.stats.invalidTraceContexts, 14);
+    assert.equal(logs.stats.invalidFields, 1); // the throwing getter
+  });
+
+  it("remembers the valid id pairs of many interleaved spans, and checks everything else in full", async () => {
+    // The snapshot remembers recent valid pairs in slots picked by the span
+    // id's first three characters (and compares its last one first): ids
+    // that land in a remembered pair's slot, or match one of its halves,
+    // must still be dropped and counted when invalid, as before the cache.
+    const exporter = new InMemoryExporter<LogRecordData>();
+    const logs = new LoggerProvider({
+      resource,
+      processors: [
+        new BatchLogRecordProcessor(exporter, {
+          env: envOf({}),
+          diagnostics: () => {},
+          maxQueueSize: 4096,
+        }),
+      ],
+      env: envOf({}),
+    });
+    const logger = logs.getLogger("t");
+    // 600 spans emitted interleaved, three rounds: every pair comes back.
+    const pairs: [string, string][] = [];
+    for (let i = 0; i < 600; i++) pairs.push([randomTraceId(), randomSpanId()]);
+    for (let round = 0; round < 3; round++) {
+      for (const [traceId, spanId] of pairs) logger.emit({ traceId, spanId });
+    }
+    await logs.forceFlush();
+    assert.equal(exporter.items.length, 1800);
+    exporter.items.forEach((r, i) => {
+      assert.equal(r.traceId, pairs[i % 600][0]);
+      assert.equal(r.spanId, pairs[i % 600][1]);
+    });
+    assert.equal(logs.stats.invalidTraceContexts, 0);
+    exporter.items.length = 0;
+
+    const T = "4bf92f3577b34da6a3ce929d0e0e4736";
+    const T2 = "5bf92f3577b34da6a3ce929d0e0e4736";
+    const S = "abc067aa0ba902b7";
+    // Same slot and last character as S, another id.
+    const S2 = "abc167aa0ba902b7";
+    const mid = (id: string, c: string) => id.slice(0, 8) + c + id.slice(9);
+    const hostile = new Proxy({ traceId: T, spanId: S }, {
+      get(target, key) {
+        if (key === "traceId") throw new Error("hostile getter");
+        return Reflect.get(target, key);
+      },
+    });
+    const steps: [record: LogRecord, traceId?: string, spanId?: string][] = [
+      [{ traceId: T, spanId: S }, T, S],
+      [{ traceId: T, spanId: S }, T, S], // remembered
+      [{ traceId: T2, spanId: S }, T2, S], // another trace, same span id
+      [{ traceId: T, spanId: S2 }, T, S2], // same slot, another span
+      [{ traceId: T, spanId: S }, T, S],
+      [{ traceId: mid(T, "g"), spanId: S }], // the span id's pair, bad trace id
+      [{ traceId: mid(T, "\ud800"), spanId: S }], // lone surrogate
+      [{ traceId: T.toUpperCase(), spanId: S }, T, S], // lowercased
+      [{ traceId: T + "0", spanId: S }], // 33 digits
+      [{ traceId: "0".repeat(32), spanId: S }],
+      [{ traceId: T, spanId: mid(S, "g") }], // same slot and last character
+      [{ traceId: T, spanId: mid(S, "\udc00") }],
+      [{ traceId: T, spanId: mid(S, "\u0630") }], // 0x30 + 0x600
+      [{ traceId: T, spanId: "\u0161bc067aa0ba902b7" }], // slot of S by & 0x7f
+      [{ traceId: T, spanId: "abc067aa0ba902b\u0137" }], // last char & 0xff
+      [{ traceId: T, spanId: S.toUpperCase() }, T, S],
+      [{ traceId: T, spanId: S.toUpperCase() }, T, S],
+      [{ traceId: T, spanId: S.slice(0, 15) }], // 15 digits
+      // deno-lint-ignore no-explicit-any
+      [{ traceId: T, spanId: new String(S) as any }],
+      // deno-lint-ignore no-explicit-any
+      [{ traceId: T, spanId: { toString: () => S } as any }],
+      [{ traceId: T }], // half a pair
+      [{ spanId: S }],
+      [hostile], // traceId unreadable: half a pair
+      [{ traceId: "0".repeat(32), spanId: "0".repeat(16) }],
+      [{ traceId: T, spanId: S }, T, S],
+      [{ traceId: T, spanId: S2 }, T, S2],
+    ];
+    for (const [record] of steps) logger.emit(record);
+    await logs.forceFlush();
+    assert.deepEqual(
+      exporter.items.map((r) => [r.traceId, r.spanId]),
+      steps.map((s) => [s[1], s[2]]),
+    );
+    assert.equal(logs.stats.invalidTraceContexts, 16);
     assert.equal(logs.stats.invalidFields, 1); // the throwing getter
   });
 
