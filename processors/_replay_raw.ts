@@ -101,6 +101,31 @@ export function readRawLogRecord(
       return false;
     }
   }
+  if (
+    record.traceId === undefined && record.spanId === undefined &&
+    activeSpanContext() === undefined
+  ) {
+    out.traceId = undefined;
+    out.spanId = undefined;
+  } else if (!readTraceContext(record, out)) return false;
+  const sanitizer = context.sanitizer;
+  out.attributes = attributes as Attributes | undefined;
+  out.body = record.body;
+  out.severityText = severityText;
+  out.resource = context.resource;
+  out.countLimit = sanitizer.attributeCountLimit;
+  out.valueLengthLimit = sanitizer.attributeValueLengthLimit;
+  return true;
+}
+
+/**
+ * The trace and span id of a record that has either, or of the active span
+ * (valid, normalized) into `out`; `false` when the snapshot would change
+ * them. Out of readRawLogRecord, which is then small enough for V8 to
+ * inline into the processors' onEmit (its bytecode with its inlined callees
+ * was over V8's 460-byte limit).
+ */
+function readTraceContext(record: LogRecord, out: RawLogFields): boolean {
   let traceId: unknown = record.traceId;
   let spanId: unknown = record.spanId;
   let traceFlags: unknown = record.traceFlags;
@@ -122,15 +147,8 @@ export function readRawLogRecord(
       return false;
     }
   }
-  const sanitizer = context.sanitizer;
   out.traceId = trace;
   out.spanId = span;
-  out.attributes = attributes as Attributes | undefined;
-  out.body = record.body;
-  out.severityText = severityText;
-  out.resource = context.resource;
-  out.countLimit = sanitizer.attributeCountLimit;
-  out.valueLengthLimit = sanitizer.attributeValueLengthLimit;
   return true;
 }
 
