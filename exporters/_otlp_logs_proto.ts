@@ -12,6 +12,7 @@
 //   11 observed_time_unix_nano, 12 event_name.
 
 import type { LogRecordData } from "../pipeline/logs/log_record.ts";
+import { idPairSlot, putIdPairFields } from "../pipeline/_id_pairs.ts";
 import {
   bind,
   buf,
@@ -83,16 +84,24 @@ function putLogRecord(pos: number, r: LogRecordData): number {
     p += 5;
   }
   const traceId = r.traceId;
-  if (traceId !== undefined) {
-    buf[p] = 0x4a;
-    buf[p + 1] = 16;
-    p = putHexId(p + 2, traceId);
-  }
   const spanId = r.spanId;
-  if (spanId !== undefined) {
-    buf[p] = 0x52;
-    buf[p + 1] = 8;
-    p = putHexId(p + 2, spanId);
+  // A snapshot's pair is usually still in the snapshot's cache of valid
+  // pairs, with its bytes: 28 bytes copied instead of 48 hex digits read.
+  const slot = traceId !== undefined && spanId !== undefined
+    ? idPairSlot(traceId, spanId)
+    : -1;
+  if (slot !== -1) p = putIdPairFields(slot, view, p);
+  else {
+    if (traceId !== undefined) {
+      buf[p] = 0x4a;
+      buf[p + 1] = 16;
+      p = putHexId(p + 2, traceId);
+    }
+    if (spanId !== undefined) {
+      buf[p] = 0x52;
+      buf[p + 1] = 8;
+      p = putHexId(p + 2, spanId);
+    }
   }
   p = putTime(p, 0x59, r.observedTimeUnixMs, r.observedTimeNanosInMs);
   const eventName = r.eventName;

@@ -202,6 +202,49 @@ async function makeSpans(): Promise<ReadableSpan[]> {
 }
 
 describe("encodeLogsRequest", () => {
+  it("encodes ids from the snapshot's cache of valid pairs only for the very pair cached", () => {
+    // The encoder copies a pair's bytes from the snapshot's cache when the
+    // record's two id strings are the pair in its slot; a record whose slot
+    // took another pair since (same first three span-id digits), a pair
+    // with another trace id, a half pair and hand-made data must be
+    // encoded from their own strings.
+    const context = new LogEmitContext(resourceA, scope1);
+    const S = "abc067aa0ba902b7";
+    const sameSlot = "abcf67aa0ba902b7"; // same slot and last character
+    const T2 = "5bf92f3577b34da6a3ce929d0e0e4736";
+    const snap = (traceId: string, spanId: string): LogRecordData =>
+      toLogRecordData({ body: "x", traceId, spanId }, context);
+    const a = snap(TRACE_ID, S);
+    const a2 = snap(TRACE_ID, S); // a hit
+    const b = snap(TRACE_ID, sameSlot); // replaces a's pair in the slot
+    const c = snap(T2, sameSlot); // and again, another trace id
+    const d = snap(TRACE_ID, SPAN_ID);
+    const handMade: LogRecordData[] = [
+      { ...d, traceId: T2 }, // d's span id, another trace id
+      { ...d, spanId: undefined }, // half pairs
+      { ...d, traceId: undefined },
+      { ...d, traceId: "0af7651916cd43dd8448eb211c80319c", spanId: S },
+    ];
+    const records = [a, a2, b, c, d, ...handMade, a, b, c, d];
+    assert.equal(a.spanId, S);
+    assert.equal(c.traceId, T2);
+    const decoded = decodeLogs(encodeLogsRequest(records));
+    assertLogsRequest(decoded, records);
+    // Through a reused buffer too, twice (the bytes are computed once).
+    const out = new ProtoBuffer();
+    for (let i = 0; i < 2; i++) {
+      const n = writeLogsRequest(records, out, 0);
+      assert.deepEqual(
+        out.bytes.subarray(0, n),
+        encodeLogsRequest(records),
+      );
+    }
+    // c's bytes are in the slot now; a snapshot of a's pair takes the slot
+    // back, and its bytes must be a's, not c's.
+    const e = snap(TRACE_ID, S);
+    assertLogsRequest(decodeLogs(encodeLogsRequest([e, c, e])), [e, c, e]);
+  });
+
   it("encodes every field of every record so that protobufjs decodes them back", () => {
     const records = makeRecords(200);
     const bytes = encodeLogsRequest(records);
