@@ -29,6 +29,9 @@
 //   deno run -A bench/encode_vs_c.ts [--case encode|devnull|kernel|etw] [--ms 4000] [--warmup 3000] [--json out.json]
 //   bun bench/encode_vs_c.ts [...]
 //   node --no-warnings --experimental-ffi bench/encode_vs_c.ts [...]
+//   OLD_ROOT=/tmp/old deno run -A bench/encode_vs_c.ts --case encode
+//     (encode and devnull: adds the same case from a copy of another tree,
+//     timed in the same rounds; prints its ratio to C and new/old per round)
 //
 // Why: this host's speed changes by up to 2x for seconds at a time, for C
 // and TypeScript alike (the C encode runs at 44-48 or 70-83 ns per event,
@@ -97,6 +100,9 @@ const json = arg("--json");
 const which = arg("--case") ?? "encode";
 const warmup = Number(arg("--warmup") ?? 3000);
 const binDir = new URL("./bin/", import.meta.url).pathname;
+const oldRoot = (globalThis as {
+  process?: { env: Record<string, string | undefined> };
+}).process?.env.OLD_ROOT;
 
 const silent = (): void => {};
 type Mod = typeof import("../mod.ts");
@@ -349,30 +355,70 @@ if (ts === undefined) {
   throw new Error(`${pairing.tsCase}: no such case here (no FFI?)`);
 }
 const run = ts.fn as () => void;
+/** The same case from OLD_ROOT's tree (a copy: its own module graph), if asked. */
+let runOld: (() => void) | undefined;
+if (oldRoot !== undefined) {
+  if (pairing.build !== userEventsCases) {
+    throw new Error(`OLD_ROOT: --case ${which} has no old arm`);
+  }
+  // Beside this tree's node_modules and manifests, as bench/http_ab.ts's
+  // copyTree (bench/_cases.ts imports npm packages).
+  const dir = copySourceTree(oldRoot, "ue-old-");
+  const root = fileURLToPath(new URL("..", import.meta.url));
+  const fs = await import("node:fs");
+  fs.symlinkSync(join(root, "node_modules"), join(dir, "node_modules"));
+  for (const f of ["deno.json", "package.json"]) {
+    fs.copyFileSync(join(root, f), join(dir, f));
+  }
+  const cases: typeof import("./_cases.ts") = await import(
+    pathToFileURL(join(dir, "bench/_cases.ts")).href
+  );
+  const old = (await cases.userEventsCases()).find((x) =>
+    x.name === pairing.tsCase
+  );
+  if (old === undefined) throw new Error(`OLD_ROOT: no ${pairing.tsCase}`);
+  runOld = old.fn as () => void;
+}
 const C_EVENTS = pairing.events;
 const TS_CALLS = Math.max(1, Math.round(pairing.events / ts.ops));
 
 // Warm-up, then rounds of 5 alternating measurements; each arm's fastest.
 for (let i = 0; i < warmup; i++) {
   run();
+  runOld?.();
   if (c.loop(ts.ops) < 0) throw new Error(`${pairing.loop} failed`);
 }
 const tsNs: number[] = [];
 const cNs: number[] = [];
+const oldNs: number[] = [];
 const started = performance.now();
 while (performance.now() - started < ms) {
   let t = Infinity;
   let k = Infinity;
+  let o = Infinity;
   for (let s = 0; s < 5; s++) {
+    // The old arm (if any) before the new one in odd samples: neither
+    // always follows C.
+    if (runOld !== undefined && (s & 1) === 1) {
+      const t1 = performance.now();
+      for (let i = 0; i < TS_CALLS; i++) runOld();
+      o = Math.min(o, (performance.now() - t1) * 1e6 / (TS_CALLS * ts.ops));
+    }
     const t0 = performance.now();
     for (let i = 0; i < TS_CALLS; i++) run();
     t = Math.min(t, (performance.now() - t0) * 1e6 / (TS_CALLS * ts.ops));
+    if (runOld !== undefined && (s & 1) === 0) {
+      const t1 = performance.now();
+      for (let i = 0; i < TS_CALLS; i++) runOld();
+      o = Math.min(o, (performance.now() - t1) * 1e6 / (TS_CALLS * ts.ops));
+    }
     const per = c.loop(C_EVENTS);
     if (per < 0) throw new Error(`${pairing.loop} failed`);
     k = Math.min(k, per);
   }
   tsNs.push(t);
   cNs.push(k);
+  if (runOld !== undefined) oldNs.push(o);
 }
 const ratios = tsNs.map((t, i) => t / cNs[i]);
 const runtime = isBun
@@ -418,6 +464,25 @@ console.log(
     f2(result.ratio.p75)
   }`,
 );
+if (runOld !== undefined) {
+  const old = ratioSpread(oldNs.map((t, i) => t / cNs[i]));
+  const newOld = ratioSpread(tsNs.map((t, i) => t / oldNs[i]));
+  Object.assign(result, {
+    oldRoot,
+    oldNs: { min: quantile(oldNs, 0), p50: quantile(oldNs, 0.5) },
+    oldRatio: old,
+    newOverOld: newOld,
+  });
+  console.log(
+    `  old (${oldRoot}) ${f1(quantile(oldNs, 0))} ns (median ${
+      f1(quantile(oldNs, 0.5))
+    }); old/C median ${f2(old.p50)}x, quartiles ${f2(old.p25)}-${
+      f2(old.p75)
+    }; new/old per round median ${f2(newOld.p50)}x [${f2(newOld.min)}-${
+      f2(newOld.max)
+    }], quartiles ${f2(newOld.p25)}-${f2(newOld.p75)}`,
+  );
+}
 if (json !== undefined) {
   const { writeFileSync } = await import("node:fs");
   writeFileSync(json, JSON.stringify(result, null, 2) + "\n");
