@@ -30,7 +30,7 @@
 //   bun bench/encode_vs_c.ts [...]
 //   node --no-warnings --experimental-ffi bench/encode_vs_c.ts [...]
 //   OLD_ROOT=/tmp/old deno run -A bench/encode_vs_c.ts --case encode
-//     (encode and devnull: adds the same case from a copy of another tree,
+//     (encode, devnull, etw: adds the same case from a copy of another tree,
 //     timed in the same rounds; prints its ratio to C and new/old per round)
 //
 // Why: this host's speed changes by up to 2x for seconds at a time, for C
@@ -358,7 +358,12 @@ const run = ts.fn as () => void;
 /** The same case from OLD_ROOT's tree (a copy: its own module graph), if asked. */
 let runOld: (() => void) | undefined;
 if (oldRoot !== undefined) {
-  if (pairing.build !== userEventsCases) {
+  const build = pairing.build === userEventsCases
+    ? "userEventsCases"
+    : pairing.build === etwCases
+    ? "etwCases"
+    : undefined;
+  if (build === undefined) {
     throw new Error(`OLD_ROOT: --case ${which} has no old arm`);
   }
   // Beside this tree's node_modules and manifests, as bench/http_ab.ts's
@@ -373,9 +378,7 @@ if (oldRoot !== undefined) {
   const cases: typeof import("./_cases.ts") = await import(
     pathToFileURL(join(dir, "bench/_cases.ts")).href
   );
-  const old = (await cases.userEventsCases()).find((x) =>
-    x.name === pairing.tsCase
-  );
+  const old = (await cases[build]()).find((x) => x.name === pairing.tsCase);
   if (old === undefined) throw new Error(`OLD_ROOT: no ${pairing.tsCase}`);
   runOld = old.fn as () => void;
 }

@@ -33,6 +33,11 @@
  */
 
 import { writeRfc3339Fraction, writeRfc3339Millis } from "./_rfc3339.ts";
+import {
+  type LogTimeMemo,
+  type SecondText,
+  writeSecondText,
+} from "./_replay_time.ts";
 import type { AnyValue, Attributes } from "../pipeline/attributes.ts";
 import type { LogRecordData } from "../pipeline/logs/log_record.ts";
 import type { Resource } from "../pipeline/resource.ts";
@@ -102,7 +107,7 @@ const NAME_ONLY = -1;
 /**
  * A reusable event buffer with its cursors and counters.
  */
-export class EventBuffer {
+export class EventBuffer implements SecondText {
   /** The bytes (at least {@linkcode EVENT_BUFFER_SIZE}). */
   readonly bytes: Uint8Array;
   /** A view over the same bytes. */
@@ -886,14 +891,20 @@ export function encodeLogRecord(
   options: EncodeOptions,
   eventName: string = "Log",
 ): number {
-  if (b.resident !== undefined && record.eventName === undefined) {
-    const hasTime = record.timeUnixMs !== 0 || record.timeNanosInMs !== 0;
+  const hasTime = record.timeUnixMs !== 0 || record.timeNanosInMs !== 0;
+  const unixMs = hasTime ? record.timeUnixMs : record.observedTimeUnixMs;
+  const nanosInMs = hasTime
+    ? record.timeNanosInMs
+    : record.observedTimeNanosInMs;
+  // The replay writes exact times only (addTime writes others as time 0).
+  if (
+    b.resident !== undefined && record.eventName === undefined &&
+    isExactTime(unixMs, nanosInMs)
+  ) {
     const f = snapshotFields;
     const time = f.time;
-    time.unixMs = hasTime ? record.timeUnixMs : record.observedTimeUnixMs;
-    time.nanosInMs = hasTime
-      ? record.timeNanosInMs
-      : record.observedTimeNanosInMs;
+    time.unixMs = unixMs;
+    time.nanosInMs = nanosInMs;
     f.resource = record.resource;
     f.traceId = record.traceId;
     f.spanId = record.spanId;
@@ -959,7 +970,7 @@ function kindOf(value: unknown): number {
 }
 
 /** The shape of the log event resident in an {@linkcode EventBuffer} (see `replayLogRecord`). */
-export class ResidentLogShape {
+export class ResidentLogShape implements LogTimeMemo {
   readonly eventName: string;
   readonly options: EncodeOptions;
   readonly resource: Resource;
@@ -981,9 +992,11 @@ export class ResidentLogShape {
   readonly memo: (string | undefined)[];
   readonly memoAt: Int32Array;
   readonly memoEnd: Int32Array;
-  /** The first millisecond of the second whose date text is at `secondAt` (NaN: none). */
-  secondMs: number = NaN;
-  secondAt: number = -1;
+  // LogTimeMemo (the second's text is the buffer's, see _replay_time.ts).
+  timeAt: number = -1;
+  timeSecondMs: number = NaN;
+  timeMs: number = NaN;
+  timeEnd: number = -1;
 
   constructor(
     eventName: string,
@@ -1151,32 +1164,30 @@ export function replayLogRecord(
   let p = start + 4; // __csver__ stays from the last event
   const unixMs = time.unixMs;
   const nanosInMs = time.nanosInMs;
-  if (!isExactTime(unixMs, nanosInMs) || p + 32 > end) return -1;
-  let q = p + 2;
-  // Within the second whose text is already in place (the common case), the
-  // milliseconds into it cost one subtraction instead of a float division.
-  let msInSecond = unixMs - shape.secondMs;
-  if (!(msInSecond >= 0 && msInSecond < 1000) || shape.secondAt !== q) {
-    const second = Math.floor(unixMs / 1000);
-    if (second !== b.second) {
-      const iso = new Date(unixMs).toISOString();
-      const text = b.secondText;
-      for (let i = 0; i < 19; i++) text[i] = iso.charCodeAt(i);
-      b.second = second;
+  // Exact: readRawLogRecord took it from toExactTime (VALID) or the clock,
+  // encodeLogRecord checks a snapshot's (so no isExactTime here, as in the
+  // ETW replay since 76b83d8).
+  if (p + 32 > end) return -1;
+  // Inline but for a new second's text (see _replay_time.ts).
+  if (nanosInMs === 0 && shape.timeMs === unixMs && shape.timeAt === p) {
+    p = shape.timeEnd;
+  } else {
+    let q = p + 2;
+    let msInSecond = unixMs - shape.timeSecondMs;
+    if (!(msInSecond >= 0 && msInSecond < 1000) || shape.timeAt !== p) {
+      msInSecond = writeSecondText(bytes, shape, b, p, unixMs);
     }
-    bytes.set(b.secondText, q);
-    shape.secondMs = second * 1000;
-    shape.secondAt = q;
-    msInSecond = unixMs - second * 1000;
+    q += 19;
+    if (nanosInMs === 0) {
+      if (msInSecond !== 0) q = writeRfc3339Millis(bytes, q, msInSecond);
+    } else q = writeRfc3339Fraction(bytes, q, msInSecond * 1e6 + nanosInMs);
+    bytes[q++] = 0x5a; // "Z"
+    bytes[p] = q - p - 2;
+    bytes[p + 1] = 0;
+    shape.timeMs = nanosInMs === 0 ? unixMs : NaN;
+    shape.timeEnd = q;
+    p = q;
   }
-  q += 19;
-  if (nanosInMs === 0) {
-    if (msInSecond !== 0) q = writeRfc3339Millis(bytes, q, msInSecond);
-  } else q = writeRfc3339Fraction(bytes, q, msInSecond * 1e6 + nanosInMs);
-  bytes[q++] = 0x5a; // "Z"
-  bytes[p] = q - p - 2;
-  bytes[p + 1] = 0;
-  p = q;
   if (traced) {
     p = memoAt[0] === p && memo[0] === traceId!
       ? memoEnd[0]

@@ -26,6 +26,11 @@ import type { Resource } from "../../pipeline/resource.ts";
 import { writeRfc3339Fraction, writeRfc3339Millis } from "../_rfc3339.ts";
 import type { TraceLoggingWriter } from "../_tracelogging.ts";
 import { copyString } from "../_replay_string.ts";
+import {
+  type LogTimeMemo,
+  type SecondText,
+  writeSecondText,
+} from "../_replay_time.ts";
 import type { RawLogFields } from "../_raw_fields.ts";
 
 const KIND_STRING = 1;
@@ -63,7 +68,7 @@ function isAscii(s: string): boolean {
 const SLOT_ATTRIBUTES = 6;
 
 /** The shape of the ETW log event whose metadata the arena holds now. */
-export class ResidentEtwLogShape {
+export class ResidentEtwLogShape implements LogTimeMemo, SecondText {
   readonly eventName: string;
   readonly resource: Resource;
   readonly traced: boolean;
@@ -84,12 +89,15 @@ export class ResidentEtwLogShape {
   readonly memo: (string | undefined)[];
   readonly memoAt: Int32Array;
   readonly memoEnd: Int32Array;
-  /** The first millisecond of the second whose `YYYY-MM-DDTHH:MM:SS` text is at `secondAt` (NaN: none). */
-  secondMs: number = NaN;
-  secondAt: number = -1;
-  /** ASCII bytes of the last second's text. */
+  // LogTimeMemo (see _replay_time.ts).
+  timeAt: number = -1;
+  timeSecondMs: number = NaN;
+  timeMs: number = NaN;
+  timeEnd: number = -1;
+  /** The last second whose `YYYY-MM-DDTHH:MM:SS` is in `secondText` (NaN: none). */
+  second: number = NaN;
+  /** ASCII bytes of that text. */
   readonly secondText: Uint8Array = new Uint8Array(19);
-  textSecond: number = NaN;
 
   constructor(
     eventName: string,
@@ -296,32 +304,26 @@ export function replayEtwLogRecord(
   // Exact and in range: readRawLogRecord took it from toExactTime (VALID)
   // or the clock, so no isExactTime here (about 4 ns of the replayed emit).
   if (p + 32 > end) return -1;
-  let q = p + 2;
-  // Within the second whose text is already in place (the common case), the
-  // milliseconds into it cost one subtraction instead of a float division
-  // (as the user_events replay; about 10 ns of the replayed emit on Deno).
-  let msInSecond = unixMs - shape.secondMs;
-  if (!(msInSecond >= 0 && msInSecond < 1000) || shape.secondAt !== q) {
-    const second = Math.floor(unixMs / 1000);
-    const text = shape.secondText;
-    if (second !== shape.textSecond) {
-      const iso = new Date(second * 1000).toISOString();
-      for (let i = 0; i < 19; i++) text[i] = iso.charCodeAt(i);
-      shape.textSecond = second;
+  // Inline but for a new second's text (see _replay_time.ts).
+  if (nanosInMs === 0 && shape.timeMs === unixMs && shape.timeAt === p) {
+    p = shape.timeEnd;
+  } else {
+    let q = p + 2;
+    let msInSecond = unixMs - shape.timeSecondMs;
+    if (!(msInSecond >= 0 && msInSecond < 1000) || shape.timeAt !== p) {
+      msInSecond = writeSecondText(bytes, shape, shape, p, unixMs);
     }
-    bytes.set(text, q);
-    shape.secondMs = second * 1000;
-    shape.secondAt = q;
-    msInSecond = unixMs - second * 1000;
+    q += 19;
+    if (nanosInMs === 0) {
+      if (msInSecond !== 0) q = writeRfc3339Millis(bytes, q, msInSecond);
+    } else q = writeRfc3339Fraction(bytes, q, msInSecond * 1e6 + nanosInMs);
+    bytes[q++] = 0x5a; // "Z"
+    bytes[p] = q - p - 2;
+    bytes[p + 1] = 0;
+    shape.timeMs = nanosInMs === 0 ? unixMs : NaN;
+    shape.timeEnd = q;
+    p = q;
   }
-  q += 19;
-  if (nanosInMs === 0) {
-    if (msInSecond !== 0) q = writeRfc3339Millis(bytes, q, msInSecond);
-  } else q = writeRfc3339Fraction(bytes, q, msInSecond * 1e6 + nanosInMs);
-  bytes[q++] = 0x5a; // "Z"
-  bytes[p] = q - p - 2;
-  bytes[p + 1] = 0;
-  p = q;
   // PartC: the same keys, in order, with the same kinds.
   const keys = shape.keys;
   const kinds = shape.kinds;

@@ -120,4 +120,39 @@ describe("encodeLogRecord", () => {
       PartB: { _typeName: "Log", severityNumber: 9 },
     });
   });
+
+  it("a hand-made record with an inexact time after a resident shape writes the full encoder's bytes", () => {
+    // The replay takes exact times only (it no longer checks): a snapshot's
+    // always are, and encodeLogRecord checks what it hands over.
+    const context = new LogEmitContext(new Resource({}), { name: "t" });
+    const options = { resourceAttributes: [] };
+    const exact = toLogRecordData({
+      severityNumber: 9,
+      timestamp: 1704164645678,
+    }, context);
+    const b = new EventBuffer();
+    encodeLogRecord(b, exact, 4, options);
+    assert.notEqual(b.resident, undefined);
+    for (
+      const [unixMs, nanosInMs] of [
+        [1704164645678.5, 0],
+        [1704164645678, 0.5],
+        [1704164645678, 1e6],
+        [-1, 0],
+        [NaN, 0],
+      ]
+    ) {
+      const odd = { ...exact, timeUnixMs: unixMs, timeNanosInMs: nanosInMs };
+      const n = encodeLogRecord(b, odd, 4, options);
+      const fresh = new EventBuffer();
+      const m = encodeLogRecord(fresh, odd, 4, options);
+      assert.deepEqual(
+        [...b.bytes.slice(4, n)],
+        [...fresh.bytes.slice(4, m)],
+        `${unixMs} ${nanosInMs}`,
+      );
+      // The full encoder took it, and the next exact record replays again.
+      encodeLogRecord(b, exact, 4, options);
+    }
+  });
 });
