@@ -9,7 +9,7 @@
 // metrics_memory_bun.json (bench/metrics_memory.ts --json), c_devnull.json (bench/ue_emit
 // --devnull, the standalone C program, for section 3's table),
 // {encode,devnull,etw}_vs_c_{deno,bun}.json and devnull_vs_c_node.json,
-// kernel_vs_c_{deno,bun}.json and encode_vm_vs_c_{deno,bun}.json (bench/kernel.sh)
+// kernel_vs_c_{deno,bun,node}.json and encode_vm_vs_c_{deno,bun,node}.json (bench/kernel.sh)
 // (bench/encode_vs_c.ts --case CASE --json: TypeScript and C paired in one
 // process), meta.json, and kernel.jsonl when the VM step ran.
 
@@ -980,10 +980,12 @@ if (kernel.length > 0) {
       "`write(2)`, 1000 events per FFI call), in alternating rounds after a " +
       `warm-up of 300,000 events each: ${pairedLine("kernel", "deno")}; ${
         pairedLine("kernel", "bun")
+      }; ${
+        pairedLine("kernel", "node")
       }. The same boot also runs \`--case encode\` (the write faked, no ` +
       "syscall): the pure-JavaScript work of the host's encode row, " +
-      `${pairedLine("encode_vm", "deno")}; ${
-        pairedLine("encode_vm", "bun")
+      `${pairedLine("encode_vm", "deno")}; ${pairedLine("encode_vm", "bun")}; ${
+        pairedLine("encode_vm", "node")
       } (on the host in this run: ${pairedLine("encode", "deno")}; ${
         pairedLine("encode", "bun")
       }). TCG emulates JIT-compiled code several times worse than the ` +

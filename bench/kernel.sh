@@ -7,15 +7,17 @@
 # under TCG here, so only the ratio to C from the same boot means anything.
 #
 # The budget rows come from the paired runs: bench/encode_vs_c.ts --case
-# kernel (Deno, Bun) times the processor on the real kernel and C's
+# kernel (Deno, Bun, Node) times the processor on the real kernel and C's
 # encode + write(2) (bench/ue_encode_lib.c ue_kernel_loop) in ONE process,
 # in alternating rounds, after a warm-up of 300,000 events each, and writes
 # kernel_vs_c_<rt>.json next to OUT. Before that change the only rows were
 # the unpaired ones below (C, then each runtime, then C, in separate
 # processes up to minutes apart; each runtime warmed up by one round of N),
 # whose per-round spread in one boot was 1.8x-3.0x. They stay, for the
-# absolute ns and logger-emit, and Node (no paired run: from the .ts sources
-# Node tiers up Amaro under TCG and crashes now and then, see below).
+# absolute ns and logger-emit. Node's paired runs (kernel_vs_c_node.json,
+# encode_vm_vs_c_node.json) run from the type-stripped copy, as its unpaired
+# row: from the .ts sources Node tiers up Amaro under TCG and crashes now and
+# then, see below.
 # The paired runs add about 70 s of timing and warm-up to the boot (the whole
 # kernel.sh took 1m41 before them and 6m33 with them, the latter under host
 # load 4-5). encode_vm_vs_c_<rt>.json is --case encode (the write faked) in the VM:
@@ -62,6 +64,20 @@ if [ "${UEVM_GUEST:-}" = 1 ]; then
     "${run[@]}" bench/encode_vs_c.ts --case encode --ms 8000 \
       --json "$dir/encode_vm_vs_c_$rt.json" >&2 ||
       { echo "kernel.sh: the VM encode run failed under $rt" >&2; rm -f "$dir/encode_vm_vs_c_$rt.json"; }
+  done
+  # Node's paired rows too, from the type-stripped copy (as its unpaired
+  # row above; the copy's bench/bin has the libraries built before it was
+  # made), writing into OUT's folder by absolute path.
+  abs=$(cd "$dir" && pwd)
+  for kase in kernel encode_vm; do
+    case $kase in
+    kernel) args=(--case kernel --ms "${UE_BENCH_PAIRED_MS:-20000}") ;;
+    encode_vm) args=(--case encode --ms 8000) ;;
+    esac
+    (cd "$copy" && NODE_OPTIONS="--no-strip-types --import=$copy/tests/node_no_wasm_tier_up.mjs" \
+      ./node_modules/.bin/node --no-warnings --experimental-ffi bench/encode_vs_c.js "${args[@]}" \
+      --json "$abs/${kase}_vs_c_node.json") >&2 ||
+      { echo "kernel.sh: the paired $kase run failed under node" >&2; rm -f "$abs/${kase}_vs_c_node.json"; }
   done
   bench/bin/ue_emit "$n" "$rounds" >>"$out"
   exit 0
