@@ -79,8 +79,12 @@ export class ResidentEtwLogShape implements LogTimeMemo, SecondText {
   /** Body kind, or -1 for none. */
   readonly body: number;
   readonly severityText: boolean;
-  /** The metadata length (the first u16 of the metadata). */
-  readonly metadataLength: number;
+  /**
+   * Where this shape's payload must end: within the event budget with its
+   * metadata, and within the payload region (the writer's fixed limits,
+   * computed once here rather than per replay).
+   */
+  readonly payloadLimit: number;
   /**
    * Strings of the last event by slot (see {@linkcode SLOT_ATTRIBUTES}; the
    * attributes, then the severity text), where each was written and where
@@ -109,7 +113,7 @@ export class ResidentEtwLogShape implements LogTimeMemo, SecondText {
     kinds: Uint8Array,
     body: number,
     severityText: boolean,
-    metadataLength: number,
+    payloadLimit: number,
   ) {
     this.eventName = eventName;
     this.resource = resource;
@@ -120,7 +124,7 @@ export class ResidentEtwLogShape implements LogTimeMemo, SecondText {
     this.kinds = kinds;
     this.body = body;
     this.severityText = severityText;
-    this.metadataLength = metadataLength;
+    this.payloadLimit = payloadLimit;
     const slots = keys.length + SLOT_ATTRIBUTES + 1;
     this.memo = new Array<string | undefined>(slots).fill(undefined);
     this.memoAt = new Int32Array(slots).fill(-1);
@@ -187,7 +191,8 @@ export function captureEtwLogShape(
     new Uint8Array(kinds),
     bodyKind,
     text !== undefined,
-    w.metadataLength,
+    w.payloadOffset +
+      Math.min(w.payloadCapacity, w.budget - w.metadataLength),
   );
 }
 
@@ -266,11 +271,9 @@ export function replayEtwLogRecord(
   const memo = shape.memo;
   const memoAt = shape.memoAt;
   const memoEnd = shape.memoEnd;
-  const start = w.payloadOffset;
   // Metadata + payload within the budget, payload within its region.
-  const end = start +
-    Math.min(w.payloadCapacity, w.budget - shape.metadataLength);
-  let p = start + 2; // __csver__ stays from the last event
+  const end = shape.payloadLimit;
+  let p = w.payloadOffset + 2; // __csver__ stays from the last event
   // PartA: [ext_dt traceId spanId] [ext_cloud role instance] time.
   if (traced) {
     p = memoAt[0] === p && memo[0] === traceId!
