@@ -831,9 +831,16 @@ md.push(
     "re-encoded every event (`#utf8` 10%, `#token` 10%, the snapshot 7%, the " +
     "metadata cache lookup 4% of the recording-fake loop). What is left: " +
     "`replayEtwLogRecord`'s field checks, the raw read of the record and its " +
-    "time, and two calls into the binding per event (`EventProviderEnabled`, " +
-    "`EventWriteTransfer`); the C side (`bench/etw_encode_lib.c`) checks the " +
-    "level with a memory read and calls a counting `EventWriteTransfer`.",
+    "time (its for…in key check alone puts the least JS that writes these " +
+    "bytes, `bench/etw_floor.ts --floor memo+enabled+keys`, at 0.89x C on Deno " +
+    "and 1.75x on Bun), and the `EventWriteTransfer` call per event; " +
+    "`EventProviderEnabled` is asked once per 16 events of a level while it " +
+    "says enabled (`ENABLED_RECHECK`). This row's binding is JavaScript, whose " +
+    "calls the JIT inlines; through the real FFI bindings on a Linux stub " +
+    "(`bench/etw_ffi_ab.ts`) a call costs 3.5 ns (Deno) and 7.8 ns (Bun) for " +
+    "`EventProviderEnabled`, 16 and 12 ns for `EventWriteTransfer`. The C side " +
+    "(`bench/etw_encode_lib.c`) checks the level with a memory read and calls " +
+    "a counting `EventWriteTransfer`.",
     "- **No listener.** The enable check is a plain read of the enable word " +
     "(`Atomics.load` was a builtin call of about 20 ns on a loaded V8); the " +
     "bimodality came from the harness (see section 2), not from the processor.",
