@@ -4,17 +4,25 @@
 
 import type { AnyValue } from "../mod.ts";
 
-const KNOWN_METHODS = new Set([
-  "CONNECT",
-  "DELETE",
-  "GET",
-  "HEAD",
-  "OPTIONS",
-  "PATCH",
-  "POST",
-  "PUT",
-  "TRACE",
-]);
+/**
+ * Each known method to itself: `normalizeMethod` answers the literal, one
+ * string for every request, so an exporter that remembers the last value
+ * by identity (the OTLP encoder's value slots) matches it with a pointer
+ * compare.
+ */
+const KNOWN_METHODS = new Map(
+  [
+    "CONNECT",
+    "DELETE",
+    "GET",
+    "HEAD",
+    "OPTIONS",
+    "PATCH",
+    "POST",
+    "PUT",
+    "TRACE",
+  ].map((m) => [m, m]),
+);
 
 /** The longest `http.request.method_original` kept; longer methods are cut (with a mark). */
 export const MAX_METHOD_LENGTH = 64;
@@ -23,7 +31,7 @@ export const MAX_HEADER_VALUE_LENGTH = 4096;
 
 /** `http.request.method`: a known method, or `_OTHER` (methods are case-sensitive). */
 export function normalizeMethod(method: string): string {
-  return KNOWN_METHODS.has(method) ? method : "_OTHER";
+  return KNOWN_METHODS.get(method) ?? "_OTHER";
 }
 
 /** `http.request.method_original` for an `_OTHER` method, bounded. */
@@ -75,11 +83,87 @@ export function emptyUrlParts(): UrlParts {
  * `out` unchanged, when the string is not of the form `scheme://authority...`.
  */
 export function splitUrlInto(url: string, out: UrlParts): boolean {
+  return splitUrlEnd(url, out) >= 0;
+}
+
+/**
+ * The scheme and authority of the last URL {@linkcode splitUrlCached} split
+ * in full: `prefix` is the URL up to the end of its authority (no
+ * userinfo), `scheme`, `host` and `port` what it gave.
+ */
+export interface UrlOrigin {
+  prefix: string;
+  scheme: string;
+  host: string;
+  port: number;
+}
+
+/** A blank {@linkcode UrlOrigin} (matches no URL). */
+export function emptyUrlOrigin(): UrlOrigin {
+  return { prefix: "", scheme: "", host: "", port: 0 };
+}
+
+/** The longest origin prefix {@linkcode splitUrlCached} keeps. */
+const MAX_ORIGIN_PREFIX = 256;
+
+/**
+ * {@linkcode splitUrlInto} for a server's requests, which nearly all share
+ * one scheme and authority: when `url` starts with the last URL's
+ * `origin.prefix` followed by `/`, `?`, `#` or nothing, the scheme, host
+ * and port are that URL's (the same strings: an exporter that remembers
+ * values by identity matches them by a pointer compare) and only the path
+ * and query are looked for; else the URL is split in full and, without
+ * userinfo, becomes the origin. The result is splitUrlInto's either way:
+ * the prefix holds no `/`, `?` or `#` after its `://`, so a URL that
+ * starts with it and has one of them (or its end) next has the same
+ * authority end and the same authority.
+ */
+export function splitUrlCached(
+  url: string,
+  out: UrlParts,
+  origin: UrlOrigin,
+): boolean {
+  const prefix = origin.prefix;
+  const n = prefix.length;
+  if (n !== 0 && url.startsWith(prefix)) {
+    const length = url.length;
+    const c = n < length ? url.charCodeAt(n) : 0x2f;
+    if (c === 0x2f || c === 0x3f || c === 0x23) {
+      let hash = url.indexOf("#", n);
+      if (hash < 0) hash = length;
+      let q = url.indexOf("?", n);
+      if (q < 0 || q > hash) q = -1;
+      const pathEnd = q >= 0 ? q : hash;
+      out.scheme = origin.scheme;
+      out.host = origin.host;
+      out.port = origin.port;
+      out.path = n < pathEnd ? url.slice(n, pathEnd) : "/";
+      out.query = q >= 0 ? url.slice(q + 1, hash) : undefined;
+      out.hasUserinfo = false;
+      return true;
+    }
+  }
+  const authEnd = splitUrlEnd(url, out);
+  if (authEnd < 0) return false;
+  if (!out.hasUserinfo && authEnd <= MAX_ORIGIN_PREFIX) {
+    origin.prefix = url.slice(0, authEnd);
+    origin.scheme = out.scheme;
+    origin.host = out.host;
+    origin.port = out.port;
+  }
+  return true;
+}
+
+/** splitUrlInto's work; returns the end of the authority, or -1 (out unchanged). */
+function splitUrlEnd(url: string, out: UrlParts): number {
   const schemeEnd = url.indexOf("://");
-  if (schemeEnd <= 0 || schemeEnd > 16) return false;
+  if (schemeEnd <= 0 || schemeEnd > 16) return -1;
   let scheme = url.slice(0, schemeEnd);
   // Request.url's scheme is already lowercase (the URL parser made it so).
-  if (scheme !== "http" && scheme !== "https") scheme = scheme.toLowerCase();
+  // The literals, not the slice: one string for every request.
+  if (scheme === "http") scheme = "http";
+  else if (scheme === "https") scheme = "https";
+  else scheme = scheme.toLowerCase();
   const authStart = schemeEnd + 3;
   const length = url.length;
   let hash = url.indexOf("#", authStart);
@@ -139,7 +223,7 @@ export function splitUrlInto(url: string, out: UrlParts): boolean {
   out.path = authEnd < pathEnd ? url.slice(authEnd, pathEnd) : "/";
   out.query = q >= 0 ? url.slice(q + 1, hash) : undefined;
   out.hasUserinfo = hasUserinfo;
-  return true;
+  return authEnd;
 }
 
 /** Query parameters whose values the conventions say to redact. */

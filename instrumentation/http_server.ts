@@ -57,6 +57,7 @@ import {
 } from "../pipeline/trace/tracer_provider.ts";
 import {
   captureHeaders,
+  emptyUrlOrigin,
   emptyUrlParts,
   errorType,
   headerNames,
@@ -65,7 +66,8 @@ import {
   readClientAddressOption,
   redactedFullUrl,
   redactQuery,
-  splitUrlInto,
+  splitUrlCached,
+  type UrlOrigin,
   type UrlParts,
 } from "./_http.ts";
 import type {
@@ -361,6 +363,9 @@ function isOwnTracer(tracer: unknown): boolean {
     return false; // a Proxy whose getPrototypeOf trap throws
   }
 }
+
+/** The longest value begin() remembers for the next request to share (see #lastClient). */
+const MAX_INTERNED = 256;
 
 /** Gives a request its meters (set in HttpServerRequest's static block). */
 let attachState: (
@@ -736,6 +741,21 @@ export class HttpServerInstrumentation {
     | undefined;
   /** The URL parts of the request being begun (read at once, kept by nothing). */
   #parts: UrlParts = emptyUrlParts();
+  /** The last request's scheme and authority (scheme, host and port strings shared while they repeat). */
+  #origin: UrlOrigin = emptyUrlOrigin();
+  /**
+   * The last request's `client.address` and `user_agent.original`. A request whose value equals the last one's
+   * gets that string instead of its own copy: consecutive requests mostly
+   * carry the same ones, and the OTLP encoder, which meets a batch's spans
+   * long after they were made (out of the CPU's caches), then matches the
+   * value it remembered by a pointer compare instead of reading the
+   * characters of a string of each request (see _proto_writer.ts's value
+   * slots). The compare runs here while both strings are fresh. Values of
+   * MAX_INTERNED characters or more are not held on to. (`server.address`
+   * and `url.scheme` are shared through #origin.)
+   */
+  #lastClient = "";
+  #lastUserAgent = "";
   #requestHeaders: readonly string[];
   #responseHeaders: readonly string[];
   #clientAddress: boolean;
@@ -871,10 +891,20 @@ export class HttpServerInstrumentation {
         counters.instrumentationErrors++;
       }
     }
-    const userAgent = headers.get("user-agent");
+    if (client !== undefined) {
+      if (client === this.#lastClient) client = this.#lastClient;
+      else if (client.length < MAX_INTERNED) this.#lastClient = client;
+    }
+    let userAgent = headers.get("user-agent");
+    if (userAgent !== null) {
+      if (userAgent === this.#lastUserAgent) userAgent = this.#lastUserAgent;
+      else if (userAgent.length < MAX_INTERNED) {
+        this.#lastUserAgent = userAgent;
+      }
+    }
     const parts = this.#parts;
     let attributes: Record<string, AnyValue>;
-    if (splitUrlInto(url, parts)) {
+    if (splitUrlCached(url, parts, this.#origin)) {
       const query = parts.query;
       const redacted = query === undefined ? undefined : redactQuery(query);
       const full = redactedFullUrl(url, parts, redacted);

@@ -4,7 +4,13 @@
 // anything else.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { redactedFullUrl, splitUrl } from "../../instrumentation/_http.ts";
+import {
+  emptyUrlOrigin,
+  emptyUrlParts,
+  redactedFullUrl,
+  splitUrl,
+  splitUrlCached,
+} from "../../instrumentation/_http.ts";
 import { prng32 } from "../time/_time.ts";
 
 const PIECES = [
@@ -118,5 +124,70 @@ describe("splitUrl", () => {
     }
     const huge = "http://h/" + "a".repeat(1 << 20);
     assert.equal(splitUrl(huge)?.path.length, (1 << 20) + 1);
+  });
+});
+
+describe("splitUrlCached", () => {
+  it("gives splitUrl's parts on every URL of a stream that mostly shares an origin", () => {
+    // One origin object across the stream, as a server keeps it: hits
+    // (same prefix, then "/", "?", "#" or the end), near misses (the
+    // prefix followed by more authority), userinfo (never cached) and
+    // hostile strings.
+    const next = prng32(11);
+    const origins = [
+      "http://127.0.0.1:4000",
+      "http://127.0.0.1:40001",
+      "http://127.0.0.1",
+      "https://example.com",
+      "https://example.com:443",
+      "http://u:p@127.0.0.1:4000",
+      "http://[::1]:8080",
+      "http://[::1]",
+      "wss://h",
+      "http://",
+      "nonsense",
+    ];
+    const tails = [
+      "",
+      "/",
+      "/users/7",
+      "?a=1",
+      "#f",
+      "/p?sig=x#f",
+      "x/",
+      ":9/",
+      "@h/",
+      "/é",
+    ];
+    const origin = emptyUrlOrigin();
+    const parts = emptyUrlParts();
+    for (let n = 0; n < 20_000; n++) {
+      const o = next() % 4 === 0
+        ? origins[next() % origins.length]
+        : origins[0];
+      const url = o + tails[next() % tails.length] +
+        tails[next() % tails.length];
+      const expected = splitUrl(url);
+      const ok = splitUrlCached(url, parts, origin);
+      assert.equal(ok, expected !== undefined, url);
+      if (expected !== undefined) assert.deepEqual({ ...parts }, expected, url);
+    }
+  });
+
+  it("shares the scheme and host strings while the origin repeats, never with userinfo", () => {
+    const origin = emptyUrlOrigin();
+    const parts = emptyUrlParts();
+    assert.ok(splitUrlCached("http://127.0.0.1:4000/a", parts, origin));
+    assert.equal(origin.prefix, "http://127.0.0.1:4000");
+    const host = parts.host;
+    assert.ok(splitUrlCached("http://127.0.0.1:4000/b?q=1", parts, origin));
+    assert.equal(parts.host, host);
+    assert.equal(parts.path, "/b");
+    assert.equal(parts.query, "q=1");
+    assert.ok(splitUrlCached("http://u:p@127.0.0.1:4000/c", parts, origin));
+    assert.equal(parts.hasUserinfo, true);
+    assert.equal(origin.prefix, "http://127.0.0.1:4000");
+    assert.ok(!splitUrlCached("nonsense", parts, origin));
+    assert.equal(origin.prefix, "http://127.0.0.1:4000");
   });
 });

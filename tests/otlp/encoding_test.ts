@@ -345,6 +345,49 @@ describe("encodeLogsRequest", () => {
     }
   });
 
+  it("writes every string value right while values repeat, move, change and turn non-ASCII", () => {
+    // The encoder keeps the bytes of a string value seen twice in a row at
+    // the same position and copies them the third time on; this walks it
+    // through first, second and later sightings, values that change every
+    // record, equal but distinct strings, non-ASCII and long values, and a
+    // value that moves to another position or turns into a number.
+    const context = new LogEmitContext(resourceA, scope1);
+    const ua =
+      "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
+    const s127 = "v".repeat(127);
+    const s128 = "w".repeat(128);
+    const rows: AnyValue[][] = [];
+    for (let i = 0; i < 9; i++) rows.push(["GET", ua, `/users/${i}`, s127]);
+    rows.push(["GET", ua.slice(0, -1) + "7", "/users/9", s128]);
+    rows.push(["G".concat("ET"), ua, "/users/9", s128]);
+    rows.push([["G", "E", "T"].join(""), "café", "café", s128]);
+    rows.push(["GET", "café", "café", s128]);
+    rows.push(["GET", "café", "café", "x"]);
+    rows.push([ua, "GET", 7, "x"]);
+    rows.push([ua, "GET", "/users/9", "x"]);
+    rows.push([ua, "GET", "/users/9", ""]);
+    rows.push([ua, "GET", "/users/9", ""]);
+    rows.push([ua, "GET", "/users/9", ""]);
+    rows.push(["GET", "GET", "GET", "GET"]);
+    rows.push(["GET", "GET", "GET", "GET"]);
+    rows.push(["GET", "GET", "GET", "GET"]);
+    const records = rows.map((values, i) => {
+      const attributes: Record<string, AnyValue> = {};
+      values.forEach((v, j) => attributes[`k${j}`] = v);
+      return toLogRecordData({ attributes, observedTimestamp: i + 1 }, context);
+    });
+    for (let round = 0; round < 3; round++) {
+      const decoded = decodeLogs(encodeLogsRequest(records));
+      const logRecords: Decoded[] =
+        decoded.resourceLogs[0].scopeLogs[0].logRecords;
+      records.forEach((r, i) => assertLogRecord(logRecords[i], r, i));
+      for (const r of records) {
+        const one = decodeLogs(encodeLogsRequest([r]));
+        assertLogRecord(one.resourceLogs[0].scopeLogs[0].logRecords[0], r, 0);
+      }
+    }
+  });
+
   it("writes every record length right whichever length prefix it guessed", () => {
     // The encoder guesses a 1- or 2-byte length prefix per record from its
     // fields and the previous record's attributes; these records make both
