@@ -134,3 +134,44 @@ describe("HttpServerInstrumentation.begin's attributes", () => {
     assert.equal((a["user_agent.original"] as string).length, 100_000);
   });
 });
+
+describe("HttpServerInstrumentation.begin across requests", () => {
+  it("gives each request its own values while one instance shares repeated ones (origin, client, user agent)", () => {
+    // One instance, so the last request's origin, client address and user
+    // agent are remembered: every request must still read as if alone,
+    // including hostile ones (a 100 KB user agent, a 1 KB method, a path
+    // with bytes that are not UTF-8, another host or port; userinfo, which
+    // Node's Request refuses, is in url_parts_test's splitUrlCached cases).
+    const http = new HttpServerInstrumentation({ tracerProvider: provider });
+    const big = "b".repeat(100 * 1024);
+    const cases: [string, RequestInit, string][] = [
+      ["http://example.test:8080/users/1", { headers: UA }, "192.0.2.7"],
+      ["http://example.test:8080/users/2?x=1", { headers: UA }, "192.0.2.7"],
+      ["http://example.test:8080/%FF%FE/p", { headers: UA }, "192.0.2.8"],
+      [
+        "http://example.test:8081/users/3",
+        { headers: { "user-agent": big } },
+        "192.0.2.8",
+      ],
+      [
+        "http://example.test:8081/users/4",
+        { headers: { "user-agent": big } },
+        "192.0.2.7",
+      ],
+      ["http://other.test/users/6", { method: "M".repeat(1024) }, "192.0.2.7"],
+      ["http://example.test:8080/users/7", { headers: UA }, "192.0.2.7"],
+      ["https://example.test:8080/users/8#f", { headers: UA }, "192.0.2.7"],
+    ];
+    for (const [url, init, client] of cases) {
+      const request = new Request(url, init);
+      const second = { remoteAddr: { hostname: client } };
+      const shared = { ...http.begin(request, second).span.attributes };
+      const alone = attributesOf(request.clone(), second);
+      assert.deepEqual(Object.entries(shared), Object.entries(alone), url);
+    }
+    // Bun's Request constructor turns an unknown method into GET; Deno and
+    // Node keep it.
+    const kept = new Request("http://x/", { method: "M".repeat(1024) }).method;
+    assert.equal(http.stats.otherMethods, kept === "GET" ? 0 : 1);
+  });
+});
