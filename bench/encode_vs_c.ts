@@ -32,6 +32,10 @@
 //   OLD_ROOT=/tmp/old deno run -A bench/encode_vs_c.ts --case encode
 //     (encode, devnull, etw: adds the same case from a copy of another tree,
 //     timed in the same rounds; prints its ratio to C and new/old per round)
+//   ... --case encode --vary-time
+//     (each record 1 ms after the last one, so that no time memo of the
+//     replay holds from one event to the next; C keeps its fixed time, so
+//     read new/old, not the ratio to C)
 //
 // Why: this host's speed changes by up to 2x for seconds at a time, for C
 // and TypeScript alike (the C encode runs at 44-48 or 70-83 ns per event,
@@ -99,6 +103,7 @@ const ms = Number(arg("--ms") ?? 4000);
 const json = arg("--json");
 const which = arg("--case") ?? "encode";
 const warmup = Number(arg("--warmup") ?? 3000);
+const varyTime = argv.includes("--vary-time");
 const binDir = new URL("./bin/", import.meta.url).pathname;
 const oldRoot = (globalThis as {
   process?: { env: Record<string, string | undefined> };
@@ -238,6 +243,45 @@ async function kernelCases(): Promise<
   }];
 }
 
+/**
+ * --vary-time's arm over a tree (this one's or OLD_ROOT's copy, through
+ * `load`): the encode case's processor (FakeLibc, enabled), emitting a copy
+ * of RECORD whose timestamp, a data property as in an application's record,
+ * is 1 ms later at each emit (a new second every 1,000). A getter on RECORD
+ * would do without this arm, but costs more than the time text: 20 ns more
+ * a replayed emit on Deno 2.9, 30 on Node 26 with a getter returning a
+ * constant.
+ */
+async function varyTimeArm(
+  load: <T>(path: string) => Promise<T>,
+  ops: number,
+): Promise<() => void> {
+  const mod = await load<Mod>("mod.ts");
+  const ue = await load<typeof import("../processors/user_events/mod.ts")>(
+    "processors/user_events/mod.ts",
+  );
+  const fakes = await load<typeof import("./_fake_libc.ts")>(
+    "bench/_fake_libc.ts",
+  );
+  const fake = new fakes.FakeLibc();
+  const p = new ue.UserEventsProcessor(fake, {
+    providerName: "bench",
+    diagnostics: silent,
+  });
+  fake.setEnabled(true);
+  const context = provider(mod, p).context;
+  const base = RECORD.timestamp as number;
+  const record = { ...RECORD, timestamp: base };
+  let n = 0;
+  return () => {
+    for (let i = 0; i < ops; i++) {
+      n = n === 86_399_999 ? 0 : n + 1;
+      record.timestamp = base + n;
+      p.onEmit(record, context);
+    }
+  };
+}
+
 const PAIRINGS: Record<string, Pairing> = {
   encode: ue(
     "user-events/enabled/processor-onEmit-fake-write",
@@ -354,7 +398,16 @@ if (c.kernelEnabled !== undefined) {
 if (ts === undefined) {
   throw new Error(`${pairing.tsCase}: no such case here (no FFI?)`);
 }
-const run = ts.fn as () => void;
+let run = ts.fn as () => void;
+if (varyTime && which !== "encode") {
+  throw new Error(`--vary-time: only with --case encode`);
+}
+if (varyTime) {
+  run = await varyTimeArm(
+    (path) => import(new URL(`../${path}`, import.meta.url).href),
+    ts.ops,
+  );
+}
 /** The same case from OLD_ROOT's tree (a copy: its own module graph), if asked. */
 let runOld: (() => void) | undefined;
 if (oldRoot !== undefined) {
@@ -380,7 +433,12 @@ if (oldRoot !== undefined) {
   );
   const old = (await cases[build]()).find((x) => x.name === pairing.tsCase);
   if (old === undefined) throw new Error(`OLD_ROOT: no ${pairing.tsCase}`);
-  runOld = old.fn as () => void;
+  runOld = varyTime
+    ? await varyTimeArm(
+      (path) => import(pathToFileURL(join(dir, path)).href),
+      old.ops,
+    )
+    : old.fn as () => void;
 }
 const C_EVENTS = pairing.events;
 const TS_CALLS = Math.max(1, Math.round(pairing.events / ts.ops));
@@ -437,6 +495,7 @@ const result = {
   eventBytes: mine.length,
   eventsPerMeasurement: C_EVENTS,
   warmupCalls: warmup,
+  varyTime,
   rounds: ratios.length,
   tsNs: { min: quantile(tsNs, 0), p50: quantile(tsNs, 0.5) },
   cNs: { min: quantile(cNs, 0), p50: quantile(cNs, 0.5) },
@@ -457,9 +516,11 @@ if (kernelProcessor !== undefined) {
 const f1 = (x: number) => x.toFixed(1);
 const f2 = (x: number) => x.toFixed(2);
 console.log(
-  `${runtime}, --case ${which}, ${result.rounds} rounds: TypeScript ${
-    f1(result.tsNs.min)
-  } ns (median ${f1(result.tsNs.p50)}), C ${f1(result.cNs.min)} ns (median ${
+  `${runtime}, --case ${which}${
+    varyTime ? " --vary-time" : ""
+  }, ${result.rounds} rounds: TypeScript ${f1(result.tsNs.min)} ns (median ${
+    f1(result.tsNs.p50)
+  }), C ${f1(result.cNs.min)} ns (median ${
     f1(result.cNs.p50)
   }); per-round ratio median ${f2(result.ratio.p50)}x [${
     f2(result.ratio.min)
