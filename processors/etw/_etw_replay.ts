@@ -74,6 +74,10 @@ export class ResidentEtwLogShape implements LogTimeMemo, SecondText {
   readonly traced: boolean;
   readonly role: boolean;
   readonly instance: boolean;
+  /** The resource's `service.name` when `role`, else `undefined`. */
+  readonly roleText: string | undefined;
+  /** The resource's `service.instance.id` when `instance`, else `undefined`. */
+  readonly instanceText: string | undefined;
   readonly keys: readonly string[];
   readonly kinds: Uint8Array;
   /** Body kind, or -1 for none. */
@@ -98,6 +102,8 @@ export class ResidentEtwLogShape implements LogTimeMemo, SecondText {
   timeSecondMs: number = NaN;
   timeMs: number = NaN;
   timeEnd: number = -1;
+  /** The attribute value length limit the attribute slots' strings were checked against. */
+  valueLengthLimit: number = NaN;
   /** The last second whose `YYYY-MM-DDTHH:MM:SS` is in `secondText` (NaN: none). */
   second: number = NaN;
   /** ASCII bytes of that text. */
@@ -120,6 +126,11 @@ export class ResidentEtwLogShape implements LogTimeMemo, SecondText {
     this.traced = traced;
     this.role = role;
     this.instance = instance;
+    const attributes = resource.attributes;
+    this.roleText = role ? attributes["service.name"] as string : undefined;
+    this.instanceText = instance
+      ? attributes["service.instance.id"] as string
+      : undefined;
     this.keys = keys;
     this.kinds = kinds;
     this.body = body;
@@ -285,18 +296,17 @@ export function replayEtwLogRecord(
       : copyString(bytes, shape, 1, p, spanId!, end);
     if (p < 0) return -1;
   }
-  const resourceAttributes = resource.attributes;
-  if (shape.role) {
-    const role = resourceAttributes["service.name"];
-    if (typeof role !== "string") return -1;
+  // The resource is the shape's, whose attributes are frozen (Resource):
+  // its role and instance are the strings read when the shape was taken.
+  const role = shape.roleText;
+  if (role !== undefined) {
     p = memoAt[2] === p && memo[2] === role
       ? memoEnd[2]
       : copyString(bytes, shape, 2, p, role, end);
     if (p < 0) return -1;
   }
-  if (shape.instance) {
-    const instance = resourceAttributes["service.instance.id"];
-    if (typeof instance !== "string") return -1;
+  const instance = shape.instanceText;
+  if (instance !== undefined) {
     p = memoAt[3] === p && memo[3] === instance
       ? memoEnd[3]
       : copyString(bytes, shape, 3, p, instance, end);
@@ -330,6 +340,16 @@ export function replayEtwLogRecord(
   // PartC: the same keys, in order, with the same kinds.
   const keys = shape.keys;
   const kinds = shape.kinds;
+  // A string identical (===) to the one an attribute slot holds at the same
+  // offset is in place and was checked when written (a string of this
+  // slot's kind, its length against that event's limit: hence the reset
+  // when the limit is another), so it is skipped before any kind test.
+  // Numbers and bools are written again: keeping them in the slots too cost
+  // Deno 8% on records whose values change, for no gain on repeated ones.
+  if (valueLengthLimit !== shape.valueLengthLimit) {
+    shape.valueLengthLimit = valueLengthLimit;
+    memoAt.fill(-1, SLOT_ATTRIBUTES, SLOT_ATTRIBUTES + keys.length);
+  }
   let i = 0;
   if (attributes !== undefined) {
     // The kind tests inline (typeof in a switch and calls per field cost
@@ -337,13 +357,19 @@ export function replayEtwLogRecord(
     for (const key in attributes) {
       const value = attributes[key];
       if (i === keys.length || key !== keys[i]) return -1;
+      const slot = SLOT_ATTRIBUTES + i;
+      if (memoAt[slot] === p && memo[slot] === value) {
+        p = memoEnd[slot];
+        i++;
+        continue;
+      }
       const kind = kinds[i];
       if (typeof value === "string") {
         if (kind !== KIND_STRING || value.length > valueLengthLimit) return -1;
-        p = memoAt[SLOT_ATTRIBUTES + i] === p &&
-            memo[SLOT_ATTRIBUTES + i] === value
-          ? memoEnd[SLOT_ATTRIBUTES + i]
-          : copyString(bytes, shape, SLOT_ATTRIBUTES + i, p, value, end);
+        p = copyString(bytes, shape, slot, p, value, end);
+        if (p < 0) return -1;
+        i++;
+        continue;
       } else if (typeof value === "number") {
         if (p + 8 > end) return -1;
         const low = value | 0;
@@ -368,24 +394,26 @@ export function replayEtwLogRecord(
         p += 4;
       } else if (kind === KIND_BIGINT && kindOf(value) === KIND_BIGINT) {
         p = replayNumber(view, p, kind, value as bigint, end);
+        if (p < 0) return -1;
       } else return -1;
-      if (p < 0) return -1;
       i++;
     }
   }
   if (i !== keys.length || i > countLimit) return -1;
-  // PartB: _typeName, [body], severityNumber, [severityText].
+  // PartB: _typeName, [body], severityNumber, [severityText]. A string
+  // slot holds only strings written under this shape's kinds, so a hit
+  // there needs no kind test.
   p = memoAt[4] === p && memo[4] === "Log"
     ? memoEnd[4]
     : copyString(bytes, shape, 4, p, "Log", end);
   if (p < 0) return -1;
-  if (body === undefined || body === null) {
+  if (memoAt[5] === p && memo[5] === body) {
+    p = memoEnd[5];
+  } else if (body === undefined || body === null) {
     if (shape.body !== -1) return -1;
   } else if (typeof body === "string") {
     if (shape.body !== KIND_STRING) return -1;
-    p = memoAt[5] === p && memo[5] === body
-      ? memoEnd[5]
-      : copyString(bytes, shape, 5, p, body, end);
+    p = copyString(bytes, shape, 5, p, body, end);
     if (p < 0) return -1;
   } else {
     const kind = kindOf(body);
@@ -396,20 +424,13 @@ export function replayEtwLogRecord(
   if (p + 2 > end) return -1;
   view.setUint16(p, severityNumber, true);
   p += 2;
-  if ((severityText !== undefined) !== shape.severityText) return -1;
-  if (severityText !== undefined) {
-    p = memoAt[SLOT_ATTRIBUTES + keys.length] === p &&
-        memo[SLOT_ATTRIBUTES + keys.length] === severityText
-      ? memoEnd[SLOT_ATTRIBUTES + keys.length]
-      : copyString(
-        bytes,
-        shape,
-        SLOT_ATTRIBUTES + keys.length,
-        p,
-        severityText,
-        end,
-      );
+  const slot = SLOT_ATTRIBUTES + keys.length;
+  if (memoAt[slot] === p && memo[slot] === severityText) {
+    p = memoEnd[slot];
+  } else if (severityText !== undefined) {
+    if (!shape.severityText) return -1;
+    p = copyString(bytes, shape, slot, p, severityText, end);
     if (p < 0) return -1;
-  }
+  } else if (shape.severityText) return -1;
   return p;
 }
