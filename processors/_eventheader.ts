@@ -1179,7 +1179,10 @@ export function replayLogRecord(
     }
     q += 19;
     if (nanosInMs === 0) {
-      if (msInSecond !== 0) q = writeRfc3339Millis(bytes, q, msInSecond);
+      // | 0: an int32 argument (0-999 here, exact), not the double of the
+      // subtraction above, which V8 passed boxed to this call that it does
+      // not inline (bench/encode_vs_c.ts --vary-time: 0.94-0.95x on Deno).
+      if (msInSecond !== 0) q = writeRfc3339Millis(bytes, q, msInSecond | 0);
     } else q = writeRfc3339Fraction(bytes, q, msInSecond * 1e6 + nanosInMs);
     bytes[q++] = 0x5a; // "Z"
     bytes[p] = q - p - 2;
