@@ -141,14 +141,10 @@ function treeCopy(
 }
 
 /**
- * Our user_events bytes of RECORD (write index included), FakeLibc keepLast,
- * made in a copy of this tree as etwBytes() does: a FakeLibc processor in
- * this graph would make the timed processor's libc calls see two binding
- * classes (DevNullLibc or the real libc binding, and FakeLibc) in the
- * devnull and kernel cases.
+ * The encode case's processor from a tree (through `load`): a
+ * UserEventsProcessor over an enabled FakeLibc, with its logger's context.
  */
-async function userEventsBytes(): Promise<Uint8Array> {
-  const load = treeCopy("ue-bytes-", ["bench/_fake_libc.ts"]);
+async function fakeWriteProcessor(load: <T>(path: string) => Promise<T>) {
   const mod = await load<Mod>("mod.ts");
   const ue = await load<typeof import("../processors/user_events/mod.ts")>(
     "processors/user_events/mod.ts",
@@ -162,8 +158,21 @@ async function userEventsBytes(): Promise<Uint8Array> {
     diagnostics: silent,
   });
   fake.setEnabled(true);
+  return { fake, p, context: provider(mod, p).context };
+}
+
+/**
+ * Our user_events bytes of RECORD (write index included), FakeLibc keepLast,
+ * made in a copy of this tree as etwBytes() does: a FakeLibc processor in
+ * this graph would make the timed processor's libc calls see two binding
+ * classes (DevNullLibc or the real libc binding, and FakeLibc) in the
+ * devnull and kernel cases.
+ */
+async function userEventsBytes(): Promise<Uint8Array> {
+  const { fake, p, context } = await fakeWriteProcessor(
+    treeCopy("ue-bytes-", ["bench/_fake_libc.ts"]),
+  );
   fake.keepLast = true;
-  const context = provider(mod, p).context;
   p.onEmit(RECORD, context); // the full encoder
   p.onEmit(RECORD, context); // the replay, which the bench times
   return fake.last!;
@@ -256,20 +265,7 @@ async function varyTimeArm(
   load: <T>(path: string) => Promise<T>,
   ops: number,
 ): Promise<() => void> {
-  const mod = await load<Mod>("mod.ts");
-  const ue = await load<typeof import("../processors/user_events/mod.ts")>(
-    "processors/user_events/mod.ts",
-  );
-  const fakes = await load<typeof import("./_fake_libc.ts")>(
-    "bench/_fake_libc.ts",
-  );
-  const fake = new fakes.FakeLibc();
-  const p = new ue.UserEventsProcessor(fake, {
-    providerName: "bench",
-    diagnostics: silent,
-  });
-  fake.setEnabled(true);
-  const context = provider(mod, p).context;
+  const { p, context } = await fakeWriteProcessor(load);
   const base = RECORD.timestamp as number;
   const record = { ...RECORD, timestamp: base };
   let n = 0;

@@ -108,6 +108,25 @@ const scope2 = {
   schemaUrl: "https://opentelemetry.io/schemas/1.24.0",
 };
 
+/**
+ * Encodes `records` `rounds` times, as one request and one record at a time
+ * (so each record starts against the last one's keys and values), and
+ * checks every decoded record against its input: the encoder's memos of
+ * keys and values carry from one request to the next.
+ */
+function assertRoundTrips(records: LogRecordData[], rounds: number): void {
+  for (let round = 0; round < rounds; round++) {
+    const decoded = decodeLogs(encodeLogsRequest(records));
+    const logRecords: Decoded[] =
+      decoded.resourceLogs[0].scopeLogs[0].logRecords;
+    records.forEach((r, i) => assertLogRecord(logRecords[i], r, i));
+    for (const r of records) {
+      const one = decodeLogs(encodeLogsRequest([r]));
+      assertLogRecord(one.resourceLogs[0].scopeLogs[0].logRecords[0], r, 0);
+    }
+  }
+}
+
 function makeRecords(count: number): LogRecordData[] {
   const contexts = [
     new LogEmitContext(resourceA, scope1),
@@ -332,17 +351,7 @@ describe("encodeLogsRequest", () => {
       keys.forEach((key, j) => attributes[key] = i * 100 + j);
       return toLogRecordData({ attributes, observedTimestamp: i + 1 }, context);
     });
-    for (let round = 0; round < 2; round++) {
-      const decoded = decodeLogs(encodeLogsRequest(records));
-      const logRecords: Decoded[] =
-        decoded.resourceLogs[0].scopeLogs[0].logRecords;
-      records.forEach((r, i) => assertLogRecord(logRecords[i], r, i));
-      // One record at a time too, so each starts against the last one's keys.
-      for (const r of records) {
-        const one = decodeLogs(encodeLogsRequest([r]));
-        assertLogRecord(one.resourceLogs[0].scopeLogs[0].logRecords[0], r, 0);
-      }
-    }
+    assertRoundTrips(records, 2);
   });
 
   it("writes every string value right while values repeat, move, change and turn non-ASCII", () => {
@@ -376,16 +385,7 @@ describe("encodeLogsRequest", () => {
       values.forEach((v, j) => attributes[`k${j}`] = v);
       return toLogRecordData({ attributes, observedTimestamp: i + 1 }, context);
     });
-    for (let round = 0; round < 3; round++) {
-      const decoded = decodeLogs(encodeLogsRequest(records));
-      const logRecords: Decoded[] =
-        decoded.resourceLogs[0].scopeLogs[0].logRecords;
-      records.forEach((r, i) => assertLogRecord(logRecords[i], r, i));
-      for (const r of records) {
-        const one = decodeLogs(encodeLogsRequest([r]));
-        assertLogRecord(one.resourceLogs[0].scopeLogs[0].logRecords[0], r, 0);
-      }
-    }
+    assertRoundTrips(records, 3);
   });
 
   it("writes every record length right whichever length prefix it guessed", () => {

@@ -20,6 +20,26 @@ import { collect, envOf } from "./_fakes.ts";
 
 const resource = new Resource({ "service.name": "test" });
 
+/** A provider batching into an in-memory exporter, silent, default env. */
+function batchedLogs(maxQueueSize: number): {
+  exporter: InMemoryExporter<LogRecordData>;
+  logs: LoggerProvider;
+} {
+  const exporter = new InMemoryExporter<LogRecordData>();
+  const logs = new LoggerProvider({
+    resource,
+    processors: [
+      new BatchLogRecordProcessor(exporter, {
+        env: envOf({}),
+        diagnostics: () => {},
+        maxQueueSize,
+      }),
+    ],
+    env: envOf({}),
+  });
+  return { exporter, logs };
+}
+
 class Recording implements LogRecordProcessor {
   records: LogRecordData[] = [];
   answer = true;
@@ -259,17 +279,7 @@ describe("Logger", () => {
     // invalid id below comes right after a valid one it resembles (same
     // first character, or the same digits) and must still be dropped and
     // counted as before, and must not replace the remembered ids.
-    const exporter = new InMemoryExporter<LogRecordData>();
-    const logs = new LoggerProvider({
-      resource,
-      processors: [
-        new BatchLogRecordProcessor(exporter, {
-          env: envOf({}),
-          diagnostics: () => {},
-        }),
-      ],
-      env: envOf({}),
-    });
+    const { exporter, logs } = batchedLogs(2048);
     const logger = logs.getLogger("t");
     const T = "4bf92f3577b34da6a3ce929d0e0e4736";
     const S = "00f067aa0ba902b7";
@@ -326,18 +336,7 @@ describe("Logger", () => {
     // id's first three characters (and compares its last one first): ids
     // that land in a remembered pair's slot, or match one of its halves,
     // must still be dropped and counted when invalid, as before the cache.
-    const exporter = new InMemoryExporter<LogRecordData>();
-    const logs = new LoggerProvider({
-      resource,
-      processors: [
-        new BatchLogRecordProcessor(exporter, {
-          env: envOf({}),
-          diagnostics: () => {},
-          maxQueueSize: 4096,
-        }),
-      ],
-      env: envOf({}),
-    });
+    const { exporter, logs } = batchedLogs(4096);
     const logger = logs.getLogger("t");
     // 600 spans emitted interleaved, three rounds: every pair comes back.
     const pairs: [string, string][] = [];
