@@ -38,6 +38,14 @@ const DIGIT = new Uint8Array(128);
 for (let c = 0x30; c <= 0x39; c++) DIGIT[c] = c - 0x30;
 for (let c = 0x61; c <= 0x66; c++) DIGIT[c] = c - 0x57;
 
+/** The slot of a 16-character span id: its first three characters as hex digits. */
+function pairSlot(spanId: string): number {
+  const digit = DIGIT;
+  return (digit[spanId.charCodeAt(0) & 0x7f] << 8) |
+    (digit[spanId.charCodeAt(1) & 0x7f] << 4) |
+    digit[spanId.charCodeAt(2) & 0x7f];
+}
+
 /** The valid pair {@linkcode idPairOf} found (one object, no allocation per record). */
 export const validPair: { traceId: string; spanId: string } = {
   traceId: "",
@@ -52,10 +60,7 @@ export const validPair: { traceId: string; spanId: string } = {
 export function idPairOf(traceId: unknown, spanId: unknown): boolean {
   let slot = -1;
   if (typeof spanId === "string" && spanId.length === 16) {
-    const digit = DIGIT;
-    slot = (digit[spanId.charCodeAt(0) & 0x7f] << 8) |
-      (digit[spanId.charCodeAt(1) & 0x7f] << 4) |
-      digit[spanId.charCodeAt(2) & 0x7f];
+    slot = pairSlot(spanId);
     const span = pairSpanIds[slot];
     if (spanId.charCodeAt(15) === pairSpanLast[slot] && spanId === span) {
       const trace = pairTraceIds[slot];
@@ -100,10 +105,7 @@ const pairHasBytes = new Uint8Array(PAIR_SLOTS);
  */
 export function idPairSlot(traceId: string, spanId: string): number {
   if (spanId.length !== 16) return -1;
-  const digit = DIGIT;
-  const slot = (digit[spanId.charCodeAt(0) & 0x7f] << 8) |
-    (digit[spanId.charCodeAt(1) & 0x7f] << 4) |
-    digit[spanId.charCodeAt(2) & 0x7f];
+  const slot = pairSlot(spanId);
   return spanId.charCodeAt(15) === pairSpanLast[slot] &&
       spanId === pairSpanIds[slot] && traceId === pairTraceIds[slot]
     ? slot
