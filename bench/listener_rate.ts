@@ -311,17 +311,40 @@ interface RunResult {
   writerEventsPerSecond: number;
 }
 
+/** How one listener run is set up; every field has the default shown. */
+interface ListenerRunOptions {
+  /** Run the copy worker (default `true`). */
+  copyThread?: boolean;
+  /** The copy worker's scheduling (default `"fifo"`). */
+  priority?: "fifo" | "nice" | "none";
+  /** Which CPU the copy worker runs on (default `"writer"`). */
+  placement?: CopyPlacement;
+  /** The ring's wake-up threshold as a shift (default `null`: the listener's). */
+  wakeupShift?: number | null;
+  /** What this thread does while the writer writes (default `"decode"`). */
+  main?: MainMode;
+  /** KiB of the ring the copy worker touches first (default `null`: none). */
+  prefaultKiB?: number | null;
+  /** The copy worker's poll interval (default `null`: the listener's). */
+  pollMs?: number | null;
+  /** Record the copy worker's pass log (default `true`). */
+  traced?: boolean;
+}
+
 async function listenerRun(
   rate: number,
-  copyThread = true,
-  priority: "fifo" | "nice" | "none" = "fifo",
-  placement: CopyPlacement = "writer",
-  wakeupShift: number | null = null,
-  main: MainMode = "decode",
-  prefaultKiB: number | null = null,
-  pollMs: number | null = null,
-  traced = true,
+  options: ListenerRunOptions = {},
 ): Promise<RunResult> {
+  const {
+    copyThread = true,
+    priority = "fifo",
+    placement = "writer",
+    wakeupShift = null,
+    main = "decode",
+    prefaultKiB = null,
+    pollMs = null,
+    traced = true,
+  } = options;
   const provider = `benchl_${process.pid}_${runNumber++}_${rate}_${copyThread}`;
   progress(
     `listener ${priority}:${placement}:${wakeupShift}:${main} copyThread ${copyThread} rate ${rate}`,
@@ -660,17 +683,20 @@ const searchVariants = process.env.LISTENER_BENCH_SEARCH_VARIANTS
   : variants;
 const runVariant = (v: Variant, rate: number) =>
   v.priority === "off"
-    ? listenerRun(rate, false, "none", "writer", v.shift, v.main)
-    : listenerRun(
-      rate,
-      true,
-      v.priority,
-      v.placement,
-      v.shift,
-      v.main,
-      v.prefault,
-      v.pollMs,
-    );
+    ? listenerRun(rate, {
+      copyThread: false,
+      priority: "none",
+      wakeupShift: v.shift,
+      main: v.main,
+    })
+    : listenerRun(rate, {
+      priority: v.priority,
+      placement: v.placement,
+      wakeupShift: v.shift,
+      main: v.main,
+      prefaultKiB: v.prefault,
+      pollMs: v.pollMs,
+    });
 // LISTENER_BENCH_WARMUP=0: no warm-up. By default one listener run (copy
 // worker, decoding) comes first and is reported on stderr only: the first
 // run in a process also compiles the decoder, and V8's compiler threads
@@ -722,18 +748,7 @@ async function sweep(spec: string, repeats: number): Promise<void> {
     // clock reads per pass on the writer's CPU).
     [
       "listener (copy worker)",
-      (r) =>
-        listenerRun(
-          r,
-          true,
-          "fifo",
-          "writer",
-          null,
-          "decode",
-          null,
-          null,
-          false,
-        ),
+      (r) => listenerRun(r, { traced: false }),
     ],
     ["perf-collect", perfCollectRun],
   ];
@@ -823,6 +838,6 @@ if (searchArgs.length === 3 && searchArgs.every((x) => x > 0)) {
 if (only !== "rate" && only !== "sweep") {
   // The same load without the copy worker: the main thread copies between
   // decoding (what the listener does where there is no Worker or poll).
-  await listenerRun(rates[0], false);
+  await listenerRun(rates[0], { copyThread: false });
   await forwarderRun();
 }
