@@ -10,7 +10,11 @@
 // --alloc measures allocations per operation instead of time (V8 only): the
 // median over 5 rounds of V8's `total_allocated_bytes` (bytes ever
 // allocated on the JS heap; GC does not disturb it) after minus before ~100,000
-// operations (at most 100 calls), minus the same for an empty round.
+// operations (at most 100 calls), minus the same for an empty round. A case
+// within 10 allocation steps of zero (see ALLOCATION_STEP) is measured again
+// in rounds of ~5M operations; the JSON gives beside each figure
+// "<name>#resolution" (one step per operation in its rounds) and
+// "<name>#min" / "#max" (its fastest and slowest round, empty subtracted).
 // ArrayBuffer backing stores live outside the heap and are not counted. JSC
 // exposes no allocation counter, so Bun has no allocation figures.
 
@@ -89,31 +93,83 @@ async function callOnce(fn: BenchCase["fn"]): Promise<void> {
 
 const ROUNDS = 5;
 const OPS_PER_ROUND = 100_000;
+/**
+ * V8 advances `total_allocated_bytes` a linear allocation area at a time
+ * (256 KiB on V8 15: after a GC, the first allocated byte moves it by
+ * 262,128), not per object: a round of n operations resolves only about
+ * 262,144 / n bytes per operation, 2.6 B at 100,000 operations, so a case
+ * that allocates nothing read 0 or 3 B depending on where the area's
+ * boundaries fell. Such cases are measured again with rounds long enough to
+ * resolve RESOLUTION.
+ */
+const ALLOCATION_STEP = 262_144;
+const RESOLUTION = 0.05;
+/** The re-measure's longest round, in ms (estimated from the first rounds). */
+const MAX_ROUND_MS = 500;
+
+/** Bytes per operation, and what one allocation step is per operation in its rounds. */
+interface Alloc {
+  bytesPerOp: number;
+  resolution: number;
+  spread: [number, number];
+}
 
 async function bytesPerOp(
   c: BenchCase,
   probe: { heap: () => number; gc: Gc },
-): Promise<number> {
+): Promise<Alloc> {
   // ~100,000 operations, but at most 100 calls (a call may encode 512
   // records); the warm-up round below runs the same calls unmeasured.
   const calls = Math.min(100, Math.max(1, Math.ceil(OPS_PER_ROUND / c.ops)));
-  const measure = async (fn: BenchCase["fn"], n: number): Promise<number> => {
+  const measure = async (
+    fn: BenchCase["fn"],
+    n: number,
+  ): Promise<{ median: number; min: number; max: number; ms: number }> => {
     const deltas: number[] = [];
+    const t0 = performance.now();
     for (let r = 0; r < ROUNDS; r++) {
       probe.gc();
       const h0 = probe.heap();
       for (let i = 0; i < n; i++) await callOnce(fn);
       deltas.push(probe.heap() - h0);
     }
+    const ms = (performance.now() - t0) / ROUNDS;
     deltas.sort((a, b) => a - b);
-    return deltas[ROUNDS >> 1];
+    return {
+      median: deltas[ROUNDS >> 1],
+      min: deltas[0],
+      max: deltas[ROUNDS - 1],
+      ms,
+    };
+  };
+  const perOp = async (n: number) => {
+    const empty = await measure(() => {}, n);
+    const total = await measure(c.fn, n);
+    const ops = n * c.ops;
+    return {
+      bytesPerOp: Math.max(0, (total.median - empty.median) / ops),
+      resolution: ALLOCATION_STEP / ops,
+      spread: [
+        (total.min - empty.median) / ops,
+        (total.max - empty.median) / ops,
+      ] as [number, number],
+      ms: total.ms,
+    };
   };
   for (let i = 0; i < calls; i++) await callOnce(c.fn);
-  const empty = await measure(() => {}, calls);
-  const total = await measure(c.fn, calls);
-  return Math.max(0, (total - empty) / (calls * c.ops));
+  const first = await perOp(calls);
+  if (first.bytesPerOp >= 10 * first.resolution) return first;
+  // Near zero: within a few allocation steps. Rounds of enough operations
+  // that one step is RESOLUTION bytes per operation, if they fit in
+  // MAX_ROUND_MS.
+  const wanted = Math.ceil(ALLOCATION_STEP / (RESOLUTION * c.ops));
+  const affordable = Math.floor(
+    calls * MAX_ROUND_MS / Math.max(first.ms, 1e-3),
+  );
+  const n = Math.max(calls, Math.min(wanted, affordable));
+  if (n === calls) return first;
+  return await perOp(n);
 }
-
 async function main(): Promise<void> {
   const args = parseArgs(
     typeof Deno !== "undefined" ? Deno.args : process.argv.slice(2),
@@ -133,7 +189,15 @@ async function main(): Promise<void> {
       );
     }
     const allocs: Record<string, number> = {};
-    for (const c of cases) allocs[c.name] = await bytesPerOp(c, probe);
+    for (const c of cases) {
+      const a = await bytesPerOp(c, probe);
+      allocs[c.name] = a.bytesPerOp;
+      // Beside each figure: what one allocation step is per operation in its
+      // rounds, and the fastest and slowest round (empty round subtracted).
+      allocs[`${c.name}#resolution`] = a.resolution;
+      allocs[`${c.name}#min`] = a.spread[0];
+      allocs[`${c.name}#max`] = a.spread[1];
+    }
     const text = JSON.stringify(allocs, null, 2) + "\n";
     if (args.json === undefined) console.log(text);
     else (await import("node:fs")).writeFileSync(args.json, text);
