@@ -23,12 +23,7 @@ import {
 import {
   type CopyPlacement,
   lastWakeupBytes,
-  setCopyPlacement,
-  setCopyPollMs,
-  setCopyPrefault,
-  setCopyPriority,
-  setCopyTrace,
-  setSkipDecode,
+  setCopyOverrides,
   TRACE_FIELDS,
 } from "../receivers/user_events/_copy_trace.ts";
 
@@ -349,15 +344,19 @@ async function listenerRun(
   progress(
     `listener ${priority}:${placement}:${wakeupShift}:${main} copyThread ${copyThread} rate ${rate}`,
   );
-  setSkipDecode(main === "skip");
+
   const trace = copyThread && traced
     ? new SharedArrayBuffer(8 * (1 + TRACE_FIELDS * 200000))
     : null;
-  setCopyTrace(trace);
-  setCopyPriority(priority);
-  setCopyPlacement(placement, wakeupShift);
-  setCopyPrefault(prefaultKiB === null ? null : prefaultKiB * 1024);
-  setCopyPollMs(pollMs);
+  setCopyOverrides({
+    skipDecode: main === "skip",
+    trace,
+    priority,
+    placement,
+    wakeupShift,
+    prefault: prefaultKiB === null ? null : prefaultKiB * 1024,
+    pollMs,
+  });
   const counts = new Float64Array(n);
   const times = new Float64Array(n);
   const listener = await openUserEventsListener({

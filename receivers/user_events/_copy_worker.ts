@@ -56,7 +56,7 @@ export interface CopyWorkerStart {
   /** Bytes of each queue to touch before copying (default: 4 rings). */
   readonly prefaultBytes?: number | null;
   /**
-   * Tests only (`setCopyStart`): wait this long before reporting ready
+   * Tests only (`setCopyOverrides`' `startDelayMs`): wait this long before reporting ready
    * (`Infinity`: never, until asked to stop).
    */
   readonly startDelayMs?: number | null;

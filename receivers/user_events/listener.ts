@@ -25,14 +25,7 @@ import { COPY_WORKER_URL } from "./_copy_worker.ts";
 import {
   type CopyPlacement,
   noteWakeupBytes,
-  takeCopyPlacement,
-  takeCopyPollMs,
-  takeCopyPrefault,
-  takeCopyPriority,
-  takeCopyStart,
-  takeCopyTrace,
-  takeSkipDecode,
-  takeWakeupShift,
+  takeCopyOverride,
 } from "./_copy_trace.ts";
 import type { MappedMemory, PerfBinding } from "../../ffi/perf.ts";
 import { EVENTHEADER_FIELDS } from "../../processors/_eventheader.ts";
@@ -739,9 +732,9 @@ export class UserEventsListener implements Disposable, AsyncDisposable {
   }
 
   readonly #sink: RecordSink = {
-    sample: takeSkipDecode()
+    sample: takeCopyOverride("skipDecode")
       ? () => {
-        // Benchmarks only (setSkipDecode): count, decode nothing.
+        // Benchmarks only (skipDecode): count, decode nothing.
         this.#counters[0]++;
         this.#counters[1]++;
       }
@@ -1559,11 +1552,13 @@ export async function openUserEventsListener(
   const copyThread = (options.copyThread ?? options.perf === undefined) &&
     typeof perf.poll === "function";
   const requestedPriority = copyThread
-    ? takeCopyPriority() ??
+    ? takeCopyOverride("priority") ??
       (copyThreadPriority === "unchanged" ? "none" : copyThreadPriority)
     : "none";
-  const placement = copyThread ? takeCopyPlacement() ?? "writer" : "writer";
-  const shift = takeWakeupShift();
+  const placement = copyThread
+    ? takeCopyOverride("placement") ?? "writer"
+    : "writer";
+  const shift = takeCopyOverride("wakeupShift");
   const wakeup = Math.max(
     pageSize,
     shift === null
@@ -1655,7 +1650,8 @@ export async function openUserEventsListener(
     enableMemory,
   });
   if (copyThread) {
-    const start = takeCopyStart();
+    const delayMs = takeCopyOverride("startDelayMs");
+    const timeoutMs = takeCopyOverride("startTimeoutMs");
     startCopier(
       listener,
       perf,
@@ -1665,9 +1661,9 @@ export async function openUserEventsListener(
       pollIntervalMs,
       requestedPriority,
       placement,
-      start.delayMs,
+      delayMs,
     );
-    await listener.awaitCopier(start.timeoutMs ?? COPY_START_TIMEOUT_MS);
+    await listener.awaitCopier(timeoutMs ?? COPY_START_TIMEOUT_MS);
   }
   return listener;
 }
@@ -1741,14 +1737,14 @@ function startCopier(
   );
   const views = queues.map((q) => queueView(q, pageSize));
   const count = Math.min(rings.length, MAX_COPY_WORKERS);
-  const trace = takeCopyTrace();
+  const trace = takeCopyOverride("trace");
   // Queue bytes the worker touches before copying (null: four rings).
   // Touching all of them would spare the copies their page faults (in the
   // VM a 64 KiB copy into fresh pages took 0.5 ms, into touched ones
   // 0.05 ms), but made a worker's start too slow under emulation at load
   // (20 s timeout hit once); the benchmark compares them.
-  const prefaultBytes = takeCopyPrefault();
-  const pollMs = takeCopyPollMs() ?? Math.min(pollIntervalMs, 25);
+  const prefaultBytes = takeCopyOverride("prefault");
+  const pollMs = takeCopyOverride("pollMs") ?? Math.min(pollIntervalMs, 25);
   const groups: number[][] = [];
   for (let g = 0; g < count; g++) {
     const from = Math.floor((g * rings.length) / count);

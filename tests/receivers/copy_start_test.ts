@@ -3,7 +3,7 @@
 // calloc'd native memory, so the real copy worker reads them by address
 // (poll(2) gets the fake's fd numbers, not open here: it reports them
 // ready at once, and the worker copies every few ms). The start is made
-// late or never with setCopyStart; every record pushed while it is not
+// late or never with setCopyOverrides; every record pushed while it is not
 // running must still be copied (by the listener's own thread), handed over
 // in order, and none dropped by the "kernel".
 import { describe, it } from "node:test";
@@ -17,7 +17,7 @@ import {
   openUserEventsListener,
   type UserEventsListener,
 } from "../../receivers/user_events/mod.ts";
-import { setCopyStart } from "../../receivers/user_events/_copy_trace.ts";
+import { setCopyOverrides } from "../../receivers/user_events/_copy_trace.ts";
 import { encodeLogRecord, EventBuffer } from "../../processors/_eventheader.ts";
 import { LogEmitContext, Resource, toLogRecordData } from "../../mod.ts";
 import { FakeLibc } from "../user_events/_fake_libc.ts";
@@ -160,7 +160,8 @@ function assertInOrder(events: ListenedEvent[], count: number): void {
 
 /**
  * Runs `body` on a fresh native-ring perf with the copy worker's start set
- * by setCopyStart(startMs, waitMs), undoing both afterwards.
+ * by setCopyOverrides({ startDelayMs, startTimeoutMs }), undoing both
+ * afterwards.
  */
 async function withCopyStart(
   startMs: number,
@@ -169,10 +170,10 @@ async function withCopyStart(
 ): Promise<void> {
   const perf = new NativeRingPerf(native!);
   try {
-    setCopyStart(startMs, waitMs);
+    setCopyOverrides({ startDelayMs: startMs, startTimeoutMs: waitMs });
     await body(perf);
   } finally {
-    setCopyStart(null);
+    setCopyOverrides({ startDelayMs: null, startTimeoutMs: null });
     perf.release();
   }
 }

@@ -680,7 +680,7 @@ describe("UserEventsListener (fake perf)", () => {
 
 describe("UserEventsListener wake-up watermark (fake perf)", () => {
   it("wakes at a quarter of the ring without a copy worker, at the benchmark's override (a shift, or a fraction rounded down to 8 bytes) once, and never under a page", async () => {
-    const { lastWakeupBytes, setCopyPlacement } = await import(
+    const { lastWakeupBytes, setCopyOverrides } = await import(
       "../../receivers/user_events/_copy_trace.ts"
     );
     const watermarks = async (
@@ -688,7 +688,7 @@ describe("UserEventsListener wake-up watermark (fake perf)", () => {
       shift: number | null,
     ): Promise<number[]> => {
       const perf = new FakePerf();
-      setCopyPlacement(null, shift);
+      setCopyOverrides({ placement: null, wakeupShift: shift });
       const listener = await open(perf, { P_L5K1: 7 }, { bufferKiB });
       listener.close();
       assert.equal(
