@@ -203,6 +203,13 @@ function armDeadlineTimer(due: number, now: number): void {
 }
 
 /**
+ * The most items of one queue chunk (see Batcher): `new Array(n)` keeps fast
+ * elements well beyond it in V8 (a dictionary only from about 16K), and
+ * batches up to it are handed over without a copy.
+ */
+const MAX_CHUNK = 8192;
+
+/**
  * A promise that resolves to EXPIRED after `ms`; `cancel` once the work is
  * done, so the process does not wait for it.
  */
@@ -244,10 +251,28 @@ export class Batcher<T> {
     exportFailures: 0,
   };
   readonly config: BatcherConfig<T>;
-  #ring: (T | undefined)[];
+  // The queue: chunks of up to #chunkSize items, oldest first, in a ring of
+  // chunks (#chunks, #first, #count). A chunk is a fresh array, filled by
+  // offer and handed to the exporter as the batch itself when it is one
+  // (every batch when maxExportBatchSize is at most MAX_CHUNK). It replaced
+  // one preallocated ring of maxQueueSize items, which was old (tenured)
+  // when a young item was stored into it: every store took the
+  // generational write barrier's slow path (a remembered-set insertion),
+  // and every batch was copied out and cleared item by item. Same bound on
+  // what is queued; the same allocation (one array per batch of items).
+  #chunks: (T[] | undefined)[];
+  #first = 0;
+  #count = 0;
+  /** The newest chunk (offer writes into it), or undefined when there is none. */
+  #tail: T[] | undefined = undefined;
+  /** Items in #tail. */
+  #fill = 0;
+  /** Items already taken from the oldest chunk (0 unless batches span chunks). */
   #head = 0;
   #size = 0;
-  #taken = 0; // items taken out of the ring for export, in total
+  readonly #capacity: number;
+  readonly #chunkSize: number;
+  #taken = 0; // items taken out of the queue for export, in total
   #flushTarget = 0; // export regardless of batch size until #taken reaches this
   #timer: unknown = undefined;
   /** The armed timer is an "export now" one (0 ms). */
@@ -268,11 +293,15 @@ export class Batcher<T> {
 
   constructor(config: BatcherConfig<T>) {
     this.config = config;
-    // Built by push so the engine keeps a packed array: `new Array(n)` of a
-    // large n gives a slow dictionary-backed one in V8.
-    const ring: (T | undefined)[] = [];
-    for (let i = 0; i < config.maxQueueSize; i++) ring.push(undefined);
-    this.#ring = ring;
+    this.#capacity = config.maxQueueSize;
+    this.#chunkSize = Math.min(config.maxExportBatchSize, MAX_CHUNK);
+    // Enough slots for every chunk that can hold a queued item (the oldest
+    // may be partly taken, the newest partly filled). Built by push so the
+    // engine keeps a packed array.
+    const slots = Math.ceil(config.maxQueueSize / this.#chunkSize) + 2;
+    const chunks: (T[] | undefined)[] = [];
+    for (let i = 0; i < slots; i++) chunks.push(undefined);
+    this.#chunks = chunks;
     this.#onTimer = () => {
       this.#timer = undefined;
       this.#timerDue = true;
@@ -310,7 +339,7 @@ export class Batcher<T> {
 
   /** True when `offer` would drop (queue full or shut down): lets callers skip building the item. */
   wouldDrop(): boolean {
-    return this.#closed || this.#size === this.#ring.length;
+    return this.#closed || this.#size === this.#capacity;
   }
 
   /** Counts one item that the caller decided not to build because `wouldDrop()` said so. */
@@ -327,20 +356,21 @@ export class Batcher<T> {
         this.config.diagnostics,
         this.config.source,
         "warn",
-        `Queue full (${this.#ring.length} items): dropping new items until exports catch up; raise maxQueueSize or check the exporter`,
+        `Queue full (${this.#capacity} items): dropping new items until exports catch up; raise maxQueueSize or check the exporter`,
       );
     }
   }
 
   offer(item: T): void {
-    if (this.#closed || this.#size === this.#ring.length) {
+    if (this.#closed || this.#size === this.#capacity) {
       this.countDrop();
       return;
     }
-    const ring = this.#ring;
-    let tail = this.#head + this.#size;
-    if (tail >= ring.length) tail -= ring.length;
-    ring[tail] = item;
+    let tail = this.#tail;
+    if (tail === undefined || this.#fill === this.#chunkSize) {
+      tail = this.#addChunk();
+    }
+    tail[this.#fill++] = item;
     this.#size++;
     this.counters.accepted++;
     if (this.#size >= this.config.maxExportBatchSize) {
@@ -355,6 +385,34 @@ export class Batcher<T> {
       // and the queue is never left waiting without one.
       this.#tickQueued = true;
       queueMicrotask(this.#onTick);
+    }
+  }
+
+  /** Starts a new newest chunk. */
+  #addChunk(): T[] {
+    // `new Array(n)` (n at most MAX_CHUNK): preallocated, holey but with
+    // fast elements, and young, so offer's stores into it need no
+    // remembered-set entry.
+    const chunk = new Array<T>(this.#chunkSize);
+    const chunks = this.#chunks;
+    let at = this.#first + this.#count;
+    if (at >= chunks.length) at -= chunks.length;
+    chunks[at] = chunk;
+    this.#count++;
+    this.#tail = chunk;
+    this.#fill = 0;
+    return chunk;
+  }
+
+  /** Drops the oldest chunk from the ring (all of it has been taken). */
+  #dropFirst(): void {
+    const chunks = this.#chunks;
+    chunks[this.#first] = undefined;
+    this.#first = this.#first + 1 === chunks.length ? 0 : this.#first + 1;
+    this.#head = 0;
+    if (--this.#count === 0) {
+      this.#tail = undefined;
+      this.#fill = 0;
     }
   }
 
@@ -402,16 +460,34 @@ export class Batcher<T> {
 
   #takeBatch(max: number): T[] {
     const n = Math.min(max, this.#size);
-    const batch = new Array<T>(n);
-    const ring = this.#ring;
-    for (let i = 0; i < n; i++) {
-      batch[i] = ring[this.#head] as T;
-      ring[this.#head] = undefined;
-      this.#head = this.#head + 1 === ring.length ? 0 : this.#head + 1;
-    }
     this.#size -= n;
     this.#taken += n;
-    if (this.#size < ring.length) this.#dropping = false;
+    if (this.#size < this.#capacity) this.#dropping = false;
+    const oldest = this.#chunks[this.#first] as T[];
+    const inOldest = (this.#count === 1 ? this.#fill : this.#chunkSize) -
+      this.#head;
+    if (this.#head === 0 && n === inOldest) {
+      // The batch is the oldest chunk: handed over as it is (cut to its
+      // items when it is the newest, partly filled one).
+      this.#dropFirst();
+      if (oldest.length !== n) oldest.length = n;
+      return oldest;
+    }
+    // A batch that spans chunks or takes part of one (maxExportBatchSize
+    // above MAX_CHUNK): copied out, item by item.
+    const batch = new Array<T>(n);
+    let k = 0;
+    while (k < n) {
+      const chunk = this.#chunks[this.#first] as T[];
+      const end = this.#count === 1 ? this.#fill : this.#chunkSize;
+      let i = this.#head;
+      while (k < n && i < end) {
+        batch[k++] = chunk[i];
+        (chunk as (T | undefined)[])[i++] = undefined;
+      }
+      this.#head = i;
+      if (i === end) this.#dropFirst();
+    }
     return batch;
   }
 
@@ -665,11 +741,7 @@ export class Batcher<T> {
   async #abandon(timeout: number): Promise<void> {
     const dropped = this.#size;
     if (dropped > 0) {
-      const ring = this.#ring;
-      for (let i = 0; i < dropped; i++) {
-        ring[this.#head] = undefined;
-        this.#head = this.#head + 1 === ring.length ? 0 : this.#head + 1;
-      }
+      while (this.#count > 0) this.#dropFirst();
       this.#size = 0;
       this.counters.dropped += dropped;
       this.counters.droppedOnShutdownTimeout += dropped;

@@ -403,6 +403,92 @@ describe("BatchLogRecordProcessor", () => {
     ]);
   });
 
+  it("keeps order and counts across queue chunks: batches above 8192 items, a full queue taken from mid-chunk and refilled", async () => {
+    // The queue holds chunks of min(maxExportBatchSize, 8192) items: these
+    // batches span chunks and leave the oldest one partly taken.
+    const { scheduler, exporter, logger, processor } = setup({
+      maxQueueSize: 20_000,
+      maxExportBatchSize: 10_000,
+    });
+    const gate = deferred<{ code: "success" }>();
+    let first = true;
+    exporter.script = () => {
+      if (!first) return Promise.resolve({ code: "success" as const });
+      first = false;
+      return gate.promise;
+    };
+    for (let i = 0; i < 20_005; i++) logger.emit({ body: i });
+    assert.equal(processor.stats.dropped, 5);
+    scheduler.fire(0);
+    await settle();
+    assert.equal(processor.stats.inFlight, 1);
+    assert.equal(processor.stats.queued, 10_000);
+    for (let i = 20_005; i < 30_010; i++) logger.emit({ body: i });
+    assert.equal(processor.stats.queued, 20_000);
+    assert.equal(processor.stats.dropped, 10);
+    gate.resolve({ code: "success" });
+    await processor.forceFlush();
+    assert.deepEqual(exporter.calls.map((b) => b.length), [
+      10_000,
+      10_000,
+      10_000,
+    ]);
+    const bodies = exporter.calls.flat().map((r) => r.body as number);
+    const expected: number[] = [];
+    for (let i = 0; i < 20_000; i++) expected.push(i);
+    for (let i = 20_005; i < 30_005; i++) expected.push(i);
+    assert.deepEqual(bodies, expected);
+    assert.equal(processor.stats.exported, 30_000);
+    assert.equal(processor.stats.queued, 0);
+  });
+
+  it("hands each batch over once, never written to again, whole or cut to its items", async () => {
+    // The batches themselves, not copies: the queue's chunks are handed over.
+    const kept: LogRecordData[][] = [];
+    const processor = new BatchLogRecordProcessor({
+      export(batch: LogRecordData[]) {
+        kept.push(batch);
+        return Promise.resolve({ code: "success" as const });
+      },
+      shutdown: () => Promise.resolve(),
+    }, {
+      maxExportBatchSize: 4,
+      maxQueueSize: 100,
+      scheduler: new ManualScheduler(),
+      env: envOf({}),
+    });
+    const provider = new LoggerProvider({
+      resource,
+      processors: [processor],
+      env: envOf({}),
+    });
+    const logger = provider.getLogger("test");
+    for (let i = 0; i < 6; i++) logger.emit({ body: i });
+    await processor.forceFlush(); // a full chunk, then a partly filled one
+    for (let i = 6; i < 13; i++) logger.emit({ body: i });
+    await processor.forceFlush();
+    const shape = () => kept.map((b) => [b.length, ...b.map((r) => r.body)]);
+    assert.deepEqual(shape(), [[4, 0, 1, 2, 3], [2, 4, 5], [4, 6, 7, 8, 9], [
+      3,
+      10,
+      11,
+      12,
+    ]]);
+    for (const batch of kept) {
+      for (let i = 0; i < batch.length; i++) assert.ok(i in batch);
+    }
+    for (let i = 13; i < 20; i++) logger.emit({ body: i });
+    await provider.shutdown();
+    assert.deepEqual(shape().slice(0, 4), [[4, 0, 1, 2, 3], [2, 4, 5], [
+      4,
+      6,
+      7,
+      8,
+      9,
+    ], [3, 10, 11, 12]]);
+    assert.equal(kept.length, 6);
+  });
+
   it("forceFlush exports everything queued at the time of the call", async () => {
     const { exporter, logger, processor } = setup({
       maxExportBatchSize: 3,
