@@ -73,6 +73,30 @@ export function readJitDump(bytes: Uint8Array): JitCode[] {
   return out;
 }
 
+/**
+ * The code ranges still in place at the end: JSC reuses the memory of code
+ * it threw away (a deoptimised or replaced tier), so a later load can cover
+ * an earlier one's addresses, and a perf map with both would name samples
+ * after code that was gone. Newest first, a range overlapping one kept is
+ * dropped.
+ *
+ * @param codes The loads, in file (time) order.
+ * @returns The ranges kept, by address.
+ */
+export function latestCode(codes: readonly JitCode[]): JitCode[] {
+  const kept: JitCode[] = [];
+  for (let i = codes.length - 1; i >= 0; i--) {
+    const c = codes[i];
+    const end = c.address + c.size;
+    if (
+      kept.every((k) => end <= k.address || c.address >= k.address + k.size)
+    ) {
+      kept.push(c);
+    }
+  }
+  return kept.sort((a, b) => (a.address < b.address ? -1 : 1));
+}
+
 /** Per-request µs by (innermost JS frame, where the sample landed). */
 export interface Attribution {
   readonly totalMicros: number;
@@ -201,7 +225,7 @@ async function main(): Promise<void> {
       f.startsWith("jit-") && f.includes(String(pid))
     );
     if (dump === undefined) throw new Error(`no jitdump in ${dumpDir}`);
-    const codes = readJitDump(readFileSync(join(dumpDir, dump)));
+    const codes = latestCode(readJitDump(readFileSync(join(dumpDir, dump))));
     writeFileSync(
       mapFile,
       codes.map((c) =>
