@@ -388,6 +388,34 @@ describe("encodeLogsRequest", () => {
     assertRoundTrips(records, 3);
   });
 
+  it("writes every string value right while a value slot is skipped after changing values and tried again", () => {
+    // Four values in a row that are not the slot's last one make the encoder
+    // leave that slot alone for the next 64 values, then try it again with
+    // the value it held before: this walks a slot through misses, the skip
+    // (equal, changing and non-ASCII values while skipped), its end on a
+    // value equal to the one held before it, and hits after it, while
+    // another slot keeps hitting.
+    const context = new LogEmitContext(resourceA, scope1);
+    const methods = ["GET", "POST", "PUT", "DELETE", "PATCH"];
+    const rows: AnyValue[][] = [];
+    for (let i = 0; i < 3; i++) rows.push(["GET", "same"]);
+    for (let i = 0; i < 5; i++) rows.push([methods[i], "same"]);
+    for (let i = 0; i < 70; i++) {
+      rows.push([
+        i % 7 === 0 ? "ünï" : i < 40 ? "GET" : methods[i % 5],
+        "same",
+      ]);
+    }
+    for (let i = 0; i < 140; i++) rows.push([i < 70 ? "PATCH" : "GET", "same"]);
+    for (let i = 0; i < 300; i++) rows.push([methods[(i * 7) % 5], "same"]);
+    const records = rows.map((values, i) => {
+      const attributes: Record<string, AnyValue> = {};
+      values.forEach((v, j) => attributes[`k${j}`] = v);
+      return toLogRecordData({ attributes, observedTimestamp: i + 1 }, context);
+    });
+    assertRoundTrips(records, 3);
+  });
+
   it("writes every record length right whichever length prefix it guessed", () => {
     // The encoder guesses a 1- or 2-byte length prefix per record from its
     // fields and the previous record's attributes; these records make both
