@@ -298,16 +298,19 @@ export function replayEtwLogRecord(
   }
   // The resource is the shape's, whose attributes are frozen (Resource):
   // its role and instance are the strings read when the shape was taken.
+  // Slots 2-4 only ever hold the shape's role, instance and "Log" (a failed
+  // copy resets its memoAt), so a slot written at p holds that string: no
+  // string compare for them.
   const role = shape.roleText;
   if (role !== undefined) {
-    p = memoAt[2] === p && memo[2] === role
+    p = memoAt[2] === p
       ? memoEnd[2]
       : copyString(bytes, shape, 2, p, role, end);
     if (p < 0) return -1;
   }
   const instance = shape.instanceText;
   if (instance !== undefined) {
-    p = memoAt[3] === p && memo[3] === instance
+    p = memoAt[3] === p
       ? memoEnd[3]
       : copyString(bytes, shape, 3, p, instance, end);
     if (p < 0) return -1;
@@ -403,9 +406,7 @@ export function replayEtwLogRecord(
   // PartB: _typeName, [body], severityNumber, [severityText]. A string
   // slot holds only strings written under this shape's kinds, so a hit
   // there needs no kind test.
-  p = memoAt[4] === p && memo[4] === "Log"
-    ? memoEnd[4]
-    : copyString(bytes, shape, 4, p, "Log", end);
+  p = memoAt[4] === p ? memoEnd[4] : copyString(bytes, shape, 4, p, "Log", end);
   if (p < 0) return -1;
   if (memoAt[5] === p && memo[5] === body) {
     p = memoEnd[5];
