@@ -281,18 +281,17 @@ export function replayEtwLogRecord(
   // more than the check.
   const memo = shape.memo;
   const memoAt = shape.memoAt;
-  const memoEnd = shape.memoEnd;
   // Metadata + payload within the budget, payload within its region.
   const end = shape.payloadLimit;
   let p = w.payloadOffset + 2; // __csver__ stays from the last event
   // PartA: [ext_dt traceId spanId] [ext_cloud role instance] time.
   if (traced) {
     p = memoAt[0] === p && memo[0] === traceId!
-      ? memoEnd[0]
+      ? p + 34 // 32 hex digits
       : copyString(bytes, shape, 0, p, traceId!, end);
     if (p < 0) return -1;
     p = memoAt[1] === p && memo[1] === spanId!
-      ? memoEnd[1]
+      ? p + 18 // 16 hex digits
       : copyString(bytes, shape, 1, p, spanId!, end);
     if (p < 0) return -1;
   }
@@ -304,14 +303,14 @@ export function replayEtwLogRecord(
   const role = shape.roleText;
   if (role !== undefined) {
     p = memoAt[2] === p
-      ? memoEnd[2]
+      ? p + 2 + role.length
       : copyString(bytes, shape, 2, p, role, end);
     if (p < 0) return -1;
   }
   const instance = shape.instanceText;
   if (instance !== undefined) {
     p = memoAt[3] === p
-      ? memoEnd[3]
+      ? p + 2 + instance.length
       : copyString(bytes, shape, 3, p, instance, end);
     if (p < 0) return -1;
   }
@@ -362,7 +361,7 @@ export function replayEtwLogRecord(
       if (i === keys.length || key !== keys[i]) return -1;
       const slot = SLOT_ATTRIBUTES + i;
       if (memoAt[slot] === p && memo[slot] === value) {
-        p = memoEnd[slot];
+        p += 2 + (value as string).length;
         i++;
         continue;
       }
@@ -406,10 +405,10 @@ export function replayEtwLogRecord(
   // PartB: _typeName, [body], severityNumber, [severityText]. A string
   // slot holds only strings written under this shape's kinds, so a hit
   // there needs no kind test.
-  p = memoAt[4] === p ? memoEnd[4] : copyString(bytes, shape, 4, p, "Log", end);
+  p = memoAt[4] === p ? p + 5 : copyString(bytes, shape, 4, p, "Log", end);
   if (p < 0) return -1;
   if (memoAt[5] === p && memo[5] === body) {
-    p = memoEnd[5];
+    p += 2 + (body as string).length;
   } else if (body === undefined || body === null) {
     if (shape.body !== -1) return -1;
   } else if (typeof body === "string") {
@@ -427,7 +426,7 @@ export function replayEtwLogRecord(
   p += 2;
   const slot = SLOT_ATTRIBUTES + keys.length;
   if (memoAt[slot] === p && memo[slot] === severityText) {
-    p = memoEnd[slot];
+    p += 2 + severityText!.length;
   } else if (severityText !== undefined) {
     if (!shape.severityText) return -1;
     p = copyString(bytes, shape, slot, p, severityText, end);
