@@ -215,6 +215,30 @@ export class EtwProvider {
    *
    * @returns The Win32 code of EventWriteTransfer.
    */
+  /**
+   * {@linkcode EtwProvider.write} for a log event replayed over the last
+   * event's metadata (`etw/_etw_replay.ts`): that event's write left the
+   * opcode (0) and the metadata size in the descriptors, so only the level
+   * and the payload size are set.
+   *
+   * @param level The event's level.
+   * @param payloadLength The payload's size.
+   * @returns The Win32 code of EventWriteTransfer.
+   */
+  writeReplayed(level: number, payloadLength: number): number {
+    const view = this.#view;
+    view.setUint8(4, level);
+    view.setUint32(48 + 8, payloadLength, true);
+    return this.#binding.eventWriteTransfer(
+      this.#handle,
+      this.#descriptor,
+      null,
+      null,
+      3,
+      this.#data,
+    );
+  }
+
   write(level: number, opcode: number): number {
     const view = this.#view;
     view.setUint8(4, level);

@@ -178,8 +178,9 @@ export class EtwProcessor implements LogRecordProcessor, Disposable {
       }
       // A record emitted from inside this one rewrote the arena.
       if (end > 0 && this.#epoch === epoch) {
-        provider.writer.replayedPayload(end);
-        core.count(provider.write(level, 0));
+        const w = provider.writer;
+        w.replayedPayload(end);
+        core.count(provider.writeReplayed(level, end - w.payloadOffset));
         return;
       }
     }
