@@ -149,19 +149,14 @@ export class EtwCore {
    */
   gate(level: number): EtwProvider | null {
     const provider = this.provider;
-    if (this.#shutdown) {
-      this.counters.afterShutdown++;
-      return null;
-    }
-    if (provider === null) {
-      this.counters.unsupported++;
-      return null;
-    }
-    if (!provider.enabledForWrite(level)) {
+    if (provider !== null && !this.#shutdown) {
+      if (provider.enabledForWrite(level)) return provider;
       this.counters.notEnabled++;
       return null;
     }
-    return provider;
+    if (this.#shutdown) this.counters.afterShutdown++;
+    else this.counters.unsupported++;
+    return null;
   }
 
   /**
