@@ -975,8 +975,13 @@ export class ResidentLogShape implements LogTimeMemo {
   readonly options: EncodeOptions;
   readonly resource: Resource;
   readonly traced: boolean;
-  readonly role: boolean;
-  readonly instance: boolean;
+  /**
+   * The cloud role and instance strings (`undefined`: none), read when the
+   * shape was taken: the resource is the shape's and Resource attributes
+   * are frozen, so no lookups per event (as the ETW replay since 207eb0c).
+   */
+  readonly roleText: string | undefined;
+  readonly instanceText: string | undefined;
   readonly keys: readonly string[];
   readonly kinds: Uint8Array;
   /** Body kind, or -1 for none. */
@@ -984,6 +989,12 @@ export class ResidentLogShape implements LogTimeMemo {
   readonly severityText: boolean;
   /** Where the data starts (after the metadata). */
   readonly dataStart: number;
+  /**
+   * The first offset the event may not use: the whole event (index
+   * excluded) within `options.maxEventSize`, as finishEvent; computed once
+   * here instead of per replay (a load and a `??` less per event).
+   */
+  readonly end: number;
   /**
    * Strings of the last event by slot (0-1 trace and span id, 2-3 cloud
    * role and instance, 4 type name, 5 body, then the attributes, then the
@@ -1003,8 +1014,8 @@ export class ResidentLogShape implements LogTimeMemo {
     options: EncodeOptions,
     resource: Resource,
     traced: boolean,
-    role: boolean,
-    instance: boolean,
+    roleText: string | undefined,
+    instanceText: string | undefined,
     keys: readonly string[],
     kinds: Uint8Array,
     body: number,
@@ -1015,13 +1026,17 @@ export class ResidentLogShape implements LogTimeMemo {
     this.options = options;
     this.resource = resource;
     this.traced = traced;
-    this.role = role;
-    this.instance = instance;
+    this.roleText = roleText;
+    this.instanceText = instanceText;
     this.keys = keys;
     this.kinds = kinds;
     this.body = body;
     this.severityText = severityText;
     this.dataStart = dataStart;
+    this.end = Math.min(
+      4 + (options.maxEventSize ?? PERF_MAX_EVENT_SIZE),
+      dataStart + MAX_EVENT_PAYLOAD,
+    );
     const slots = keys.length + 7;
     this.memo = new Array<string | undefined>(slots).fill(undefined);
     this.memoAt = new Int32Array(slots).fill(-1);
@@ -1067,8 +1082,10 @@ function captureLogShape(
     options,
     record.resource,
     record.traceId !== undefined && record.spanId !== undefined,
-    role !== undefined && role !== null,
-    instance !== undefined && instance !== null,
+    role === undefined || role === null ? undefined : role as string,
+    instance === undefined || instance === null
+      ? undefined
+      : instance as string,
     keys,
     new Uint8Array(kinds),
     bodyKind,
@@ -1155,13 +1172,8 @@ export function replayLogRecord(
   const memo = shape.memo;
   const memoAt = shape.memoAt;
   const memoEnd = shape.memoEnd;
-  const start = shape.dataStart;
-  // The whole event (index excluded) within maxEventSize, as finishEvent.
-  const end = Math.min(
-    4 + (options.maxEventSize ?? PERF_MAX_EVENT_SIZE),
-    start + MAX_EVENT_PAYLOAD,
-  );
-  let p = start + 4; // __csver__ stays from the last event
+  const end = shape.end;
+  let p = shape.dataStart + 4; // __csver__ stays from the last event
   const unixMs = time.unixMs;
   const nanosInMs = time.nanosInMs;
   // Exact: readRawLogRecord took it from toExactTime (VALID) or the clock,
@@ -1201,17 +1213,18 @@ export function replayLogRecord(
       : copyString(bytes, shape, 1, p, spanId!, end);
     if (p < 0) return -1;
   }
-  const resourceAttributes = resource.attributes;
-  if (shape.role) {
-    const role = resourceAttributes["service.name"] as string;
-    p = memoAt[2] === p && memo[2] === role
+  // Slots 2-4 only ever hold one string each (the shape's role and
+  // instance, "Log"): where the slot's text is, that string is.
+  const role = shape.roleText;
+  if (role !== undefined) {
+    p = memoAt[2] === p
       ? memoEnd[2]
       : copyString(bytes, shape, 2, p, role, end);
     if (p < 0) return -1;
   }
-  if (shape.instance) {
-    const instance = resourceAttributes["service.instance.id"] as string;
-    p = memoAt[3] === p && memo[3] === instance
+  const instance = shape.instanceText;
+  if (instance !== undefined) {
+    p = memoAt[3] === p
       ? memoEnd[3]
       : copyString(bytes, shape, 3, p, instance, end);
     if (p < 0) return -1;
@@ -1219,6 +1232,13 @@ export function replayLogRecord(
   // PartC: the same keys, in order, with the same kinds.
   const keys = shape.keys;
   const kinds = shape.kinds;
+  const keyCount = keys.length;
+  // An int32 bound for the length checks (limits are non-negative integers
+  // or Infinity; no string is 2^31 long): an int compare per string
+  // attribute instead of an int-to-double conversion and a double compare.
+  const lengthCap = valueLengthLimit < 0x7fffffff
+    ? valueLengthLimit | 0
+    : 0x7fffffff;
   let i = 0;
   if (attributes !== undefined) {
     // The kind tests inline (typeof in a switch and calls per field cost
@@ -1226,10 +1246,10 @@ export function replayLogRecord(
     const view = b.view;
     for (const key in attributes) {
       const value = attributes[key];
-      if (i === keys.length || key !== keys[i]) return -1;
+      if (i === keyCount || key !== keys[i]) return -1;
       const kind = kinds[i];
       if (typeof value === "string") {
-        if (kind !== KIND_STRING || value.length > valueLengthLimit) return -1;
+        if (kind !== KIND_STRING || value.length > lengthCap) return -1;
         p = memoAt[6 + i] === p && memo[6 + i] === value
           ? memoEnd[6 + i]
           : copyString(bytes, shape, 6 + i, p, value, end);
@@ -1267,11 +1287,9 @@ export function replayLogRecord(
       i++;
     }
   }
-  if (i !== keys.length || i > countLimit) return -1;
+  if (i !== keyCount || i > countLimit) return -1;
   // PartB: _typeName, body, severityNumber, severityText.
-  p = memoAt[4] === p && memo[4] === "Log"
-    ? memoEnd[4]
-    : copyString(bytes, shape, 4, p, "Log", end);
+  p = memoAt[4] === p ? memoEnd[4] : copyString(bytes, shape, 4, p, "Log", end);
   if (p < 0) return -1;
   if (body === undefined || body === null) {
     if (shape.body !== -1) return -1;
@@ -1295,9 +1313,10 @@ export function replayLogRecord(
   p += 2;
   if ((severityText !== undefined) !== shape.severityText) return -1;
   if (severityText !== undefined) {
-    p = memoAt[6 + keys.length] === p && memo[6 + keys.length] === severityText
-      ? memoEnd[6 + keys.length]
-      : copyString(bytes, shape, 6 + keys.length, p, severityText, end);
+    const slot = 6 + keyCount;
+    p = memoAt[slot] === p && memo[slot] === severityText
+      ? memoEnd[slot]
+      : copyString(bytes, shape, slot, p, severityText, end);
     if (p < 0) return -1;
   }
   bytes[11] = level;
