@@ -1008,6 +1008,11 @@ export class ResidentLogShape implements LogTimeMemo {
   timeSecondMs: number = NaN;
   timeMs: number = NaN;
   timeEnd: number = -1;
+  /**
+   * The value length limit the attribute slots' strings were checked
+   * against (another resets those slots: see replayLogRecord).
+   */
+  valueLengthLimit: number = Infinity;
 
   constructor(
     eventName: string,
@@ -1233,6 +1238,15 @@ export function replayLogRecord(
   const keys = shape.keys;
   const kinds = shape.kinds;
   const keyCount = keys.length;
+  // A string identical (===) to the one an attribute slot holds at the same
+  // offset is in place and was checked when written (a string of this
+  // slot's kind, its length against that event's limit: hence the reset
+  // when the limit is another), so it is skipped before any kind test, as
+  // in the ETW replay (207eb0c).
+  if (valueLengthLimit !== shape.valueLengthLimit) {
+    shape.valueLengthLimit = valueLengthLimit;
+    memoAt.fill(-1, 6, 6 + keyCount);
+  }
   // An int32 bound for the length checks (limits are non-negative integers
   // or Infinity; no string is 2^31 long): an int compare per string
   // attribute instead of an int-to-double conversion and a double compare.
@@ -1247,12 +1261,16 @@ export function replayLogRecord(
     for (const key in attributes) {
       const value = attributes[key];
       if (i === keyCount || key !== keys[i]) return -1;
+      const slot = 6 + i;
+      if (memoAt[slot] === p && memo[slot] === value) {
+        p = memoEnd[slot];
+        i++;
+        continue;
+      }
       const kind = kinds[i];
       if (typeof value === "string") {
         if (kind !== KIND_STRING || value.length > lengthCap) return -1;
-        p = memoAt[6 + i] === p && memo[6 + i] === value
-          ? memoEnd[6 + i]
-          : copyString(bytes, shape, 6 + i, p, value, end);
+        p = copyString(bytes, shape, slot, p, value, end);
       } else if (typeof value === "number") {
         if (p + 8 > end) return -1;
         const low = value | 0;
@@ -1291,13 +1309,15 @@ export function replayLogRecord(
   // PartB: _typeName, body, severityNumber, severityText.
   p = memoAt[4] === p ? memoEnd[4] : copyString(bytes, shape, 4, p, "Log", end);
   if (p < 0) return -1;
-  if (body === undefined || body === null) {
+  // Slot 5 holds only a string body of a string-bodied shape: a hit there
+  // needs no kind test.
+  if (memoAt[5] === p && memo[5] === body) {
+    p = memoEnd[5];
+  } else if (body === undefined || body === null) {
     if (shape.body !== -1) return -1;
   } else if (typeof body === "string") {
     if (shape.body !== KIND_STRING) return -1;
-    p = memoAt[5] === p && memo[5] === body
-      ? memoEnd[5]
-      : copyString(bytes, shape, 5, p, body, end);
+    p = copyString(bytes, shape, 5, p, body, end);
     if (p < 0) return -1;
   } else {
     const kind = kindOf(body);

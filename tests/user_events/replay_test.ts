@@ -302,6 +302,67 @@ describe("user_events replay of a repeated shape", () => {
     compare({}, { attributeValueLengthLimit: 100 }, list);
   });
 
+  it("values identical to the last event's (strings skipped in place) under limits that change between events", () => {
+    // The replay skips a string identical (===) to the last event's at the
+    // same offset before any kind test (attribute slots and the body); its
+    // length was checked against the limit of that event, so another limit
+    // must check again.
+    const live = open({});
+    const long = context({});
+    const short = context({ attributeValueLengthLimit: 3 });
+    const same = (n: unknown, s: string, body: unknown = "b"): LogRecord => ({
+      timestamp: BASE_MS,
+      severityNumber: 9,
+      severityText: "INFO",
+      body: body as LogRecord["body"],
+      attributes: { n, s, t: true, f: 0.5, g: 7n } as LogRecord["attributes"],
+    });
+    const list = [
+      same(1, "abcdef"),
+      same(1, "abcdef"),
+      same(1, "abcdef"), // short: cut to "abc"
+      same(1, "abcdef"),
+      same(-0, "abcdef"),
+      same(0, "abcdef"),
+      same(NaN, "abcdef"), // short
+      same(NaN, "abcdef"),
+      same(NaN, "ab"),
+      same(2 ** 40, "ab"), // short
+      same(2 ** 40, "ab"),
+      same("1", "ab"), // another kind: another shape
+      same(2 ** 40, "abcdef"), // short
+      same(2 ** 40, "abcdef", "abcdef"), // the body: never cut
+      same(2 ** 40, "abcdef", "abcdef"), // short
+      same(2 ** 40, "abcdef", 5), // another body kind
+      same(2 ** 40, "abcdef", undefined),
+    ];
+    let written = 0;
+    for (let i = 0; i < list.length; i++) {
+      const ctx = i % 3 === 2 || i === 6 ? short : long;
+      const before = live.fake.writes.length;
+      const writtenBefore = live.processor.stats.written;
+      const truncatedBefore = live.processor.stats.truncatedValues;
+      live.processor.onEmit(list[i], ctx);
+      const fresh = open({});
+      fresh.processor.onEmit(
+        list[i],
+        ctx === short ? context({ attributeValueLengthLimit: 3 }) : context({}),
+      );
+      const a = live.fake.writes.slice(before);
+      const b = fresh.fake.writes;
+      assert.equal(a.length, 1, `record ${i}`);
+      assert.equal(b.length, 1, `record ${i}`);
+      assert.deepEqual(a[0].event, b[0].event, `record ${i}: bytes`);
+      assert.equal(
+        live.processor.stats.truncatedValues - truncatedBefore,
+        fresh.processor.stats.truncatedValues,
+        `record ${i}: truncated`,
+      );
+      if (live.processor.stats.written > writtenBefore) written++;
+    }
+    assert.equal(written, list.length);
+  });
+
   it("a record emitted from inside a replayed one (a Proxy trap) leaves both events whole", () => {
     const live = open({});
     const ctx = context({});
