@@ -25,6 +25,13 @@ const SYMBOLS = {
 
 type Lib = Deno.DynamicLibrary<typeof SYMBOLS>;
 
+/**
+ * Slots of the write-length cache (a power of two, as in libc_node.ts):
+ * event lengths are at most 65479 bytes and an application emits a few
+ * shapes, so lengths repeat.
+ */
+const LENGTH_CACHE = 1024;
+
 /** Open bindings by library name: each library opens once per process. */
 const cache = new Map<string, LibcBinding>();
 
@@ -91,9 +98,20 @@ class DenoLibc implements LibcBinding {
   readonly #c: Lib["symbols"];
   readonly #errno: Int32Array;
   readonly #encoder = new TextEncoder();
+  /** `write`, read once. */
+  readonly #write: Lib["symbols"]["write"];
+  /**
+   * A direct-mapped cache of write lengths as bigints, so an emit allocates
+   * none (a `BigInt(length)` per write was an allocation per emit). Float64
+   * keys hold any length exactly, and NaN matches nothing: a slot only
+   * answers the very number it was made from.
+   */
+  readonly #lengthKeys = new Float64Array(LENGTH_CACHE).fill(NaN);
+  readonly #lengthValues: bigint[] = new Array<bigint>(LENGTH_CACHE).fill(0n);
 
   constructor(lib: Lib) {
     this.#c = lib.symbols;
+    this.#write = lib.symbols.write;
     const p = this.#c.__errno_location();
     this.#errno = p === null
       ? new Int32Array(1)
@@ -122,11 +140,17 @@ class DenoLibc implements LibcBinding {
   write(fd: number, memory: NativeMemory, length: number): number {
     // A bigint for the usize parameter keeps the call on V8's fast FFI path;
     // a number sends it through the slow, allocating path (measured: 3.8 ->
-    // 3.0 us per enabled emit on Deno 2.9).
-    const r = this.#c.write(
+    // 3.0 us per enabled emit on Deno 2.9), cached per length (see above).
+    const slot = length & (LENGTH_CACHE - 1);
+    // A fractional length makes BigInt() throw: the error it met before.
+    if (this.#lengthKeys[slot] !== length) {
+      this.#lengthValues[slot] = BigInt(length); // throws before the key is set
+      this.#lengthKeys[slot] = length;
+    }
+    const r = this.#write(
       fd,
       memory.handle as Deno.PointerValue,
-      BigInt(length),
+      this.#lengthValues[slot],
     );
     return r < 0 ? -this.#errno[0] : r;
   }
