@@ -843,10 +843,14 @@ md.push(
     "written, from the record as given. Before, the TraceLogging writer " +
     "re-encoded every event (`#utf8` 10%, `#token` 10%, the snapshot 7%, the " +
     "metadata cache lookup 4% of the recording-fake loop). What is left: " +
-    "`replayEtwLogRecord`'s field checks, the raw read of the record and its " +
-    "time (its for…in key check alone puts the least JS that writes these " +
-    "bytes, `bench/etw_floor.ts --floor memo+enabled+keys`, at 0.89x C on Deno " +
-    "and 1.75x on Bun), and the `EventWriteTransfer` call per event; " +
+    "`replayEtwLogRecord`'s field checks (its attribute for…in loop, key " +
+    "check and writes, is about 14 of the 40 ns on both runtimes: without it " +
+    "the emit is 1.03x C), the raw read of the record and its " +
+    "time (the least JS that writes these bytes with the same for…in key " +
+    "check, `bench/etw_floor.ts --floor memo+enabled+keys`, is 0.88x C on " +
+    "Deno; on Bun that floor, 1.70x, is slower than the processor itself, " +
+    "1.45x in the same run, so it bounds nothing there), and the " +
+    "`EventWriteTransfer` call per event; " +
     "`EventProviderEnabled` is asked once per 16 events of a level while it " +
     "says enabled (`ENABLED_RECHECK`). This row's binding is JavaScript, whose " +
     "calls the JIT inlines; through the real FFI bindings on a Linux stub " +
