@@ -149,7 +149,11 @@ describe("OtlpHttpLogExporter", () => {
     await provider.forceFlush();
     await provider.shutdown();
     assert.ok(collector.requests.length >= 3, "batches of at most 100");
-    let offset = 0;
+    // Up to maxConcurrentExports requests are in flight at once, so they
+    // may arrive out of order: each request's records are found by their
+    // timestamps (emitMany's record i is at base + i * 1024 ns), and the
+    // requests must tile the 250 records exactly, in order within each.
+    const spans: [number, number][] = [];
     for (const request of collector.requests) {
       assert.equal(request.method, "POST");
       assert.equal(request.path, "/v1/logs");
@@ -160,11 +164,23 @@ describe("OtlpHttpLogExporter", () => {
       );
       assert.equal(request.headers["x-tenant"], "blue");
       assert.equal(request.headers["content-encoding"], undefined);
-      const count = logRecordsOf(request).length;
+      const records = logRecordsOf(request);
+      const first = Number(
+        (records.map((r) => BigInt(r.timeUnixNano)).reduce((a, b) =>
+          a < b ? a : b
+        ) - 1_700_000_000_000_000_000n) / 1024n,
+      );
       assertLogsRequest(
         decodeLogs(request.body),
-        memory.items.slice(offset, offset + count),
+        memory.items.slice(first, first + records.length),
       );
+      spans.push([first, records.length]);
+    }
+    spans.sort((a, b) => a[0] - b[0]);
+    let offset = 0;
+    for (const [first, count] of spans) {
+      assert.equal(first, offset, "no record sent twice or skipped");
+      assert.ok(count <= 100, "batches of at most 100");
       offset += count;
     }
     assert.equal(offset, 250);
