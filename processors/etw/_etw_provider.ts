@@ -241,18 +241,9 @@ export class EtwProvider {
 
   write(level: number, opcode: number): number {
     const view = this.#view;
-    view.setUint8(4, level);
     view.setUint8(5, opcode);
     view.setUint32(32 + 8, this.writer.metadataLength, true);
-    view.setUint32(48 + 8, this.writer.payloadLength, true);
-    return this.#binding.eventWriteTransfer(
-      this.#handle,
-      this.#descriptor,
-      null,
-      null,
-      3,
-      this.#data,
-    );
+    return this.writeReplayed(level, this.writer.payloadLength);
   }
 
   /** Unregisters once; later calls return 0. The arena stays referenced by this object. */
