@@ -16,9 +16,13 @@ const SYMBOLS = {
     args: [FFIType.i32, FFIType.u64, FFIType.ptr],
     returns: FFIType.i32,
   },
+  // ssize_t read as i32 (the low half of the return register, which the ABI
+  // allows; every length here is below 2^31, as in libc_deno.ts): an int32
+  // JSValue straight from the trampoline, where i64_fast range-checks and
+  // converts the 64-bit result on every call.
   write: {
     args: [FFIType.i32, FFIType.ptr, FFIType.u64],
-    returns: FFIType.i64_fast,
+    returns: FFIType.i32,
   },
   read: {
     args: [FFIType.i32, FFIType.ptr, FFIType.u64],
@@ -107,7 +111,7 @@ class BunLibc implements LibcBinding {
   }
 
   write(fd: number, memory: NativeMemory, length: number): number {
-    const r = Number(this.#c.write(fd, memory.handle as Pointer, length));
+    const r = this.#c.write(fd, memory.handle as Pointer, length);
     return r < 0 ? -this.#errno[0] : r;
   }
 
