@@ -50,7 +50,7 @@ import {
 } from "./_metadata_cache.ts";
 import { cutLength } from "./_cut.ts";
 import { copyString } from "./_replay_string.ts";
-import { RawLogFields } from "./_raw_fields.ts";
+import { RawLogFields, type ReplayLimits } from "./_raw_fields.ts";
 import type { ResidentSpanShape } from "./_span_replay.ts";
 import {
   isValidSpanId,
@@ -911,7 +911,8 @@ export function encodeLogRecord(
     f.attributes = record.attributes;
     f.body = record.body;
     f.severityText = record.severityText;
-    // Sanitized already: f.countLimit and f.valueLengthLimit stay Infinity.
+    // Sanitized already: f.limits stays NO_LIMITS (and the two limits
+    // Infinity).
     const n = replayLogRecord(
       b,
       level,
@@ -1009,10 +1010,12 @@ export class ResidentLogShape implements LogTimeMemo {
   timeMs: number = NaN;
   timeEnd: number = -1;
   /**
-   * The value length limit the attribute slots' strings were checked
-   * against (another resets those slots: see replayLogRecord).
+   * The limits the attribute slots' strings were checked against (others
+   * reset those slots: see replayLogRecord), and their int32 bounds.
    */
-  valueLengthLimit: number = Infinity;
+  limits: ReplayLimits | undefined = undefined;
+  lengthCap = 0;
+  countCap = 0;
 
   constructor(
     eventName: string,
@@ -1161,8 +1164,7 @@ export function replayLogRecord(
   const attributes = fields.attributes;
   const body = fields.body;
   const severityText = fields.severityText;
-  const countLimit = fields.countLimit;
-  const valueLengthLimit = fields.valueLengthLimit;
+  const limits = fields.limits;
   const shape = b.resident;
   if (
     shape === undefined || eventName !== shape.eventName ||
@@ -1242,17 +1244,21 @@ export function replayLogRecord(
   // offset is in place and was checked when written (a string of this
   // slot's kind, its length against that event's limit: hence the reset
   // when the limit is another), so it is skipped before any kind test, as
-  // in the ETW replay (207eb0c).
-  if (valueLengthLimit !== shape.valueLengthLimit) {
-    shape.valueLengthLimit = valueLengthLimit;
+  // in the ETW replay (207eb0c). The limits come from an object whose
+  // limits never change (the sanitizer, or NO_LIMITS), so the shape keeps
+  // them per object, as int32 bounds (limits are non-negative integers or
+  // Infinity; no string is 2^31 long): an identity test per event and int
+  // compares, where the limits themselves are doubles (Infinity), which
+  // JSC unboxes with vector instructions that the VM's TCG emulates slowly.
+  if (limits !== shape.limits) {
+    shape.limits = limits;
+    const v = limits.attributeValueLengthLimit;
+    const c = limits.attributeCountLimit;
+    shape.lengthCap = v < 0x7fffffff ? v | 0 : 0x7fffffff;
+    shape.countCap = c < 0x7fffffff ? c | 0 : 0x7fffffff;
     memoAt.fill(-1, 6, 6 + keyCount);
   }
-  // An int32 bound for the length checks (limits are non-negative integers
-  // or Infinity; no string is 2^31 long): an int compare per string
-  // attribute instead of an int-to-double conversion and a double compare.
-  const lengthCap = valueLengthLimit < 0x7fffffff
-    ? valueLengthLimit | 0
-    : 0x7fffffff;
+  const lengthCap = shape.lengthCap;
   let i = 0;
   if (attributes !== undefined) {
     // The kind tests inline (typeof in a switch and calls per field cost
@@ -1305,7 +1311,7 @@ export function replayLogRecord(
       i++;
     }
   }
-  if (i !== keyCount || i > countLimit) return -1;
+  if (i !== keyCount || i > shape.countCap) return -1;
   // PartB: _typeName, body, severityNumber, severityText.
   p = memoAt[4] === p ? memoEnd[4] : copyString(bytes, shape, 4, p, "Log", end);
   if (p < 0) return -1;

@@ -32,4 +32,23 @@ export class RawLogFields {
   countLimit = Infinity;
   /** The sanitizer's value length limit. */
   valueLengthLimit = Infinity;
+  /**
+   * Where both limits come from: the sanitizer (whose limits never change),
+   * or {@linkcode NO_LIMITS} for sanitized data. The user_events replay keeps
+   * int32 bounds per limits object, so that an unchanged one costs it an
+   * identity test instead of double compares.
+   */
+  limits: ReplayLimits = NO_LIMITS;
 }
+
+/** The two attribute limits a replay checks (an AttributeSanitizer has them). */
+export interface ReplayLimits {
+  readonly attributeCountLimit: number;
+  readonly attributeValueLengthLimit: number;
+}
+
+/** The limits of data already sanitized: none. */
+export const NO_LIMITS: ReplayLimits = Object.freeze({
+  attributeCountLimit: Infinity,
+  attributeValueLengthLimit: Infinity,
+});

@@ -115,6 +115,7 @@ export function readRawLogRecord(
   out.resource = context.resource;
   out.countLimit = sanitizer.attributeCountLimit;
   out.valueLengthLimit = sanitizer.attributeValueLengthLimit;
+  out.limits = sanitizer;
   return true;
 }
 
