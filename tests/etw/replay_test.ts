@@ -23,10 +23,12 @@ import {
 import { AttributeSanitizer } from "../../pipeline/attributes.ts";
 import {
   BASE_MS,
+  changingLimitRecords,
   deletedKeyRecords,
   emitNestedInReplay,
   oddAttributeRecords,
   records,
+  underShortLimit,
 } from "../hostile/_replay_records.ts";
 
 function open(options: Partial<EtwProcessorOptions>) {
@@ -224,31 +226,10 @@ describe("ETW replay of a repeated shape", () => {
     const live = open({});
     const long = context({});
     const short = context({ attributeValueLengthLimit: 3 });
-    const same = (n: unknown, s: string): LogRecord => ({
-      timestamp: BASE_MS,
-      severityNumber: 9,
-      severityText: "INFO",
-      body: "b",
-      attributes: { n, s, t: true, f: 0.5, g: 7n } as LogRecord["attributes"],
-    });
-    const list = [
-      same(1, "abcdef"),
-      same(1, "abcdef"),
-      same(1, "abcdef"), // short: cut to "abc"
-      same(1, "abcdef"),
-      same(-0, "abcdef"),
-      same(0, "abcdef"),
-      same(NaN, "abcdef"), // short
-      same(NaN, "abcdef"),
-      same(NaN, "ab"),
-      same(2 ** 40, "ab"), // short
-      same(2 ** 40, "ab"),
-      same("1", "ab"), // another kind: another shape
-      same(2 ** 40, "abcdef"), // short
-    ];
+    const list = changingLimitRecords(false);
     let written = 0;
     for (let i = 0; i < list.length; i++) {
-      const ctx = i % 3 === 2 || i === 6 ? short : long;
+      const ctx = underShortLimit(i) ? short : long;
       const before = live.fake.writes.length;
       const writtenBefore = live.processor.stats.written;
       const truncatedBefore = live.processor.stats.truncatedValues;

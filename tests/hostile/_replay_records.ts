@@ -122,6 +122,57 @@ export function emitNestedInReplay(
   emit(at("outer", attributes));
 }
 
+/**
+ * Records whose values repeat the last event's (strings a replay skips in
+ * place) or change kind, value or length, for a run in which the attribute
+ * value length limit changes between events: record `i` is meant to be
+ * emitted under a limit of 3 where {@linkcode underShortLimit} says so (a
+ * string cut there must be checked again under the next limit). With
+ * `bodies`, four records that vary the body follow (a string body is never
+ * cut).
+ */
+export function changingLimitRecords(
+  bodies: boolean,
+  timestamp: number = BASE_MS,
+): LogRecord[] {
+  const same = (n: unknown, s: string, body: unknown = "b"): LogRecord => ({
+    timestamp,
+    severityNumber: 9,
+    severityText: "INFO",
+    body: body as LogRecord["body"],
+    attributes: { n, s, t: true, f: 0.5, g: 7n } as LogRecord["attributes"],
+  });
+  const list = [
+    same(1, "abcdef"),
+    same(1, "abcdef"),
+    same(1, "abcdef"), // short: cut to "abc"
+    same(1, "abcdef"),
+    same(-0, "abcdef"),
+    same(0, "abcdef"),
+    same(NaN, "abcdef"), // short
+    same(NaN, "abcdef"),
+    same(NaN, "ab"),
+    same(2 ** 40, "ab"), // short
+    same(2 ** 40, "ab"),
+    same("1", "ab"), // another kind: another shape
+    same(2 ** 40, "abcdef"), // short
+  ];
+  if (bodies) {
+    list.push(
+      same(2 ** 40, "abcdef", "abcdef"), // the body: never cut
+      same(2 ** 40, "abcdef", "abcdef"), // short
+      same(2 ** 40, "abcdef", 5), // another body kind
+      same(2 ** 40, "abcdef", undefined),
+    );
+  }
+  return list;
+}
+
+/** Whether record `i` of {@linkcode changingLimitRecords} is emitted under the short limit (3). */
+export function underShortLimit(i: number): boolean {
+  return i % 3 === 2 || i === 6;
+}
+
 function timestamp(rnd: () => number, i: number): unknown {
   const r = rnd();
   if (r < 0.55) return BASE_MS + Math.floor(i / 7); // ms, same second often

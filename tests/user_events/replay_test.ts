@@ -22,10 +22,12 @@ import {
 import { AttributeSanitizer } from "../../pipeline/attributes.ts";
 import {
   BASE_MS,
+  changingLimitRecords,
   deletedKeyRecords,
   emitNestedInReplay,
   oddAttributeRecords,
   records,
+  underShortLimit,
 } from "../hostile/_replay_records.ts";
 
 const PATH = "/fake/tracing/user_events_data";
@@ -310,35 +312,10 @@ describe("user_events replay of a repeated shape", () => {
     const live = open({});
     const long = context({});
     const short = context({ attributeValueLengthLimit: 3 });
-    const same = (n: unknown, s: string, body: unknown = "b"): LogRecord => ({
-      timestamp: BASE_MS,
-      severityNumber: 9,
-      severityText: "INFO",
-      body: body as LogRecord["body"],
-      attributes: { n, s, t: true, f: 0.5, g: 7n } as LogRecord["attributes"],
-    });
-    const list = [
-      same(1, "abcdef"),
-      same(1, "abcdef"),
-      same(1, "abcdef"), // short: cut to "abc"
-      same(1, "abcdef"),
-      same(-0, "abcdef"),
-      same(0, "abcdef"),
-      same(NaN, "abcdef"), // short
-      same(NaN, "abcdef"),
-      same(NaN, "ab"),
-      same(2 ** 40, "ab"), // short
-      same(2 ** 40, "ab"),
-      same("1", "ab"), // another kind: another shape
-      same(2 ** 40, "abcdef"), // short
-      same(2 ** 40, "abcdef", "abcdef"), // the body: never cut
-      same(2 ** 40, "abcdef", "abcdef"), // short
-      same(2 ** 40, "abcdef", 5), // another body kind
-      same(2 ** 40, "abcdef", undefined),
-    ];
+    const list = changingLimitRecords(true);
     let written = 0;
     for (let i = 0; i < list.length; i++) {
-      const ctx = i % 3 === 2 || i === 6 ? short : long;
+      const ctx = underShortLimit(i) ? short : long;
       const before = live.fake.writes.length;
       const writtenBefore = live.processor.stats.written;
       const truncatedBefore = live.processor.stats.truncatedValues;
