@@ -63,6 +63,7 @@ import { LoggerProvider, type LogRecordProcessor, Resource } from "../mod.ts";
 import type { UserEventsProcessor } from "../processors/user_events/mod.ts";
 import { hex } from "../tests/etw/_fake_advapi32.ts";
 import { type Dump, type Loop, openCLoop } from "./_c_loop.ts";
+import { argValue, runtimeLabel, scriptArgs } from "./_cli.ts";
 
 /** One pairing: which case, which library, and how to check its bytes. */
 interface Pairing {
@@ -89,21 +90,11 @@ interface Pairing {
   readonly kernel?: { open: string; enabled: string };
 }
 
-type Proc = { argv: string[]; versions?: Record<string, string> };
-const proc = (globalThis as unknown as { process?: Proc }).process;
-const isBun = "Bun" in globalThis;
-const isDeno = "Deno" in globalThis && !isBun;
-const isNode = !isBun && !isDeno;
-const argv: string[] = isDeno ? Deno.args : proc!.argv.slice(2);
-const arg = (name: string): string | undefined => {
-  const i = argv.indexOf(name);
-  return i < 0 ? undefined : argv[i + 1];
-};
-const ms = Number(arg("--ms") ?? 4000);
-const json = arg("--json");
-const which = arg("--case") ?? "encode";
-const warmup = Number(arg("--warmup") ?? 3000);
-const varyTime = argv.includes("--vary-time");
+const ms = Number(argValue("--ms") ?? 4000);
+const json = argValue("--json");
+const which = argValue("--case") ?? "encode";
+const warmup = Number(argValue("--warmup") ?? 3000);
+const varyTime = scriptArgs.includes("--vary-time");
 const binDir = new URL("./bin/", import.meta.url).pathname;
 const oldRoot = (globalThis as {
   process?: { env: Record<string, string | undefined> };
@@ -478,11 +469,7 @@ while (performance.now() - started < ms) {
   if (runOld !== undefined) oldNs.push(o);
 }
 const ratios = tsNs.map((t, i) => t / cNs[i]);
-const runtime = isBun
-  ? `Bun ${(globalThis as unknown as { Bun: { version: string } }).Bun.version}`
-  : isNode
-  ? `Node ${proc!.versions?.node}`
-  : `Deno ${Deno.version.deno}`;
+const runtime = runtimeLabel();
 const result = {
   runtime,
   case: which,

@@ -37,21 +37,15 @@ import {
   FakeAdvapi32,
   hex,
 } from "../tests/etw/_fake_advapi32.ts";
+import { argValue, runtimeLabel } from "./_cli.ts";
 
 type Mod = typeof import("../mod.ts");
 type EtwMod = typeof import("../processors/etw/mod.ts");
 
 const env = (globalThis as {
-  process?: { env: Record<string, string | undefined>; argv: string[] };
+  process?: { env: Record<string, string | undefined> };
 }).process!;
-const argv: string[] = "Deno" in globalThis && !("Bun" in globalThis)
-  ? Deno.args
-  : env.argv.slice(2);
-const arg = (name: string): string | undefined => {
-  const i = argv.indexOf(name);
-  return i < 0 ? undefined : argv[i + 1];
-};
-const ms = Number(arg("--ms") ?? 6000);
+const ms = Number(argValue("--ms") ?? 6000);
 const oldRoot = env.env.OLD_ROOT;
 const silent = (): void => {};
 const OPS = 100; // emits per call of an arm, as bench/_cases.ts ENABLED_OPS
@@ -140,7 +134,7 @@ const VARIANTS: Record<string, { options: FloorOptions; compare: boolean }> = {
   },
   "utf16": { options: { utf16: true }, compare: false },
 };
-const variant = arg("--floor") ?? "memo";
+const variant = argValue("--floor") ?? "memo";
 if (VARIANTS[variant] === undefined) {
   throw new Error(
     `--floor ${variant}: expected one of ${Object.keys(VARIANTS).join(", ")}`,
@@ -227,11 +221,7 @@ while (performance.now() - started < ms) {
     ratios[j].push(t[j] / k);
   }
 }
-const runtime = "Bun" in globalThis
-  ? `Bun ${(globalThis as unknown as { Bun: { version: string } }).Bun.version}`
-  : "Deno" in globalThis
-  ? `Deno ${Deno.version.deno}`
-  : `Node ${(env as unknown as { versions: { node: string } }).versions.node}`;
+const runtime = runtimeLabel();
 const f = (x: number, d = 2) => x.toFixed(d);
 console.log(
   `${runtime}, ${cBest.length} rounds, C ${

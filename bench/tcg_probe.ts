@@ -23,18 +23,10 @@
 
 import { openCLoop } from "./_c_loop.ts";
 import { quantile, ratioSpread } from "./_fixtures.ts";
+import { argValue, runtimeLabel } from "./_cli.ts";
 
-type Proc = { argv: string[]; versions?: Record<string, string> };
-const proc = (globalThis as unknown as { process?: Proc }).process;
-const isBun = "Bun" in globalThis;
-const isDeno = "Deno" in globalThis && !isBun;
-const argv: string[] = isDeno ? Deno.args : proc!.argv.slice(2);
-const arg = (name: string): string | undefined => {
-  const i = argv.indexOf(name);
-  return i < 0 ? undefined : argv[i + 1];
-};
-const ms = Number(arg("--ms") ?? 3000);
-const json = arg("--json");
+const ms = Number(argValue("--ms") ?? 3000);
+const json = argValue("--json");
 const lib = new URL("./bin/libtcg_probe.so", import.meta.url).pathname;
 
 let sink = 0;
@@ -164,11 +156,7 @@ for (let w = 0; w < 300; w++) {
     c(n);
   }
 }
-const runtime = isBun
-  ? `Bun ${(globalThis as unknown as { Bun: { version: string } }).Bun.version}`
-  : isDeno
-  ? `Deno ${Deno.version.deno}`
-  : `Node ${proc!.versions?.node}`;
+const runtime = runtimeLabel();
 const results: Record<string, unknown> = { runtime };
 const f = (x: number) => x < 10 ? x.toFixed(2) : x.toFixed(1);
 for (const [name, js, c, n] of PARTS) {
