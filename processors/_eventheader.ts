@@ -1134,9 +1134,9 @@ function replayValue(
  * when the record does not have that shape or needs the full encoder
  * (nothing counted then, and the data area may hold a partial event).
  *
- * `attributes` are either sanitized (`valueLengthLimit` Infinity) or as the
- * caller gave them: then a string over `valueLengthLimit` or more than
- * `countLimit` attributes return -1, so that the sanitizer (and its
+ * `attributes` are either sanitized (`fields.limits` is `NO_LIMITS`) or as
+ * the caller gave them: then a string over `fields.limits`' value length
+ * limit or more attributes than its count limit return -1, so that the sanitizer (and its
  * counters) sees them; so does a bigint outside int64 (attribute or body).
  *
  * @param b The buffer; `b.resident` is the shape.

@@ -28,13 +28,9 @@ export class RawLogFields {
   severityText: string | undefined = undefined;
   /** The context's resource. */
   resource: Resource | undefined = undefined;
-  /** The sanitizer's attribute count limit. */
-  countLimit = Infinity;
-  /** The sanitizer's value length limit. */
-  valueLengthLimit = Infinity;
   /**
-   * Where both limits come from: the sanitizer (whose limits never change),
-   * or {@linkcode NO_LIMITS} for sanitized data. The user_events replay keeps
+   * The attribute limits: the sanitizer's (which never change), or
+   * {@linkcode NO_LIMITS} for sanitized data. The user_events replay keeps
    * int32 bounds per limits object, so that an unchanged one costs it an
    * identity test instead of double compares.
    */

@@ -108,14 +108,11 @@ export function readRawLogRecord(
     out.traceId = undefined;
     out.spanId = undefined;
   } else if (!readTraceContext(record, out)) return false;
-  const sanitizer = context.sanitizer;
   out.attributes = attributes as Attributes | undefined;
   out.body = record.body;
   out.severityText = severityText;
   out.resource = context.resource;
-  out.countLimit = sanitizer.attributeCountLimit;
-  out.valueLengthLimit = sanitizer.attributeValueLengthLimit;
-  out.limits = sanitizer;
+  out.limits = context.sanitizer;
   return true;
 }
 

@@ -240,8 +240,8 @@ function replayNumber(
  * shape or needs the full encoder (nothing counted then; the payload region
  * may hold a partial event, which the full encoder overwrites).
  *
- * `attributes` are as the caller gave them: a string over
- * `valueLengthLimit`, more than `countLimit` attributes, or a value the
+ * `attributes` are as the caller gave them: a string over `fields.limits`'
+ * value length limit, more attributes than its count limit, or a value the
  * sanitizer would change return -1, so that the sanitizer (and its
  * counters) sees them.
  *
@@ -270,8 +270,9 @@ export function replayEtwLogRecord(
   const attributes = fields.attributes;
   const body = fields.body;
   const severityText = fields.severityText;
-  const countLimit = fields.countLimit;
-  const valueLengthLimit = fields.valueLengthLimit;
+  const limits = fields.limits;
+  const countLimit = limits.attributeCountLimit;
+  const valueLengthLimit = limits.attributeValueLengthLimit;
   if (eventName !== shape.eventName || resource !== shape.resource) return -1;
   const traced = traceId !== undefined && spanId !== undefined;
   if (traced !== shape.traced) return -1;
