@@ -33,7 +33,7 @@ import type { AnyValue, Attributes } from "../pipeline/attributes.ts";
 import { writeHexId } from "../pipeline/ids.ts";
 import type { Resource } from "../pipeline/resource.ts";
 import type { InstrumentationScope } from "../pipeline/scope.ts";
-import { isExactTime } from "../pipeline/time.ts";
+import { isExactTime, writeExactUnixNanoFixed64 } from "../pipeline/time.ts";
 
 /**
  * A growable byte buffer that the encoders write into and keep between
@@ -181,18 +181,8 @@ export function putTime(
 ): number {
   if ((ms === 0 && nanos === 0) || !isExactTime(ms, nanos)) return pos;
   buf[pos] = tag;
-  // writeUnixNanoFixed64's arithmetic, without checking the pair again:
-  // ms = h * 2^32 + l, T = h * 1e6 * 2^32 + (l * 1e6 + nanos), no
-  // intermediate above 2^53.
-  const h = Math.floor(ms / TWO_32);
-  const m = (ms - h * TWO_32) * 1e6 + nanos;
-  const mh = Math.floor(m / TWO_32);
-  view.setUint32(pos + 1, m - mh * TWO_32, true);
-  view.setUint32(pos + 5, h * 1e6 + mh, true);
-  return pos + 9;
+  return writeExactUnixNanoFixed64(view, pos + 1, ms, nanos);
 }
-
-const TWO_32 = 4294967296;
 
 /** Writes an int64 varint from a safe integer (negatives take 10 bytes). */
 export function putInt64(pos: number, v: number): number {

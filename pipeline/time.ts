@@ -553,6 +553,27 @@ export function writeUnixNanoFixed64(
     view.setUint32(offset + 4, 0, true);
     return offset + 8;
   }
+  return writeExactUnixNanoFixed64(view, offset, unixMs, nanosInMs);
+}
+
+/**
+ * {@linkcode writeUnixNanoFixed64} of a pair already known to be an exact
+ * time ({@linkcode isExactTime}), without checking it again: for encoders
+ * that test the pair first anyway (the OTLP writer skips a zero or inexact
+ * time). Not part of the public API.
+ *
+ * @param view The destination.
+ * @param offset Where to write the 8 bytes.
+ * @param unixMs Whole milliseconds since the epoch (an exact time with `nanosInMs`).
+ * @param nanosInMs Nanoseconds within the millisecond.
+ * @returns The offset after the 8 bytes.
+ */
+export function writeExactUnixNanoFixed64(
+  view: DataView,
+  offset: number,
+  unixMs: number,
+  nanosInMs: number,
+): number {
   // unixMs = h * 2^32 + l (h < 2^13, l < 2^32), so
   // T = h * 1e6 * 2^32 + (l * 1e6 + nanos), and l * 1e6 + nanos < 2^52 + 2^20.
   const h = Math.floor(unixMs / TWO_32);
