@@ -16,6 +16,7 @@
 //   5 dropped_attributes_count, 6 flags. Status: 2 message, 3 code.
 
 import type { ReadableSpan } from "../pipeline/trace/span.ts";
+import { idPairSlot, putIdPairSpanFields } from "../pipeline/_id_pairs.ts";
 import {
   bind,
   buf,
@@ -88,12 +89,20 @@ function putSpan(pos: number, s: ReadableSpan): number {
   buf[pos] = 0x12;
   const len = pos + 1;
   let p = len + 2;
-  buf[p] = 0x0a;
-  buf[p + 1] = 16;
-  p = putHexId(p + 2, s.traceId);
-  buf[p] = 0x12;
-  buf[p + 1] = 8;
-  p = putHexId(p + 2, s.spanId);
+  const traceId = s.traceId;
+  const spanId = s.spanId;
+  // The pair's bytes from the log records' id pair slots when a record
+  // of this span put them there (see putIdPairSpanFields).
+  const slot = idPairSlot(traceId, spanId);
+  if (slot !== -1) p = putIdPairSpanFields(slot, view, p);
+  else {
+    buf[p] = 0x0a;
+    buf[p + 1] = 16;
+    p = putHexId(p + 2, traceId);
+    buf[p] = 0x12;
+    buf[p + 1] = 8;
+    p = putHexId(p + 2, spanId);
+  }
   if (s.traceState) p = putTagString(p, 0x1a, s.traceState);
   const parent = s.parentSpanId;
   if (parent !== undefined) {
