@@ -32,7 +32,7 @@
 //   OLD_ROOT=/tmp/old deno run -A bench/encode_vs_c.ts --case encode
 //     (encode, devnull, etw: adds the same case from a copy of another tree,
 //     timed in the same rounds; prints its ratio to C and new/old per round)
-//   ... --case encode --vary-time
+//   ... --case encode --vary-time   (or --case etw --vary-time)
 //     (each record 1 ms after the last one, so that no time memo of the
 //     replay holds from one event to the next; C keeps its fixed time, so
 //     read new/old, not the ratio to C)
@@ -244,8 +244,28 @@ async function kernelCases(): Promise<
 }
 
 /**
+ * The etw case's processor from a tree (through `load`), as bench/_cases.ts
+ * etwCases builds it: an EtwProcessor over the bench's recording advapi32,
+ * with its logger's context.
+ */
+async function recordingEtwProcessor(load: <T>(path: string) => Promise<T>) {
+  const mod = await load<Mod>("mod.ts");
+  const etw = await load<typeof import("../processors/etw/mod.ts")>(
+    "processors/etw/mod.ts",
+  );
+  const fixtures = await load<typeof import("./_fixtures.ts")>(
+    "bench/_fixtures.ts",
+  );
+  const p = new etw.EtwProcessor(fixtures.recordingAdvapi32(), {
+    providerName: "Bench.Provider",
+    diagnostics: silent,
+  });
+  return { p, context: provider(mod, p).context };
+}
+
+/**
  * --vary-time's arm over a tree (this one's or OLD_ROOT's copy, through
- * `load`): the encode case's processor (FakeLibc, enabled), emitting a copy
+ * `load`): the encode case's processor (FakeLibc, enabled) or the etw case's (recordingEtwProcessor), emitting a copy
  * of RECORD whose timestamp, a data property as in an application's record,
  * is 1 ms later at each emit (a new second every 1,000). A getter on RECORD
  * would do without this arm, but costs more than the time text: 20 ns more
@@ -256,7 +276,9 @@ async function varyTimeArm(
   load: <T>(path: string) => Promise<T>,
   ops: number,
 ): Promise<() => void> {
-  const { p, context } = await fakeWriteProcessor(load);
+  const { p, context } = which === "etw"
+    ? await recordingEtwProcessor(load)
+    : await fakeWriteProcessor(load);
   const base = RECORD.timestamp as number;
   const record = { ...RECORD, timestamp: base };
   let n = 0;
@@ -386,8 +408,8 @@ if (ts === undefined) {
   throw new Error(`${pairing.tsCase}: no such case here (no FFI?)`);
 }
 let run = ts.fn as () => void;
-if (varyTime && which !== "encode") {
-  throw new Error(`--vary-time: only with --case encode`);
+if (varyTime && which !== "encode" && which !== "etw") {
+  throw new Error(`--vary-time: only with --case encode or etw`);
 }
 if (varyTime) {
   run = await varyTimeArm(

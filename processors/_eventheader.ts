@@ -1188,6 +1188,7 @@ export function replayLogRecord(
   // ETW replay since 76b83d8).
   if (p + 32 > end) return -1;
   // Inline but for a new second's text (see _replay_time.ts).
+  // Also in etw/_etw_replay.ts: one shared call cost Bun 3-9% (67ccfe8).
   if (nanosInMs === 0 && shape.timeMs === unixMs && shape.timeAt === p) {
     p = shape.timeEnd;
   } else {

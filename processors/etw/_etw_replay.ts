@@ -321,6 +321,7 @@ export function replayEtwLogRecord(
   // or the clock, so no isExactTime here (about 4 ns of the replayed emit).
   if (p + 32 > end) return -1;
   // Inline but for a new second's text (see _replay_time.ts).
+  // Also in ../_eventheader.ts: one shared call cost Bun 3-9% (67ccfe8).
   if (nanosInMs === 0 && shape.timeMs === unixMs && shape.timeAt === p) {
     p = shape.timeEnd;
   } else {

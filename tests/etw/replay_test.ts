@@ -30,6 +30,7 @@ import {
   records,
   underShortLimit,
 } from "../hostile/_replay_records.ts";
+import { compareReplay } from "../hostile/_replay_compare.ts";
 
 function open(options: Partial<EtwProcessorOptions>) {
   const fake = new FakeAdvapi32();
@@ -70,26 +71,13 @@ const COUNTERS: readonly (keyof EtwProcessorStats)[] = [
   "eventNameFallbacks",
 ];
 
-function sanitizerCounts(s: AttributeSanitizer) {
-  return {
-    invalid: s.invalid,
-    converted: s.converted,
-    truncated: s.truncated,
-    cut: s.cut,
-    invalidFields: s.invalidFields,
-    invalidTimes: s.invalidTimes,
-    invalidTraceContexts: s.invalidTraceContexts,
-  };
-}
-
 function decoded(blobs: { bytes: Uint8Array }[]) {
   const event = decodeTraceLogging(blobs[1].bytes, blobs[2].bytes);
   const fields = traceLoggingFieldsToObject(event.fields) as Record<
     string,
     Record<string, unknown>
   >;
-  fields.PartA.time = "now";
-  return { name: event.name, fields };
+  return { name: event.name, ...fields, PartA: fields.PartA };
 }
 
 function compare(
@@ -97,57 +85,41 @@ function compare(
   limits: ConstructorParameters<typeof AttributeSanitizer>[0],
   list: readonly LogRecord[],
   resource: Resource = RESOURCE,
-): number {
+): void {
   const live = open(options);
   const liveContext = context(limits, resource);
   const freshContext = context(limits, resource);
-  const totals = Object.fromEntries(COUNTERS.map((c) => [c, 0]));
-  let replayed = 0;
-  for (let i = 0; i < list.length; i++) {
-    const record = list[i];
-    const before = live.fake.writes.length;
-    const shapesBefore = live.processor.stats.written;
-    live.processor.onEmit(record, liveContext);
-    const fresh = open(options);
-    fresh.processor.onEmit(record, freshContext);
-    const a = live.fake.writes.slice(before);
-    const b = fresh.fake.writes;
-    assert.equal(a.length, b.length, `record ${i}: writes`);
-    if (a.length === 1) {
-      assert.equal(hex(a[0].descriptor), hex(b[0].descriptor), `record ${i}`);
-      assert.equal(a[0].count, 3);
-      assert.equal(hex(a[0].blobs[0].bytes), hex(b[0].blobs[0].bytes));
+  compareReplay(list, {
+    live: (record) => {
+      const before = live.fake.writes.length;
+      live.processor.onEmit(record, liveContext);
+      return live.fake.writes.slice(before);
+    },
+    liveStats: () => live.processor.stats,
+    fresh: (record) => {
+      const fresh = open(options);
+      fresh.processor.onEmit(record, freshContext);
+      return {
+        writes: fresh.fake.writes,
+        stats: fresh.processor.stats,
+      };
+    },
+    counters: COUNTERS,
+    // The descriptor and metadata byte for byte; the payload carries the time.
+    same: (a, b, label) => {
+      assert.equal(hex(a.descriptor), hex(b.descriptor), label);
+      assert.equal(a.count, 3);
+      assert.equal(hex(a.blobs[0].bytes), hex(b.blobs[0].bytes));
       assert.equal(
-        hex(a[0].blobs[1].bytes),
-        hex(b[0].blobs[1].bytes),
-        `record ${i}: metadata`,
+        hex(a.blobs[1].bytes),
+        hex(b.blobs[1].bytes),
+        `${label}: metadata`,
       );
-      const pa = hex(a[0].blobs[2].bytes);
-      const pb = hex(b[0].blobs[2].bytes);
-      if (pa !== pb) {
-        // A record without a timestamp (observed time) differs only in its
-        // time text.
-        assert.deepEqual(
-          decoded(a[0].blobs),
-          decoded(b[0].blobs),
-          `record ${i}: fields`,
-        );
-        const observed = [0, -5].includes(record.timestamp as number) ||
-          record.timestamp === undefined;
-        assert.ok(observed, `record ${i}: payload\n${pa}\n${pb}`);
-      }
-      if (live.processor.stats.written > shapesBefore) replayed++;
-    }
-    const s = fresh.processor.stats;
-    for (const c of COUNTERS) totals[c] += s[c] as number;
-  }
-  const s = live.processor.stats;
-  for (const c of COUNTERS) assert.equal(s[c], totals[c], c);
-  assert.deepEqual(
-    sanitizerCounts(liveContext.sanitizer),
-    sanitizerCounts(freshContext.sanitizer),
-  );
-  return replayed;
+      return hex(a.blobs[2].bytes) === hex(b.blobs[2].bytes);
+    },
+    fields: (w) => decoded(w.blobs),
+    sanitizers: [liveContext.sanitizer, freshContext.sanitizer],
+  });
 }
 
 describe("ETW replay of a repeated shape", () => {

@@ -29,6 +29,7 @@ import {
   records,
   underShortLimit,
 } from "../hostile/_replay_records.ts";
+import { compareReplay } from "../hostile/_replay_compare.ts";
 
 const PATH = "/fake/tracing/user_events_data";
 const LEVEL_NAMES = ["L1", "L2", "L3", "L4", "L5"];
@@ -67,16 +68,11 @@ const COUNTERS = [
   "droppedEncodeError",
 ] as const;
 
-function sanitizerCounts(s: AttributeSanitizer) {
-  return {
-    invalid: s.invalid,
-    converted: s.converted,
-    truncated: s.truncated,
-    cut: s.cut,
-    invalidFields: s.invalidFields,
-    invalidTimes: s.invalidTimes,
-    invalidTraceContexts: s.invalidTraceContexts,
-  };
+/** The fields of a user_events event, decoded. */
+function fieldsOf(event: Uint8Array) {
+  return decodedFieldsToObject(
+    decodeEventHeader(`x_L${event[7]}K1`, event).fields,
+  ) as { PartA: Record<string, unknown> };
 }
 
 function compare(
@@ -87,47 +83,25 @@ function compare(
   const live = open(options);
   const liveContext = context(limits);
   const freshContext = context(limits);
-  const totals = Object.fromEntries(COUNTERS.map((c) => [c, 0]));
-  for (let i = 0; i < list.length; i++) {
-    const record = list[i];
-    const before = live.fake.writes.length;
-    live.processor.onEmit(record, liveContext);
-    const fresh = open(options);
-    fresh.processor.onEmit(record, freshContext);
-    const a = live.fake.writes.slice(before);
-    const b = fresh.fake.writes;
-    assert.equal(a.length, b.length, `record ${i}: writes`);
-    if (a.length === 1) {
-      const same = a[0].event.length === b[0].event.length &&
-        a[0].event.every((x, j) => x === b[0].event[j]);
-      if (!same) {
-        // Show the difference decoded; a timestamp-less record (observed
-        // time) differs only in its time text.
-        const da = decodedFieldsToObject(
-          decodeEventHeader(`x_L${a[0].event[7]}K1`, a[0].event).fields,
-        );
-        const db = decodedFieldsToObject(
-          decodeEventHeader(`x_L${b[0].event[7]}K1`, b[0].event).fields,
-        );
-        const ta = (da.PartA as Record<string, unknown>).time;
-        const tb = (db.PartA as Record<string, unknown>).time;
-        (da.PartA as Record<string, unknown>).time = "now";
-        (db.PartA as Record<string, unknown>).time = "now";
-        assert.deepEqual(da, db, `record ${i}: fields`);
-        const observed = [0, -5].includes(record.timestamp as number) ||
-          record.timestamp === undefined;
-        assert.ok(observed, `record ${i}: time ${ta} vs ${tb}`);
-      }
-    }
-    const s = fresh.processor.stats;
-    for (const c of COUNTERS) totals[c] += s[c];
-  }
-  const s = live.processor.stats;
-  for (const c of COUNTERS) assert.equal(s[c], totals[c], c);
-  assert.deepEqual(
-    sanitizerCounts(liveContext.sanitizer),
-    sanitizerCounts(freshContext.sanitizer),
-  );
+  compareReplay(list, {
+    live: (record) => {
+      const before = live.fake.writes.length;
+      live.processor.onEmit(record, liveContext);
+      return live.fake.writes.slice(before);
+    },
+    liveStats: () => live.processor.stats,
+    fresh: (record) => {
+      const fresh = open(options);
+      fresh.processor.onEmit(record, freshContext);
+      return { writes: fresh.fake.writes, stats: fresh.processor.stats };
+    },
+    counters: COUNTERS,
+    same: (a, b) =>
+      a.event.length === b.event.length &&
+      a.event.every((x, j) => x === b.event[j]),
+    fields: (w) => fieldsOf(w.event),
+    sanitizers: [liveContext.sanitizer, freshContext.sanitizer],
+  });
 }
 
 describe("user_events replay of a repeated shape", () => {
