@@ -24,10 +24,12 @@ import { AttributeSanitizer } from "../../pipeline/attributes.ts";
 import {
   BASE_MS,
   changingLimitRecords,
+  countSeverityReads,
   deletedKeyRecords,
   emitNestedInReplay,
   oddAttributeRecords,
   records,
+  replayableRecords,
   underShortLimit,
 } from "../hostile/_replay_records.ts";
 import { compareReplay } from "../hostile/_replay_compare.ts";
@@ -85,7 +87,11 @@ function compare(
   limits: ConstructorParameters<typeof AttributeSanitizer>[0],
   list: readonly LogRecord[],
   resource: Resource = RESOURCE,
+  replayedAtLeast?: number,
 ): void {
+  const counted = replayedAtLeast === undefined
+    ? undefined
+    : countSeverityReads(list);
   const live = open(options);
   const liveContext = context(limits, resource);
   const freshContext = context(limits, resource);
@@ -119,12 +125,18 @@ function compare(
     },
     fields: (w) => decoded(w.blobs),
     sanitizers: [liveContext.sanitizer, freshContext.sanitizer],
+    replayed: counted && { reads: counted.reads, atLeast: replayedAtLeast! },
   });
 }
 
 describe("ETW replay of a repeated shape", () => {
   it("writes the bytes and counts of the full encoder (seeded, 400 records)", () => {
     compare({}, {}, records(0x5eed, 400));
+  });
+
+  it("replays most of a run of plain records with the full encoder's bytes, time text included (seeded, 400 records)", () => {
+    compare({}, {}, replayableRecords(0x5eed, 400), RESOURCE, 360);
+    compare({}, {}, replayableRecords(0xbeef, 400), new Resource({}), 360);
   });
 
   it("the same under a small event budget (cuts) and attribute limits", () => {

@@ -30,7 +30,19 @@ export interface ReplayArms<W, S extends object> {
   readonly fields: (w: W) => { PartA: Record<string, unknown> };
   /** The live and the fresh processors' sanitizers (their contexts'). */
   readonly sanitizers: readonly [AttributeSanitizer, AttributeSanitizer];
+  /**
+   * For records made by `countSeverityReads`: its counter, and how many of
+   * the records the live processor must have replayed (read once).
+   */
+  readonly replayed?: {
+    readonly reads: () => number;
+    readonly atLeast: number;
+  };
 }
+
+/** The time text both encoders write: whole seconds, then 0, 3, 6 or 9 fraction digits. */
+const RFC3339_UTC =
+  /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{3}(\d{3}(\d{3})?)?)?Z$/;
 
 /** A sanitizer's counters. */
 export function sanitizerCounts(
@@ -55,9 +67,16 @@ export function compareReplay<W, S extends object>(
   const totals: Record<string, number> = Object.fromEntries(
     arms.counters.map((c) => [c, 0]),
   );
+  let replayed = 0;
   for (let i = 0; i < list.length; i++) {
     const record = list[i];
+    const readsBefore = arms.replayed?.reads() ?? 0;
     const a = arms.live(record);
+    if (
+      arms.replayed !== undefined && arms.replayed.reads() === readsBefore + 1
+    ) {
+      replayed++;
+    }
     const { writes: b, stats } = arms.fresh(record);
     assert.equal(a.length, b.length, `record ${i}: writes`);
     if (a.length === 1 && !arms.same(a[0], b[0], `record ${i}`)) {
@@ -73,6 +92,12 @@ export function compareReplay<W, S extends object>(
       const observed = [0, -5].includes(record.timestamp as number) ||
         record.timestamp === undefined;
       assert.ok(observed, `record ${i}: time ${ta} vs ${tb}`);
+      // Two readings of the clock microseconds apart, each a well-formed
+      // RFC 3339 UTC time: a corrupt time text must not pass as "observed".
+      assert.match(String(ta), RFC3339_UTC, `record ${i}: live time`);
+      assert.match(String(tb), RFC3339_UTC, `record ${i}: fresh time`);
+      const apart = Math.abs(Date.parse(String(ta)) - Date.parse(String(tb)));
+      assert.ok(apart < 60_000, `record ${i}: time ${ta} vs ${tb}`);
     }
     for (const c of arms.counters) totals[c] += stats[c] as number;
   }
@@ -82,4 +107,10 @@ export function compareReplay<W, S extends object>(
     sanitizerCounts(arms.sanitizers[0]),
     sanitizerCounts(arms.sanitizers[1]),
   );
+  if (arms.replayed !== undefined) {
+    assert.ok(
+      replayed >= arms.replayed.atLeast,
+      `replayed ${replayed} of ${list.length}, expected at least ${arms.replayed.atLeast}`,
+    );
+  }
 }

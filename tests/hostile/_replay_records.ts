@@ -410,3 +410,118 @@ export function deletedKeyRecords(): LogRecord[] {
   }
   return out;
 }
+
+/**
+ * Shapes of {@linkcode replayableRecords}: each key keeps one kind (s ASCII
+ * string, i integer, f fraction, b bool, n bigint). A string that is not all
+ * ASCII always takes the full path ({@linkcode records} has them).
+ */
+const REPLAYABLE_SHAPES: readonly (readonly [string, string][])[] = [
+  [["user.id", "i"], ["http.request.method", "s"], ["retry", "b"], [
+    "ratio",
+    "f",
+  ]],
+  [["a", "n"]],
+  [],
+  [["k", "s"], ["é", "i"], ["path", "s"]],
+];
+
+/**
+ * Seeded records a replay should take nearly every time: a shape kept for
+ * runs of about 20 records (with its body kind, severity and whether it
+ * carries trace context), each key's values of one kind (ASCII strings
+ * short, past 64 characters or the last one again; integers within and
+ * past int32; fractions; bools; small bigints), valid times as milliseconds
+ * (the same, the next, a later second), fractional milliseconds, bigint
+ * nanoseconds and Dates. Where
+ * {@linkcode records} checks that a replay gives up on every reason to,
+ * these check the bytes it writes when it does not, time text included.
+ */
+export function replayableRecords(seed: number, n: number): LogRecord[] {
+  const rnd = mulberry32(seed);
+  const out: LogRecord[] = [];
+  let shape = REPLAYABLE_SHAPES[0];
+  // What else the events' metadata holds changes with the shape only.
+  let textBody = true;
+  let traced = false;
+  let severity = 9;
+  let ms = BASE_MS;
+  let last = "GET";
+  for (let i = 0; i < n; i++) {
+    if (rnd() < 0.05) {
+      shape = REPLAYABLE_SHAPES[Math.floor(rnd() * REPLAYABLE_SHAPES.length)];
+      textBody = rnd() < 0.8;
+      traced = rnd() < 0.3;
+      severity = rnd() < 0.8 ? 9 : 13;
+    }
+    const attributes: Record<string, unknown> = {};
+    for (const [key, kind] of shape) {
+      const r = rnd();
+      attributes[key] = kind === "i"
+        ? (r < 0.8 ? Math.floor(r * 1e6) - 400_000 : 2 ** 40 + i)
+        : kind === "f"
+        ? i + 0.5
+        : kind === "b"
+        ? r < 0.5
+        : kind === "n"
+        ? BigInt(i) - 7n
+        : r < 0.5
+        ? last
+        : r < 0.7
+        ? (last = ["GET", "POST", "PUT"][i % 3])
+        : r < 0.85
+        ? "user-" + i
+        : "/" + "segment/".repeat(9) + i;
+    }
+    const step = rnd();
+    ms += step < 0.4 ? 0 : step < 0.7 ? 1 : step < 0.9 ? 137 : 1000;
+    const form = rnd();
+    const timestamp = form < 0.7
+      ? ms
+      : form < 0.8
+      ? ms + 0.25
+      : form < 0.9
+      ? BigInt(ms) * 1_000_000n + BigInt(i)
+      : new Date(ms);
+    const record: LogRecord = {
+      timestamp: timestamp as LogRecord["timestamp"],
+      severityNumber: severity,
+      severityText: "INFO",
+      body: textBody ? "request " + (i % 5) : i,
+      attributes: shape.length === 0 && rnd() < 0.5 ? undefined : attributes,
+    };
+    if (traced) {
+      record.traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+      record.spanId = "00f067aa0ba902b7";
+      record.traceFlags = 1;
+    }
+    out.push(record);
+  }
+  return out;
+}
+
+/**
+ * Makes each record's `severityNumber` a counting getter (where it is a
+ * plain number). Both OS processors read it once in `onEmit`; the full
+ * path's snapshot reads it again, a replay does not: an emit that read it
+ * once was replayed. `reads()` is the count so far.
+ */
+export function countSeverityReads(
+  list: readonly LogRecord[],
+): { records: readonly LogRecord[]; reads: () => number } {
+  let reads = 0;
+  for (const record of list) {
+    const d = Object.getOwnPropertyDescriptor(record, "severityNumber");
+    if (d === undefined || typeof d.value !== "number") continue;
+    const value = d.value;
+    Object.defineProperty(record, "severityNumber", {
+      get() {
+        reads++;
+        return value;
+      },
+      enumerable: true,
+      configurable: true,
+    });
+  }
+  return { records: list, reads: () => reads };
+}

@@ -23,10 +23,12 @@ import { AttributeSanitizer } from "../../pipeline/attributes.ts";
 import {
   BASE_MS,
   changingLimitRecords,
+  countSeverityReads,
   deletedKeyRecords,
   emitNestedInReplay,
   oddAttributeRecords,
   records,
+  replayableRecords,
   underShortLimit,
 } from "../hostile/_replay_records.ts";
 import { compareReplay } from "../hostile/_replay_compare.ts";
@@ -79,7 +81,11 @@ function compare(
   options: Partial<UserEventsProcessorOptions>,
   limits: ConstructorParameters<typeof AttributeSanitizer>[0],
   list: readonly LogRecord[],
+  replayedAtLeast?: number,
 ): void {
+  const counted = replayedAtLeast === undefined
+    ? undefined
+    : countSeverityReads(list);
   const live = open(options);
   const liveContext = context(limits);
   const freshContext = context(limits);
@@ -101,12 +107,18 @@ function compare(
       a.event.every((x, j) => x === b.event[j]),
     fields: (w) => fieldsOf(w.event),
     sanitizers: [liveContext.sanitizer, freshContext.sanitizer],
+    replayed: counted && { reads: counted.reads, atLeast: replayedAtLeast! },
   });
 }
 
 describe("user_events replay of a repeated shape", () => {
   it("writes the bytes and counts of the full encoder (seeded, 400 records)", () => {
     compare({}, {}, records(0x5eed, 400));
+  });
+
+  it("replays most of a run of plain records with the full encoder's bytes, time text included (seeded, 400 records)", () => {
+    compare({}, {}, replayableRecords(0x5eed, 400), 360);
+    compare({}, {}, replayableRecords(0xbeef, 400), 360);
   });
 
   it("the same for int32 edges, -0 and ints past int32 in a replayed int slot", () => {
