@@ -807,57 +807,77 @@ md.push("### What the profiles say about what remains");
 md.push("");
 md.push(
   [
-    "- **Enabled user_events emit (host proxy and VM).** A record whose shape " +
-    "repeats the last event's (the common case: one log statement, the same " +
-    "keys) is written by replaying the resident shape: header and metadata stay " +
-    "in the buffer, only the data is written, from the record as given (no " +
-    "snapshot object). What is left, per `deno --cpu-prof` of the fake-write " +
-    "loop: `replayLogRecord` (the field checks), `toExactTime`/`isExactTime` " +
-    "and the fraction digits, then the FFI `write`. V8 does not inline calls " +
-    "into a function as large as the replay: a call per field (the kind " +
-    "switch, the string check) cost about 15 ns each, so those tests are " +
-    "inline now and only the string copy is a call. On this V8 (15.0) " +
-    "`String.prototype.charCodeAt` in a copy loop costs 2-5 ns per character " +
-    "for a string whose representation the JIT does not know (about 15 for a " +
-    "concatenated one), against 1 ns in a monomorphic loop, and " +
-    "`TextEncoder.encodeInto` about 100 ns a call (25 ns on Bun): ASCII " +
-    "strings of 64 characters or more take one `encodeInto`, shorter ones the " +
-    "loop; a string identical to the last event's at the same offset is not " +
-    "copied again (every string of the bench record). The encode-only, " +
-    "host-proxy and ETW rows are timed against C in one process, in " +
-    "alternating rounds (`bench/encode_vs_c.ts`): this host " +
-    "switches speed by up to 2x for 0.1-3 s at a time, C and TypeScript " +
-    "alike (C's encode 44-48 or 70-83 ns, Deno's replay 103-112 or 180-220 ns, " +
-    "with no compile, deopt or GC event at the switches), so the two timed " +
-    "minutes apart gave 1.58x-4.00x for the same code. Of Deno's ~100 ns " +
-    "in the fast state, the attribute loop is 31-33 ns for 4 keys (`for...in` " +
-    "alone about 15) and the time text about 20. On Deno, records whose " +
-    "attributes have a null prototype or a deleted key, reaching the replay " +
-    "early, leave its attribute loop generic and every later emit 1.8x slower " +
-    "(Bun is not affected). On " +
-    "the host proxy the `write(2)` into /dev/null is most of both sides' time; " +
-    "in the VM (TCG) JIT code is emulated much more slowly than C, which is what " +
-    "is left of that ratio.",
+    "- **Enabled user_events emit (host proxy, encode only, VM).** A record " +
+    "whose shape repeats the last event's (the common case: one log " +
+    "statement, the same keys) is written by replaying the resident shape: " +
+    "header and metadata stay in the buffer, only the data is written, from " +
+    "the record as given (no snapshot object). Bun, under `perf` with JSC's " +
+    "jitdump (`bench/ue_perf.ts`, 87 ns per emit under the profiler): " +
+    "`replayLogRecord` 63.5% of samples, `#write` with `readRawLogRecord` " +
+    "and `toExactTime` inlined 23.4%, the bench loop 4.4%; no machine " +
+    "instruction of the replay holds more than 2%, the time is spread over " +
+    "the type, structure and typed-array length checks of each load. Of the " +
+    "replay's ~55 ns: entry ~14 (the fields read from the shared " +
+    "`RawLogFields` object, identity checks, the time memo, unboxing " +
+    "doubles), role, limits and loop set-up ~5, the `for…in` over 4 keys " +
+    "~18, the rest ~20 (DataView writes, type name, body, severity). Tried " +
+    "and dropped: memo hits advancing by 2 + length (a Deno regression), " +
+    "fixed lengths, skipping the time reload. Deno (`--cpu-prof`): the " +
+    "attribute loop 31-33 ns for 4 keys (`for…in` alone about 15) and, when " +
+    "the time changes every record (`encode_vs_c.ts --vary-time`), the time " +
+    "text about 20. Not yet tried: the time as raw doubles (a `Float64Array` " +
+    "slot, not boxed numbers) and the replay's fields passed as arguments. " +
+    "Records whose attributes have a null prototype or a deleted key leave " +
+    "Deno's attribute loop generic and later emits 1.8x slower (Bun is not " +
+    "affected; README). On the host proxy the `write(2)` into /dev/null is " +
+    "most of both sides' time; in the VM (TCG) JIT code costs about 2.3 ns " +
+    "more than C per loop iteration and an FFI call 43-56 ns " +
+    "(`bench/tcg_probe.ts`), which is what is left of that ratio. The rows " +
+    "against C are timed in one process, in alternating rounds " +
+    "(`bench/encode_vs_c.ts`): this host switches speed by up to 2x for " +
+    "0.1-3 s at a time, C and TypeScript alike.",
     "- **ETW.** Replayed as user_events is (`processors/etw/_etw_replay.ts`): " +
     "the arena keeps the last event's metadata and only the payload is " +
-    "written, from the record as given. Before, the TraceLogging writer " +
-    "re-encoded every event (`#utf8` 10%, `#token` 10%, the snapshot 7%, the " +
-    "metadata cache lookup 4% of the recording-fake loop). What is left: " +
-    "`replayEtwLogRecord`'s field checks (its attribute for…in loop, key " +
-    "check and writes, is about 14 of the 40 ns on both runtimes: without it " +
-    "the emit is 1.03x C), the raw read of the record and its " +
-    "time (the least JS that writes these bytes with the same for…in key " +
-    "check, `bench/etw_floor.ts --floor memo+enabled+keys`, is 0.88x C on " +
-    "Deno; on Bun that floor, 1.70x, is slower than the processor itself, " +
-    "1.45x in the same run, so it bounds nothing there), and the " +
-    "`EventWriteTransfer` call per event; " +
-    "`EventProviderEnabled` is asked once per 16 events of a level while it " +
-    "says enabled (`ENABLED_RECHECK`). This row's binding is JavaScript, whose " +
-    "calls the JIT inlines; through the real FFI bindings on a Linux stub " +
+    "written. Bun, `perf` with jitdump (26.7k samples): " +
+    "`replayEtwLogRecord` 63%, `EtwProcessor.onEmit` 30%; the attribute " +
+    "`for…in` region 29% (a chain of dependent loads behind the " +
+    "`key !== keys[i]` check about 2k samples, the enumerator's checks about " +
+    "1k), the time as boxed doubles about 4%, structure checks of `this` and " +
+    "its private fields about 4%. Hoisting `keys.length` measured 1.02-1.09x " +
+    "slower. Bun's speed-of-light harness (bytes memoized, the key check " +
+    "kept, `bench/etw_floor.ts`) is already about 1.75x C, so Bun cannot " +
+    "reach 1.5x with a per-key check of the caller's object; Deno's replay " +
+    "is 1,859 bytecodes against V8's 460 inlining limit, and about 9 ns of " +
+    "its attribute loop is V8's value load inside `for…in` (indexed loads " +
+    "and `Object.keys` measured 2-3x slower). `EventProviderEnabled` is asked " +
+    "once per 16 events of a level while it says enabled " +
+    "(`ENABLED_RECHECK`). This row's binding is JavaScript, whose calls the " +
+    "JIT inlines; through the real FFI bindings on a Linux stub " +
     "(`bench/etw_ffi_ab.ts`) a call costs 3.5 ns (Deno) and 7.8 ns (Bun) for " +
-    "`EventProviderEnabled`, 16 and 12 ns for `EventWriteTransfer`. The C side " +
-    "(`bench/etw_encode_lib.c`) checks the level with a memory read and calls " +
-    "a counting `EventWriteTransfer`.",
+    "`EventProviderEnabled`, 16 and 12 ns for `EventWriteTransfer`. The C " +
+    "side (`bench/etw_encode_lib.c`) checks the level with a memory read " +
+    "and calls a counting `EventWriteTransfer`.",
+    "- **Batch rows.** Deno, no-op exporter (`perf`, JIT code read from the " +
+    "process): the vDSO `clock_gettime` 18%, the snapshot itself 31%, the " +
+    "id pair lookup 11.5% (now a two-slot cache), `onEmit` and the queue 9%, " +
+    "the attribute copy 7.6%. Bun, OTLP exporter (`--cpu-prof`): " +
+    "`putLogRecord` 31%, `putKeyValues` 24%, the clock 8.5%, the snapshot " +
+    "7.8%, `onEmit` 4.1%. Node 26 encodes as Deno does but has no native " +
+    "clock reader (it reads `performance.now()`), and its `node:ffi` write " +
+    "call is the extra cost on the user_events proxy row.",
+    "- **HTTP, per request (Bun).** `perf` of the three-process load, µs per " +
+    "request with the profiler's overhead: bare 25.4, ours 43.5, theirs " +
+    "83.3. Of ours over bare: native code with no JS frame +3.2 and kernel " +
+    "0.9 (GC and the event loop: ours allocates about 1.5 KB more per " +
+    "request than bare), native code under `begin()` 3.3 plus 0.96 kernel " +
+    "(of which `server.requestIP`, for `client.address`, 0.87; @hono/otel " +
+    "does not record it), the encoders 1.5 (`putKeyValues` 0.9, `putSpan` " +
+    "0.3, `putLogRecord` 0.26). The floor of any instrumentation (reading " +
+    "the headers, 4 header reads, `requestIP`, the async context) is 0.25x " +
+    "of our cost; leaving out the encoding entirely gave 0.87x of it. On " +
+    "Deno, touching `req.headers` copies every header when the response " +
+    "finishes, and entering the async context costs the same on both " +
+    "sides: theirs pays both too.",
     "- **No listener.** The enable check is a plain read of the enable word " +
     "(`Atomics.load` was a builtin call of about 20 ns on a loaded V8); the " +
     "bimodality came from the harness (see section 2), not from the processor.",
