@@ -488,7 +488,9 @@ export function replayableRecords(seed: number, n: number): LogRecord[] {
       severityNumber: severity,
       severityText: "INFO",
       body: textBody ? "request " + (i % 5) : i,
-      attributes: shape.length === 0 && rnd() < 0.5 ? undefined : attributes,
+      attributes: shape.length === 0 && rnd() < 0.5
+        ? undefined
+        : attributes as LogRecord["attributes"],
     };
     if (traced) {
       record.traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
